@@ -1,0 +1,82 @@
+"""The `locator` command: thin click wrappers over importable functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import config
+
+
+def db_option(f):
+    """Add --db (default $LOCATOR_DB, else instance/locator.sqlite) to a command."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=lambda: config.load()["DB"],
+        show_default="instance/locator.sqlite ou $LOCATOR_DB",
+        help="Fichier de données (SQLite).",
+    )(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="locator")
+def main() -> None:
+    """Annuaire et localisateur des acteurs de la lutte contre le décrochage scolaire."""
+
+
+@main.command()
+@db_option
+@click.option(
+    "--seed",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: config.load()["SEED"],
+    show_default="../shared/data/aura_structures.csv ou $LOCATOR_SEED",
+    help="Fichier CSV des structures à charger.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
+def build(db_path: Path, seed: Path, as_json: bool) -> None:
+    """Construire (ou mettre à jour) le fichier de données : communes de France + structures."""
+    from .ingest.build import build as run_build
+
+    report = run_build(db_path, seed, say=(lambda _m: None) if as_json else click.echo)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        click.echo(f"Terminé en {report['secondes']} s : {db_path}")
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=None, help="Processus (défaut : réglage WORKERS)."
+)
+@click.option("--threads", type=click.IntRange(1, 64), default=None, help="Fils par processus.")
+def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Servir le site et l'API avec gunicorn."""
+    from . import create_app
+    from .server import serve as run_server
+    from .store.db import check
+
+    problem = check(db_path)
+    if problem:
+        click.echo(f"Erreur : {problem}", err=True)
+        sys.exit(1)
+    app = create_app({"DB": str(db_path)})
+    run_server(
+        app,
+        host,
+        port,
+        workers or int(app.config["WORKERS"]),
+        threads or int(app.config["THREADS"]),
+    )
+
+
+if __name__ == "__main__":
+    main()

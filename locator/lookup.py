@@ -1,0 +1,272 @@
+"""Lookups over the store, usable without Flask: nearest, competent, by département, point → commune.
+
+Every function takes the store connection explicitly. Points are (latitude, longitude) in WGS84
+degrees; distances are great-circle kilometres (haversine, R = 6371.0088 km).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .geo import geometry
+from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
+from .resolve import resolve
+from .store import communes as store_communes
+from .store import structures as store_structures
+
+__all__ = [
+    "resolve",
+    "nearest",
+    "competent",
+    "in_departement",
+    "commune_at",
+    "commune_info",
+    "two_level",
+]
+
+RECEPTION_TYPES = ("mission_locale", "antenne_mission_locale")
+# What the two-level answer lists after the Mission locale and its reception point.
+OTHER_TYPES = ("cio", "psad", "mlds", "e2c", "epide", "dispositif")
+
+_density: dict[tuple, tuple[float, int, float]] = {}  # (store, types) → (time, points, area km²)
+_density_lock = threading.Lock()
+_DENSITY_TTL = 60.0  # seconds: the estimate only steers the first radius, never the answer
+
+
+def _start_radius(conn: sqlite3.Connection, limit: int, types: Sequence[str] | None) -> float:
+    """Return a first search radius expected to hold about 2 × limit points (from the data density)."""
+    key = (conn.execute("PRAGMA database_list").fetchone()[2], tuple(types or ()))
+    now = time.monotonic()
+    cached = _density.get(key)
+    if cached is None or now - cached[0] > _DENSITY_TTL:
+        count, box = store_structures.located_count(conn, types)
+        if box is None:
+            area = 1.0
+        else:
+            mid = math.radians((box[0] + box[1]) / 2)
+            height = (box[1] - box[0]) * 111.195
+            width = (box[3] - box[2]) * 111.195 * math.cos(mid)
+            area = max(height * width, 1.0)
+        with _density_lock:
+            _density[key] = cached = (now, count, area)
+    _, count, area = cached
+    if not count:
+        return 10.0
+    return max(0.5, math.sqrt(2 * limit * area / (math.pi * count)))
+
+
+def nearest(
+    conn: sqlite3.Connection,
+    lat: float,
+    lon: float,
+    types: Sequence[str] | None = None,
+    limit: int = 5,
+    rayon_km: float | None = None,
+) -> list[tuple[dict[str, Any], float]]:
+    """Return up to `limit` (structure, distance_km) pairs nearest to the point, ascending, ties by id.
+
+    The R*Tree only narrows the candidates: the search box grows until `limit` of them lie within
+    the radius the box is guaranteed to contain, so no true neighbour is ever missed.
+    """
+    max_radius = min(rayon_km, MAX_DISTANCE_KM) if rayon_km is not None else MAX_DISTANCE_KM
+    radius = min(_start_radius(conn, limit, types), max_radius)
+    phi = math.radians(lat)
+    cos_phi = math.cos(phi)
+    lam = math.radians(lon)
+    while True:
+        box = bbox_around(lat, lon, radius)
+        scored = []
+        for pk, plat, plon in store_structures.candidates_in_box(conn, box, types):
+            p2 = math.radians(plat)
+            a = (
+                math.sin((p2 - phi) / 2) ** 2
+                + cos_phi * math.cos(p2) * math.sin((math.radians(plon) - lam) / 2) ** 2
+            )
+            d = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+            if d <= radius:
+                scored.append((d, pk))
+        if len(scored) >= limit or radius >= max_radius:
+            break
+        # Grow from what was seen: enough area for `limit` points at the density found, at least ×2.
+        factor = 2.0 if not scored else max(2.0, 1.2 * math.sqrt(limit / len(scored)))
+        radius = min(radius * factor, max_radius)
+    if not scored:
+        return []
+    rows = store_structures.by_pks(conn, [pk for _, pk in scored])
+    ranked = sorted(((d, rows[pk]["id"], pk) for d, pk in scored))[:limit]
+    return [(rows[pk], d) for d, _id, pk in ranked]
+
+
+def commune_info(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
+    """Return a current commune (or arrondissement) with postcodes, names of its areas, former communes.
+
+    A former commune's code (déléguée / associée) gives its current commune, with `ancienne` set.
+    """
+    commune = store_communes.get(conn, code)
+    ancienne = None
+    if commune is None:
+        olds = store_communes.ancienne(conn, code)
+        if not olds:
+            return None
+        ancienne = olds[0]
+        commune = store_communes.get(conn, ancienne["commune"])
+        if commune is None:
+            return None
+    info = dict(commune)
+    info["codes_postaux"] = store_communes.postcodes_of(conn, commune["code"])
+    dep = store_communes.departement(conn, commune["departement"])
+    info["departement_nom"] = dep["nom"] if dep else None
+    info["region_nom"] = dep["region_nom"] if dep else None
+    info["anciennes_communes"] = [
+        {"code": o["code"], "nom": o["nom"], "type": o["type"]}
+        for o in store_communes.anciennes_of(conn, commune["code"])
+        if o["nom"] != commune["nom"]
+    ]
+    if ancienne is not None:
+        what = "commune déléguée" if ancienne["type"] == "COMD" else "commune associée"
+        info["ancienne"] = {**ancienne, "note": f"{ancienne['nom']} est une {what} de {commune['nom']}."}
+    return info
+
+
+def commune_at(conn: sqlite3.Connection, lat: float, lon: float) -> dict[str, Any] | None:
+    """Return the commune (arrondissement in Paris, Lyon, Marseille) whose contour holds the point.
+
+    Contours are generalised, so a point a few hundred metres outside every contour (a border, a
+    shore) gets the closest commune within 2 km, with `approximatif` set.
+    """
+    for code, wkb in store_communes.contours_in_box(conn, (lat, lat, lon, lon)):
+        if wkb is not None and geometry.contains(wkb, lat, lon):
+            return store_communes.get(conn, code)
+    best = None
+    for code, wkb in store_communes.contours_in_box(conn, bbox_around(lat, lon, 2.0)):
+        if wkb is None:
+            continue
+        d = geometry.distance_to_contour_km(wkb, lat, lon)
+        if d <= 2.0 and (best is None or d < best[0]):
+            best = (d, code)
+    if best is None:
+        return None
+    commune = store_communes.get(conn, best[1])
+    return {**commune, "approximatif": True} if commune else None
+
+
+def in_departement(
+    conn: sqlite3.Connection, code: str, types: Sequence[str] | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Return the published structures of a département, by type then name."""
+    return store_structures.published(conn, types=types, departement=code, limit=limit)
+
+
+def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
+    """Return the Mission locale competent for a commune: from the coverage lists, else the nearest.
+
+    The answer says how it was chosen (`methode`: "couverture" or "plus_proche") and why (`raison`).
+    None when the commune is unknown.
+    """
+    commune = commune_info(conn, code)
+    if commune is None:
+        return None
+    codes = [commune["code"]] + ([commune["commune_parent"]] if commune.get("commune_parent") else [])
+    covering = store_structures.covering(conn, codes, ["mission_locale"])
+    lat, lon = commune["latitude"], commune["longitude"]
+    prefix = commune["ancienne"]["note"] + " " if commune.get("ancienne") else ""
+    if covering:
+        with_distance = [(s, _distance(lat, lon, s)) for s in covering]
+        ml, d = with_distance[0]
+        others = (
+            f" La commune figure aussi dans la liste de {len(covering) - 1} autre(s) Mission(s) locale(s)."
+            if len(covering) > 1
+            else ""
+        )
+        return {
+            "commune": commune,
+            "mission_locale": ml,
+            "distance_km": d,
+            "missions_locales": [dict(s, distance_km=dd) for s, dd in with_distance],
+            "methode": "couverture",
+            "raison": f"{prefix}{commune['nom']} figure dans la liste des communes couvertes par "
+            f"la {ml['nom']}.{others}",
+        }
+    if lat is None or lon is None:
+        return {
+            "commune": commune,
+            "mission_locale": None,
+            "distance_km": None,
+            "missions_locales": [],
+            "methode": "inconnue",
+            "raison": f"{prefix}La position de {commune['nom']} est inconnue.",
+        }
+    found = nearest(conn, lat, lon, types=["mission_locale"], limit=1)
+    if not found:
+        return {
+            "commune": commune,
+            "mission_locale": None,
+            "distance_km": None,
+            "missions_locales": [],
+            "methode": "inconnue",
+            "raison": "Aucune Mission locale n'est encore enregistrée.",
+        }
+    ml, d = found[0]
+    return {
+        "commune": commune,
+        "mission_locale": ml,
+        "distance_km": d,
+        "missions_locales": [dict(ml, distance_km=d)],
+        "methode": "plus_proche",
+        "raison": f"{prefix}Approximation : la liste des communes couvertes par chaque Mission locale "
+        f"n'est pas encore connue, voici la Mission locale la plus proche de {commune['nom']} "
+        f"({_km(d)}).",
+    }
+
+
+def two_level(
+    conn: sqlite3.Connection, code: str, others: Sequence[str] = OTHER_TYPES
+) -> dict[str, Any] | None:
+    """Return the full answer for a commune: its Mission locale, that one's nearest reception point,
+    and the nearest structure of each other type — each with its distance and why it was chosen.
+    """
+    answer = competent(conn, code)
+    if answer is None:
+        return None
+    commune = answer["commune"]
+    lat, lon = commune["latitude"], commune["longitude"]
+    ml = answer["mission_locale"]
+    answer["point_accueil"] = None
+    if ml is not None and lat is not None:
+        points = [ml] + store_structures.children(conn, ml["id"])
+        located = [(p, _distance(lat, lon, p)) for p in points if p["latitude"] is not None]
+        if located:
+            best, d = min(located, key=lambda pd: (pd[1], pd[0]["id"]))
+            answer["point_accueil"] = {
+                "structure": best,
+                "distance_km": d,
+                "raison": (
+                    "Le siège est le lieu d'accueil le plus proche"
+                    if best["id"] == ml["id"]
+                    else f"Le lieu d'accueil de la {ml['nom']} le plus proche"
+                )
+                + f" de {commune['nom']} ({_km(d)}), parmi {len(located)} connu(s).",
+            }
+    answer["autres"] = []
+    if lat is not None:
+        for type_ in others:
+            found = nearest(conn, lat, lon, types=[type_], limit=1)
+            if found:
+                s, d = found[0]
+                answer["autres"].append({"type": type_, "structure": s, "distance_km": d})
+    return answer
+
+
+def _distance(lat: float | None, lon: float | None, s: dict[str, Any]) -> float | None:
+    if lat is None or lon is None or s["latitude"] is None or s["longitude"] is None:
+        return None
+    return haversine_km(lat, lon, s["latitude"], s["longitude"])
+
+
+def _km(d: float) -> str:
+    return f"{d:.1f} km".replace(".", ",")

@@ -1,0 +1,1 @@
+"""The store: the only package that writes SQL. Reads take a sqlite3 connection explicitly."""

@@ -1,0 +1,61 @@
+"""Connections to the store: read-only ones for requests and lookups, one writer for builds and imports."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+
+class StoreMissing(RuntimeError):
+    """The store file does not exist or was never built."""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open the store read-only (requests never write); rows behave like dicts."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreMissing(f"Le fichier de données {path} n'existe pas : lancez « locator build ».")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def writer(path: str | Path) -> sqlite_utils.Database:
+    """Open the store for writing (created if absent) in WAL mode, so readers never wait on a write."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Default transaction handling: sqlite-utils' db.atomic() relies on it (savepoints when nested).
+    conn = sqlite3.connect(str(path))
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+def check(path: str | Path) -> str | None:
+    """Return why the store cannot be served (missing, not SQLite, corrupted, not built), or None."""
+    path = Path(path)
+    if not path.exists():
+        return f"le fichier de données {path} n'existe pas : lancez « locator build --db {path} »."
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                return f"le fichier de données {path} est endommagé ({result}) : restaurez une sauvegarde."
+            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        return (
+            f"le fichier {path} n'est pas un fichier de données lisible ({err}) : restaurez une sauvegarde."
+        )
+    if version is None:
+        return f"le fichier de données {path} n'est pas construit : lancez « locator build »."
+    return None

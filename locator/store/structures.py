@@ -1,0 +1,169 @@
+"""Structures in the store: upserts by stable id, and the reads that lookups need."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from .schema import STRUCTURE_FIELDS
+
+_COLUMNS = ", ".join(f"s.{f}" for f in STRUCTURE_FIELDS) + ", s.statut"
+
+
+def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]], now: str) -> tuple[int, int]:
+    """Insert or update structures by `id`; return (created, updated) counts. Unchanged rows stay."""
+    created = updated = 0
+    for row in rows:
+        cols = [c for c in row if c not in ("pk", "cree_le", "modifie_le")]
+        old = db.execute(f"SELECT {', '.join(cols)} FROM structures WHERE id = ?", (row["id"],)).fetchone()
+        if old is None:
+            names = cols + ["cree_le", "modifie_le"]
+            db.execute(
+                f"INSERT INTO structures ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [row[c] for c in cols] + [now, now],
+            )
+            created += 1
+        elif tuple(old) != tuple(row[c] for c in cols):
+            sets = ", ".join(f"{c} = ?" for c in cols if c != "id")
+            db.execute(
+                f"UPDATE structures SET {sets}, modifie_le = ? WHERE id = ?",
+                [row[c] for c in cols if c != "id"] + [now, row["id"]],
+            )
+            updated += 1
+    return created, updated
+
+
+def _type_filter(types: Sequence[str] | None) -> tuple[str, list[str]]:
+    if not types:
+        return "", []
+    return f" AND s.type IN ({','.join('?' * len(types))})", list(types)
+
+
+def candidates_in_box(
+    conn: sqlite3.Connection,
+    box: tuple[float, float, float, float],
+    types: Sequence[str] | None,
+) -> list[tuple[int, float, float]]:
+    """Return (pk, lat, lon) of the published structures inside (min_lat, max_lat, min_lon, max_lon)."""
+    type_sql, type_args = _type_filter(types)
+    rows = conn.execute(
+        "SELECT s.pk, s.latitude, s.longitude FROM structures_rtree r "
+        "JOIN structures s ON s.pk = r.pk "
+        "WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lon >= ? AND r.min_lon <= ? "
+        f"AND s.statut = 'publie'{type_sql}",
+        [box[0], box[1], box[2], box[3], *type_args],
+    )
+    return rows.fetchall()
+
+
+def located_count(
+    conn: sqlite3.Connection, types: Sequence[str] | None = None
+) -> tuple[int, tuple[float, float, float, float] | None]:
+    """Return how many published structures (of these types) have a position, and their bounding box."""
+    type_sql, args = _type_filter(types)
+    row = conn.execute(
+        "SELECT COUNT(*), MIN(s.latitude), MAX(s.latitude), MIN(s.longitude), MAX(s.longitude) "
+        f"FROM structures s WHERE s.latitude IS NOT NULL AND s.statut = 'publie'{type_sql}",
+        args,
+    ).fetchone()
+    if not row[0]:
+        return 0, None
+    return row[0], (row[1], row[2], row[3], row[4])
+
+
+def by_pks(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Return pk → structure for these internal keys."""
+    if not pks:
+        return {}
+    rows = conn.execute(
+        f"SELECT s.pk, {_COLUMNS} FROM structures s WHERE s.pk IN ({','.join('?' * len(pks))})",
+        list(pks),
+    )
+    return {r["pk"]: _public(r) for r in rows}
+
+
+def _public(row: sqlite3.Row) -> dict[str, Any]:
+    return {k: row[k] for k in (*STRUCTURE_FIELDS, "statut")}
+
+
+def get(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] | None:
+    """Return one structure by its public id (whatever its status), or None."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM structures s WHERE s.id = ?", (structure_id,)).fetchone()
+    return _public(row) if row else None
+
+
+def get_many(conn: sqlite3.Connection, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Return the published structures with these ids, in the order given."""
+    if not ids:
+        return []
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM structures s WHERE s.statut = 'publie' "
+        f"AND s.id IN ({','.join('?' * len(ids))})",
+        list(ids),
+    )
+    found = {r["id"]: _public(r) for r in rows}
+    return [found[i] for i in ids if i in found]
+
+
+def published(
+    conn: sqlite3.Connection,
+    types: Sequence[str] | None = None,
+    departement: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Return published structures (optionally of some types / one département), by type then name."""
+    type_sql, args = _type_filter(types)
+    sql = f"SELECT {_COLUMNS} FROM structures s WHERE s.statut = 'publie'{type_sql}"
+    if departement:
+        sql += " AND s.departement = ?"
+        args.append(departement)
+    sql += " ORDER BY s.type, s.nom, s.id"
+    if limit:
+        sql += " LIMIT ?"
+        args.append(limit)
+    return [_public(r) for r in conn.execute(sql, args)]
+
+
+def search_names(
+    conn: sqlite3.Connection, words: Sequence[str], types: Sequence[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Return published structures whose name or commune holds every word (case-insensitive)."""
+    type_sql, args = _type_filter(types)
+    sql = f"SELECT {_COLUMNS} FROM structures s WHERE s.statut = 'publie'{type_sql}"
+    for word in words:
+        sql += " AND (s.nom LIKE ? ESCAPE '\\' OR s.commune LIKE ? ESCAPE '\\')"
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        args += [like, like]
+    sql += " ORDER BY s.type, s.nom LIMIT ?"
+    args.append(limit)
+    return [_public(r) for r in conn.execute(sql, args)]
+
+
+def children(conn: sqlite3.Connection, parent_id: str) -> list[dict[str, Any]]:
+    """Return the published reception points attached to a structure."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM structures s WHERE s.statut = 'publie' AND s.parent_id = ? ORDER BY s.nom",
+        (parent_id,),
+    )
+    return [_public(r) for r in rows]
+
+
+def covering(conn: sqlite3.Connection, codes: Sequence[str], types: Sequence[str]) -> list[dict[str, Any]]:
+    """Return the published structures of these types whose coverage lists one of the communes."""
+    marks = ",".join("?" * len(codes))
+    type_marks = ",".join("?" * len(types))
+    rows = conn.execute(
+        f"SELECT DISTINCT {_COLUMNS} FROM couverture c JOIN structures s ON s.id = c.structure_id "
+        f"WHERE c.code_insee IN ({marks}) AND s.type IN ({type_marks}) AND s.statut = 'publie' "
+        "ORDER BY s.nom",
+        [*codes, *types],
+    )
+    return [_public(r) for r in rows]
+
+
+def coverage_size(conn: sqlite3.Connection) -> int:
+    """Return how many (commune, structure) coverage pairs the store holds."""
+    return conn.execute("SELECT COUNT(*) FROM couverture").fetchone()[0]

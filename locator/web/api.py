@@ -1,0 +1,237 @@
+"""JSON API v1: thin routes over locator.lookup; every error is JSON with a French message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .. import lookup, serializers
+from ..geo import codes
+from ..store import structures as store_structures
+from . import params
+from .openapi import spec
+from .params import ApiError
+from .store import get_conn
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _credits() -> dict[str, str]:
+    return {
+        "attribution": current_app.config["ATTRIBUTION"],
+        "licence": current_app.config["LICENCE"],
+    }
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError):
+    return jsonify({"erreur": err.message}), err.status
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API."""
+    return jsonify(spec())
+
+
+@bp.get("/communes")
+def communes():
+    """Communes matching a text, best first (names, postcodes, INSEE codes, former communes)."""
+    q = params.text(request.args, "q")
+    if q is None:
+        raise ApiError("Le paramètre q (nom, code postal ou code INSEE de la commune) est obligatoire.")
+    limit = params.limit(request.args, 10, current_app.config["MAX_LIMIT"])
+    conn = get_conn()
+    results = []
+    for place in lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"]):
+        commune = place.get("commune")
+        if place["type"] == "departement" or commune is None:
+            continue
+        info = lookup.commune_info(conn, commune["code"]) or commune
+        results.append(serializers.commune({**info, "match": place["match"], "note": place.get("note")}))
+    return jsonify({"results": results, **_credits()})
+
+
+@bp.get("/lieux")
+def places():
+    """Places for the search box: communes, départements and points, best first."""
+    q = params.text(request.args, "q")
+    if q is None:
+        raise ApiError("Le paramètre q est obligatoire.")
+    limit = params.limit(request.args, 8, current_app.config["MAX_LIMIT"])
+    conn = get_conn()
+    results = []
+    for place in lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"]):
+        item: dict[str, Any] = {"type": place["type"], "match": place["match"], "note": place.get("note")}
+        if place["type"] == "departement":
+            item.update(code=place["code"], nom=place["nom"])
+        elif place["type"] == "point":
+            item.update(latitude=place["latitude"], longitude=place["longitude"])
+            if place.get("commune"):
+                item["commune"] = serializers.commune(place["commune"])
+        else:
+            info = lookup.commune_info(conn, place["code"]) or place["commune"]
+            item.update(serializers.commune(info))
+            item["type"] = "commune"
+        results.append(item)
+    return jsonify({"results": results, **_credits()})
+
+
+def _commune_or_404(code: str) -> dict[str, Any]:
+    code = code.strip().upper()
+    if not codes.is_insee_code(code):
+        raise ApiError(f"« {code[:20]} » n'est pas un code INSEE de commune (5 caractères).", 400)
+    info = lookup.commune_info(get_conn(), code)
+    if info is None:
+        raise ApiError(f"Aucune commune n'a le code INSEE {code}.", 404)
+    return info
+
+
+@bp.get("/communes/<code>")
+def commune(code: str):
+    """One commune by INSEE code (a former commune's code gives the current commune)."""
+    return jsonify({**serializers.commune(_commune_or_404(code)), **_credits()})
+
+
+@bp.get("/communes/<code>/mission-locale")
+def mission_locale(code: str):
+    """The Mission locale competent for a commune, how it was chosen, and its nearest reception point."""
+    info = _commune_or_404(code)
+    answer = lookup.two_level(
+        get_conn(), info["ancienne"]["code"] if info.get("ancienne") else info["code"], others=()
+    )
+    ml = answer["mission_locale"]
+    point = answer.get("point_accueil")
+    return jsonify(
+        {
+            "commune": serializers.commune(answer["commune"]),
+            "mission_locale": serializers.structure(ml, answer["distance_km"]) if ml else None,
+            "methode": answer["methode"],
+            "raison": answer["raison"],
+            "missions_locales": [
+                serializers.structure(s, s.get("distance_km")) for s in answer["missions_locales"]
+            ],
+            "point_accueil": (
+                {
+                    "structure": serializers.structure(point["structure"], point["distance_km"]),
+                    "raison": point["raison"],
+                }
+                if point
+                else None
+            ),
+            **_credits(),
+        }
+    )
+
+
+def _structures_query(
+    default_limit: int, everything: bool = False
+) -> tuple[list[tuple[dict[str, Any], float | None]], dict[str, Any] | None]:
+    """Apply the shared filters of /structures and /structures.geojson; return pairs and the place.
+
+    Without a place, `everything` returns every published structure (GeoJSON), else it is an error.
+    """
+    args = request.args
+    types = params.types(args)
+    config = current_app.config
+    limit = params.limit(args, default_limit, config["MAX_LIMIT"])
+    rayon = params.number(args, "rayon_km", 0.001, 20000)
+    point = params.point(args)
+    commune_code = params.text(args, "commune", 10)
+    departement = params.text(args, "departement", 3)
+    q = params.text(args, "q")
+    given = [
+        n
+        for n, v in (("commune", commune_code), ("lat/lon", point), ("departement", departement), ("q", q))
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise ApiError(f"Un seul critère de lieu à la fois (reçus : {', '.join(given)}).")
+    conn = get_conn()
+    if commune_code is not None:
+        info = _commune_or_404(commune_code)
+        return _near(conn, info["latitude"], info["longitude"], types, limit, rayon), {
+            "type": "commune",
+            **serializers.commune(info),
+        }
+    if point is not None:
+        return _near(conn, point[0], point[1], types, limit, rayon), {
+            "type": "point",
+            "latitude": point[0],
+            "longitude": point[1],
+        }
+    if departement is not None:
+        return _departement(conn, departement, types, limit)
+    if q is not None:
+        places = lookup.resolve(conn, q, limit=1, region=config["REGION"])
+        if places and places[0]["type"] == "departement":
+            return _departement(conn, places[0]["code"], types, limit)
+        if places and places[0]["type"] == "point":
+            p = places[0]
+            return _near(conn, p["latitude"], p["longitude"], types, limit, rayon), {
+                "type": "point",
+                "latitude": p["latitude"],
+                "longitude": p["longitude"],
+            }
+        if places:
+            c = lookup.commune_info(conn, places[0]["code"]) or places[0]["commune"]
+            return _near(conn, c["latitude"], c["longitude"], types, limit, rayon), {
+                "type": "commune",
+                **serializers.commune(c),
+            }
+        words = q.split()[:6]
+        return [(s, None) for s in store_structures.search_names(conn, words, types, limit)], None
+    if everything:
+        return [(s, None) for s in store_structures.published(conn, types)], None
+    raise ApiError("Précisez un lieu : commune=CODE, lat=…&lon=…, departement=DD ou q=TEXTE.")
+
+
+def _near(conn, lat, lon, types, limit, rayon):
+    if lat is None or lon is None:
+        raise ApiError("La position de ce lieu est inconnue.", 404)
+    return lookup.nearest(conn, lat, lon, types=types, limit=limit, rayon_km=rayon)
+
+
+def _departement(conn, code, types, limit):
+    dep = codes.normalize_departement(code)
+    info = lookup.store_communes.departement(conn, dep) if dep else None
+    if info is None:
+        raise ApiError(f"Département inconnu : « {code[:10]} ».", 404 if dep else 400)
+    pairs = [(s, None) for s in lookup.in_departement(conn, dep, types, limit)]
+    return pairs, {"type": "departement", "code": info["code"], "nom": info["nom"]}
+
+
+@bp.get("/structures")
+def structures():
+    """Structures near a commune, a point, in a département or matching a text; nearest first."""
+    pairs, centre = _structures_query(current_app.config["DEFAULT_LIMIT"])
+    return jsonify(
+        {
+            "results": [serializers.structure(s, d) for s, d in pairs],
+            "lieu": centre,
+            **_credits(),
+        }
+    )
+
+
+@bp.get("/structures.geojson")
+def structures_geojson():
+    """The same structures as GeoJSON (no filter: every published structure)."""
+    pairs, _centre = _structures_query(current_app.config["MAX_LIMIT"], everything=True)
+    body = serializers.feature_collection(pairs, **_credits())
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/structures/<structure_id>")
+def structure(structure_id: str):
+    """One published structure by id, with its reception points."""
+    conn = get_conn()
+    s = store_structures.get(conn, structure_id[:120])
+    if s is None or s["statut"] != "publie":
+        raise ApiError(f"Aucune structure publiée n'a l'identifiant « {structure_id[:80]} ».", 404)
+    out = serializers.structure(s)
+    out["points_accueil"] = [serializers.structure(c) for c in store_structures.children(conn, s["id"])]
+    return jsonify({**out, **_credits()})

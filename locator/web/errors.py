@@ -1,0 +1,55 @@
+"""Error answers: JSON under /api, a French page elsewhere; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..store.db import StoreMissing
+
+log = logging.getLogger(__name__)
+
+_MESSAGES = {
+    400: "La demande est mal formée.",
+    404: "Cette page n'existe pas.",
+    405: "Cette méthode n'est pas permise ici.",
+    413: "Le fichier envoyé est trop gros.",
+    429: "Trop de demandes : réessayez dans un moment.",
+    500: "Une erreur interne s'est produite ; elle a été enregistrée.",
+    503: "Le service est momentanément indisponible.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _answer(status: int, message: str):
+    if _wants_json():
+        return jsonify({"erreur": message}), status
+    return render_template("erreur.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on the app."""
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        message = _MESSAGES.get(err.code or 500, err.description or "Erreur.")
+        response = _answer(err.code or 500, message)
+        if err.code == 429 and err.response is not None and "Retry-After" in err.response.headers:
+            body, status = response
+            return body, status, {"Retry-After": err.response.headers["Retry-After"]}
+        return response
+
+    @app.errorhandler(StoreMissing)
+    def _store_missing(err: StoreMissing):
+        log.error("store missing: %s", err)
+        return _answer(503, "Les données ne sont pas encore construites (« locator build »).")
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unexpected error on %s", request.path)
+        return _answer(500, _MESSAGES[500])

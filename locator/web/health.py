@@ -1,0 +1,16 @@
+"""Liveness: answers 200 when the store can be read."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .store import get_conn
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 with {"statut": "ok"} when a read of the store succeeds."""
+    get_conn().execute("SELECT 1").fetchone()
+    return jsonify({"statut": "ok"})

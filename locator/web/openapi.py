@@ -1,0 +1,174 @@
+"""The OpenAPI 3 description of /api/v1, written next to the routes it describes (tests compare them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..serializers import COMMUNE_FIELDS
+from ..store.schema import STRUCTURE_FIELDS, STRUCTURE_TYPES
+
+_NUMBER_FIELDS = {"latitude", "longitude", "distance_km"}
+
+
+def _param(name: str, description: str, schema: dict[str, Any], required: bool = False, where: str = "query"):
+    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+_ERRORS = {
+    "400": _json("#/components/schemas/Erreur", "Paramètre invalide"),
+    "404": _json("#/components/schemas/Erreur", "Inconnu"),
+    "429": _json("#/components/schemas/Erreur", "Trop de requêtes"),
+}
+
+_FILTERS = [
+    _param("commune", "Code INSEE de la commune (les plus proches de son centre)", {"type": "string"}),
+    _param("lat", "Latitude WGS84 (avec lon)", {"type": "number", "minimum": -90, "maximum": 90}),
+    _param("lon", "Longitude WGS84 (avec lat)", {"type": "number", "minimum": -180, "maximum": 180}),
+    _param("departement", "Code du département", {"type": "string"}),
+    _param(
+        "q",
+        "Texte libre : commune, code postal, département, « lat,lon » ou nom de structure",
+        {"type": "string"},
+    ),
+    _param("types", "Types séparés par des virgules", {"type": "string", "example": "mission_locale,cio"}),
+    _param("limit", "Nombre de résultats (1 à 100)", {"type": "integer", "minimum": 1, "maximum": 100}),
+    _param("rayon_km", "Distance maximale en km", {"type": "number", "exclusiveMinimum": 0}),
+]
+
+
+def spec() -> dict[str, Any]:
+    """Return the OpenAPI document."""
+    structure_props: dict[str, Any] = {
+        f: {"type": "number" if f in _NUMBER_FIELDS else "string", "nullable": True} for f in STRUCTURE_FIELDS
+    }
+    structure_props["type"] = {"type": "string", "enum": list(STRUCTURE_TYPES)}
+    structure_props["distance_km"] = {"type": "number", "description": "Distance à vol d'oiseau (km)"}
+    commune_props: dict[str, Any] = {f: {"type": "string", "nullable": True} for f in COMMUNE_FIELDS}
+    commune_props.update(
+        latitude={"type": "number", "nullable": True},
+        longitude={"type": "number", "nullable": True},
+        population={"type": "integer", "nullable": True},
+        codes_postaux={"type": "array", "items": {"type": "string"}},
+    )
+    credits = {"attribution": {"type": "string"}, "licence": {"type": "string"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "locator — API des acteurs de la lutte contre le décrochage scolaire",
+            "version": "1",
+            "description": "Communes de France et structures d'Auvergne-Rhône-Alpes : recherche, "
+            "structures les plus proches, Mission locale compétente. Distances à vol d'oiseau (km).",
+        },
+        "paths": {
+            "/healthz": {"get": {"summary": "État du service", "responses": {"200": {"description": "OK"}}}},
+            "/api/v1/openapi.json": {
+                "get": {"summary": "Cette description", "responses": {"200": {"description": "OpenAPI 3"}}}
+            },
+            "/api/v1/communes": {
+                "get": {
+                    "summary": "Rechercher une commune",
+                    "parameters": [
+                        _param("q", "Nom, code postal ou code INSEE", {"type": "string"}, required=True),
+                        _FILTERS[6],
+                    ],
+                    "responses": {"200": _json("#/components/schemas/Communes", "Communes"), **_ERRORS},
+                }
+            },
+            "/api/v1/lieux": {
+                "get": {
+                    "summary": "Suggestions pour la recherche : communes, départements, coordonnées",
+                    "parameters": [
+                        _param("q", "Début du texte saisi", {"type": "string"}, required=True),
+                        _FILTERS[6],
+                    ],
+                    "responses": {"200": {"description": "Lieux"}, **_ERRORS},
+                }
+            },
+            "/api/v1/communes/{code}": {
+                "get": {
+                    "summary": "Une commune",
+                    "parameters": [_param("code", "Code INSEE", {"type": "string"}, True, "path")],
+                    "responses": {"200": _json("#/components/schemas/Commune", "Commune"), **_ERRORS},
+                }
+            },
+            "/api/v1/communes/{code}/mission-locale": {
+                "get": {
+                    "summary": "La Mission locale compétente et son lieu d'accueil le plus proche",
+                    "parameters": [_param("code", "Code INSEE", {"type": "string"}, True, "path")],
+                    "responses": {"200": _json("#/components/schemas/MissionLocale", "Réponse"), **_ERRORS},
+                }
+            },
+            "/api/v1/structures": {
+                "get": {
+                    "summary": "Structures autour d'un lieu (les plus proches d'abord)",
+                    "parameters": _FILTERS,
+                    "responses": {"200": _json("#/components/schemas/Structures", "Structures"), **_ERRORS},
+                }
+            },
+            "/api/v1/structures.geojson": {
+                "get": {
+                    "summary": "Les mêmes structures en GeoJSON (sans filtre : toutes)",
+                    "parameters": _FILTERS,
+                    "responses": {
+                        "200": {
+                            "description": "FeatureCollection",
+                            "content": {"application/geo+json": {"schema": {"type": "object"}}},
+                        },
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/structures/{structure_id}": {
+                "get": {
+                    "summary": "Une structure",
+                    "parameters": [_param("structure_id", "Identifiant", {"type": "string"}, True, "path")],
+                    "responses": {"200": _json("#/components/schemas/Structure", "Structure"), **_ERRORS},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Erreur": {
+                    "type": "object",
+                    "required": ["erreur"],
+                    "properties": {"erreur": {"type": "string"}},
+                },
+                "Structure": {"type": "object", "properties": structure_props},
+                "Commune": {"type": "object", "properties": commune_props},
+                "Communes": {
+                    "type": "object",
+                    "properties": {
+                        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Commune"}},
+                        **credits,
+                    },
+                },
+                "Structures": {
+                    "type": "object",
+                    "properties": {
+                        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Structure"}},
+                        "lieu": {"type": "object", "nullable": True},
+                        **credits,
+                    },
+                },
+                "MissionLocale": {
+                    "type": "object",
+                    "properties": {
+                        "commune": {"$ref": "#/components/schemas/Commune"},
+                        "mission_locale": {"$ref": "#/components/schemas/Structure"},
+                        "methode": {"type": "string", "enum": ["couverture", "plus_proche", "inconnue"]},
+                        "raison": {"type": "string"},
+                        "missions_locales": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Structure"},
+                        },
+                        "point_accueil": {"type": "object", "nullable": True},
+                        **credits,
+                    },
+                },
+            }
+        },
+    }

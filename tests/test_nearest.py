@@ -1,0 +1,86 @@
+"""nearest(): exact, ascending, ties by id, never missing a true neighbour (checked by brute force)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from locator import lookup
+from locator.geo.distance import haversine_km
+from locator.store import structures as store_structures
+from locator.store.db import connect, writer
+
+
+def brute_force(conn, lat, lon, types, limit, rayon=None):
+    rows = store_structures.published(conn, types)
+    scored = sorted(
+        (haversine_km(lat, lon, s["latitude"], s["longitude"]), s["id"])
+        for s in rows
+        if s["latitude"] is not None
+    )
+    if rayon is not None:
+        scored = [p for p in scored if p[0] <= rayon]
+    return scored[:limit]
+
+
+def test_nearest_mission_locale_of_ambert_is_livradois_forez(conn):
+    ambert = lookup.commune_info(conn, "63003")
+    (ml, d), *_ = lookup.nearest(conn, ambert["latitude"], ambert["longitude"], ["mission_locale"], 3)
+    assert ml["nom"] == "Mission locale du Livradois-Forez"
+    assert d < 1.0
+
+
+@pytest.mark.parametrize("types", [None, ["mission_locale"], ["e2c"], ["cio", "psad"], ["epide"]])
+def test_nearest_matches_brute_force_on_random_points(conn, types):
+    rng = random.Random(84)
+    for _ in range(150):
+        # Most points in and around the région; some far away (overseas, other hemisphere).
+        if rng.random() < 0.8:
+            lat, lon = rng.uniform(43.5, 47.5), rng.uniform(1.5, 7.5)
+        else:
+            lat, lon = rng.uniform(-60, 70), rng.uniform(-180, 180)
+        limit = rng.choice([1, 3, 5, 10, 25])
+        got = [(round(d, 9), s["id"]) for s, d in lookup.nearest(conn, lat, lon, types, limit)]
+        want = [(round(d, 9), i) for d, i in brute_force(conn, lat, lon, types, limit)]
+        assert got == want, (lat, lon, types, limit)
+
+
+def test_radius_limits_results_exactly(conn):
+    rng = random.Random(63)
+    for _ in range(100):
+        lat, lon = rng.uniform(44, 47), rng.uniform(2, 7)
+        rayon = rng.choice([1, 5, 20, 60])
+        got = [(round(d, 9), s["id"]) for s, d in lookup.nearest(conn, lat, lon, None, 50, rayon)]
+        want = [(round(d, 9), i) for d, i in brute_force(conn, lat, lon, None, 50, rayon)]
+        assert got == want
+
+
+def test_ties_are_broken_by_id(store_copy):
+    db = writer(store_copy)
+    rows = [
+        {"id": f"tie-{c}", "type": "partenaire", "nom": f"Point {c}", "latitude": 10.0, "longitude": 10.0,
+         "statut": "publie"}
+        for c in "cab"
+    ]
+    with db.atomic():
+        store_structures.upsert(db, rows, "2026-01-01")
+    db.close()
+    c = connect(store_copy)
+    found = lookup.nearest(c, 10.0, 10.0, ["partenaire"], 3)
+    assert [s["id"] for s, _ in found] == ["tie-a", "tie-b", "tie-c"]
+    assert all(d == 0 for _, d in found)
+
+
+def test_no_structure_of_a_type_gives_empty_list(conn):
+    assert lookup.nearest(conn, 45.0, 3.0, ["mlds"], 5) == []
+
+
+def test_drafts_and_archived_structures_are_not_served(store_copy):
+    db = writer(store_copy)
+    with db.atomic():
+        db.execute("UPDATE structures SET statut = 'archive' WHERE id = 'mission-locale-du-livradois-forez-63003'")
+    db.close()
+    c = connect(store_copy)
+    found = lookup.nearest(c, 45.5497, 3.7418, ["mission_locale"], 1)
+    assert found[0][0]["id"] != "mission-locale-du-livradois-forez-63003"
