@@ -43,10 +43,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 
-    from .web import api, errors, health, views
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from .web import api, caching, errors, health, limits, security, views
 
     errors.register(app)
+    security.init(app)
+    caching.init(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    app.extensions["locator_limiter"] = limits.init(app, api=[api.bp], forms=[])
     return app

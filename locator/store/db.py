@@ -49,7 +49,14 @@ def check(path: str | Path) -> str | None:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
                 return f"le fichier de données {path} est endommagé ({result}) : restaurez une sauvegarde."
-            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            has_meta = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone()
+            version = (
+                conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if has_meta
+                else None
+            )
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
@@ -57,5 +64,5 @@ def check(path: str | Path) -> str | None:
             f"le fichier {path} n'est pas un fichier de données lisible ({err}) : restaurez une sauvegarde."
         )
     if version is None:
-        return f"le fichier de données {path} n'est pas construit : lancez « locator build »."
+        return f"le fichier {path} n'est pas construit par « locator build » (pas un fichier de données)."
     return None
