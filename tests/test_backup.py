@@ -7,8 +7,8 @@ import threading
 
 import requests
 from click.testing import CliRunner
-
 from conftest import start_server
+
 from locator.cli import main
 from locator.store.db import writer
 

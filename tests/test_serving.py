@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 
 import requests
-
 from conftest import start_server
 
 
