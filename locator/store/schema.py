@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
+    import sqlite_utils
+
 
 SCHEMA_VERSION = "2"
 

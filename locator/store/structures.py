@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .schema import STRUCTURE_FIELDS
+
+if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
+    import sqlite_utils
 
 _COLUMNS = ", ".join(f"s.{f}" for f in STRUCTURE_FIELDS) + ", s.statut"
 
