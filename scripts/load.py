@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 
@@ -58,7 +58,9 @@ def main() -> None:
         db = Path(tmp) / "locator.sqlite"
         source = Path(args.db)
         if source.exists():
-            shutil.copyfile(source, db)
+            from locator.store.backup import backup
+
+            backup(source, db)  # a consistent copy, even of a store in WAL mode
         else:
             subprocess.run([BIN / "locator", "build", "--db", str(db)], check=True, cwd=ROOT)
         port = free_port()
@@ -89,6 +91,10 @@ def main() -> None:
                     urllib.request.urlopen(host + "/healthz", timeout=1)
                     break
                 except OSError:
+                    if server.poll() is not None:
+                        raise SystemExit(
+                            "le serveur n'a pas démarré (voir « locator serve --db ... »)"
+                        ) from None
                     time.sleep(0.1)
             prefix = Path(tmp) / "stats"
             load = subprocess.Popen(
