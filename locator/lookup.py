@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .geo import geometry
+from .geo import geometry, names
 from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
 from .resolve import resolve
 from .store import communes as store_communes
@@ -128,8 +128,8 @@ def commune_info(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
         if o["nom"] != commune["nom"]
     ]
     if ancienne is not None:
-        what = "commune déléguée" if ancienne["type"] == "COMD" else "commune associée"
-        info["ancienne"] = {**ancienne, "note": f"{ancienne['nom']} est une {what} de {commune['nom']}."}
+        note = names.former_note(ancienne["nom"], ancienne["type"], commune["nom"])
+        info["ancienne"] = {**ancienne, "note": note}
     return info
 
 
