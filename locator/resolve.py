@@ -1,8 +1,14 @@
 """resolve(text) → places: communes (current, former, arrondissements), départements, points.
 
-A text is read, in this order, as: coordinates ("45.77,3.08", "45,77 3,08"), a département code
-("63", "2A", "974"), a postcode or INSEE code ("63600", "2A004"), then a name with its noise
-("63600 Ambert", "Ambert (63)", "mairie d'Ambert", "Clermont-Ferrand Cedex 1").
+A text is read, in this order, as: coordinates, a département code ("63", "2A", "974"), a
+postcode or INSEE code ("63600", "2A004"), then a name with its noise ("63600 Ambert",
+"Ambert (63)", "mairie d'Ambert", "Clermont-Ferrand Cedex 1").
+
+Coordinates are latitude then longitude in WGS84 degrees, with decimal points separated by a
+comma, a semicolon or spaces ("45.77,3.08", "45.77 3.08"), or with decimal commas separated by
+a space or a semicolon ("45,77 3,08", "45,77;3,08"). Two whole numbers ("45,3") are not
+coordinates. A pair that only makes sense in metropolitan France as longitude, latitude
+("3.08, 45.77") is read that way and the answer says so.
 
 Names are matched in memory against three spellings of every name, glued (without spaces): as
 written, without its article, without its linking words ("lepuyenvelay", "puyenvelay",
@@ -37,6 +43,10 @@ from .geo.distance import valid_lat_lon
 from .store import communes as store_communes
 
 # --- Scoring, in decades of population (a penalty of 1 is worth a commune 10 times larger). ---
+# Compare other values with `scripts/eval_resolve.py --set NAME=VALUE`. PREFIX is pinned by two
+# wishes: at 2.5 "Clermont" gives Clermont (74, 409 inhabitants) before Clermont-Ferrand; at 0.75
+# "Saint-Just" gives Saint-Just-Saint-Rambert before Saint-Just (Ain). OUTSIDE_REGION is a policy
+# (home région first): lower values gain a few foreign homonyms on a uniform sample of France.
 OUTSIDE_REGION = 2.5  # outside the home région, a commune needs ~300× the inhabitants to come first
 FORMER = 1.0  # a former commune (déléguée, associée) comes after a current commune of the same size
 DEPARTEMENT = 0.3  # "Paris": the commune before the département of the same name
@@ -45,7 +55,7 @@ SPELLING = (0.0, 0.2, 0.4)  # the name as written, without its article, without 
 DROPPED = (0.0, 4.0, 4.0)  # words of the text left out to match: an article, linking words
 PREFIX = 1.5  # the name goes on after the text (typing): "clermont" → Clermont-Ferrand before Clermont (74)
 PER_CHAR = 0.01  # among equals, the shortest completion first
-MID_WORD = 1.0  # ... and the text's last word is not complete in it: "albert" → Albertville
+MID_WORD = 2.0  # a name typed in full, continued mid-word: "Albert" is Albert before Albertville
 ACROSS_WORDS = 1.0  # a start that only matches glued: "chalons" is not the start of "Chalon-sur-Saône"
 TYPO = 3.0  # per edit: an exact name comes before a corrected one of similar size ("Albert" ≠ Ambert)
 POSTCODE = 6.0  # bonus: the commune is served by a postcode written in the text
@@ -126,15 +136,11 @@ class _Index:
     former_names: dict[int, str] = field(default_factory=dict)  # entry → name of a former commune
     departements: dict[str, str] = field(default_factory=dict)
     static: dict[str, tuple[array, array]] = field(default_factory=dict)  # région → (entries, keys)
-    build_seconds: float = 0.0
 
     def postings(self, position: int) -> array:
         return self.post[self.start[position] : self.start[position + 1]]
 
 
-_ARM_CODES = frozenset(
-    str(int(first) + i) for first, count, _prefix in codes.PLM.values() for i in range(count)
-)
 _cache: dict[str, _Index] = {}
 _lock = threading.Lock()
 
@@ -166,7 +172,6 @@ def warm(conn: sqlite3.Connection, region: str = codes.REGION_AURA) -> float:
 
 
 def _build(conn: sqlite3.Connection) -> _Index:
-    started = time.perf_counter()
     idx = _Index()
     shared = sys.intern
     rank = store_communes.ranking(conn)
@@ -216,7 +221,6 @@ def _build(conn: sqlite3.Connection) -> _Index:
         by_initial[(k[0], len(k))].append(k)
     idx.by_length = dict(by_length)
     idx.by_initial = dict(by_initial)
-    idx.build_seconds = time.perf_counter() - started
     return idx
 
 
@@ -405,9 +409,10 @@ def _typos_whole(idx: _Index, ranking: _Ranking, q: _Text) -> None:
     """Add the names one to three typos away from the text (transpositions count as one).
 
     Names of the same initial are tried first (a first letter is seldom mistyped), all names
-    of a similar length only when those give nothing.
+    of a similar length only when nothing at all was found (they are many).
     """
     variants = [(spelling, s) for spelling, (s, _spaced) in _variants(q.key, keep_last=False).items()]
+    found = False
     for same_initial in (True, False):
         for spelling, s in variants:
             n, k = len(spelling), _typos(len(spelling))
@@ -423,8 +428,9 @@ def _typos_whole(idx: _Index, ranking: _Ranking, q: _Text) -> None:
                 spelling, pool, scorer=OSA.distance, score_cutoff=k, limit=CANDIDATES
             ):
                 if d:
+                    found = True
                     ranking.add_key(_position(idx, key), DROPPED[s] + _typo_penalty(d, n), TYPOS)
-        if ranking.best:
+        if found or ranking.best:
             return
 
 
@@ -448,12 +454,12 @@ def _typos_start(idx: _Index, ranking: _Ranking, q: _Text, static_keys: array) -
                 ranking.add_key(pos, PREFIX + _typo_penalty(d, n), TYPOS)
 
 
-def _match_names(idx: _Index, ranking: _Ranking, q: _Text, static_keys: array) -> None:
+def _match_names(idx: _Index, ranking: _Ranking, q: _Text, static_keys: array, typos: bool = True) -> None:
     """Add the names the text spells and those it starts; only then, those with typos."""
     _exact(idx, ranking, q)
     exact = bool(ranking.best)
     _starts(idx, ranking, q, static_keys, exact)
-    if exact:
+    if exact or not typos:
         return  # a text that spells a name is not a typo of another one ("Albert" is not Ambert)
     started = bool(ranking.best)
     _typos_whole(idx, ranking, q)
@@ -641,7 +647,8 @@ def resolve(
         return []
     entry_score, static_keys = _static(idx, region)
     ranking = _Ranking(idx, entry_score)
-    _match_names(idx, ranking, q, static_keys)
+    arrondissement = _arrondissement(q.key, q.postcodes)
+    _match_names(idx, ranking, q, static_keys, typos=arrondissement is None)
     served: set[str] = set()
     for cp in q.postcodes:
         served.update(store_communes.by_postcode(conn, cp))
@@ -663,7 +670,6 @@ def resolve(
         place = ("departement" if idx.kind[e] == "departement" else "commune", code)
         if place not in best or score < best[place][0]:
             best[place] = (score, how, e)
-    arrondissement = _arrondissement(q.key, q.postcodes)
     if arrondissement:
         best[("commune", arrondissement)] = (ARRONDISSEMENT_FIRST, EXACT, -1)
 
