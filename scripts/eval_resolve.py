@@ -12,13 +12,14 @@ another name. Those are reported apart, with the share whose first answer is one
 good places. The postcode or département in a query restricts the rivals to its communes.
 
     .venv/bin/python scripts/eval_resolve.py [--db instance/locator.sqlite] [--per 200] [--seed 1]
-    .venv/bin/python scripts/eval_resolve.py --write tests/data/resolve_eval.csv --per 60
-    .venv/bin/python scripts/eval_resolve.py --set OUTSIDE_REGION=4 --set PREFIX=3   # other weights
+    .venv/bin/python scripts/eval_resolve.py --write tests/data/resolve_eval.csv --per 40 --seed 7
+    .venv/bin/python scripts/eval_resolve.py --set OUTSIDE_REGION=4 --set "DROPPED=(0, 2, 2)"
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import bisect
 import csv
 import random
@@ -540,7 +541,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Unknown weight: {name}", file=sys.stderr)
             return 2
         current = getattr(resolve, name)
-        setattr(resolve, name, type(current)(value) if not isinstance(current, tuple) else eval(value))  # noqa: S307
+        parsed = ast.literal_eval(value) if isinstance(current, tuple) else type(current)(value)
+        setattr(resolve, name, parsed)
 
     rss_before = _rss_kb()
     seconds = resolve.warm(conn)
