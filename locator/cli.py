@@ -69,6 +69,7 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
         click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     app = create_app({"DB": str(db_path)})
+    _warm(db_path, app.config["REGION"])
     run_server(
         app,
         host,
@@ -76,6 +77,18 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
         workers or int(app.config["WORKERS"]),
         threads or int(app.config["THREADS"]),
     )
+
+
+def _warm(db_path: Path, region: str) -> None:
+    """Build the name index before the workers fork: they share it instead of each building it."""
+    from .resolve import warm
+    from .store.db import connect
+
+    conn = connect(db_path)
+    try:
+        warm(conn, region)
+    finally:
+        conn.close()
 
 
 @main.command()

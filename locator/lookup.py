@@ -127,11 +127,8 @@ def commune_info(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
         if o["nom"] != commune["nom"]
     ]
     if ancienne is not None:
-        what = "commune déléguée" if ancienne["type"] == "COMD" else "commune associée"
-        info["ancienne"] = {
-            **ancienne,
-            "note": f"{ancienne['nom']} est une {what} {names.de(commune['nom'])}.",
-        }
+        note = names.former_note(ancienne["nom"], ancienne["type"], commune["nom"])
+        info["ancienne"] = {**ancienne, "note": note}
     return info
 
 

@@ -1,4 +1,4 @@
-"""Name normalisation for search: one function, used the same way at indexing and at query time."""
+"""Name normalisation for search (the same at indexing and at query time) and French name grammar."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ ARTICLES = {
     "8": "Los ",
 }
 LEADING_ARTICLES = ("le ", "la ", "les ", "l ", "aux ", "las ", "los ")
+# Words people leave out or add between the meaningful ones ("Neuville Saône", "Puy Velay").
+STOPWORDS = frozenset(
+    ("le", "la", "les", "l", "aux", "las", "los", "de", "du", "des", "d", "en", "sur", "sous", "et", "lez")
+)
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 _SEPARATORS = re.compile(r"[\s'’‘`´\-‐‑–—_./,;:()\"«»]+")
@@ -32,6 +36,9 @@ _ABBREVIATIONS = {
     "mt": "mont",
     "nd": "notre dame",
 }
+# Names whose initial h is mute ("d'Honfleur"); every other h is taken as aspirated ("de Haut-Bocage"),
+# which is the rule for the Germanic names that make most French place names in H.
+_MUTE_H = ("honfleur", "hericourt", "hyeres", "herouville", "hermanville")
 
 
 def with_article(nom: str, type_nom: str | int | None) -> str:
@@ -58,13 +65,24 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+def words(text: str) -> list[str]:
+    """Return the folded words of a text, split on any separator, abbreviations not expanded."""
+    return [w for w in _SEPARATORS.split(fold(text)) if w]
+
+
+def expand(word: str) -> str:
+    """Return the word an abbreviation stands for ("st" → "saint"), or the word itself."""
+    return _ABBREVIATIONS.get(word, word)
+
+
 def normalize(text: str) -> str:
     """Return the search key of a name: folded, words split on any separator, abbreviations expanded."""
-    words = [w for w in _SEPARATORS.split(fold(text)) if w]
-    out: list[str] = []
-    for word in words:
-        out.append(_ABBREVIATIONS.get(word, word))
-    return " ".join(out)
+    return " ".join(expand(w) for w in words(text))
+
+
+def ends_with_separator(text: str) -> bool:
+    """Tell whether the last word of a text is finished (followed by a space, hyphen, apostrophe...)."""
+    return bool(text) and bool(_SEPARATORS.fullmatch(text[-1]))
 
 
 def strip_article(key: str) -> str:
@@ -75,6 +93,33 @@ def strip_article(key: str) -> str:
     return key
 
 
+def skeleton(key: str) -> str:
+    """Drop the articles and linking words of a normalised key ("le puy en velay" → "puy velay")."""
+    kept = [w for w in key.split() if w not in STOPWORDS]
+    return " ".join(kept) if kept else key
+
+
 def glued(key: str) -> str:
     """Return the key without spaces, so that glued and split spellings meet."""
     return key.replace(" ", "")
+
+
+def of(nom: str) -> str:
+    """Return "de" + a name the French way: "d'Annecy", "du Puy-en-Velay", "des Abrets", "de Thiers"."""
+    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
+        if nom.startswith(article):
+            return contracted + nom[len(article) :]
+    folded = fold(nom)
+    first, second = folded[:1], folded[1:2]
+    vowel_sound = (
+        first in "aeiou"
+        or (first == "y" and second not in "aeiouy")  # Yssingeaux, but Yenne
+        or folded.startswith(_MUTE_H)
+    )
+    return f"d'{nom}" if vowel_sound and first else f"de {nom}"
+
+
+def former_note(nom: str, type_: str, current: str) -> str:
+    """Say in French which current commune a former commune (COMD / COMA) now belongs to."""
+    what = "une commune déléguée" if type_ == "COMD" else "une commune associée"
+    return f"{nom} est {what} {of(current)}."

@@ -253,8 +253,11 @@ def search():
         return redirect(url_for(".departement", code=first["code"], types=types or None))
     if first["type"] == "point":
         return _point_result(conn, first, q, types)
+    # Ambiguous: only a start or a guess of a name, or several places answer the name as well.
     ambiguous = len(places) > 1 and (
-        first["match"] in ("debut", "approche") or places[1]["match"] == first["match"]
+        first["match"] in ("debut", "approche")
+        or places[1]["match"] == first["match"]
+        or any(p["nom"] == first["nom"] for p in places[1:])
     )
     if ambiguous:
         return render_template("choix.html", q=q, types=types, candidates=_candidates(conn, places))
