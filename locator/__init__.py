@@ -57,5 +57,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
-    app.extensions["locator_limiter"] = limits.init(app, api=[api.bp], forms=[])
+    limits.init(app, api=[api.bp], forms=[])
     return app

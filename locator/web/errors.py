@@ -32,17 +32,25 @@ def _answer(status: int, message: str):
     return render_template("erreur.html", status=status, message=message), status
 
 
+def _retry_after(err: HTTPException) -> int:
+    """Seconds to wait after a 429: what the limiter computed, or what the raiser said."""
+    if getattr(err, "retry_after", None):
+        return int(err.retry_after)
+    if err.response is not None and err.response.headers.get("Retry-After", "").isdigit():
+        return int(err.response.headers["Retry-After"])
+    return 60
+
+
 def register(app: Flask) -> None:
     """Install the handlers on the app."""
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         message = _MESSAGES.get(err.code or 500, err.description or "Erreur.")
-        response = _answer(err.code or 500, message)
-        if err.code == 429 and err.response is not None and "Retry-After" in err.response.headers:
-            body, status = response
-            return body, status, {"Retry-After": err.response.headers["Retry-After"]}
-        return response
+        body, status = _answer(err.code or 500, message)
+        if err.code == 429:
+            return body, status, {"Retry-After": str(_retry_after(err))}
+        return body, status
 
     @app.errorhandler(StoreMissing)
     def _store_missing(err: StoreMissing):

