@@ -72,6 +72,15 @@ def looks_like_annuaire(head: bytes) -> bool:
     return stripped[:1] in (b"{", b"[") or head.startswith((b"BZh", b"\x1f\x8b", b"PK\x03\x04"))
 
 
+def zip_has_json(source: Path | bytes) -> bool:
+    """Tell whether a zip file holds a .json member (a spreadsheet .xlsx/.ods is a zip too)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source) as z:
+            return any(n.lower().endswith(".json") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 @contextmanager
 def _open_json(source: Path | bytes) -> Iterator[IO[bytes]]:
     """Open the JSON inside a file or archive, as a binary stream."""
@@ -368,7 +377,12 @@ def _existing(
     best = min(named or near, default=None)
     if best is None and types == ("cio",):
         # A town has one CIO (big cities aside): the only CIO of the commune is this one.
-        alone = [c for code_ in codes for c in store_structures.in_commune(conn, code_, types) if c["id"] not in claimed]
+        alone = [
+            c
+            for code_ in codes
+            for c in store_structures.in_commune(conn, code_, types)
+            if c["id"] not in claimed
+        ]
         if len(alone) == 1:
             return alone[0]
     return best[2] if best else None

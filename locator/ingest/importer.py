@@ -173,7 +173,10 @@ def _with_source(opts: Options, filename: str) -> Options:
 def _open(source: Path | bytes, filename: str, max_bytes: int) -> tuple[str, table.Table | None, int]:
     """Check a file and return (genre, table for CSV files, size). Raises FileProblem."""
     size = table.check_size(source, max_bytes)
-    if annuaire.looks_like_annuaire(_head(source)):
+    head = _head(source)
+    if annuaire.looks_like_annuaire(head):
+        if head.startswith(b"PK") and not annuaire.zip_has_json(source):
+            raise FileProblem(table.NOT_TEXT)
         return "annuaire", None, size
     t = table.open_table(source, max_bytes)
     if t.kind == "structures":

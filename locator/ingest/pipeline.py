@@ -217,7 +217,11 @@ class RowPipeline:
             for cand in store_structures.stored_in_box(self.conn, box, types):
                 if cand["id"] in self.seen or cand["statut"] == "archive":
                     continue
-                if fuzz.token_sort_ratio(key, names.normalize(cand["nom"])) >= NEAR_DUPLICATE_SCORE:
+                other = names.normalize(cand["nom"])
+                score = max(
+                    fuzz.token_sort_ratio(key, other), fuzz.ratio(names.glued(key), names.glued(other))
+                )
+                if score >= NEAR_DUPLICATE_SCORE:
                     row.erreurs.append(
                         f"doublon probable de « {cand['nom']} » (id {cand['id']}), au même endroit : "
                         f"ajoutez une colonne id = {cand['id']} pour la mettre à jour"
