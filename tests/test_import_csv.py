@@ -202,7 +202,8 @@ def test_lambert93_coordinates_are_converted(store_copy, tmp_path):
     from pyproj import Transformer
 
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(3.7432, 45.5490)
-    text = f"type;nom;x;y\nantenne;Permanence Lambert Ambert;{x:.1f};{y:.1f}\nantenne;Permanence XY inversés;{y:.1f};{x:.1f}\n"
+    text = f"type;nom;x;y\nantenne;Permanence Lambert Ambert;{x:.1f};{y:.1f}\n"
+    text += f"antenne;Permanence XY inversés;{y:.1f};{x:.1f}\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text.replace(".", ",")))
     assert code == 0 and report["crees"] == 2, report
     row = by_name(store_copy, "Permanence Lambert Ambert")
@@ -247,7 +248,8 @@ def test_unknown_insee_code_and_former_commune_code(store_copy, tmp_path):
 
 
 def test_french_type_labels_are_mapped(store_copy, tmp_path):
-    text = "type;nom;code_insee\nMission Locale;Mission locale d'essai;63430\nÉcole de la 2e chance;E2C d'essai;63430\n"
+    text = "type;nom;code_insee\nMission Locale;Mission locale d'essai;63430\n"
+    text += "École de la 2e chance;E2C d'essai;63430\n"
     text += "Centre d'information et d'orientation;CIO d'essai;63430\nAntenne;Antenne d'essai;63430\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
     assert code == 0 and report["crees"] == 4, report
