@@ -1,4 +1,4 @@
-"""`locator build` runs the seed file through the import pipeline: counts, links, dates, positions, re-runs."""
+"""`locator build` runs the seed through the import pipeline: counts, links, dates, positions, re-runs."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from locator.store import structures as store_structures
 from locator.store.db import writer
 
 ML_PER_DEPARTEMENT = {
-    "01": 3, "03": 3, "07": 3, "15": 2, "26": 5, "38": 11, "42": 5, "43": 3, "63": 6, "69": 12, "73": 4, "74": 4,
+    "01": 3, "03": 3, "07": 3, "15": 2, "26": 5, "38": 11,
+    "42": 5, "43": 3, "63": 6, "69": 12, "73": 4, "74": 4,
 }  # fmt: skip
 
 
