@@ -104,8 +104,8 @@ def test_bad_coverage_lines_are_reported(store_copy, tmp_path):
 
 
 def test_plain_structure_id_lists_are_read_too(store_copy, tmp_path):
-    text = "code_insee;id_structure\n43040;psad-de-brioude-co-animee-par-le-cio-et-la-mission-locale-de-brioude-43040\n"
-    text += "43157;psad-de-brioude-co-animee-par-le-cio-et-la-mission-locale-de-brioude-43040\n"
+    psad = "psad-de-brioude-co-animee-par-le-cio-et-la-mission-locale-de-brioude-43040"
+    text = f"code_insee;id_structure\n43040;{psad}\n43157;{psad}\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
     assert code == 0 and report["crees"] == 2
     assert covered(

@@ -1,4 +1,4 @@
-"""Geocoders: offline (commune centre) and BAN through geopy's real client against a fake server on 127.0.0.1."""
+"""Geocoders: offline (commune centre) and BAN through geopy's real client, against a fake local server."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ ANSWERS = {
             {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [3.55, 45.85]},
-                "properties": {"label": "Chemin 63300 Thiers", "score": 0.21, "type": "street", "citycode": "63430"},
+                "properties": {"label": "Chemin 63300 Thiers", "score": 0.21, "type": "street",
+                               "citycode": "63430"},
             }
         ],
         0,
@@ -197,8 +198,8 @@ def test_a_row_without_an_address_is_not_sent(ban, conn, thiers):
 
 def test_make_builds_the_configured_geocoder():
     assert isinstance(make("offline", {}), OfflineGeocoder)
-    g = make("ban", {"BAN_DOMAIN": "127.0.0.1:9/x", "BAN_SCHEME": "http", "BAN_MIN_SCORE": 0.6, "BAN_RATE": 10,
-                     "BAN_TIMEOUT": 1})  # fmt: skip
+    settings = {"BAN_DOMAIN": "127.0.0.1:9/x", "BAN_SCHEME": "http", "BAN_MIN_SCORE": 0.6}
+    g = make("ban", {**settings, "BAN_RATE": 10, "BAN_TIMEOUT": 1})
     assert g.client.geocode_api == "http://127.0.0.1:9/x/search" and g.min_score == 0.6
     with pytest.raises(ValueError):
         make("google", {})
