@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 DB ?= instance/locator.sqlite
 
-.PHONY: install run build test lint format bench clean
+.PHONY: install run build test lint format bench load soak clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,15 @@ format: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# Load (32 users, 60 s) and soak (10 min) against a local server; both bounded, 127.0.0.1 only.
+load: install
+	$(BIN)/pip install --quiet -e '.[load]'
+	$(BIN)/python scripts/load.py --db $(DB) --users 32 --seconds 60
+
+soak: install
+	$(BIN)/pip install --quiet -e '.[load]'
+	$(BIN)/python scripts/load.py --db $(DB) --users 32 --seconds 600 --sample 30
 
 clean:
 	rm -rf $(VENV) instance/locator.sqlite* .pytest_cache
