@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -93,6 +94,24 @@ def _open_store(db_path: Path):
     return db
 
 
+def _store_error(name: str, err: Exception) -> dict:
+    """Return the report of an import the store refused (the transaction was rolled back)."""
+    return {
+        "fichier": name,
+        "lus": 0,
+        "erreur": f"le fichier de données n'a pas pu être écrit ({err}) : rien n'a changé.",
+    }
+
+
+def _finish(report: dict, as_json: bool, dry_run: bool) -> None:
+    """Print the report (JSON or plain French) and exit 1 when nothing was imported."""
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        _say_report(report, dry_run)
+    sys.exit(1 if report.get("erreur") else 0)
+
+
 def _say_report(report: dict, dry_run: bool) -> None:
     """Print an import report in plain French: totals, then every rejected row and warning."""
     if report.get("erreur") and not report.get("lus"):
@@ -148,30 +167,29 @@ def import_(
         report = {"fichier": str(file), "erreur": f"fichier introuvable : {file}", "lus": 0}
         click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
         sys.exit(1)
-    db = _open_store(db_path)
     try:
-        options = {
-            "statut": "brouillon" if brouillon else "publie",
-            "max_bytes": int(settings["IMPORT_MAX_BYTES"]),
-            "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
-        }
-        report = import_file(
-            db,
-            file,
-            file.name,
-            geocoding.make(geocoder, settings),
-            options,
-            dry_run=dry_run,
-            auteur=auteur or os.environ.get("USER"),
-            region=str(settings["REGION"]),
-        )
-    finally:
-        db.close()
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
-    else:
-        _say_report(report, dry_run)
-    sys.exit(1 if report.get("erreur") else 0)
+        db = _open_store(db_path)
+        try:
+            options = {
+                "statut": "brouillon" if brouillon else "publie",
+                "max_bytes": int(settings["IMPORT_MAX_BYTES"]),
+                "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
+            }
+            report = import_file(
+                db,
+                file,
+                file.name,
+                geocoding.make(geocoder, settings),
+                options,
+                dry_run=dry_run,
+                auteur=auteur or os.environ.get("USER"),
+                region=str(settings["REGION"]),
+            )
+        finally:
+            db.close()
+    except sqlite3.OperationalError as err:  # locked by another writer, disk full...
+        report = _store_error(file.name, err)
+    _finish(report, as_json, dry_run)
 
 
 @main.command()
@@ -279,27 +297,26 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
         sys.exit(1)
     if not as_json:
         click.echo(f"Téléchargé : {path} ({count} organismes).")
-    db = _open_store(db_path)
     try:
-        report = import_file(
-            db,
-            path,
-            "annuaire.json",
-            options={
-                "max_bytes": int(settings["ANNUAIRE_MAX_BYTES"]),
-                "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
-            },
-            dry_run=dry_run,
-            auteur="locator fetch annuaire",
-            region=str(settings["REGION"]),
-        )
-    finally:
-        db.close()
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
-    else:
-        _say_report(report, dry_run)
-    sys.exit(1 if report.get("erreur") else 0)
+        db = _open_store(db_path)
+        try:
+            report = import_file(
+                db,
+                path,
+                "annuaire.json",
+                options={
+                    "max_bytes": int(settings["ANNUAIRE_MAX_BYTES"]),
+                    "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
+                },
+                dry_run=dry_run,
+                auteur="locator fetch annuaire",
+                region=str(settings["REGION"]),
+            )
+        finally:
+            db.close()
+    except sqlite3.OperationalError as err:
+        report = _store_error("annuaire.json", err)
+    _finish(report, as_json, dry_run)
 
 
 @main.command()

@@ -307,3 +307,51 @@ def test_a_store_that_was_never_built_is_refused(tmp_path):
     path = write(tmp_path, "type;nom;code_insee\ncio;CIO;63430\n")
     code, _report, output = run_import(tmp_path / "none.sqlite", path)
     assert code == 1 and "locator build" in output
+
+
+def test_mangled_spreadsheets_never_end_in_a_traceback(store_copy, tmp_path):
+    import random
+
+    rng = random.Random(3)
+    original = (DATA / "permanences_cp1252.csv").read_bytes()
+    for n in range(40):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 12)):
+            pos = rng.randrange(len(data))
+            what = rng.random()
+            if what < 0.3:
+                data[pos] = rng.randrange(256)
+            elif what < 0.5:
+                data.insert(pos, rng.choice(b'";\r\n,\t\x00\xff'))
+            elif what < 0.7:
+                del data[pos : pos + rng.randint(1, 40)]
+            else:
+                data[pos:pos] = rng.choice([b"CEDEX 9", b"=1+1", b"999999", b"-0,0", b"1e308", b"nan", b'"'])
+        path = tmp_path / f"m{n}.csv"
+        path.write_bytes(bytes(data))
+        code, report, output = run_import(store_copy, path, "--dry-run")
+        assert code in (0, 1), output
+        assert report is not None, output
+
+
+def test_a_locked_store_gives_a_clear_error_and_no_change(store_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCATOR_DB", str(store_copy))
+    holder = sqlite3.connect(store_copy, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        import locator.store.db as store_db
+
+        real_writer = store_db.writer
+
+        def impatient(path):
+            db = real_writer(path)
+            db.conn.execute("PRAGMA busy_timeout = 100")
+            return db
+
+        monkeypatch.setattr(store_db, "writer", impatient)
+        code, report, _ = run_import(store_copy, write(tmp_path, "type;nom;code_insee\ncio;CIO;63430\n"))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 1 and "n'a pas pu être écrit" in report["erreur"]
+    assert by_name(store_copy, "CIO") is None
