@@ -15,11 +15,12 @@ import pytest
 from click.testing import CliRunner
 from import_helpers import DATA, dump, run_import, structure, warnings
 
+from locator import config
 from locator.cli import main
 from locator.ingest import annuaire
 from locator.store import structures as store_structures
 
-RAW_2017 = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw" / "dila_2017_betagouv_annuaire"
+RAW_2017 = Path(config.SEED).parent / "raw" / "dila_2017_betagouv_annuaire"
 SAMPLE = DATA / "annuaire_2022_extrait.json"
 
 
