@@ -38,10 +38,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # French text stays readable in JSON answers
     app.json.sort_keys = False
 
-    from .web import api, errors, health, views
+    from flask_wtf.csrf import CSRFProtect
 
+    from .web import admin, api, errors, health, views
+
+    CSRFProtect(app)  # every POST of every blueprint carries the session's token (400 otherwise)
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    admin.init_app(app)
     return app
