@@ -47,3 +47,22 @@ def parents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "ORDER BY nom"
     )
     return [dict(r) for r in rows]
+
+
+def recent_changes(conn: sqlite3.Connection, limit: int = 100, manual_only: bool = False) -> list[dict[str, Any]]:
+    """Return the latest recorded changes (avant/apres decoded), oldest of them first."""
+    import json
+
+    where = "WHERE import_id IS NULL" if manual_only else ""
+    rows = conn.execute(
+        "SELECT id, import_id, auteur, quand, objet, structure_id, action, avant, apres FROM historique "
+        f"{where} ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    out = []
+    for r in reversed(rows):
+        d = dict(r)
+        for k in ("avant", "apres"):
+            d[k] = json.loads(d[k]) if d[k] is not None else None
+        out.append(d)
+    return out

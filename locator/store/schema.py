@@ -160,9 +160,9 @@ CREATE INDEX IF NOT EXISTS couverture_structure ON couverture(structure_id);
 
 def create(db: sqlite_utils.Database) -> None:
     """Create every table, index and trigger that is missing."""
-    from . import reports, throttle, users
+    from . import pending, reports, throttle, users
 
     db.conn.executescript(_DDL)
-    for module in (users, throttle, reports):
+    for module in (users, throttle, reports, pending):
         module.create(db)
     db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")

@@ -149,7 +149,7 @@ def _csrf_error(err: CSRFError):
 
 def init_app(app: Flask) -> None:
     """Register the admin blueprints and the CSRF error page."""
-    from . import auth, quality, reports, structures  # noqa: F401  (routes register on import)
+    from . import auth, history, imports, quality, reports, structures  # noqa: F401  (routes register on import)
 
     if int(app.config.get("PROXIES") or 0) > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -160,3 +160,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_error_handler(CSRFError, _csrf_error)
     app.jinja_env.globals["signaler_champs"] = reports.FIELDS
+    app.jinja_env.filters["change_label"] = history.change_label
+    app.jinja_env.filters["change_diff"] = history.change_diff
