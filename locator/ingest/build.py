@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ..store import communes as store_communes
 from ..store import db as store_db
 from ..store import schema
-from ..store import structures as store_structures
 from . import reference
-from . import structures as seed
+from .importer import import_file
+from .pipeline import Options
+
+
+def load_seed(db, seed_path: str | Path, far_km: float = 2.0) -> dict:
+    """Run every row of the seed file through the import pipeline (offline geocoding), in one transaction.
+
+    Rule for re-runs: the seed creates the rows it does not find and updates only rows whose last
+    change came from the seed itself (origine "seed"); a row changed since by an import or by hand,
+    or deleted by an administrator, is left as it is. Dates are the vintage of each row's source.
+    """
+    options = Options(origine="seed", seed_only=True, date_maj=None, far_km=far_km)
+    return import_file(db, Path(seed_path), options=options, record=False)
 
 
 def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str], None] = print) -> dict:
@@ -33,17 +42,17 @@ def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str]
             report["communes"] = len(ref.communes)
             say(f"Géographie de référence : {len(ref.communes)} communes et arrondissements chargés.")
         if seed_path and Path(seed_path).is_file():
-            reader = sqlite3.connect(str(db_path))
-            reader.row_factory = sqlite3.Row
-            try:
-                rows = seed.read_seed(seed_path, reader)
-            finally:
-                reader.close()
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            with db.atomic():
-                created, updated = store_structures.upsert(db, rows, now)
-            report["structures"] = {"lus": len(rows), "crees": created, "mis_a_jour": updated}
-            say(f"Structures : {len(rows)} lues, {created} créées, {updated} mises à jour.")
+            result = load_seed(db, seed_path)
+            report["structures"] = result
+            say(
+                f"Structures : {result['lus']} lues, {result['crees']} créées, "
+                f"{result['mis_a_jour']} mises à jour, {len(result['rejetes'])} rejetées."
+            )
+            for item in result["rejetes"]:
+                say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
+            for item in result["avertissements"]:
+                if item["ligne"] is not None:
+                    say(f"  ligne {item['ligne']} : {' ; '.join(item['messages'])}")
         else:
             say(
                 f"Fichier des structures introuvable ({seed_path}) : seule la géographie de "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 STRUCTURE_TYPES = (
     "mission_locale",
@@ -18,6 +18,9 @@ STRUCTURE_TYPES = (
     "partenaire",
 )
 STATUSES = ("publie", "brouillon", "archive")
+# Where the current values of a structure come from: the seed file, the official annuaire, an admin
+# import, or an edit by hand. `locator build` only updates rows whose origin is still the seed.
+ORIGINS = ("seed", "annuaire", "import", "manuel")
 
 # Public fields of a structure, in the order of the API (data·inclusion names where they exist).
 STRUCTURE_FIELDS = (
@@ -118,7 +121,8 @@ CREATE TABLE IF NOT EXISTS structures (
     precision_geocodage TEXT,
     statut TEXT NOT NULL DEFAULT 'publie',
     cree_le TEXT,
-    modifie_le TEXT
+    modifie_le TEXT,
+    origine TEXT
 );
 CREATE INDEX IF NOT EXISTS structures_type ON structures(type, statut);
 CREATE INDEX IF NOT EXISTS structures_departement ON structures(departement);
@@ -155,7 +159,59 @@ CREATE TABLE IF NOT EXISTS couverture (
     PRIMARY KEY (code_insee, structure_id)
 );
 CREATE INDEX IF NOT EXISTS couverture_structure ON couverture(structure_id);
+-- Identifiers a structure has in other directories (espace "dila": the annuaire's old-style pivot id,
+-- "dila_uuid": its 2022+ id), so that a refresh from that source finds the same structure again.
+CREATE TABLE IF NOT EXISTS structure_refs (
+    espace TEXT NOT NULL,
+    valeur TEXT NOT NULL,
+    structure_id TEXT NOT NULL,
+    PRIMARY KEY (espace, valeur)
+);
+CREATE INDEX IF NOT EXISTS structure_refs_structure ON structure_refs(structure_id);
+-- Every import applied (not dry runs): what file, by whom, what it did; `rapport` is the JSON report.
+CREATE TABLE IF NOT EXISTS imports (
+    id INTEGER PRIMARY KEY,
+    fichier TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    genre TEXT NOT NULL,
+    quand TEXT NOT NULL,
+    auteur TEXT,
+    lus INTEGER NOT NULL DEFAULT 0,
+    crees INTEGER NOT NULL DEFAULT 0,
+    mis_a_jour INTEGER NOT NULL DEFAULT 0,
+    inchanges INTEGER NOT NULL DEFAULT 0,
+    rejetes INTEGER NOT NULL DEFAULT 0,
+    rapport TEXT,
+    annule_le TEXT,
+    annule_par TEXT
+);
+-- Before/after of every change to a structure or to a coverage list, by import, edit or undo:
+-- enough to put the store back exactly as it was. `objet` is "structure" or "couverture";
+-- `avant`/`apres` are JSON (a full structure row, or the [code_insee, source, date_maj] rows), NULL
+-- when the thing did not exist before / does not exist after.
+CREATE TABLE IF NOT EXISTS historique (
+    id INTEGER PRIMARY KEY,
+    import_id INTEGER,
+    auteur TEXT,
+    quand TEXT NOT NULL,
+    objet TEXT NOT NULL DEFAULT 'structure',
+    structure_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    avant TEXT,
+    apres TEXT
+);
+CREATE INDEX IF NOT EXISTS historique_import ON historique(import_id);
+CREATE INDEX IF NOT EXISTS historique_structure ON historique(structure_id);
+-- Answers of the online geocoder, so that the same address is never asked twice.
+CREATE TABLE IF NOT EXISTS geocodage_cache (
+    requete TEXT PRIMARY KEY,
+    reponse TEXT,
+    quand TEXT NOT NULL
+);
 """
+
+# Columns added after version 1: a store built by an older version gets them on the next build.
+_ADDED_COLUMNS = {"structures": {"origine": "TEXT"}}
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -165,4 +221,9 @@ def create(db: sqlite_utils.Database) -> None:
     db.conn.executescript(_DDL)
     for module in (users, throttle, reports, pending):
         module.create(db)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns.items():
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
     db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")

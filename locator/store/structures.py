@@ -167,3 +167,119 @@ def covering(conn: sqlite3.Connection, codes: Sequence[str], types: Sequence[str
 def coverage_size(conn: sqlite3.Connection) -> int:
     """Return how many (commune, structure) coverage pairs the store holds."""
     return conn.execute("SELECT COUNT(*) FROM couverture").fetchone()[0]
+
+
+# Every stored column but the internal key: what history keeps, so that a change can be undone exactly.
+STORED_COLUMNS = (*STRUCTURE_FIELDS, "statut", "cree_le", "modifie_le", "origine")
+_STORED = ", ".join(STORED_COLUMNS)
+
+
+def get_stored(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] | None:
+    """Return every stored column of one structure (for history and comparisons), or None."""
+    row = conn.execute(f"SELECT {_STORED} FROM structures WHERE id = ?", (structure_id,)).fetchone()
+    return dict(zip(STORED_COLUMNS, tuple(row), strict=True)) if row else None
+
+
+def insert(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Insert one structure; `row` holds stored columns (missing ones are NULL)."""
+    cols = [c for c in STORED_COLUMNS if c in row]
+    db.execute(
+        f"INSERT INTO structures ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        [row[c] for c in cols],
+    )
+
+
+def update(db: sqlite_utils.Database, structure_id: str, changes: dict[str, Any]) -> None:
+    """Set some stored columns of one structure (the id itself never changes)."""
+    cols = [c for c in changes if c in STORED_COLUMNS and c != "id"]
+    if not cols:
+        return
+    db.execute(
+        f"UPDATE structures SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+        [changes[c] for c in cols] + [structure_id],
+    )
+
+
+def delete(db: sqlite_utils.Database, structure_id: str) -> None:
+    """Delete one structure, its external identifiers and its coverage."""
+    db.execute("DELETE FROM structures WHERE id = ?", (structure_id,))
+    db.execute("DELETE FROM structure_refs WHERE structure_id = ?", (structure_id,))
+    db.execute("DELETE FROM couverture WHERE structure_id = ?", (structure_id,))
+
+
+def put_stored(db: sqlite_utils.Database, structure_id: str, row: dict[str, Any] | None) -> None:
+    """Make the stored structure exactly `row` (None: absent) — what undoing a change needs."""
+    if row is None:
+        db.execute("DELETE FROM structures WHERE id = ?", (structure_id,))
+    elif get_stored(db.conn, structure_id) is None:
+        insert(db, row)
+    else:
+        update(db, structure_id, row)
+
+
+def in_commune(conn: sqlite3.Connection, code_insee: str, types: Sequence[str]) -> list[dict[str, Any]]:
+    """Return every structure (any status) of these types in one commune: candidates for matching."""
+    rows = conn.execute(
+        f"SELECT {_STORED} FROM structures WHERE code_insee = ? AND type IN ({','.join('?' * len(types))})",
+        [code_insee, *types],
+    )
+    return [dict(zip(STORED_COLUMNS, tuple(r), strict=True)) for r in rows]
+
+
+def stored_in_box(
+    conn: sqlite3.Connection, box: tuple[float, float, float, float], types: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Return every structure (any status) of these types inside (min_lat, max_lat, min_lon, max_lon)."""
+    cols = ", ".join(f"s.{c}" for c in STORED_COLUMNS)
+    rows = conn.execute(
+        f"SELECT {cols} FROM structures_rtree r JOIN structures s ON s.pk = r.pk "
+        "WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lon >= ? AND r.min_lon <= ? "
+        f"AND s.type IN ({','.join('?' * len(types))})",
+        [*box, *types],
+    )
+    return [dict(zip(STORED_COLUMNS, tuple(r), strict=True)) for r in rows]
+
+
+def names_of_types(conn: sqlite3.Connection, types: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Return (id, nom, type) of every structure of these types (parents are looked up by name)."""
+    rows = conn.execute(
+        f"SELECT id, nom, type FROM structures WHERE type IN ({','.join('?' * len(types))}) ORDER BY id",
+        list(types),
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def by_ref(conn: sqlite3.Connection, espace: str, valeur: str) -> str | None:
+    """Return the id of the structure known under this external identifier, or None."""
+    row = conn.execute(
+        "SELECT structure_id FROM structure_refs WHERE espace = ? AND valeur = ?", (espace, valeur)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def refs_of(conn: sqlite3.Connection, structure_id: str) -> list[tuple[str, str]]:
+    """Return the (espace, valeur) external identifiers of a structure."""
+    rows = conn.execute(
+        "SELECT espace, valeur FROM structure_refs WHERE structure_id = ? ORDER BY espace, valeur",
+        (structure_id,),
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def set_ref(db: sqlite_utils.Database, structure_id: str, espace: str, valeur: str) -> None:
+    """Record that a structure is known as `valeur` in the directory `espace`."""
+    db.execute(
+        "INSERT OR REPLACE INTO structure_refs (espace, valeur, structure_id) VALUES (?, ?, ?)",
+        (espace, valeur, structure_id),
+    )
+
+
+def all_stored(conn: sqlite3.Connection, statuts: Sequence[str] | None = None) -> Iterable[dict[str, Any]]:
+    """Yield every structure (of these statuses), by type then name — for exports; streamed."""
+    sql = f"SELECT {_STORED} FROM structures"
+    args: list[str] = []
+    if statuts:
+        sql += f" WHERE statut IN ({','.join('?' * len(statuts))})"
+        args = list(statuts)
+    for r in conn.execute(sql + " ORDER BY type, nom, id", args):
+        yield dict(zip(STORED_COLUMNS, tuple(r), strict=True))

@@ -1,0 +1,187 @@
+"""Cell values of imported files → clean values, or a French reason why not."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ..geo import names
+from ..geo.postal import has_cedex, without_postal_noise  # noqa: F401 (re-exported)
+
+# Control characters are never kept (they break pages, exports and terminals); newlines only in
+# free text such as descriptions and opening hours.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"[ \t\xa0\u202f]+")
+
+MAX_LENGTH = {"nom": 200, "description": 4000, "horaires_accueil": 500}
+DEFAULT_MAX_LENGTH = 300
+
+
+class Invalid(ValueError):
+    """A cell that cannot be used; the message says why, in French."""
+
+
+def text(value: str | None, field: str = "", multiline: bool = False) -> str | None:
+    """Return the cell as clean one-line text (NFC, no control characters, single spaces), or None."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value)
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        value = "\n".join(_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in value.split("\n"))
+        value = re.sub(r"\n{3,}", "\n\n", value).strip()
+    else:
+        value = _SPACES.sub(" ", _CONTROL.sub(" ", value.replace("\n", " ").replace("\r", " "))).strip()
+    if not value:
+        return None
+    limit = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
+    if len(value) > limit:
+        raise Invalid(f"{field or 'valeur'} trop long ({len(value)} caractères, {limit} au plus)")
+    return value
+
+
+def number(value: str | None) -> float | None:
+    """Parse a number written the French or English way ("45,77", "45.77", "1 234,5"), or None."""
+    if value is None:
+        return None
+    t = _SPACES.sub("", value.strip()).replace("\u2212", "-")
+    if not t:
+        return None
+    if "," in t and "." not in t:
+        t = t.replace(",", ".")
+    elif "," in t and "." in t:  # "1.234,5" or "1,234.5": the last separator is the decimal one
+        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
+    try:
+        x = float(t)
+    except ValueError:
+        raise Invalid(f"« {value.strip()[:40]} » n'est pas un nombre") from None
+    if x != x or x in (float("inf"), float("-inf")):
+        raise Invalid(f"« {value.strip()[:40]} » n'est pas un nombre")
+    return x
+
+
+_URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+
+
+def url(value: str | None) -> str | None:
+    """Return a web address (http or https only; "www.x.fr" gets "https://"), or raise Invalid."""
+    value = text(value, "site_web")
+    if value is None:
+        return None
+    folded = re.sub(r"\s", "", value)
+    m = _URL_SCHEME.match(folded)
+    if m and m.group(1).lower() not in ("http", "https"):
+        raise Invalid(f"adresse web refusée (« {m.group(1).lower()}: » n'est pas un lien web)")
+    if not m:
+        if " " in value or "." not in value or value.startswith(("/", "\\")):
+            raise Invalid(f"adresse web invalide : « {value[:60]} »")
+        value = "https://" + value.lstrip("/")
+    if " " in value or not re.match(r"^https?://[^/\s]+\.[^/\s]+", value, re.IGNORECASE):
+        raise Invalid(f"adresse web invalide : « {value[:60]} »")
+    return value
+
+
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def email(value: str | None) -> tuple[str | None, str | None]:
+    """Return (address, warning): the first address when several are given, or raise Invalid."""
+    value = text(value, "courriel")
+    if value is None:
+        return None, None
+    parts = [p for p in re.split(r"[;,\s]+", value.removeprefix("mailto:")) if p]
+    if not parts or not _EMAIL.match(parts[0]):
+        raise Invalid(f"courriel invalide : « {value[:60]} »")
+    return parts[0], (f"plusieurs courriels : seul {parts[0]} est gardé" if len(parts) > 1 else None)
+
+
+def phone(value: str | None) -> tuple[str | None, str | None]:
+    """Return (phone, warning): French numbers written "04 73 89 05 85"; others kept as given."""
+    value = text(value, "telephone")
+    if value is None:
+        return None, None
+    digits = re.sub(r"[^\d+]", "", value)
+    if digits.startswith("+33"):
+        digits = "0" + digits[3:].lstrip("0")
+    elif digits.startswith("0033"):
+        digits = "0" + digits[4:].lstrip("0")
+    if len(digits) == 9 and digits[0] in "123456789":  # a spreadsheet ate the leading zero
+        digits = "0" + digits
+    if len(digits) == 10 and digits.isdigit() and digits[0] == "0":
+        return " ".join(digits[i : i + 2] for i in range(0, 10, 2)), None
+    return value, f"numéro de téléphone inhabituel, gardé tel quel : « {value[:40]} »"
+
+
+def postcode(value: str | None) -> str | None:
+    """Return a 5-digit postcode ("1000" from a spreadsheet → "01000"), or raise Invalid."""
+    value = text(value, "code_postal")
+    if value is None:
+        return None
+    t = re.sub(r"\s", "", value)
+    if re.fullmatch(r"\d{4}(\.0+)?", t):  # the spreadsheet stored it as a number
+        t = "0" + t.split(".")[0]
+    if not re.fullmatch(r"\d{5}", t):
+        raise Invalid(f"code postal invalide : « {value[:20]} » (5 chiffres attendus)")
+    return t
+
+
+def insee(value: str | None) -> str | None:
+    """Return an INSEE commune code ("1004" → "01004", "2a004" → "2A004"), or raise Invalid."""
+    value = text(value, "code_insee")
+    if value is None:
+        return None
+    t = re.sub(r"\s", "", value).upper()
+    if re.fullmatch(r"\d{4}(\.0+)?", t):
+        t = "0" + t.split(".")[0]
+    if not re.fullmatch(r"\d{5}|2[AB]\d{3}", t):
+        raise Invalid(f"code INSEE invalide : « {value[:20]} »")
+    return t
+
+
+# French labels → types, where the label is not ambiguous (keys are names.normalize()d).
+TYPE_LABELS = {
+    "mission locale": "mission_locale",
+    "missions locales": "mission_locale",
+    "ml": "mission_locale",
+    "mission locale siege": "mission_locale",
+    "siege mission locale": "mission_locale",
+    "antenne": "antenne_mission_locale",
+    "antenne ml": "antenne_mission_locale",
+    "antenne mission locale": "antenne_mission_locale",
+    "antenne de mission locale": "antenne_mission_locale",
+    "antenne de la mission locale": "antenne_mission_locale",
+    "permanence mission locale": "antenne_mission_locale",
+    "permanence ml": "antenne_mission_locale",
+    "point d accueil mission locale": "antenne_mission_locale",
+    "cio": "cio",
+    "centre d information et d orientation": "cio",
+    "centre information orientation": "cio",
+    "psad": "psad",
+    "plateforme de suivi et d appui aux decrocheurs": "psad",
+    "plate forme de suivi et d appui aux decrocheurs": "psad",
+    "mlds": "mlds",
+    "mission de lutte contre le decrochage scolaire": "mlds",
+    "e2c": "e2c",
+    "ecole de la 2e chance": "e2c",
+    "ecole de la deuxieme chance": "e2c",
+    "ecole de la seconde chance": "e2c",
+    "epide": "epide",
+    "centre epide": "epide",
+    "dispositif": "dispositif",
+    "partenaire": "partenaire",
+}
+
+
+def structure_type(value: str | None, known: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """Return (type, warning) for a type cell: a known type, or a French label mapped to one."""
+    value = text(value, "type")
+    if value is None:
+        return None, None
+    raw = value.strip().lower().replace("-", "_").replace(" ", "_")
+    if raw in known:
+        return raw, None
+    key = names.normalize(value)
+    if key in TYPE_LABELS:
+        mapped = TYPE_LABELS[key]
+        return mapped, None
+    raise Invalid(f"type inconnu « {value[:40]} » (types acceptés : {', '.join(known)})")

@@ -1,0 +1,438 @@
+"""Imports: plan a file (writes nothing), apply a plan (one transaction, recorded, undoable), or stream one.
+
+The admin wizard calls `plan_import` then `apply_import`; the CLI calls `import_file`, which streams
+the same steps so that memory stays flat on large files. Three kinds of file are recognised:
+structures (admin CSV), the DILA annuaire (JSON), and coverage lists (commune → Mission locale).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..geocoding import BanGeocoder, Geocoder, OfflineGeocoder
+from ..store import coverage as store_coverage
+from ..store import geocache
+from ..store import history as store_history
+from ..store import imports as store_imports
+from ..store import structures as store_structures
+from . import annuaire, table
+from .coverage import CoverageLine, plan_lines
+from .pipeline import Options, PlanRow, RowPipeline
+from .table import FileProblem
+
+ORIGIN_OF_GENRE = {"structures": "import", "annuaire": "annuaire", "couverture": "import"}
+
+
+class PlanStale(RuntimeError):
+    """The store changed since the plan was made: plan again before applying."""
+
+
+@dataclass
+class ImportPlan:
+    """What importing a file would do, row by row; nothing is written until `apply_import`."""
+
+    fichier: str
+    sha256: str
+    genre: str  # "structures", "annuaire" or "couverture"
+    taille: int = 0
+    lignes: list[PlanRow] = field(default_factory=list)
+    couverture: list[CoverageLine] = field(default_factory=list)
+    couverture_par_structure: dict[str, dict[str, Any]] = field(default_factory=dict)
+    avertissements: list[str] = field(default_factory=list)  # about the whole file
+    erreur: str | None = None  # why the whole file cannot be imported
+    enregistrements: int | None = None  # records in an annuaire file (before the région filter)
+    geocache: dict[str, Any] = field(default_factory=dict)  # new online geocoder answers
+
+    def counts(self) -> dict[str, int]:
+        """Return how many rows each action concerns."""
+        rows = self.couverture if self.genre == "couverture" else self.lignes
+        out = {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0}
+        key = {"nouveau": "crees", "mis_a_jour": "mis_a_jour", "inchange": "inchanges", "rejete": "rejetes"}
+        for r in rows:
+            if r.action == "vide":
+                out["vides"] += 1
+                continue
+            out["lus"] += 1
+            out[key[r.action]] += 1
+        out["importes"] = out["lus"] - out["rejetes"]
+        return out
+
+    def report(self) -> dict[str, Any]:
+        """Return the report of the contract: lus, importes, crees, mis_a_jour, rejetes, avertissements."""
+        return build_report(self, self.lignes if self.genre != "couverture" else self.couverture)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the whole plan as JSON-able data (the wizard keeps it between two requests)."""
+        return {
+            "fichier": self.fichier,
+            "sha256": self.sha256,
+            "genre": self.genre,
+            "taille": self.taille,
+            "lignes": [r.to_dict() for r in self.lignes],
+            "couverture": [c.to_dict() for c in self.couverture],
+            "couverture_par_structure": {
+                k: {"codes": sorted(v["codes"]), "refs": sorted(v["refs"])}
+                for k, v in self.couverture_par_structure.items()
+            },
+            "avertissements": self.avertissements,
+            "erreur": self.erreur,
+            "enregistrements": self.enregistrements,
+            "geocache": self.geocache,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ImportPlan:
+        """Rebuild a plan from `to_dict` data."""
+        plan = cls(
+            **{k: v for k, v in d.items() if k not in ("lignes", "couverture", "couverture_par_structure")}
+        )
+        plan.lignes = [PlanRow.from_dict(r) for r in d.get("lignes", [])]
+        plan.couverture = [CoverageLine(**c) for c in d.get("couverture", [])]
+        plan.couverture_par_structure = {
+            k: {"codes": set(v["codes"]), "refs": set(v["refs"])}
+            for k, v in d.get("couverture_par_structure", {}).items()
+        }
+        return plan
+
+
+def build_report(
+    plan: ImportPlan, rows: Iterable[Any], counts: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Return the JSON report of an import from its rows."""
+    counts = counts or plan.counts()
+    rejetes, avertissements = (
+        [],
+        [{"ligne": None, "messages": list(plan.avertissements)}] if plan.avertissements else [],
+    )
+    for r in rows:
+        if r.action == "rejete":
+            rejetes.append({"ligne": r.ligne, "erreurs": r.erreurs})
+        if getattr(r, "avertissements", None):
+            avertissements.append({"ligne": r.ligne, "messages": r.avertissements})
+    out = {
+        "fichier": plan.fichier,
+        "genre": plan.genre,
+        "lus": counts["lus"],
+        "importes": counts["importes"],
+        "crees": counts["crees"],
+        "mis_a_jour": counts["mis_a_jour"],
+        "inchanges": counts["inchanges"],
+        "vides": counts["vides"],
+        "rejetes": rejetes,
+        "avertissements": avertissements,
+    }
+    if plan.genre == "couverture":
+        out["retires"] = counts.get("retires", 0)
+    if plan.erreur:
+        out["erreur"] = plan.erreur
+    return out
+
+
+def _sha256(source: Path | bytes) -> str:
+    h = hashlib.sha256()
+    for chunk in table._chunks(source):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _head(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source[:4096])
+    with open(source, "rb") as f:
+        return f.read(4096)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _options(options: Options | dict[str, Any] | None, genre: str) -> Options:
+    if isinstance(options, Options):
+        return options
+    opts = Options(**(options or {}))
+    if not options or "origine" not in options:
+        opts.origine = ORIGIN_OF_GENRE[genre]
+    return opts
+
+
+def _open(source: Path | bytes, filename: str, max_bytes: int) -> tuple[str, table.Table | None, int]:
+    """Check a file and return (genre, table for CSV files, size). Raises FileProblem."""
+    size = table.check_size(source, max_bytes)
+    if annuaire.looks_like_annuaire(_head(source)):
+        return "annuaire", None, size
+    t = table.open_table(source, max_bytes)
+    if t.kind == "structures":
+        table.require_structure_columns(t)
+    return t.kind, t, size
+
+
+def _inputs(conn, genre: str, tab: table.Table | None, source, region: str, plan: ImportPlan) -> Iterator:
+    if genre == "annuaire":
+        items, total = annuaire.rows(conn, source, region)
+        plan.enregistrements = total
+        if not items:
+            raise FileProblem(
+                f"Aucune Mission locale ni aucun CIO de la région {region} parmi les {total} "
+                "organismes du fichier."
+            )
+        return iter(items)
+    plan.avertissements += tab.warnings
+    return ((ligne, raw, {}) for ligne, raw in tab.rows())
+
+
+def plan_import(
+    conn: sqlite3.Connection,
+    source: Path | bytes | str,
+    filename: str | None = None,
+    geocoder: Geocoder | None = None,
+    options: Options | dict[str, Any] | None = None,
+    region: str = "84",
+) -> ImportPlan:
+    """Plan the import of a file (path or bytes): every row with its action, problems and candidates.
+
+    Writes nothing. A file that cannot be imported at all has `erreur` set and no rows. Options: see
+    `pipeline.Options` (e.g. {"statut": "brouillon", "choix_communes": {12: "63003"}}).
+    """
+    source = Path(source) if isinstance(source, str) else source
+    filename = filename or (source.name if isinstance(source, Path) else "fichier")
+    geocoder = geocoder or OfflineGeocoder()
+    probe = _options(options, "structures")
+    plan = ImportPlan(fichier=filename, sha256="", genre="structures")
+    try:
+        plan.genre, tab, plan.taille = _open(source, filename, probe.max_bytes)
+        plan.sha256 = _sha256(source)
+        opts = _options(options, plan.genre)
+        if plan.genre == "couverture":
+            plan.avertissements += tab.warnings
+            plan.couverture, plan.couverture_par_structure = plan_lines(conn, tab)
+        else:
+            pipeline = RowPipeline(conn, geocoder, opts)
+            plan.lignes = list(pipeline.run(_inputs(conn, plan.genre, tab, source, region, plan)))
+    except FileProblem as err:
+        plan.erreur = str(err)
+        plan.lignes, plan.couverture = [], []
+    if isinstance(geocoder, BanGeocoder):
+        plan.geocache = dict(geocoder.pending)
+    return plan
+
+
+# -- writing --------------------------------------------------------------------------------------
+def _write_row(
+    db: sqlite_utils.Database, row: PlanRow, import_id: int | None, auteur: str | None, now: str
+) -> None:
+    """Write one planned row and its history (inside the caller's transaction)."""
+    s = row.structure
+    if row.action == "nouveau":
+        s = {**s, "cree_le": now, "modifie_le": now}
+        store_structures.insert(db, s)
+        action = "cree"
+    elif row.action == "mis_a_jour":
+        s = {**s, "modifie_le": now}
+        store_structures.update(db, s["id"], s)
+        action = "modifie"
+    else:
+        if s is not None:
+            for espace, valeur in row.refs:
+                if store_structures.by_ref(db.conn, espace, valeur) is None:
+                    store_structures.set_ref(db, s["id"], espace, valeur)
+        return
+    for espace, valeur in row.refs:
+        store_structures.set_ref(db, s["id"], espace, valeur)
+    if import_id is not None:
+        store_history.record_change(
+            db,
+            structure_id=s["id"],
+            action=action,
+            avant=row.avant,
+            apres=store_structures.get_stored(db.conn, s["id"]),
+            auteur=auteur,
+            quand=now,
+            import_id=import_id,
+        )
+
+
+def _write_coverage(db, plan: ImportPlan, import_id: int, auteur: str | None, now: str, opts: Options) -> int:
+    """Replace the coverage list of every Mission locale of the file; return how many pairs were removed."""
+    removed = 0
+    source = f"Liste des communes couvertes : {plan.fichier}"
+    for sid, entry in sorted(plan.couverture_par_structure.items()):
+        for ref in sorted(entry["refs"]):
+            if store_structures.by_ref(db.conn, "code_ml", ref) is None:
+                store_structures.set_ref(db, sid, "code_ml", ref)
+        before = store_coverage.rows_of(db.conn, sid)
+        if {r[0] for r in before} == entry["codes"]:
+            continue
+        removed += len({r[0] for r in before} - entry["codes"])
+        kept = {r[0]: r for r in before}
+        rows = [kept.get(c, [c, source, opts.vintage()]) for c in sorted(entry["codes"])]
+        store_coverage.put_rows(db, sid, rows)
+        store_history.record_change(
+            db,
+            structure_id=sid,
+            action="couverture",
+            avant=before or None,
+            apres=store_coverage.rows_of(db.conn, sid),
+            auteur=auteur,
+            quand=now,
+            import_id=import_id,
+            objet="couverture",
+        )
+    return removed
+
+
+class _Abort(Exception):
+    """Roll the import's transaction back (no valid row)."""
+
+
+def apply_import(
+    db: sqlite_utils.Database,
+    plan: ImportPlan,
+    auteur: str | None = None,
+    options: Options | dict | None = None,
+) -> dict[str, Any]:
+    """Apply a plan in one transaction; record the import and, per row created or changed, its history.
+
+    Returns the report with `import_id`. Raises FileProblem when the plan holds no importable row
+    (nothing written) and PlanStale when a structure changed since planning (nothing written).
+    """
+    if plan.erreur:
+        raise FileProblem(plan.erreur)
+    counts = plan.counts()
+    if counts["importes"] == 0:
+        raise FileProblem("Aucune ligne valide : rien n'a été importé.")
+    opts = _options(options, plan.genre)
+    now = _now()
+    with db.atomic():
+        for row in plan.lignes:
+            if row.action in ("nouveau", "mis_a_jour") and row.structure is not None:
+                current = store_structures.get_stored(db.conn, row.structure["id"])
+                if current != row.avant:
+                    raise PlanStale(
+                        f"La structure {row.structure['id']} a changé depuis l'analyse du fichier : "
+                        "relancez l'analyse."
+                    )
+        report = plan.report()
+        import_id = store_imports.record(
+            db,
+            fichier=plan.fichier,
+            sha256=plan.sha256,
+            genre=plan.genre,
+            quand=now,
+            auteur=auteur,
+            rapport=report,
+        )
+        if plan.genre == "couverture":
+            counts["retires"] = _write_coverage(db, plan, import_id, auteur, now, opts)
+            report = build_report(plan, plan.couverture, counts)
+        else:
+            for row in plan.lignes:
+                _write_row(db, row, import_id, auteur, now)
+        if plan.geocache:
+            geocache.put_many(db, plan.geocache, now)
+        report["import_id"] = import_id
+        store_imports.set_report(db, import_id, report)
+    return report
+
+
+def import_file(
+    db: sqlite_utils.Database,
+    source: Path | bytes | str,
+    filename: str | None = None,
+    geocoder: Geocoder | None = None,
+    options: Options | dict[str, Any] | None = None,
+    dry_run: bool = False,
+    auteur: str | None = None,
+    region: str = "84",
+    record: bool = True,
+) -> dict[str, Any]:
+    """Import a file streamed row by row in one transaction (the CLI's path); return the report.
+
+    Same steps and report as plan + apply, but rows are written as they are read, so memory does not
+    grow with the file. With `dry_run` nothing is written. When no row is valid, or on any failure,
+    the transaction is rolled back and the store is unchanged (`erreur` in the report). `record=False`
+    (the seed) writes neither the import record nor history.
+    """
+    source = Path(source) if isinstance(source, str) else source
+    filename = filename or (source.name if isinstance(source, Path) else "fichier")
+    geocoder = geocoder or OfflineGeocoder()
+    probe = _options(options, "structures")
+    plan = ImportPlan(fichier=filename, sha256="", genre="structures")
+    try:
+        plan.genre, tab, plan.taille = _open(source, filename, probe.max_bytes)
+        plan.sha256 = _sha256(source)
+    except FileProblem as err:
+        plan.erreur = str(err)
+        return plan.report()
+    if plan.genre == "couverture":
+        plan = plan_import(db.conn, source, filename, geocoder, options, region)
+        if dry_run or plan.erreur:
+            return plan.report()
+        try:
+            return apply_import(db, plan, auteur, options)
+        except FileProblem as err:
+            plan.erreur = str(err)
+            return plan.report()
+    opts = _options(options, plan.genre)
+    pipeline = RowPipeline(db.conn, geocoder, opts)
+    counts = {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0}
+    kept: list[PlanRow] = []  # rows with something to report (problems), not the others
+    key = {"nouveau": "crees", "mis_a_jour": "mis_a_jour", "inchange": "inchanges", "rejete": "rejetes"}
+    now = _now()
+    report: dict[str, Any] = {}
+    try:
+        with db.atomic():
+            import_id = None
+            if record and not dry_run:
+                import_id = store_imports.record(
+                    db,
+                    fichier=filename,
+                    sha256=plan.sha256,
+                    genre=plan.genre,
+                    quand=now,
+                    auteur=auteur,
+                    rapport={},
+                )
+            for row in pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan)):
+                if row.action == "vide":
+                    counts["vides"] += 1
+                    continue
+                counts["lus"] += 1
+                counts[key[row.action]] += 1
+                if not dry_run:
+                    _write_row(db, row, import_id, auteur, now)
+                if row.erreurs or row.avertissements:
+                    kept.append(
+                        PlanRow(
+                            ligne=row.ligne,
+                            action=row.action,
+                            erreurs=row.erreurs,
+                            avertissements=row.avertissements,
+                        )
+                    )
+            counts["importes"] = counts["lus"] - counts["rejetes"]
+            kept.sort(key=lambda r: r.ligne)
+            report = build_report(plan, kept, counts)
+            if counts["importes"] == 0:
+                report["erreur"] = "Aucune ligne valide : rien n'a été importé."
+                raise _Abort
+            if isinstance(geocoder, BanGeocoder) and geocoder.pending and not dry_run:
+                geocache.put_many(db, geocoder.pending, now)
+            if import_id is not None:
+                report["import_id"] = import_id
+                store_imports.set_report(db, import_id, report)
+            if dry_run:
+                raise _Abort
+    except _Abort:
+        pass
+    except FileProblem as err:
+        plan.erreur = str(err)
+        return plan.report()
+    return report

@@ -1,0 +1,413 @@
+"""One imported row → a proposed structure: clean values, place, stable id, match against the store.
+
+The same steps serve the seed (`locator build`), admin CSVs, the DILA annuaire and the admin wizard.
+Rows are processed one by one (files are streamed); only the ids and names met so far are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from ..geo import names
+from ..geo.distance import bbox_around
+from ..geocoding import Geocoder
+from ..store import history as store_history
+from ..store import structures as store_structures
+from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
+from . import clean
+from .place import PlaceResolver, clean_place_values
+from .structures import source_date, structure_id
+
+# Fields whose change makes an update (the source and the vintage alone do not).
+CONTENT_FIELDS = tuple(f for f in STRUCTURE_FIELDS if f not in ("id", "source", "date_maj")) + ("statut",)
+# Types that a row's "parent" may name (an antenne belongs to a Mission locale, a site to its E2C...).
+PARENT_TYPES = tuple(t for t in STRUCTURE_TYPES if t != "antenne_mission_locale")
+# Types that may describe the same place under two labels (an antenne recorded as a Mission locale).
+FAMILIES = {
+    "mission_locale": ("mission_locale", "antenne_mission_locale"),
+    "antenne_mission_locale": ("mission_locale", "antenne_mission_locale"),
+}
+NEAR_DUPLICATE_KM = 0.05
+NEAR_DUPLICATE_SCORE = 92
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
+
+ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete")
+
+
+@dataclass
+class Options:
+    """How an import treats its rows.
+
+    origine: recorded on the rows it writes ("import", "annuaire", "seed"); seed_only: update only rows
+    whose origin is still the seed (and never re-create a row someone deleted); statut: of new rows;
+    source / date_maj: used when a row gives none (date_maj "today" by default for admin files);
+    choix_communes: line → INSEE code picked by the admin among the candidates of an ambiguous row.
+    """
+
+    origine: str = "import"
+    seed_only: bool = False
+    statut: str = "publie"
+    source: str | None = None
+    date_maj: str | None = "today"
+    choix_communes: dict[int, str] = field(default_factory=dict)
+    far_km: float = 2.0
+    max_bytes: int = 50 * 1024 * 1024
+
+    def vintage(self) -> str | None:
+        """Return the default vintage of rows: a date, or today when "today"."""
+        return date.today().isoformat() if self.date_maj == "today" else self.date_maj
+
+
+@dataclass
+class PlanRow:
+    """One row of a plan: what the import would do with it, and why."""
+
+    ligne: int
+    action: str
+    structure: dict[str, Any] | None = None  # the stored row it would write (every stored column)
+    avant: dict[str, Any] | None = None  # the stored row it would replace
+    erreurs: list[str] = field(default_factory=list)
+    avertissements: list[str] = field(default_factory=list)
+    communes_candidates: list[dict[str, str]] = field(default_factory=list)
+    changements: list[str] = field(default_factory=list)  # fields that change
+    refs: list[tuple[str, str]] = field(default_factory=list)  # external ids to record
+    parent_nom: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as JSON-able data."""
+        return {
+            "ligne": self.ligne,
+            "action": self.action,
+            "structure": self.structure,
+            "avant": self.avant,
+            "erreurs": self.erreurs,
+            "avertissements": self.avertissements,
+            "communes_candidates": self.communes_candidates,
+            "changements": self.changements,
+            "refs": [list(r) for r in self.refs],
+            "parent_nom": self.parent_nom,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PlanRow:
+        """Rebuild a row from `to_dict` data."""
+        return cls(**{**d, "refs": [tuple(r) for r in d.get("refs", [])]})
+
+
+def parse_date(value: str | None) -> str | None:
+    """Return an ISO date from "2017-02-21", "21/02/2017", "21/02/2017 10:00:00" or an ISO datetime."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        raise clean.Invalid(f"date illisible « {value[:30]} » (attendu : JJ/MM/AAAA)") from None
+
+
+class RowPipeline:
+    """Turns raw rows ({canonical column: text}) into plan rows, against one store connection."""
+
+    def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, options: Options):
+        self.conn = conn
+        self.options = options
+        self.places = PlaceResolver(conn, geocoder, options.far_km)
+        self.seen: dict[str, int] = {}  # structure id → line that took it
+        self.file_names: dict[str, str] = {}  # name key → id, for parents named in the file
+        self._store_names: dict[str, list[str]] | None = None
+        self.today = date.today().isoformat()
+
+    # -- values -------------------------------------------------------------------------------------
+    def _values(self, raw: dict[str, Any], row: PlanRow) -> dict[str, Any] | None:
+        errors, warnings = row.erreurs, row.avertissements
+        v: dict[str, Any] = {}
+        try:
+            v["type"], note = clean.structure_type(raw.get("type"), STRUCTURE_TYPES)
+            if note:
+                warnings.append(note)
+        except clean.Invalid as err:
+            errors.append(str(err))
+            v["type"] = None
+        if not v["type"] and not errors:
+            errors.append("type manquant")
+        for key, multiline in (
+            ("nom", False),
+            ("adresse", False),
+            ("complement_adresse", False),
+            ("horaires_accueil", True),
+            ("description", True),
+            ("source", False),
+            ("parent", False),
+        ):
+            try:
+                v[key] = clean.text(raw.get(key), key, multiline=multiline)
+            except clean.Invalid as err:
+                errors.append(str(err))
+                v[key] = None
+        if not v["nom"] and not any("nom" in e for e in errors):
+            errors.append("nom manquant")
+        for key, parse in (("telephone", clean.phone), ("courriel", clean.email)):
+            try:
+                v[key], note = parse(raw.get(key))
+                if note:
+                    warnings.append(note)
+            except clean.Invalid as err:
+                errors.append(str(err))
+                v[key] = None
+        try:
+            v["site_web"] = clean.url(raw.get("site_web"))
+        except clean.Invalid as err:
+            errors.append(str(err))
+            v["site_web"] = None
+        try:
+            v["date_maj"] = parse_date(raw.get("date_maj"))
+        except clean.Invalid as err:
+            warnings.append(f"{err} : ignorée")
+            v["date_maj"] = None
+        statut = (raw.get("statut") or "").strip().lower()
+        if statut and statut not in STATUSES:
+            errors.append(f"statut inconnu « {statut[:20]} » ({', '.join(STATUSES)})")
+        v["statut"] = statut or None
+        ident = (raw.get("id") or "").strip()
+        if ident and not _ID.match(ident):
+            errors.append(f"identifiant invalide « {ident[:40]} » (minuscules, chiffres, tirets)")
+        v["id"] = ident or None
+        if raw.get("__extra__"):
+            warnings.append(f"{raw['__extra__']} valeur(s) au-delà des colonnes : ignorée(s)")
+        v.update(clean_place_values(raw, errors))
+        return v
+
+    # -- matching -----------------------------------------------------------------------------------
+    def _match(self, v: dict[str, Any], computed: str, refs: list[tuple[str, str]], row: PlanRow):
+        """Return (id, stored row or None) for the structure this row describes."""
+        if v["id"]:
+            return v["id"], store_structures.get_stored(self.conn, v["id"])
+        for espace, valeur in refs:
+            sid = store_structures.by_ref(self.conn, espace, valeur)
+            if sid:
+                old = store_structures.get_stored(self.conn, sid)
+                if old is not None:
+                    return sid, old
+        old = store_structures.get_stored(self.conn, computed)
+        if old is not None:
+            return computed, old
+        key = names.normalize(v["nom"])
+        types = FAMILIES.get(v["type"], (v["type"],))
+        if v.get("code_insee"):
+            for cand in store_structures.in_commune(self.conn, v["code_insee"], types):
+                if names.normalize(cand["nom"]) == key and cand["id"] not in self.seen:
+                    return cand["id"], cand
+        if v.get("latitude") is not None:
+            box = bbox_around(v["latitude"], v["longitude"], NEAR_DUPLICATE_KM)
+            for cand in store_structures.stored_in_box(self.conn, box, types):
+                if cand["id"] in self.seen or cand["statut"] == "archive":
+                    continue
+                if fuzz.token_sort_ratio(key, names.normalize(cand["nom"])) >= NEAR_DUPLICATE_SCORE:
+                    row.erreurs.append(
+                        f"doublon probable de « {cand['nom']} » (id {cand['id']}), au même endroit : "
+                        f"ajoutez une colonne id = {cand['id']} pour la mettre à jour"
+                    )
+                    return computed, None
+        return computed, None
+
+    # -- parents ------------------------------------------------------------------------------------
+    def _store_parent(self, key: str) -> list[str]:
+        if self._store_names is None:
+            self._store_names = {}
+            for sid, nom, _type in store_structures.names_of_types(self.conn, PARENT_TYPES):
+                self._store_names.setdefault(names.normalize(nom), []).append(sid)
+        return self._store_names.get(key, [])
+
+    def parent_known(self, name: str) -> bool:
+        """Tell whether a parent name is already resolvable (in the file so far, or in the store)."""
+        key = names.normalize(name)
+        return key in self.file_names or bool(self._store_parent(key))
+
+    def _parent_id(self, name: str, row: PlanRow) -> str | None:
+        key = names.normalize(name)
+        if key in self.file_names:
+            return self.file_names[key]
+        ids = self._store_parent(key)
+        if len(ids) == 1:
+            return ids[0]
+        if ids:
+            row.avertissements.append(
+                f"plusieurs structures s'appellent « {name} » : rattachement à {ids[0]} ; vérifiez"
+            )
+            return ids[0]
+        row.avertissements.append(f"structure parente « {name} » introuvable : non rattachée")
+        return None
+
+    # -- the row ------------------------------------------------------------------------------------
+    def prepare(
+        self,
+        ligne: int,
+        raw: dict[str, Any],
+        refs: Iterable[tuple[str, str]] = (),
+        precision: str | None = None,
+    ) -> PlanRow | None:
+        """Check and place one raw row; None for an entirely empty line. Parents are linked by `finish`."""
+        if not any((str(x).strip() if x is not None else "") for k, x in raw.items() if k != "__extra__"):
+            return None
+        row = PlanRow(ligne=ligne, action="rejete", refs=list(refs))
+        v = self._values(raw, row)
+        if row.erreurs:
+            return row
+        v["choix_commune"] = self.options.choix_communes.get(ligne)
+        v["precision"] = precision
+        place = self.places.resolve(v)
+        row.erreurs += place.errors
+        row.avertissements += place.warnings
+        row.communes_candidates = place.candidates
+        if row.erreurs:
+            return row
+        commune = place.commune
+        v["code_insee"] = commune["code"]
+        v["latitude"], v["longitude"] = place.latitude, place.longitude
+        computed = structure_id(v["type"], v["nom"], commune["code"])
+        sid, old = self._match(v, computed, row.refs, row)
+        if row.erreurs:
+            return row
+        if sid in self.seen:
+            row.erreurs.append(
+                f"doublon de la ligne {self.seen[sid]} (même structure : {sid}) ; "
+                "ajoutez une colonne id pour distinguer deux structures"
+            )
+            return row
+        self.seen[sid] = ligne
+        self.file_names.setdefault(names.normalize(v["nom"]), sid)
+        source = v["source"] or self.options.source
+        vintage = v["date_maj"] or source_date(v["source"]) or self.options.vintage()
+        new = {
+            "id": sid,
+            "type": v["type"],
+            "nom": v["nom"],
+            "adresse": v["adresse"],
+            "complement_adresse": v["complement_adresse"],
+            "code_postal": place.code_postal,
+            "commune": self._town(commune),
+            "code_insee": commune["code"],
+            "departement": commune["departement"],
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "telephone": v["telephone"],
+            "courriel": v["courriel"],
+            "site_web": v["site_web"],
+            "horaires_accueil": v["horaires_accueil"],
+            "parent_id": None,
+            "description": v["description"],
+            "source": source,
+            "date_maj": vintage,
+            "precision_geocodage": place.precision if place.latitude is not None else None,
+            "statut": v["statut"],
+        }
+        given_point = v.get("latitude") is not None and place.precision not in ("commune", "rue", "adresse")
+        row.structure = self._merge(new, old, given_point)
+        row.avant = old
+        row.parent_nom = v["parent"]
+        return row
+
+    def _town(self, commune: dict[str, Any]) -> str:
+        """Return the name people write for a commune: "Lyon" for Lyon 3e Arrondissement."""
+        if commune.get("commune_parent"):
+            parent = self.places.commune(commune["commune_parent"])
+            if parent:
+                return parent["nom"]
+        return commune["nom"]
+
+    def _merge(self, new: dict[str, Any], old: dict[str, Any] | None, given_point: bool) -> dict[str, Any]:
+        """Return the row to store: empty cells keep the stored value; an unchanged place keeps its point."""
+        if old is None:
+            out = {k: new.get(k) for k in store_structures.STORED_COLUMNS}
+            out["statut"] = new["statut"] or self.options.statut
+            out["origine"] = self.options.origine
+            return out
+        out = dict(old)
+        for k, value in new.items():
+            if k in ("latitude", "longitude", "precision_geocodage"):
+                continue
+            if value is not None:
+                out[k] = value
+        same_place = all(
+            (new.get(k) or None) == (old.get(k) or None) or new.get(k) is None
+            for k in ("adresse", "code_postal", "code_insee")
+        )
+        if given_point or not same_place or old.get("latitude") is None:
+            for k in ("latitude", "longitude", "precision_geocodage"):
+                out[k] = new[k]
+        return out
+
+    def finish(self, row: PlanRow) -> PlanRow:
+        """Link the parent, compare with the stored row and decide the action."""
+        if row.erreurs or row.structure is None:
+            row.action = "rejete"
+            row.structure = None if row.erreurs else row.structure
+            return row
+        s = row.structure
+        if row.parent_nom:
+            parent = self._parent_id(row.parent_nom, row)
+            if parent == s["id"]:
+                row.avertissements.append("une structure ne peut pas être sa propre parente : ignoré")
+            elif parent:
+                s["parent_id"] = parent
+        old = row.avant
+        if old is None:
+            if self.options.seed_only and store_history.has_history(self.conn, s["id"]):
+                row.action = "inchange"  # someone deleted it since the seed created it: stays deleted
+                row.avertissements.append("supprimée depuis par un administrateur : non recréée")
+                row.structure = None
+                return row
+            row.action = "nouveau"
+            row.changements = [f for f in CONTENT_FIELDS if s.get(f) is not None]
+            return row
+        row.changements = [f for f in CONTENT_FIELDS if s.get(f) != old.get(f)]
+        if not row.changements:
+            row.action = "inchange"
+            return row
+        if self.options.seed_only and old.get("origine") not in (None, "seed"):
+            row.action = "inchange"
+            row.changements = []
+            return row
+        if old.get("date_maj") and s.get("date_maj") and s["date_maj"] < old["date_maj"]:
+            row.avertissements.append(
+                f"la fiche enregistrée ({old['date_maj']}) est plus récente que cette source "
+                f"({s['date_maj']}) : non modifiée"
+            )
+            row.action = "inchange"
+            row.changements = []
+            return row
+        s["origine"] = self.options.origine
+        row.action = "mis_a_jour"
+        return row
+
+    def run(self, rows: Iterable[tuple[int, dict[str, Any], dict[str, Any]]]) -> Iterator[PlanRow]:
+        """Yield finished plan rows; rows naming a parent not met yet wait until the end of the file.
+
+        Each input is (line, raw values, extras: {"refs": [...], "precision": ...}).
+        """
+        waiting: list[PlanRow] = []
+        for ligne, raw, extras in rows:
+            row = self.prepare(ligne, raw, extras.get("refs", ()), extras.get("precision"))
+            if row is None:
+                yield PlanRow(ligne=ligne, action="vide")
+                continue
+            if extras.get("note"):
+                row.avertissements.insert(0, extras["note"])
+            if row.parent_nom and not row.erreurs and not self.parent_known(row.parent_nom):
+                waiting.append(row)
+                continue
+            yield self.finish(row)
+        for row in waiting:
+            yield self.finish(row)

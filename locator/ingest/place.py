@@ -1,0 +1,416 @@
+"""Where an imported row is: its commune (INSEE code, postcode + name, name, or point) and a point we trust.
+
+Points are (latitude, longitude) in WGS84 degrees. Lambert-93 x/y (EPSG:2154, metres) are converted
+with pyproj. Every point is checked against France and against its commune's contour.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ..geo import codes, geometry, names
+from ..geo.postal import has_cedex, without_postal_noise
+from ..geocoding import Geocoder
+from ..store import communes as store_communes
+from . import clean
+
+# (min_lat, max_lat, min_lon, max_lon): metropolitan France with Corsica, then the overseas départements.
+FRANCE_BOXES = (
+    (41.3, 51.2, -5.3, 9.7),
+    (15.8, 16.6, -61.9, -60.9),
+    (14.3, 14.95, -61.3, -60.8),
+    (2.1, 5.9, -54.7, -51.5),
+    (-21.45, -20.85, 55.2, 55.9),
+    (-13.1, -12.6, 44.9, 45.35),
+    (46.7, 47.2, -56.5, -56.1),
+)
+# Lambert-93 covers metropolitan France in these ranges (metres).
+L93_X = (50_000.0, 1_300_000.0)
+L93_Y = (6_000_000.0, 7_150_000.0)
+
+
+def in_france(lat: float, lon: float) -> bool:
+    """Tell whether a point lies in France (boxes around the mainland, Corsica, each overseas département)."""
+    return any(a <= lat <= b and c <= lon <= d for a, b, c, d in FRANCE_BOXES)
+
+
+@lru_cache(maxsize=1)
+def _l93_to_wgs84():
+    from pyproj import Transformer  # heavy: only when a file carries Lambert-93 coordinates
+
+    return Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+
+
+def lambert93_to_wgs84(x: float, y: float) -> tuple[float, float]:
+    """Return (latitude, longitude) of a Lambert-93 point (x east, y north, metres)."""
+    lon, lat = _l93_to_wgs84().transform(x, y)
+    return lat, lon
+
+
+def _in_l93(x: float, y: float) -> bool:
+    return L93_X[0] <= x <= L93_X[1] and L93_Y[0] <= y <= L93_Y[1]
+
+
+@dataclass
+class Place:
+    """The resolved place of a row, with the problems found on the way."""
+
+    commune: dict[str, Any] | None = None
+    code_postal: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    precision: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    candidates: list[dict[str, str]] = field(default_factory=list)
+
+
+class PlaceResolver:
+    """Resolves rows of one import; keeps small caches of the communes it met."""
+
+    def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, far_km: float):
+        self.conn = conn
+        self.geocoder = geocoder
+        self.far_km = far_km
+        self._communes: dict[str, dict[str, Any] | None] = {}
+        self._postcodes: dict[str, list[str]] = {}
+        self._contours: dict[str, bytes | None] = {}
+
+    # -- look-ups, cached -------------------------------------------------------------------------
+    def commune(self, code: str) -> dict[str, Any] | None:
+        """Return a current commune or arrondissement by INSEE code (cached)."""
+        if code not in self._communes:
+            if len(self._communes) > 5000:
+                self._communes.clear()
+            self._communes[code] = store_communes.get(self.conn, code)
+        return self._communes[code]
+
+    def by_postcode(self, cp: str) -> list[str]:
+        """Return the INSEE codes a postcode serves (cached)."""
+        if cp not in self._postcodes:
+            if len(self._postcodes) > 5000:
+                self._postcodes.clear()
+            self._postcodes[cp] = store_communes.by_postcode(self.conn, cp)
+        return self._postcodes[cp]
+
+    def contour(self, code: str) -> bytes | None:
+        """Return a commune's contour WKB (cached)."""
+        if code not in self._contours:
+            if len(self._contours) > 2000:
+                self._contours.clear()
+            self._contours[code] = store_communes.contour(self.conn, code)
+        return self._contours[code]
+
+    def _name_matches(self, commune: dict[str, Any], name: str) -> bool:
+        key = names.strip_article(names.normalize(without_postal_noise(name) or ""))
+        own = names.strip_article(names.normalize(commune["nom"]))
+        if key == own or names.glued(key) == names.glued(own):
+            return True
+        if commune.get("commune_parent"):  # "Lyon" for Lyon 3e
+            parent = self.commune(commune["commune_parent"])
+            if parent and key == names.strip_article(names.normalize(parent["nom"])):
+                return True
+        for old in store_communes.anciennes_of(self.conn, commune["code"]):
+            if key == names.strip_article(names.normalize(old["nom"])):
+                return True
+        return False
+
+    def _by_name(self, name: str, departement: str | None) -> tuple[list[dict[str, Any]], bool]:
+        """Return (communes, exact) for a commune name, within a département when given."""
+        from ..resolve import resolve
+
+        cleaned = without_postal_noise(name) or name
+        places = [p for p in resolve(self.conn, cleaned, limit=20) if p["type"] == "commune"]
+        if departement:
+            places = [p for p in places if p["commune"]["departement"] == departement]
+        exact = [p for p in places if p["match"] == "exact"]
+        chosen = exact or [p for p in places if p["match"] == "approche"]
+        seen: dict[str, dict[str, Any]] = {}
+        for p in chosen:
+            seen.setdefault(p["code"], p["commune"])
+        return list(seen.values()), bool(exact)
+
+    @staticmethod
+    def _candidate(c: dict[str, Any]) -> dict[str, str]:
+        return {"code_insee": c["code"], "nom": c["nom"], "departement": c["departement"]}
+
+    # -- the steps ----------------------------------------------------------------------------------
+    def _point(self, row: dict[str, Any], place: Place) -> tuple[float, float] | None:
+        """Read the point of a row (lat/lon or Lambert-93 x/y), fixing swaps; None when absent or unusable."""
+        lat, lon, x, y = row.get("latitude"), row.get("longitude"), row.get("x"), row.get("y")
+        if lat is None and lon is None and x is not None and y is not None:
+            if not _in_l93(x, y) and _in_l93(y, x):
+                x, y = y, x
+                place.warnings.append("x et y inversés (Lambert-93) : remis dans l'ordre")
+            if not _in_l93(x, y):
+                place.warnings.append(f"coordonnées Lambert-93 impossibles (x={x:g}, y={y:g}) : ignorées")
+                return None
+            return lambert93_to_wgs84(x, y)
+        if lat is None or lon is None:
+            if (lat is None) != (lon is None):
+                place.warnings.append("latitude ou longitude manquante : le point est ignoré")
+            return None
+        if _in_l93(lon, lat) or _in_l93(lat, lon):
+            # Lambert-93 metres written in the latitude/longitude columns.
+            if _in_l93(lat, lon):
+                lat, lon = lon, lat
+            lat, lon = lambert93_to_wgs84(lon, lat)
+            place.warnings.append("coordonnées en mètres (Lambert-93) dans latitude/longitude : converties")
+            return lat, lon
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180) and not (-90 <= lon <= 90 and -180 <= lat <= 180):
+            place.warnings.append(f"coordonnées impossibles ({lat:g}, {lon:g}) : ignorées")
+            return None
+        if in_france(lat, lon):
+            return lat, lon
+        if in_france(lon, lat):
+            place.warnings.append("latitude et longitude inversées : remises dans l'ordre")
+            return lon, lat
+        place.warnings.append(f"point hors de France ({lat:g}, {lon:g}) : ignoré")
+        return None
+
+    def _commune(self, row: dict[str, Any], place: Place, point: tuple[float, float] | None) -> None:
+        """Find the row's commune from its INSEE code, postcode and name, or its point."""
+        code, cp, name = row.get("code_insee"), row.get("code_postal"), row.get("commune")
+        chosen = row.get("choix_commune")
+        if chosen:
+            code = chosen
+        if code:
+            commune = self.commune(code)
+            if commune is None:
+                olds = store_communes.ancienne(self.conn, code)
+                if olds:
+                    commune = self.commune(olds[0]["commune"])
+                    if commune:
+                        place.warnings.append(
+                            f"code INSEE {code} : ancienne commune ({olds[0]['nom']}), rattachée à "
+                            f"{commune['nom']} ({commune['code']})"
+                        )
+            if commune is None:
+                place.errors.append(f"code INSEE {code} inconnu")
+                return
+            # Paris, Lyon, Marseille: the postcode gives the arrondissement.
+            if commune["code"] in codes.PLM and cp:
+                arr = codes.arrondissement_of_postcode(cp)
+                if arr and self.commune(arr):
+                    commune = self.commune(arr)
+            place.commune = commune
+            if name and not self._name_matches(commune, name):
+                place.warnings.append(
+                    f"la commune « {name} » ne correspond pas au code INSEE {code} ({commune['nom']}) : "
+                    "le code INSEE est retenu"
+                )
+            if cp:
+                self._check_postcode(commune, cp, name, place)
+            return
+        if cp:
+            served = self.by_postcode(cp)
+            cedex = has_cedex(name) or (not served and cp[:2] == (row.get("departement") or cp[:2]))
+            if not served:
+                dep = codes.departement_of_insee(cp) if cp[:2] not in ("97",) else cp[:3]
+                if name:
+                    found, exact = self._by_name(name, dep)
+                    if len(found) == 1:
+                        place.commune = found[0]
+                        what = "code postal CEDEX" if has_cedex(name) else "code postal inexistant"
+                        place.warnings.append(
+                            f"{what} {cp} : commune retrouvée par son nom ({found[0]['nom']}, "
+                            f"{found[0]['code']})"
+                        )
+                        self._real_postcode(found[0], cp, place)
+                        return
+                    if len(found) > 1:
+                        place.candidates = [self._candidate(c) for c in found]
+                place.errors.append(
+                    f"code postal {cp} inexistant"
+                    + (f" et commune « {name} » introuvable dans le département {dep}" if name else "")
+                    + ("" if not cedex else " (code CEDEX : indiquez la commune)")
+                )
+                return
+            communes = [c for c in (self.commune(x) for x in served) if c]
+            if name:
+                matching = [c for c in communes if self._name_matches(c, name)]
+                if len(matching) >= 1:
+                    place.commune = self._prefer_arrondissement(matching, cp)
+                    place.code_postal = cp
+                    return
+                found, _exact = self._by_name(name, codes.departement_of_insee(cp))
+                if len(found) == 1:
+                    place.commune = found[0]
+                    place.warnings.append(
+                        f"le code postal {cp} ne dessert pas {found[0]['nom']} "
+                        f"(codes : {', '.join(store_communes.postcodes_of(self.conn, found[0]['code']))}) : "
+                        "la commune est retenue"
+                    )
+                    self._real_postcode(found[0], None, place)
+                    return
+                place.candidates = [self._candidate(c) for c in communes]
+                place.errors.append(
+                    f"la commune « {name} » ne correspond pas au code postal {cp} "
+                    f"(communes de ce code : {', '.join(c['nom'] for c in communes[:8])})"
+                )
+                return
+            if len(communes) == 1 or {c.get("commune_parent") for c in communes} - {None} == {
+                c["code"] for c in communes if not c.get("commune_parent")
+            }:
+                place.commune = self._prefer_arrondissement(communes, cp)
+                place.code_postal = cp
+                return
+            if point is not None:
+                inside = self._containing(point, [c["code"] for c in communes])
+                if inside:
+                    place.commune = inside
+                    place.code_postal = cp
+                    return
+            place.candidates = [self._candidate(c) for c in communes]
+            place.errors.append(
+                f"le code postal {cp} dessert {len(communes)} communes : indiquez la commune "
+                f"({', '.join(c['nom'] for c in communes[:8])})"
+            )
+            return
+        if name:
+            found, exact = self._by_name(name, row.get("departement"))
+            if point is not None and len(found) > 1:
+                inside = self._containing(point, [c["code"] for c in found])
+                if inside:
+                    place.commune = inside
+                    return
+            if len(found) == 1:
+                place.commune = found[0]
+                if not exact:
+                    place.warnings.append(
+                        f"commune « {name} » lue comme {found[0]['nom']} ({found[0]['code']})"
+                    )
+                return
+            if found:
+                place.candidates = [self._candidate(c) for c in found[:10]]
+                place.errors.append(
+                    f"plusieurs communes s'appellent « {name} » : indiquez le code postal ou le code INSEE"
+                )
+                return
+            place.errors.append(f"commune « {name} » introuvable")
+            return
+        if point is not None:
+            from ..lookup import commune_at
+
+            commune = commune_at(self.conn, point[0], point[1])
+            if commune is None:
+                place.errors.append("le point ne tombe dans aucune commune française")
+                return
+            place.commune = self.commune(commune["code"]) or commune
+            return
+        place.errors.append(
+            "aucun lieu : il faut des coordonnées, un code INSEE, un code postal ou une commune"
+        )
+
+    def _prefer_arrondissement(self, communes: list[dict[str, Any]], cp: str) -> dict[str, Any]:
+        arr = codes.arrondissement_of_postcode(cp)
+        for c in communes:
+            if c["code"] == arr:
+                return c
+        return sorted(communes, key=lambda c: (c.get("commune_parent") is None, c["code"]))[0]
+
+    def _containing(self, point: tuple[float, float], codes_: list[str]) -> dict[str, Any] | None:
+        for code in codes_:
+            wkb = self.contour(code)
+            if wkb is not None and geometry.contains(wkb, point[0], point[1]):
+                return self.commune(code)
+        return None
+
+    def _real_postcode(self, commune: dict[str, Any], given: str | None, place: Place) -> None:
+        cps = store_communes.postcodes_of(self.conn, commune["code"])
+        place.code_postal = cps[0] if len(cps) == 1 else given
+
+    def _check_postcode(self, commune: dict[str, Any], cp: str, name: str | None, place: Place) -> None:
+        cps = store_communes.postcodes_of(self.conn, commune["code"])
+        if cp in cps:
+            place.code_postal = cp
+            return
+        if not self.by_postcode(cp):
+            what = "code CEDEX" if has_cedex(name) else "absent de la liste de La Poste (code CEDEX ?)"
+            place.warnings.append(
+                f"code postal {cp} {what} : remplacé par {cps[0] if cps else cp} ({commune['nom']})"
+            )
+        else:
+            place.warnings.append(
+                f"le code postal {cp} ne dessert pas {commune['nom']} (codes : {', '.join(cps)}) : remplacé"
+            )
+        place.code_postal = cps[0] if cps else cp
+
+    def _trust(self, point: tuple[float, float], place: Place) -> tuple[float, float] | None:
+        """Keep a point only when it lies in its commune or near it (FAR_FROM_COMMUNE_KM)."""
+        commune = place.commune
+        wkb = self.contour(commune["code"]) if commune else None
+        if wkb is None:
+            return point
+        d = geometry.distance_to_contour_km(wkb, point[0], point[1])
+        if d <= self.far_km:
+            return point
+        place.warnings.append(
+            f"le point est à {d:.1f} km de {commune['nom']} : non retenu, position au centre de la "
+            "commune".replace(".", ",", 1)
+        )
+        return None
+
+    def resolve(self, row: dict[str, Any]) -> Place:
+        """Resolve a row's place: commune, postcode, trusted point (given, or geocoded) and its precision.
+
+        `row` holds clean values: code_insee, code_postal, commune, departement, adresse,
+        latitude/longitude or x/y (floats), and optionally choix_commune (an INSEE code picked by
+        the admin among candidates).
+        """
+        place = Place()
+        point = self._point(row, place)
+        self._commune(row, place, point)
+        if place.errors:
+            return place
+        if place.code_postal is None and place.commune:
+            cps = store_communes.postcodes_of(self.conn, place.commune["code"])
+            if row.get("code_postal") in cps:
+                place.code_postal = row["code_postal"]
+            elif len(cps) == 1:
+                place.code_postal = cps[0]
+        if point is not None:
+            point = self._trust(point, place)
+        if point is not None:
+            place.latitude, place.longitude = round(point[0], 6), round(point[1], 6)
+            place.precision = row.get("precision") or "source"
+            return place
+        found = self.geocoder.geocode(self.conn, row.get("adresse"), place.code_postal, place.commune)
+        if found is None:
+            place.warnings.append("position inconnue : la structure n'apparaîtra pas sur la carte")
+            return place
+        if found.note:
+            place.warnings.append(found.note)
+        place.latitude, place.longitude = round(found.latitude, 6), round(found.longitude, 6)
+        place.precision = found.precision
+        return place
+
+
+def clean_place_values(raw: dict[str, str], errors: list[str]) -> dict[str, Any]:
+    """Return the place values of a raw row parsed (numbers, codes); problems go to `errors`."""
+    out: dict[str, Any] = {}
+    for key, parse in (
+        ("latitude", clean.number),
+        ("longitude", clean.number),
+        ("x", clean.number),
+        ("y", clean.number),
+        ("code_postal", clean.postcode),
+        ("code_insee", clean.insee),
+    ):
+        try:
+            out[key] = parse(raw.get(key))
+        except clean.Invalid as err:
+            errors.append(str(err))
+            out[key] = None
+    for key in ("commune", "adresse", "departement"):
+        try:
+            out[key] = clean.text(raw.get(key), key)
+        except clean.Invalid as err:
+            errors.append(str(err))
+            out[key] = None
+    if out.get("departement"):
+        out["departement"] = codes.normalize_departement(out["departement"]) or None
+    return out

@@ -1,0 +1,284 @@
+"""Reading a spreadsheet export: size limit, binary check, encoding and delimiter detection, header aliases.
+
+Rows are streamed: the file is read once in chunks to check it (size, encoding), then once as CSV.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from ..geo import names
+
+CHUNK = 1 << 16
+
+
+class FileProblem(ValueError):
+    """The whole file cannot be imported; the message says why, in French."""
+
+
+# Canonical column → accepted headers (compared after names.normalize, so case, accents, spaces,
+# hyphens and underscores do not matter).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "identifiant", "id structure", "identifiant structure"),
+    "type": ("type", "type structure", "type de structure", "categorie", "typologie"),
+    "nom": ("nom", "name", "nom structure", "nom de la structure", "raison sociale", "libelle"),
+    "adresse": ("adresse", "address", "adresse 1", "adresse1", "rue", "voie", "adresse postale"),
+    "complement_adresse": (
+        "complement adresse",
+        "complement d adresse",
+        "complement",
+        "adresse 2",
+        "adresse2",
+    ),
+    "code_postal": ("code postal", "cp", "postcode", "postal code", "zip", "zipcode"),
+    "commune": ("commune", "ville", "city", "localite", "nom commune"),
+    "code_insee": ("code insee", "insee code", "insee", "code commune", "code commune insee", "citycode"),
+    "departement": ("departement", "dept", "dep", "code departement"),
+    "telephone": ("telephone", "tel", "phone", "numero de telephone", "tel fixe"),
+    "courriel": ("courriel", "email", "mail", "e mail", "adresse mail", "adresse email", "adresse courriel"),
+    "site_web": ("site web", "website", "site", "url", "site internet", "web"),
+    "latitude": ("latitude", "lat"),
+    "longitude": ("longitude", "lon", "lng", "long"),
+    "x": ("x", "x lambert 93", "x l93", "coord x", "lambert x"),
+    "y": ("y", "y lambert 93", "y l93", "coord y", "lambert y"),
+    "parent": (
+        "parent",
+        "parent name",
+        "parent nom",
+        "structure parente",
+        "rattachement",
+        "mission locale parente",
+    ),
+    "horaires_accueil": (
+        "horaires",
+        "horaires accueil",
+        "horaires d accueil",
+        "horaires d ouverture",
+        "opening hours",
+    ),
+    "description": ("description", "presentation", "commentaire"),
+    "source": ("source", "source url", "sources"),
+    "date_maj": ("date maj", "date de mise a jour", "mise a jour", "date"),
+    "statut": ("statut", "status", "etat"),
+}
+# The Missions locales network's coverage file, and a plain "commune → structure id" list.
+COVERAGE_ALIASES: dict[str, tuple[str, ...]] = {
+    "code_insee": ("code insee", "insee", "code commune", "code commune insee"),
+    "commune": ("nom commune", "commune", "libelle commune"),
+    "code_ml": ("code ml", "code structure", "code mission locale"),
+    "nom_ml": ("nom officiel ml", "nom ml", "nom mission locale", "mission locale"),
+    "plusieurs": ("commune presente sur plusieurs ml", "plusieurs ml", "presente sur plusieurs ml"),
+    "structure_id": ("id structure", "structure id", "identifiant structure", "structure"),
+}
+
+
+def _keys(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {names.normalize(a): canon for canon, group in aliases.items() for a in group}
+
+
+_BY_KEY = _keys(ALIASES)
+_COVERAGE_KEYS = _keys(COVERAGE_ALIASES)
+# Place columns: one of these sets must be present (with type and nom) for a structures file.
+PLACE_SETS = (("latitude", "longitude"), ("x", "y"), ("code_insee",), ("code_postal",), ("commune",))
+
+
+@dataclass
+class Table:
+    """A checked file ready to be streamed: its encoding, delimiter and header mapping."""
+
+    source: Path | bytes
+    encoding: str
+    delimiter: str
+    headers: list[str]  # as written in the file
+    columns: list[str | None]  # canonical name per position (None: ignored column)
+    size: int
+    warnings: list[str] = field(default_factory=list)
+    kind: str = "structures"  # or "couverture"
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """Yield (line number in the file, {canonical column: raw text}); the header is line 1."""
+        with _open_text(self.source, self.encoding) as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            try:
+                next(reader)
+                start = reader.line_num + 1
+                for values in reader:
+                    row: dict[str, str] = {}
+                    for col, value in zip(self.columns, values, strict=False):
+                        if col is not None and col not in row:
+                            row[col] = value
+                    if len(values) > len(self.columns) and any(
+                        v.strip() for v in values[len(self.columns) :]
+                    ):
+                        row["__extra__"] = str(len(values) - len(self.columns))
+                    yield start, row
+                    start = reader.line_num + 1
+            except csv.Error as err:
+                raise FileProblem(f"Ligne {reader.line_num} illisible : {err}.") from None
+
+
+def _open_text(source: Path | bytes, encoding: str) -> IO[str]:
+    raw = io.BytesIO(source) if isinstance(source, bytes | bytearray) else open(source, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+
+
+def _chunks(source: Path | bytes) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray):
+        for i in range(0, len(source), CHUNK):
+            yield bytes(source[i : i + CHUNK])
+        return
+    with open(source, "rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+def size_of(source: Path | bytes) -> int:
+    """Return the size of a file or of bytes."""
+    return len(source) if isinstance(source, bytes | bytearray) else Path(source).stat().st_size
+
+
+def check_size(source: Path | bytes, max_bytes: int) -> int:
+    """Refuse an empty file or one over the limit; return its size."""
+    size = size_of(source)
+    if size == 0:
+        raise FileProblem("Le fichier est vide.")
+    if size > max_bytes:
+        raise FileProblem(
+            f"Le fichier fait {size / 1e6:.1f} Mo, plus que la limite de {max_bytes / 1e6:.1f} Mo : "
+            "découpez-le en plusieurs fichiers."
+        )
+    return size
+
+
+def detect_encoding(source: Path | bytes) -> str:
+    """Return "utf-8-sig" or "utf-8" when the whole file is valid UTF-8, else "cp1252"; refuse binary."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    first = True
+    bom = False
+    for chunk in _chunks(source):
+        if first:
+            bom = chunk.startswith(codecs.BOM_UTF8)
+            if _looks_binary(chunk):
+                raise FileProblem(
+                    "Ce fichier n'est pas un fichier texte (tableur enregistré en .xlsx/.ods, PDF, image…) : "
+                    "enregistrez-le au format CSV."
+                )
+            first = False
+        if b"\x00" in chunk:
+            raise FileProblem("Le fichier contient des octets nuls : ce n'est pas un CSV texte.")
+        if utf8:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if utf8:
+        return "utf-8-sig" if bom else "utf-8"
+    return "cp1252"
+
+
+_MAGIC = (
+    b"PK\x03\x04",
+    b"%PDF",
+    b"\xd0\xcf\x11\xe0",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x1f\x8b",
+    b"BZh",
+)
+
+
+def _looks_binary(head: bytes) -> bool:
+    if head.startswith(_MAGIC) or b"\x00" in head[:4096]:
+        return True
+    sample = head[:4096]
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return bool(sample) and controls / len(sample) > 0.05
+
+
+def _first_line(source: Path | bytes, encoding: str) -> str:
+    with _open_text(source, encoding) as f:
+        return f.readline(1 << 20)
+
+
+def detect_delimiter(header_line: str) -> str:
+    """Return the delimiter of a header line: the most frequent of ';', ',', tab (outside quotes)."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    counts = {d: unquoted.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ";"))
+    return best if counts[best] else ","
+
+
+def canonical(header: str, keys: dict[str, str] | None = None) -> str | None:
+    """Return the canonical column for a header written any way, or None when unknown."""
+    key = names.normalize(header.replace("_", " "))
+    return (keys or _BY_KEY).get(key)
+
+
+def is_coverage(headers: list[str]) -> bool:
+    """Tell whether a header line is a coverage list (commune → Mission locale), not structures."""
+    cols = {_COVERAGE_KEYS.get(names.normalize(h.replace("_", " "))) for h in headers}
+    plain = {canonical(h) for h in headers}
+    return "code_insee" in cols and (
+        bool(cols & {"code_ml", "nom_ml"}) or ("structure_id" in cols and "type" not in plain)
+    )
+
+
+def open_table(source: Path | bytes, max_bytes: int) -> Table:
+    """Check a CSV file (size, binary, encoding, delimiter, header) and return it ready to stream.
+
+    The header decides the columns: structures (ALIASES) or a coverage list (COVERAGE_ALIASES).
+    """
+    size = check_size(source, max_bytes)
+    encoding = detect_encoding(source)
+    line = _first_line(source, encoding)
+    if not line.strip().strip(";,\t"):
+        raise FileProblem("La première ligne est vide : elle doit porter les noms des colonnes.")
+    delimiter = detect_delimiter(line)
+    headers = next(csv.reader([line], delimiter=delimiter))
+    keys = _COVERAGE_KEYS if is_coverage(headers) else _BY_KEY
+    columns: list[str | None] = []
+    warnings: list[str] = []
+    seen: dict[str, str] = {}
+    for h in headers:
+        col = canonical(h, keys) if h.strip() else None
+        if col is None and h.strip():
+            warnings.append(f"Colonne « {h.strip()[:40]} » inconnue : ignorée.")
+        elif col is not None and col in seen:
+            warnings.append(f"Colonnes « {seen[col]} » et « {h.strip()} » : seule la première est lue.")
+            col = None
+        elif col is not None:
+            seen[col] = h.strip()
+        columns.append(col)
+    if encoding == "cp1252":
+        warnings.append("Fichier lu en Windows-1252 (export Excel) : les accents sont convertis.")
+    kind = "couverture" if keys is _COVERAGE_KEYS else "structures"
+    return Table(source, encoding, delimiter, headers, columns, size, warnings, kind)
+
+
+def require_structure_columns(table: Table) -> None:
+    """Refuse a structures file without type, nom and a place."""
+    present = {c for c in table.columns if c}
+    missing = [c for c in ("type", "nom") if c not in present]
+    if not any(all(c in present for c in group) for group in PLACE_SETS):
+        missing.append("un lieu (latitude + longitude, x + y, code_insee, code_postal ou commune)")
+    if missing:
+        read = ", ".join(h.strip() for h in table.headers if h.strip())[:200] or "aucune"
+        raise FileProblem(
+            f"Colonnes obligatoires absentes : {', '.join(missing)}. Colonnes lues : {read}. "
+            "Noms acceptés : type ; nom (ou name) ; adresse, code_postal (ou cp), commune (ou ville), "
+            "code_insee, latitude/longitude ou x/y (Lambert-93)."
+        )
