@@ -59,7 +59,30 @@ REPORTS_PER_IP_PER_HOUR = 5
 STALE_MONTHS = 12
 
 # Where the map tiles come from; the only third-party request a page makes, and only for tiles.
-TILES = "openstreetmap"  # or "plan_ign"
+TILES = "openstreetmap"  # or "plan_ign" (a key of TILE_LAYERS)
+
+# The tile layers a deployment may choose with TILES: URL template, attribution (HTML), zoom limit.
+TILE_LAYERS = {
+    "openstreetmap": {
+        "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">'
+        "les contributeurs d’OpenStreetMap</a>",
+        "max_zoom": 19,
+    },
+    "plan_ign": {
+        "url": "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png"
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+        "attribution": '<a href="https://www.ign.fr/">IGN</a>-F / Géoplateforme',
+        "max_zoom": 18,
+    },
+}
+
+# A tile URL template that replaces the chosen layer's (a local tile server, offline tests); "" = none.
+TILE_URL = ""
+
+# Information older than this (years, from its `date_maj`) is shown with "à vérifier".
+INFO_OLD_AFTER_YEARS = 3
 
 # Server: worker processes of `locator serve`, and request threads each.
 WORKERS = 2

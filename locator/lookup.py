@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .geo import geometry
+from .geo import geometry, names
 from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
 from .resolve import resolve
 from .store import communes as store_communes
@@ -129,7 +129,10 @@ def commune_info(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
     ]
     if ancienne is not None:
         what = "commune déléguée" if ancienne["type"] == "COMD" else "commune associée"
-        info["ancienne"] = {**ancienne, "note": f"{ancienne['nom']} est une {what} de {commune['nom']}."}
+        info["ancienne"] = {
+            **ancienne,
+            "note": f"{ancienne['nom']} est une {what} {names.de(commune['nom'])}.",
+        }
     return info
 
 
@@ -199,7 +202,7 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
             "distance_km": None,
             "missions_locales": [],
             "methode": "inconnue",
-            "raison": f"{prefix}La position de {commune['nom']} est inconnue.",
+            "raison": f"{prefix}La position {names.de(commune['nom'])} est inconnue.",
         }
     found = nearest(conn, lat, lon, types=["mission_locale"], limit=1)
     if not found:
@@ -219,23 +222,31 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
         "missions_locales": [dict(ml, distance_km=d)],
         "methode": "plus_proche",
         "raison": f"{prefix}Approximation : la liste des communes couvertes par chaque Mission locale "
-        f"n'est pas encore connue, voici la Mission locale la plus proche de {commune['nom']} "
+        f"n'est pas encore connue, voici la Mission locale la plus proche {names.de(commune['nom'])} "
         f"({_km(d)}).",
     }
 
 
 def two_level(
-    conn: sqlite3.Connection, code: str, others: Sequence[str] = OTHER_TYPES
+    conn: sqlite3.Connection,
+    code: str,
+    others: Sequence[str] = OTHER_TYPES,
+    origin: tuple[float, float] | None = None,
 ) -> dict[str, Any] | None:
     """Return the full answer for a commune: its Mission locale, that one's nearest reception point,
     and the nearest structure of each other type — each with its distance and why it was chosen.
+
+    `origin` (lat, lon), e.g. the user's own position, replaces the commune centre for the distances.
     """
     answer = competent(conn, code)
     if answer is None:
         return None
     commune = answer["commune"]
-    lat, lon = commune["latitude"], commune["longitude"]
+    lat, lon = origin if origin else (commune["latitude"], commune["longitude"])
+    where = "de votre position" if origin else names.de(commune["nom"])
     ml = answer["mission_locale"]
+    if origin and ml is not None:
+        answer["distance_km"] = _distance(lat, lon, ml)
     answer["point_accueil"] = None
     if ml is not None and lat is not None:
         points = [ml] + store_structures.children(conn, ml["id"])
@@ -250,7 +261,7 @@ def two_level(
                     if best["id"] == ml["id"]
                     else f"Le lieu d'accueil de la {ml['nom']} le plus proche"
                 )
-                + f" de {commune['nom']} ({_km(d)}), parmi {len(located)} connu(s).",
+                + f" {where} ({_km(d)}), parmi {len(located)} connu(s).",
             }
     answer["autres"] = []
     if lat is not None:

@@ -247,4 +247,4 @@ _TIER_NAMES = {EXACT: "exact", GLUED: "exact", ARTICLE: "exact", PREFIX: "debut"
 def _former_note(old: dict[str, Any], conn: sqlite3.Connection) -> str:
     current = store_communes.get(conn, old["commune"])
     what = "une commune déléguée" if old["type"] == "COMD" else "une commune associée"
-    return f"{old['nom']} est {what} de {current['nom'] if current else old['commune']}."
+    return f"{old['nom']} est {what} {names.de(current['nom']) if current else 'de ' + old['commune']}."

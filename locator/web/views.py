@@ -1,13 +1,432 @@
-"""Public pages (French)."""
+"""Public pages (French): search, the two-level answer, structure, commune and département pages.
+
+Routes are thin: the answers come from `locator.lookup`, the maps from `locator.maps`; this module
+only arranges them into numbered entries shared by the list and the map.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import secrets
+from typing import Any
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from .. import horaires, lookup, maps
+from ..geo import codes
+from ..store import communes as store_communes
+from ..store import structures as store_structures
+from ..store.schema import STRUCTURE_TYPES
+from . import formatting
+from .store import get_conn
 
 bp = Blueprint("views", __name__)
+
+# How many more structures "Encore à proximité" lists after the two-level answer.
+MORE_NEARBY = 8
+# How many candidates an ambiguous search offers.
+CANDIDATES = 10
+
+
+class PageError(Exception):
+    """A request the user can fix: answered by the French error page with its status."""
+
+    def __init__(self, message: str, status: int = 404):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@bp.errorhandler(PageError)
+def _page_error(err: PageError):
+    return render_template("erreur.html", status=err.status, message=err.message), err.status
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {
+        "csp_nonce": _nonce,
+        "type_label": formatting.type_label,
+        "km": formatting.km,
+        "tel_href": formatting.tel_href,
+        "web_url": formatting.web_url,
+        "host": formatting.host,
+        "mailto": formatting.mailto,
+        "directions_url": formatting.directions_url,
+        "pretty_address": formatting.pretty_address,
+        "sources": formatting.sources,
+        "precision_note": formatting.precision_note,
+        "horaires": horaires.describe,
+        "information_date": lambda d: formatting.information_date(
+            d, int(current_app.config["INFO_OLD_AFTER_YEARS"])
+        ),
+        "all_types": STRUCTURE_TYPES,
+    }
+
+
+def _nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+@bp.after_request
+def _security_headers(response):
+    """Pages load nothing from elsewhere but map tiles; the browser is told so (CSP)."""
+    tiles = maps.tile_origin(maps.tile_layer(current_app.config)["url"])
+    nonce = g.get("csp_nonce")
+    script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src {script}; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: {tiles}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
+    return response
+
+
+# ---------------------------------------------------------------- request parsing
+
+
+def _types() -> list[str] | None:
+    """Return the types asked for (`types=a,b` or repeated checkboxes), None for all."""
+    wanted = [t.strip() for raw in request.args.getlist("types") for t in raw.split(",") if t.strip()]
+    if not wanted:
+        return None
+    unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
+    if unknown:
+        raise PageError(
+            f"Type de structure inconnu : « {', '.join(unknown)[:60]} ». "
+            "Choisissez parmi les cases proposées sur la page de recherche.",
+            400,
+        )
+    return [t for t in STRUCTURE_TYPES if t in wanted]
+
+
+def _precision() -> int | None:
+    """Return the precision (metres) a geolocated search carries, if any."""
+    raw = request.args.get("precision", "")
+    return int(raw) if raw.isdigit() and int(raw) < 10_000_000 else None
+
+
+# ---------------------------------------------------------------- answers
+
+
+def _entry(s: dict[str, Any], distance: float | None, numero: int, titre: str = "") -> dict[str, Any]:
+    return {"s": s, "distance": distance, "numero": numero, "titre": titre}
+
+
+def two_level_answer(
+    conn,
+    code: str | None,
+    types: list[str] | None,
+    origin: tuple[float, float] | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Return the two-level answer arranged for a page: sections of numbered entries, and map pins.
+
+    With a commune code, the answer is lookup.two_level's; with only a point (`origin`), the nearest
+    Mission locale and the nearest structure of each type.
+    """
+    wanted = types or list(STRUCTURE_TYPES)
+    show_ml = any(t in wanted for t in lookup.RECEPTION_TYPES)
+    others = [t for t in lookup.OTHER_TYPES if t in wanted]
+    if code is not None:
+        answer = lookup.two_level(conn, code, others=others, origin=origin)
+    else:
+        answer = _point_answer(conn, origin, others)
+    entries: list[dict[str, Any]] = []
+    out: dict[str, Any] = {
+        "commune": answer.get("commune"),
+        "methode": answer.get("methode"),
+        "raison": answer.get("raison"),
+        "mission_locale": None,
+        "accueil": None,
+        "accueil_raison": None,
+        "accueil_est_siege": False,
+        "autres": [],
+        "plus": [],
+        "show_ml": show_ml,
+    }
+    if note and out["raison"] and note not in out["raison"]:
+        out["raison"] = f"{note} {out['raison']}"
+    ml = answer.get("mission_locale")
+    if show_ml and ml is not None:
+        out["mission_locale"] = _entry(ml, answer.get("distance_km"), len(entries) + 1)
+        entries.append(out["mission_locale"])
+        point = answer.get("point_accueil")
+        if point:
+            out["accueil_raison"] = point["raison"]
+            if point["structure"]["id"] == ml["id"]:
+                out["accueil_est_siege"] = True
+            else:
+                out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1)
+                entries.append(out["accueil"])
+    for other in answer.get("autres", []):
+        e = _entry(
+            other["structure"],
+            other["distance_km"],
+            len(entries) + 1,
+            formatting.NEAREST.get(other["type"], "La structure la plus proche"),
+        )
+        out["autres"].append(e)
+        entries.append(e)
+    centre = origin or _centre(answer.get("commune"))
+    if centre is not None:
+        shown = {e["s"]["id"] for e in entries}
+        for s, d in lookup.nearest(conn, centre[0], centre[1], types=types, limit=MORE_NEARBY + len(shown)):
+            if s["id"] not in shown and len(out["plus"]) < MORE_NEARBY:
+                e = _entry(s, d, len(entries) + 1)
+                out["plus"].append(e)
+                entries.append(e)
+    out["entries"] = entries
+    return out
+
+
+def _centre(commune: dict[str, Any] | None) -> tuple[float, float] | None:
+    if commune and commune.get("latitude") is not None:
+        return commune["latitude"], commune["longitude"]
+    return None
+
+
+def _point_answer(conn, origin: tuple[float, float], others: list[str]) -> dict[str, Any]:
+    """The answer for a point in no known commune: the nearest of each kind, measured from it."""
+    lat, lon = origin
+    answer: dict[str, Any] = {
+        "commune": None,
+        "methode": "plus_proche",
+        "raison": "Ce point n’est dans aucune commune connue : voici la Mission locale la plus proche.",
+        "mission_locale": None,
+        "autres": [],
+    }
+    found = lookup.nearest(conn, lat, lon, types=["mission_locale"], limit=1)
+    if found:
+        answer["mission_locale"], answer["distance_km"] = found[0]
+    for type_ in others:
+        near = lookup.nearest(conn, lat, lon, types=[type_], limit=1)
+        if near:
+            answer["autres"].append({"type": type_, "structure": near[0][0], "distance_km": near[0][1]})
+    return answer
+
+
+def _pins(entries: list[dict[str, Any]]) -> list[maps.Pin]:
+    return [
+        maps.Pin(
+            e["s"]["id"], e["s"]["nom"], e["s"]["type"], e["s"]["latitude"], e["s"]["longitude"], e["numero"]
+        )
+        for e in entries
+        if e["s"].get("latitude") is not None
+    ]
+
+
+def _map(
+    pins: list[maps.Pin], place: tuple[float, float, str] | None = None, label: str = ""
+) -> maps.MapParts:
+    return maps.build(
+        pins,
+        lambda path: url_for("static", filename=path),
+        maps.tile_layer(current_app.config),
+        place=place,
+        label=label or "Carte des résultats",
+    )
+
+
+def _region() -> str:
+    return current_app.config["REGION"]
+
+
+# ---------------------------------------------------------------- pages
 
 
 @bp.get("/")
 def index():
-    """Home page: one search box."""
-    return render_template("index.html")
+    """Home page: one search box, "Me localiser", and the région's structures by département."""
+    conn = get_conn()
+    counts: dict[str, int] = {}
+    for s in store_structures.published(conn):
+        counts[s["departement"]] = counts.get(s["departement"], 0) + 1
+    departements = [
+        {**d, "structures": counts.get(d["code"], 0)} for d in store_communes.departements(conn, _region())
+    ]
+    carte = _map([], label="Carte de toutes les structures de la région")
+    return render_template(
+        "index.html",
+        departements=departements,
+        total=sum(counts.values()),
+        carte=carte,
+        geojson_url=url_for("api.structures_geojson"),
+    )
+
+
+@bp.get("/recherche")
+def search():
+    """Search results: the two-level answer for a commune or a point, or the candidates to choose."""
+    q = request.args.get("q", "").strip()[:200]
+    code = request.args.get("commune", "").strip().upper()[:10]
+    types = _types()
+    if not q and not code:
+        return render_template("recherche_vide.html", q=q, types=types)
+    conn = get_conn()
+    if code:
+        return _commune_result(conn, code, q, types)
+    places = lookup.resolve(conn, q, limit=CANDIDATES, region=_region())
+    if not places:
+        return render_template("recherche_vide.html", q=q, types=types, introuvable=True)
+    first = places[0]
+    if first["type"] == "departement":
+        return redirect(url_for(".departement", code=first["code"], types=types or None))
+    if first["type"] == "point":
+        return _point_result(conn, first, q, types)
+    ambiguous = len(places) > 1 and (
+        first["match"] in ("debut", "approche") or places[1]["match"] == first["match"]
+    )
+    if ambiguous:
+        return render_template("choix.html", q=q, types=types, candidates=_candidates(conn, places))
+    return _commune_result(conn, first["code"], q, types, place=first, others=places[1:])
+
+
+def _candidates(conn, places: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for p in places:
+        if p["type"] == "departement":
+            out.append({"type": "departement", "code": p["code"], "nom": p["nom"]})
+        elif p["type"] == "commune":
+            info = lookup.commune_info(conn, p["code"]) or p["commune"]
+            out.append({"type": "commune", "info": info, "note": p.get("note"), "code": p["code"]})
+    return out
+
+
+def _commune_result(conn, code, q, types, place=None, others=()):
+    if not codes.is_insee_code(code):
+        raise PageError(f"« {code[:20]} » n’est pas un code de commune (code INSEE à 5 caractères).")
+    info = lookup.commune_info(conn, code)
+    if info is None:
+        raise PageError(f"Aucune commune n’a le code INSEE {code}.")
+    note = place.get("note") if place else None
+    if note is None and q:
+        note = next(
+            (
+                p["note"]
+                for p in lookup.resolve(conn, q, limit=CANDIDATES, region=_region())
+                if p.get("code") == info["code"] and p.get("note")
+            ),
+            None,
+        )
+    answer = two_level_answer(conn, code, types, note=note)
+    approx = place is not None and place["match"] == "approche"
+    centre = _centre(info)
+    carte = _map(
+        _pins(answer["entries"]),
+        place=(centre[0], centre[1], info["nom"]) if centre else None,
+        label=f"Carte : les structures proches de {info['nom']}",
+    )
+    return render_template(
+        "recherche.html",
+        q=q,
+        types=types,
+        commune=info,
+        note=note,
+        approche=approx,
+        autres_communes=_candidates(conn, [p for p in others if p["type"] == "commune"][:5]),
+        answer=answer,
+        carte=carte,
+        origin=None,
+    )
+
+
+def _point_result(conn, place, q, types):
+    origin = (place["latitude"], place["longitude"])
+    commune = place.get("commune")
+    answer = two_level_answer(conn, commune["code"] if commune else None, types, origin=origin)
+    carte = _map(
+        _pins(answer["entries"]),
+        place=(origin[0], origin[1], "votre position"),
+        label="Carte : les structures proches de votre position",
+    )
+    return render_template(
+        "recherche.html",
+        q=q,
+        types=types,
+        commune=lookup.commune_info(conn, commune["code"]) if commune else None,
+        point=origin,
+        precision=_precision(),
+        note=None,
+        approche=False,
+        autres_communes=[],
+        answer=answer,
+        carte=carte,
+        origin=origin,
+    )
+
+
+@bp.get("/communes/<code>")
+def commune(code: str):
+    """A commune: what it is, and its two-level answer."""
+    code = code.strip().upper()[:10]
+    if not codes.is_insee_code(code):
+        raise PageError(f"« {code[:20]} » n’est pas un code de commune (code INSEE à 5 caractères).")
+    conn = get_conn()
+    info = lookup.commune_info(conn, code)
+    if info is None:
+        raise PageError(f"Aucune commune n’a le code INSEE {code}.")
+    types = _types()
+    answer = two_level_answer(conn, code, types)
+    centre = _centre(info)
+    carte = _map(
+        _pins(answer["entries"]),
+        place=(centre[0], centre[1], info["nom"]) if centre else None,
+        label=f"Carte : les structures proches de {info['nom']}",
+    )
+    return render_template("commune.html", commune=info, types=types, answer=answer, carte=carte, origin=None)
+
+
+@bp.get("/structures/<structure_id>")
+def structure(structure_id: str):
+    """A structure's printable fiche, with its Mission locale or its reception points."""
+    conn = get_conn()
+    s = store_structures.get(conn, structure_id[:120])
+    if s is None or s["statut"] != "publie":
+        raise PageError("Cette structure n’existe pas ou n’est plus publiée.")
+    parent = store_structures.get(conn, s["parent_id"]) if s.get("parent_id") else None
+    if parent is not None and parent["statut"] != "publie":
+        parent = None
+    children = store_structures.children(conn, s["id"])
+    entries = [_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)]
+    carte = _map(_pins(entries), label=f"Carte : {s['nom']}")
+    return render_template(
+        "structure.html", s=s, parent=parent, children=entries[1:], entry=entries[0], carte=carte, origin=None
+    )
+
+
+@bp.get("/departements/<code>")
+def departement(code: str):
+    """A département: its structures by type, on a list and a map."""
+    dep = codes.normalize_departement(code.strip()[:5])
+    conn = get_conn()
+    info = store_communes.departement(conn, dep) if dep else None
+    if info is None:
+        raise PageError(f"Aucun département n’a le code « {code[:10]} ».")
+    types = _types()
+    structures = lookup.in_departement(conn, info["code"], types)
+    groups: list[dict[str, Any]] = []
+    numero = 0
+    for type_ in STRUCTURE_TYPES:
+        members = [s for s in structures if s["type"] == type_]
+        if members:
+            entries = []
+            for s in members:
+                numero += 1
+                entries.append(_entry(s, None, numero))
+            groups.append({"type": type_, "entries": entries})
+    all_entries = [e for grp in groups for e in grp["entries"]]
+    carte = _map(_pins(all_entries), label=f"Carte : les structures du département {info['nom']}")
+    return render_template(
+        "departement.html",
+        dep=info,
+        types=types,
+        groups=groups,
+        count=len(all_entries),
+        carte=carte,
+        origin=None,
+    )

@@ -1,0 +1,171 @@
+"""How the pages say things: type names, distances, phone and web links, addresses, dates, sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+# Type → (name on a card, name in the filters).
+TYPE_LABELS = {
+    "mission_locale": ("Mission locale", "Missions locales"),
+    "antenne_mission_locale": ("Antenne de Mission locale", "Antennes et permanences de Mission locale"),
+    "cio": ("CIO – Centre d’information et d’orientation", "CIO (centres d’information et d’orientation)"),
+    "psad": (
+        "PSAD – Plateforme de suivi et d’appui aux décrocheurs",
+        "PSAD (plateformes de suivi et d’appui aux décrocheurs)",
+    ),
+    "mlds": (
+        "MLDS – Mission de lutte contre le décrochage scolaire",
+        "MLDS (mission de lutte contre le décrochage scolaire)",
+    ),
+    "e2c": ("École de la 2e chance", "Écoles de la 2e chance"),
+    "epide": ("EPIDE – Établissement pour l’insertion dans l’emploi", "EPIDE (centres pour l’insertion)"),
+    "dispositif": ("Dispositif local", "Dispositifs locaux"),
+    "partenaire": ("Partenaire", "Partenaires"),
+}
+
+# "The nearest <type>" in French, with its gender and elision.
+NEAREST = {
+    "mission_locale": "La Mission locale la plus proche",
+    "antenne_mission_locale": "L’antenne de Mission locale la plus proche",
+    "cio": "Le CIO le plus proche",
+    "psad": "La PSAD la plus proche",
+    "mlds": "La MLDS la plus proche",
+    "e2c": "L’École de la 2e chance la plus proche",
+    "epide": "Le centre EPIDE le plus proche",
+    "dispositif": "Le dispositif local le plus proche",
+    "partenaire": "Le partenaire le plus proche",
+}
+
+_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+_SMALL_WORDS = {"de", "du", "des", "la", "le", "les", "et", "sur", "en", "aux", "au", "a", "sous"}
+_KEEP_UPPER = {"BP", "CS", "CEDEX", "ZA", "ZI", "ZAC", "RN", "RD", "II", "III", "IV"}
+
+
+def type_label(type_: str, plural: bool = False) -> str:
+    """Return the French name of a structure type."""
+    labels = TYPE_LABELS.get(type_)
+    return labels[1 if plural else 0] if labels else type_
+
+
+def km(distance: float | None) -> str:
+    """Return a distance as French text: "850 m", "4,2 km", "57 km"."""
+    if distance is None:
+        return ""
+    if distance < 1:
+        return f"{max(10, round(distance * 1000, -1)):.0f} m"
+    if distance < 10:
+        return f"{distance:.1f} km".replace(".", ",")
+    return f"{distance:.0f} km"
+
+
+def tel_href(phone: str | None) -> str | None:
+    """Return a tel: link for a French phone number (+33), None when it is not one."""
+    if not phone:
+        return None
+    digits = re.sub(r"[^\d+]", "", phone)
+    if re.fullmatch(r"0\d{9}", digits):
+        return "tel:+33" + digits[1:]
+    if re.fullmatch(r"\+\d{8,15}", digits):
+        return "tel:" + digits
+    return None
+
+
+def web_url(url: str | None) -> str | None:
+    """Return an http(s) URL fit for a link (a bare host gets https://), None for anything else."""
+    if not url:
+        return None
+    url = url.strip()
+    if re.match(r"^www\.", url, re.I):
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or re.search(r"\s", url):
+        return None
+    return url
+
+
+def host(url: str) -> str:
+    """Return the readable host of a URL ("www." dropped)."""
+    name = urlsplit(url).netloc
+    return name[4:] if name.startswith("www.") else name
+
+
+def mailto(email: str | None) -> str | None:
+    """Return a mailto: link for a plausible e-mail address, None otherwise."""
+    if not email or not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", email.strip()):
+        return None
+    return "mailto:" + quote(email.strip(), safe="@.+-_")
+
+
+def directions_url(lat: float, lon: float, origin: tuple[float, float] | None = None) -> str:
+    """Return an OpenStreetMap directions link to a point (from the origin when known)."""
+    start = f"{origin[0]:.6f},{origin[1]:.6f}" if origin else ""
+    route = quote(f"{start};{lat:.6f},{lon:.6f}", safe="")
+    return f"https://www.openstreetmap.org/directions?route={route}#map=16/{lat:.5f}/{lon:.5f}"
+
+
+def pretty_address(text: str | None) -> str:
+    """Return an address written in capitals in ordinary case ("16 AVENUE MARECHAL FOCH" → "16 Avenue …")."""
+    if not text:
+        return ""
+    if text != text.upper():
+        return text
+    words = []
+    for i, word in enumerate(text.split(" ")):
+        if word in _KEEP_UPPER:
+            words.append(word)
+        elif i > 0 and word.lower() in _SMALL_WORDS:
+            words.append(word.lower())
+        else:
+            words.append("-".join(w[:1].upper() + w[1:].lower() for w in word.split("-")))
+    return re.sub(r"\b([DL])'(\w)", lambda m: m.group(1).lower() + "’" + m.group(2).upper(), " ".join(words))
+
+
+def information_date(date_maj: str | None, old_after_years: int, today: dt.date | None = None) -> dict:
+    """Return how to say the date of an information: text, and whether it should be checked."""
+    if not date_maj:
+        return {"texte": "Date de l’information inconnue : à vérifier", "a_verifier": True}
+    try:
+        day = dt.date.fromisoformat(date_maj[:10])
+    except ValueError:
+        return {"texte": f"Information du {date_maj[:20]}", "a_verifier": True}
+    today = today or dt.date.today()
+    age_years = (today - day).days / 365.25
+    if age_years > old_after_years:
+        return {"texte": f"Information de {day.year} : à vérifier", "a_verifier": True}
+    return {
+        "texte": f"Information du {day.day} {_MONTHS[day.month - 1]} {day.year}",
+        "a_verifier": False,
+    }
+
+
+# Known source families, said in plain words.
+_SOURCE_NAMES = (
+    ("Carte-reseaux-SPRO-ARA", "carte des réseaux du SPRO Auvergne-Rhône-Alpes"),
+    ("betagouv/annuaire", "Annuaire de l’administration (version 2017)"),
+    ("service-public", "Annuaire de l’administration (service-public.fr)"),
+    ("lannuaire", "Annuaire de l’administration (service-public.fr)"),
+)
+
+
+def sources(source: str | None) -> list[dict[str, Any]]:
+    """Return the sources of a structure as [{"nom", "url"}] (url None when it is not a web link)."""
+    out = []
+    for part in re.split(r"\s*\|\s*", source or ""):
+        if not part:
+            continue
+        url = web_url(part)
+        name = next((n for marker, n in _SOURCE_NAMES if marker in part), None)
+        out.append({"nom": name or (host(url) if url else part[:120]), "url": url})
+    return out
+
+
+def precision_note(precision: str | None) -> str | None:
+    """Return a warning when a structure's position is only approximate."""
+    if precision == "commune":
+        return "Position approximative : le centre de la commune."
+    if precision in ("rue", "street", "voie"):
+        return "Position approximative : la rue."
+    return None
