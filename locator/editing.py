@@ -41,7 +41,16 @@ FORM_FIELDS = (
     "source",
 )
 # Free-text fields the form may empty (the place fields are recomputed from what is left).
-CLEARABLE = ("adresse", "complement_adresse", "telephone", "courriel", "site_web", "horaires_accueil", "description", "source")
+CLEARABLE = (
+    "adresse",
+    "complement_adresse",
+    "telephone",
+    "courriel",
+    "site_web",
+    "horaires_accueil",
+    "description",
+    "source",
+)
 MANUAL_PRECISION = "manuelle"  # a point placed by an admin (typed or dragged on the map)
 _INSEE = re.compile(r"\b(\d[0-9AB]\d{3})\b")
 
@@ -106,6 +115,9 @@ def check(
         precision = existing.get("precision_geocodage") if _same_point(raw, existing) else MANUAL_PRECISION
     options = Options(origine="manuel", statut=statut, date_maj=None, choix_communes={})
     if choix_commune:
+        serves = store_communes.by_postcode(conn, raw["code_postal"]) if raw["code_postal"] else []
+        if choix_commune not in serves:
+            return Checked(None, "rejete", ["Choisissez une des communes que dessert le code postal."])
         options.choix_communes[1] = choix_commune
     pipeline = RowPipeline(conn, OfflineGeocoder(), options)
     row = pipeline.prepare(1, raw, precision=precision)
@@ -140,10 +152,18 @@ def check(
     if errors:
         return Checked(None, "rejete", errors, row.avertissements, row.communes_candidates, coverage)
     changed = existing is None or any(
-        s.get(k) != existing.get(k) for k in store_structures.STORED_COLUMNS if k not in ("modifie_le", "origine")
+        s.get(k) != existing.get(k)
+        for k in store_structures.STORED_COLUMNS
+        if k not in ("modifie_le", "origine")
     )
-    return Checked(s, "nouveau" if existing is None else ("mis_a_jour" if changed else "inchange"),
-                   [], row.avertissements, row.communes_candidates, coverage)
+    return Checked(
+        s,
+        "nouveau" if existing is None else ("mis_a_jour" if changed else "inchange"),
+        [],
+        row.avertissements,
+        row.communes_candidates,
+        coverage,
+    )
 
 
 def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, loaded_at: str | None) -> str:

@@ -124,7 +124,13 @@ def rows_view(plan_data: dict[str, Any], reglages: dict[str, Any]) -> list[dict[
     for r in plan_data["lignes"]:
         if r["action"] == "vide":
             continue
-        out.append({**r, "libelle": ACTION_LABELS.get(r["action"], r["action"]), "corrigee": str(r["ligne"]) in fixed})
+        out.append(
+            {
+                **r,
+                "libelle": ACTION_LABELS.get(r["action"], r["action"]),
+                "corrigee": str(r["ligne"]) in fixed,
+            }
+        )
     return out
 
 
@@ -139,7 +145,9 @@ def _raw_point(raw: dict[str, str]) -> tuple[float, float] | None:
     return None
 
 
-def features(plan_data: dict[str, Any], raw: dict[int, dict[str, str]], reglages: dict[str, Any]) -> dict[str, Any]:
+def features(
+    plan_data: dict[str, Any], raw: dict[int, dict[str, str]], reglages: dict[str, Any]
+) -> dict[str, Any]:
     """Return the rows that have a point as GeoJSON (properties: line, action, name, messages).
 
     A planned row shows where it would be stored; a rejected one where the file (or a fix) puts it.
@@ -154,7 +162,9 @@ def features(plan_data: dict[str, Any], raw: dict[int, dict[str, str]], reglages
             point = _raw_point(values)
             if point is None:
                 continue
-            s.update(latitude=point[0], longitude=point[1], nom=values.get("nom"), commune=values.get("commune"))
+            s.update(
+                latitude=point[0], longitude=point[1], nom=values.get("nom"), commune=values.get("commune")
+            )
         out.append(
             {
                 "type": "Feature",

@@ -1,4 +1,4 @@
-"""« Signaler une erreur »: the public form, its brakes (CSRF, honeypot, throttle) and the moderation queue."""
+"""« Signaler une erreur »: the public form, its brakes (CSRF, honeypot, throttle), the moderation queue."""
 
 from __future__ import annotations
 

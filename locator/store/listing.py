@@ -49,7 +49,9 @@ def parents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def recent_changes(conn: sqlite3.Connection, limit: int = 100, manual_only: bool = False) -> list[dict[str, Any]]:
+def recent_changes(
+    conn: sqlite3.Connection, limit: int = 100, manual_only: bool = False
+) -> list[dict[str, Any]]:
     """Return the latest recorded changes (avant/apres decoded), oldest of them first."""
     import json
 

@@ -29,7 +29,7 @@ document.addEventListener("DOMContentLoaded", function () {
         var link = p.controle === "communes" ? null
           : { href: "/admin/structures/" + encodeURIComponent(p.id), text: "Modifier la fiche" };
         L.circleMarker(ll, { radius: 6, color: colours[p.controle] || "#333", weight: 2, fillOpacity: 0.6 })
-          .bindPopup(A.popup(p.nom, [p.probleme], link))
+          .bindPopup(A.popup(p.nom, [p.probleme || "Aucune Mission locale ne déclare couvrir cette commune."], link))
           .addTo(layer);
         if (p.controle !== "communes") bounds.push(ll);
       });

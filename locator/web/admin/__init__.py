@@ -76,14 +76,27 @@ def writer() -> Iterator[sqlite_utils.Database]:
 
 
 def tile_settings() -> dict:
-    """Return the map tile layer (url, attribution, max_zoom) the pages use too."""
-    layers = current_app.config.get("TILE_LAYERS") or {}
-    layer = dict(layers.get(current_app.config["TILES"]) or {})
-    return {
-        "url": layer.get("url", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
-        "attribution": layer.get("attribution", "© les contributeurs d'OpenStreetMap"),
-        "max_zoom": layer.get("max_zoom", 19),
-    }
+    """Return the map tile layer (url, attribution, max_zoom) the public pages use too."""
+    from ... import maps
+
+    return maps.tile_layer(current_app.config)
+
+
+def security_headers(response):
+    """Headers of every admin and report page: no framing, no caching, scripts from this site only."""
+    from ... import maps
+
+    tiles = maps.tile_origin(tile_settings()["url"])
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: {tiles}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+    return response
 
 
 def role_required(role: str) -> Callable:
@@ -120,19 +133,8 @@ def _require_session():
     return redirect(url_for("admin.login", next=safe_next(target)))
 
 
-@bp.after_request
-def _private(response):
-    # Admin pages show unpublished data and carry tokens: never cached, never framed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    )
-    return response
+bp.after_request(security_headers)
+public_bp.after_request(security_headers)
 
 
 @bp.context_processor
@@ -156,6 +158,9 @@ def init_app(app: Flask) -> None:
 
         hops = int(app.config["PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        # No request needs more than an import file (plus its form): bigger bodies are cut at 413.
+        app.config["MAX_CONTENT_LENGTH"] = int(app.config["IMPORT_MAX_BYTES"]) + 1024 * 1024
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)
     app.register_error_handler(CSRFError, _csrf_error)

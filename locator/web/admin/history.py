@@ -50,9 +50,7 @@ def change_diff(change: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     if before is None or after is None:
         return []
     return [
-        (k, before.get(k), after.get(k))
-        for k in after
-        if k not in _QUIET and before.get(k) != after.get(k)
+        (k, before.get(k), after.get(k)) for k in after if k not in _QUIET and before.get(k) != after.get(k)
     ]
 
 

@@ -35,7 +35,9 @@ def _load(token: str) -> dict:
 
 
 def _upload_page(error: str | None = None, status: int = 200):
-    return render_template("admin/import_envoi.html", error=error, max_mo=_max_bytes() // (1024 * 1024)), status
+    return render_template(
+        "admin/import_envoi.html", error=error, max_mo=_max_bytes() // (1024 * 1024)
+    ), status
 
 
 @bp.get("/import")
@@ -67,7 +69,15 @@ def import_start():
     now = time.time()
     with writer() as db, db.atomic():
         store_pending.put(
-            db, token, g.user["email"], now, filename, contenu, reglages, plan.to_dict(), now - PENDING_HOURS * 3600
+            db,
+            token,
+            g.user["email"],
+            now,
+            filename,
+            contenu,
+            reglages,
+            plan.to_dict(),
+            now - PENDING_HOURS * 3600,
         )
     return redirect(url_for("admin.import_preview", token=token))
 
@@ -124,7 +134,12 @@ def _row(item: dict, ligne: int) -> dict:
 
 def _replan(token: str, item: dict, reglages: dict) -> ImportPlan:
     plan = wizard.plan(
-        get_conn(), item["contenu"], item["fichier"], reglages, current_app.config, item["plan"].get("geocache")
+        get_conn(),
+        item["contenu"],
+        item["fichier"],
+        reglages,
+        current_app.config,
+        item["plan"].get("geocache"),
     )
     with writer() as db, db.atomic():
         store_pending.update(db, token, reglages, plan.to_dict())
@@ -156,11 +171,17 @@ def import_row(token: str, ligne: int):
 def import_row_fix(token: str, ligne: int):
     """Apply a row's fixes (fields, point, commune), plan the file again, back to the preview."""
     item = _load(token)
-    _row(item, ligne)
+    row = _row(item, ligne)
     raw = wizard.raw_rows(item["contenu"], _max_bytes()).get(ligne, {})
     reglages = wizard.fix(item["reglages"], ligne, {k: request.form.get(k, "") for k in wizard.FIXABLE}, raw)
+    choice = request.form.get("choix_commune") or None
+    allowed = {c["code_insee"] for c in row.get("communes_candidates") or []}
+    allowed.add(item["reglages"]["choix_communes"].get(str(ligne)))
+    if choice and choice not in allowed:
+        flash(f"Ligne {ligne} : choisissez une des communes proposées.", "erreur")
+        return redirect(url_for("admin.import_row", token=token, ligne=ligne))
     if "choix_commune" in request.form:
-        reglages = wizard.pick_commune(reglages, ligne, request.form.get("choix_commune") or None)
+        reglages = wizard.pick_commune(reglages, ligne, choice)
     plan = _replan(token, item, reglages)
     row = next(r for r in plan.lignes if r.ligne == ligne)
     label = wizard.ACTION_LABELS.get(row.action, row.action)

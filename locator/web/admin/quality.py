@@ -51,15 +51,13 @@ def quality_csv(check: str):
 def _point(kind: str, row: dict, lat: float | None, lon: float | None) -> dict | None:
     if lat is None or lon is None:
         return None
+    properties = {"controle": kind, "id": row.get("id") or row.get("code"), "nom": row["nom"]}
+    if kind != "communes":  # thousands of communes share one message: the page says it once
+        properties["probleme"] = row["probleme"]
     return {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {
-            "controle": kind,
-            "id": row.get("id") or row.get("code"),
-            "nom": row["nom"],
-            "probleme": row["probleme"],
-        },
+        "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+        "properties": properties,
     }
 
 
