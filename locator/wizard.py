@@ -117,18 +117,32 @@ def pick_commune(reglages: dict[str, Any], ligne: int, code: str | None) -> dict
     return {**reglages, "choix_communes": choices}
 
 
-def rows_view(plan_data: dict[str, Any], reglages: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the plan's rows for the preview (blank lines left out), each saying whether it was fixed."""
+def rows_view(
+    plan_data: dict[str, Any], reglages: dict[str, Any], raw: dict[int, dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Return the plan's rows for the preview (blank lines left out), each saying whether it was fixed.
+
+    `nom` and `commune` are what the row would store, or for a rejected row what the file says.
+    """
     fixed = set(reglages["corrections"]) | set(reglages["choix_communes"])
     out = []
     for r in plan_data["lignes"]:
         if r["action"] == "vide":
             continue
+        s = r.get("structure")
+        if s:
+            nom, commune = s.get("nom"), f"{s.get('commune') or ''} ({s.get('code_insee')})"
+        else:
+            values = {**raw.get(r["ligne"], {}), **reglages["corrections"].get(str(r["ligne"]), {})}
+            nom = values.get("nom")
+            commune = " ".join(v for v in (values.get("code_postal"), values.get("commune")) if v)
         out.append(
             {
                 **r,
                 "libelle": ACTION_LABELS.get(r["action"], r["action"]),
                 "corrigee": str(r["ligne"]) in fixed,
+                "nom": nom or "",
+                "commune": commune.strip(),
             }
         )
     return out

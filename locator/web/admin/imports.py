@@ -87,7 +87,8 @@ def import_preview(token: str):
     """Step 2: every row with its action and reasons, on a list and a map; fix, then confirm."""
     item = _load(token)
     plan = ImportPlan.from_dict(item["plan"])
-    rows = wizard.rows_view(item["plan"], item["reglages"])
+    raw = wizard.raw_rows(item["contenu"], _max_bytes())
+    rows = wizard.rows_view(item["plan"], item["reglages"], raw)
     voir = request.args.get("voir", "tous")
     if voir not in FILTERS:
         voir = "tous"
