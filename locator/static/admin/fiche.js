@@ -44,7 +44,10 @@ document.addEventListener("DOMContentLoaded", function () {
   [latInput, lonInput].forEach(function (input) {
     input.addEventListener("input", function () {
       var a = read(latInput), b = read(lonInput);
-      if (a !== null && b !== null && a >= -90 && a <= 90 && b >= -180 && b <= 180) place(a, b, false);
+      if (a !== null && b !== null && a >= -90 && a <= 90 && b >= -180 && b <= 180) {
+        place(a, b, false);
+        m.panTo([a, b]);  // the typed point stays in sight
+      }
     });
   });
 });
