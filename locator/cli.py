@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -120,12 +121,21 @@ def user_list(db_path: Path) -> None:
     from .store import db as store_db
     from .store import users as store_users
 
-    conn = store_db.connect(db_path)
     try:
-        for account in store_users.list_all(conn):
-            click.echo(f"{account['email']}\t{account['role']}\tcréé le {account['cree_le']}")
+        conn = store_db.connect(db_path)
+    except store_db.StoreMissing as err:
+        click.echo(f"Erreur : {err}", err=True)
+        sys.exit(1)
+    try:
+        accounts = store_users.list_all(conn)
+    except sqlite3.OperationalError:
+        accounts = []  # a store built before accounts existed: `locator user add` creates the table
     finally:
         conn.close()
+    if not accounts:
+        click.echo("Aucun compte : créez-en un avec « locator user add EMAIL --role admin ».")
+    for account in accounts:
+        click.echo(f"{account['email']}\t{account['role']}\tcréé le {account['cree_le']}")
 
 
 @user.command("remove")

@@ -113,3 +113,12 @@ def test_admins_work_through_the_queue(admin_app, admin_client, admin_store):
     assert "Rien à voir" in text(admin_client.get("/admin/signalements?statut=rejete"))
     r = post_form(admin_client, f"/admin/signalements/{first}/rejeter")
     assert "déjà été traité" in text(admin_client.get(r.headers["Location"]))
+
+
+def test_public_structure_page_carries_the_report_form(admin_app):
+    page = admin_app.test_client().get(f"/structures/{AMBERT_ML}")
+    assert page.status_code == 200
+    body = text(page)
+    assert "Signaler une erreur" in body
+    assert f'action="/structures/{AMBERT_ML}/signaler"' in body
+    assert re.search(r'name="csrf_token" value="[^"]+"', body)
