@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -77,6 +78,213 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
         workers or int(app.config["WORKERS"]),
         threads or int(app.config["THREADS"]),
     )
+
+
+def _open_store(db_path: Path):
+    """Return a writer on a built store, or exit 1 saying why not."""
+    from .store import schema
+    from .store.db import check, writer
+
+    problem = check(db_path)
+    if problem:
+        click.echo(f"Erreur : {problem}", err=True)
+        sys.exit(1)
+    db = writer(db_path)
+    schema.create(db)  # a store built by an older version gets the new tables
+    return db
+
+
+def _say_report(report: dict, dry_run: bool) -> None:
+    """Print an import report in plain French: totals, then every rejected row and warning."""
+    if report.get("erreur") and not report.get("lus"):
+        click.echo(f"Erreur : {report['erreur']}", err=True)
+        return
+    verb = "seraient" if dry_run else "ont été"
+    click.echo(
+        f"{report['fichier']} : {report['lus']} ligne(s) lue(s) ; {report['crees']} créée(s), "
+        f"{report['mis_a_jour']} mise(s) à jour, {report['inchanges']} inchangée(s), "
+        f"{len(report['rejetes'])} rejetée(s)"
+        + (f", {report['vides']} vide(s) ignorée(s)" if report["vides"] else "")
+    )
+    for item in report["rejetes"]:
+        click.echo(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
+    for item in report["avertissements"]:
+        where = f"ligne {item['ligne']}" if item["ligne"] is not None else "fichier"
+        click.echo(f"  {where} : {' ; '.join(item['messages'])}")
+    if report.get("erreur"):
+        click.echo(f"Erreur : {report['erreur']} Le fichier de données n'a pas changé.", err=True)
+    elif dry_run:
+        click.echo(f"Essai à blanc : rien n'a été écrit ({report['importes']} ligne(s) {verb} importée(s)).")
+    else:
+        click.echo(f"Import n° {report.get('import_id')} enregistré.")
+
+
+@main.command("import")
+@db_option
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Tout vérifier sans rien écrire.")
+@click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
+@click.option(
+    "--geocoder",
+    type=click.Choice(["offline", "ban"]),
+    default=lambda: config.load()["GEOCODER"],
+    show_default="offline ou $LOCATOR_GEOCODER",
+    help="Géocodage des lignes sans coordonnées : centre de la commune, ou Base adresse nationale.",
+)
+@click.option("--auteur", default=None, help="Qui importe (gardé dans l'historique).")
+@click.option("--brouillon", is_flag=True, help="Créer les nouvelles structures en brouillon (non publiées).")
+def import_(
+    db_path: Path, file: Path, dry_run: bool, as_json: bool, geocoder: str, auteur, brouillon
+) -> None:
+    """Importer un fichier : CSV de structures, liste de communes couvertes, ou annuaire DILA (JSON).
+
+    Code de sortie : 0 importé (lignes en erreur listées et ignorées) ; 1 rien importé (fichier
+    illisible, colonnes obligatoires absentes, aucune ligne valide), données inchangées ; 2 usage.
+    """
+    from . import geocoding
+    from .ingest.importer import import_file
+
+    settings = config.load()
+    if not file.is_file():
+        report = {"fichier": str(file), "erreur": f"fichier introuvable : {file}", "lus": 0}
+        click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
+        sys.exit(1)
+    db = _open_store(db_path)
+    try:
+        options = {
+            "statut": "brouillon" if brouillon else "publie",
+            "max_bytes": int(settings["IMPORT_MAX_BYTES"]),
+            "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
+        }
+        report = import_file(
+            db,
+            file,
+            file.name,
+            geocoding.make(geocoder, settings),
+            options,
+            dry_run=dry_run,
+            auteur=auteur or os.environ.get("USER"),
+            region=str(settings["REGION"]),
+        )
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        _say_report(report, dry_run)
+    sys.exit(1 if report.get("erreur") else 0)
+
+
+@main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "data-inclusion"]), required=True)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier (défaut : sortie standard)."
+)
+@click.option(
+    "--tous", is_flag=True, help="Inclure les brouillons et les archives (défaut : structures publiées)."
+)
+def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
+    """Exporter l'annuaire : CSV (Excel), GeoJSON ou structures data·inclusion."""
+    import io
+
+    from . import export as exports
+    from .store.db import check, connect
+
+    problem = check(db_path)
+    if problem:
+        click.echo(f"Erreur : {problem}", err=True)
+        sys.exit(1)
+    settings = config.load()
+    conn = connect(db_path)
+    tmp = output.with_name(output.name + ".part") if output else None
+    try:
+        stream = (
+            open(tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            if tmp
+            else io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+        )
+        problems: list[str] = []
+        try:
+            if fmt == "csv":
+                n = exports.write_csv(conn, stream, tous)
+            elif fmt == "geojson":
+                n = exports.write_geojson(conn, stream, settings["ATTRIBUTION"], settings["LICENCE"], tous)
+            else:
+                n, problems = exports.write_data_inclusion(conn, stream, all_statuses=tous)
+        finally:
+            stream.flush()
+            if tmp:
+                stream.close()
+            else:
+                stream.detach()
+        if tmp:
+            os.replace(tmp, output)
+    finally:
+        conn.close()
+        if tmp and tmp.exists():
+            tmp.unlink()
+    for p in problems:
+        click.echo(f"Non exportée (refusée par le schéma data·inclusion) : {p}", err=True)
+    click.echo(f"{n} structure(s) exportée(s)" + (f" dans {output}" if output else "") + ".", err=True)
+
+
+@main.group()
+def fetch() -> None:
+    """Télécharger des données officielles."""
+
+
+@fetch.command("annuaire")
+@db_option
+@click.option("--url", default=lambda: config.load()["ANNUAIRE_URL"], show_default="réglage ANNUAIRE_URL")
+@click.option(
+    "--dir",
+    "dest_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier de la copie (défaut : réglage ANNUAIRE_DIR).",
+)
+@click.option("--dry-run", is_flag=True, help="Télécharger et vérifier, sans rien écrire dans les données.")
+@click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
+def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool, as_json: bool) -> None:
+    """Télécharger l'Annuaire de l'administration (DILA) et importer ses Missions locales et CIO."""
+    from .ingest.fetch import FetchError, download
+    from .ingest.importer import import_file
+
+    settings = config.load()
+    dest = dest_dir or Path(settings["ANNUAIRE_DIR"])
+    try:
+        path, count = download(
+            url, dest, float(settings["ANNUAIRE_TIMEOUT"]), int(settings["ANNUAIRE_MAX_BYTES"])
+        )
+    except FetchError as err:
+        kept = dest / "annuaire.json"
+        note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
+        click.echo(f"Erreur : {err}.{note}", err=True)
+        sys.exit(1)
+    if not as_json:
+        click.echo(f"Téléchargé : {path} ({count} organismes).")
+    db = _open_store(db_path)
+    try:
+        report = import_file(
+            db,
+            path,
+            "annuaire.json",
+            options={
+                "max_bytes": int(settings["ANNUAIRE_MAX_BYTES"]),
+                "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
+            },
+            dry_run=dry_run,
+            auteur="locator fetch annuaire",
+            region=str(settings["REGION"]),
+        )
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        _say_report(report, dry_run)
+    sys.exit(1 if report.get("erreur") else 0)
 
 
 @main.group()

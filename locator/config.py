@@ -113,6 +113,7 @@ ANNUAIRE_URL = (
 )
 ANNUAIRE_DIR = os.path.join("instance", "annuaire")
 ANNUAIRE_TIMEOUT = 120.0  # seconds without a byte before a download is abandoned
+ANNUAIRE_MAX_BYTES = 2 * 1024**3  # the full national file (all office types) is far smaller
 
 # Who owns the data we serve, shipped with every JSON and GeoJSON answer.
 ATTRIBUTION = (

@@ -71,7 +71,18 @@ def start_server(db: Path, extra_env: dict[str, str] | None = None) -> tuple[sub
     port = free_port()
     env = {**os.environ, **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "locator.cli", "serve", "--db", str(db), "--port", str(port), "--workers", "1"],
+        [
+            sys.executable,
+            "-m",
+            "locator.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,

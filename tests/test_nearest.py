@@ -59,8 +59,14 @@ def test_radius_limits_results_exactly(conn):
 def test_ties_are_broken_by_id(store_copy):
     db = writer(store_copy)
     rows = [
-        {"id": f"tie-{c}", "type": "partenaire", "nom": f"Point {c}", "latitude": 10.0, "longitude": 10.0,
-         "statut": "publie"}
+        {
+            "id": f"tie-{c}",
+            "type": "partenaire",
+            "nom": f"Point {c}",
+            "latitude": 10.0,
+            "longitude": 10.0,
+            "statut": "publie",
+        }
         for c in "cab"
     ]
     with db.atomic():
@@ -79,7 +85,9 @@ def test_no_structure_of_a_type_gives_empty_list(conn):
 def test_drafts_and_archived_structures_are_not_served(store_copy):
     db = writer(store_copy)
     with db.atomic():
-        db.execute("UPDATE structures SET statut = 'archive' WHERE id = 'mission-locale-du-livradois-forez-63003'")
+        db.execute(
+            "UPDATE structures SET statut = 'archive' WHERE id = 'mission-locale-du-livradois-forez-63003'"
+        )
     db.close()
     c = connect(store_copy)
     found = lookup.nearest(c, 45.5497, 3.7418, ["mission_locale"], 1)

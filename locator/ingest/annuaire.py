@@ -47,6 +47,7 @@ GENERIC_DOMAINS = {
     "sfr.fr",
     "facebook.com",
     "missions-locales.org",
+    "mission-locale.fr",
     "service-public.fr",
     "service-public.gouv.fr",
     "ac-clermont.fr",
@@ -69,6 +70,15 @@ def looks_like_annuaire(head: bytes) -> bool:
     """Tell whether a file starts like JSON or a compressed archive (not a CSV)."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return stripped[:1] in (b"{", b"[") or head.startswith((b"BZh", b"\x1f\x8b", b"PK\x03\x04"))
+
+
+def zip_has_json(source: Path | bytes) -> bool:
+    """Tell whether a zip file holds a .json member (a spreadsheet .xlsx/.ods is a zip too)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source) as z:
+            return any(n.lower().endswith(".json") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 @contextmanager
@@ -330,12 +340,14 @@ def _float(text: str) -> float | None:
         return None
 
 
-def _existing(conn: sqlite3.Connection, raw: dict[str, str], types: tuple[str, ...], refs) -> dict | None:
-    """Return the stored structure this record describes: same annuaire id, else same commune and
-    (same name or within SAME_PLACE_KM)."""
+def _existing(
+    conn: sqlite3.Connection, raw: dict[str, str], types: tuple[str, ...], refs, claimed: set[str]
+) -> dict | None:
+    """Return the stored structure this record describes: same annuaire id, else in the same commune
+    the nearest one with the same name, else the nearest within SAME_PLACE_KM (not already claimed)."""
     for espace, valeur in refs:
         sid = store_structures.by_ref(conn, espace, valeur)
-        if sid:
+        if sid and sid not in claimed:
             found = store_structures.get_stored(conn, sid)
             if found:
                 return found
@@ -348,16 +360,32 @@ def _existing(conn: sqlite3.Connection, raw: dict[str, str], types: tuple[str, .
         codes.append(commune["commune_parent"])
     key = names.normalize(raw.get("nom") or "")
     lat, lon = _float(raw.get("latitude") or ""), _float(raw.get("longitude") or "")
-    best = None
+    named, near = [], []
     for c in codes:
         for cand in store_structures.in_commune(conn, c, types):
+            if cand["id"] in claimed:
+                continue
+            d = (
+                haversine_km(lat, lon, cand["latitude"], cand["longitude"])
+                if lat is not None and lon is not None and cand["latitude"] is not None
+                else None
+            )
             if names.normalize(cand["nom"]) == key:
-                return cand
-            if lat is not None and lon is not None and cand["latitude"] is not None:
-                d = haversine_km(lat, lon, cand["latitude"], cand["longitude"])
-                if d <= SAME_PLACE_KM and (best is None or d < best[0]):
-                    best = (d, cand)
-    return best[1] if best else None
+                named.append((d if d is not None else 0.0, cand["id"], cand))
+            elif d is not None and d <= SAME_PLACE_KM:
+                near.append((d, cand["id"], cand))
+    best = min(named or near, default=None)
+    if best is None and types == ("cio",):
+        # A town has one CIO (big cities aside): the only CIO of the commune is this one.
+        alone = [
+            c
+            for code_ in codes
+            for c in store_structures.in_commune(conn, code_, types)
+            if c["id"] not in claimed
+        ]
+        if len(alone) == 1:
+            return alone[0]
+    return best[2] if best else None
 
 
 def rows(
@@ -393,10 +421,12 @@ def rows(
             sieges_by_domain.setdefault(d, {"nom": nom, "code_insee": s["code_insee"]})
     out: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     undecided: list[tuple[int, dict[str, str], dict[str, Any]]] = []
+    claimed: set[str] = set()
     for n, pivot, raw, extras in kept:
         types = ML_TYPES if pivot == "mission_locale" else ("cio",)
-        found = _existing(conn, raw, types, extras["refs"])
+        found = _existing(conn, raw, types, extras["refs"], claimed)
         if found is not None:
+            claimed.add(found["id"])
             raw["id"], raw["type"] = found["id"], found["type"]
             out.append((n, raw, extras))
             if found["type"] == "mission_locale":

@@ -163,10 +163,20 @@ def _options(options: Options | dict[str, Any] | None, genre: str) -> Options:
     return opts
 
 
+def _with_source(opts: Options, filename: str) -> Options:
+    """Rows of an admin file that cite no source are credited to the file."""
+    if opts.source is None and opts.origine == "import":
+        opts.source = f"Fichier importé : {filename}"
+    return opts
+
+
 def _open(source: Path | bytes, filename: str, max_bytes: int) -> tuple[str, table.Table | None, int]:
     """Check a file and return (genre, table for CSV files, size). Raises FileProblem."""
     size = table.check_size(source, max_bytes)
-    if annuaire.looks_like_annuaire(_head(source)):
+    head = _head(source)
+    if annuaire.looks_like_annuaire(head):
+        if head.startswith(b"PK") and not annuaire.zip_has_json(source):
+            raise FileProblem(table.NOT_TEXT)
         return "annuaire", None, size
     t = table.open_table(source, max_bytes)
     if t.kind == "structures":
@@ -209,13 +219,14 @@ def plan_import(
     try:
         plan.genre, tab, plan.taille = _open(source, filename, probe.max_bytes)
         plan.sha256 = _sha256(source)
-        opts = _options(options, plan.genre)
+        opts = _with_source(_options(options, plan.genre), filename)
         if plan.genre == "couverture":
             plan.avertissements += tab.warnings
             plan.couverture, plan.couverture_par_structure = plan_lines(conn, tab)
         else:
             pipeline = RowPipeline(conn, geocoder, opts)
             plan.lignes = list(pipeline.run(_inputs(conn, plan.genre, tab, source, region, plan)))
+            plan.avertissements += pipeline.notes()
     except FileProblem as err:
         plan.erreur = str(err)
         plan.lignes, plan.couverture = [], []
@@ -380,7 +391,7 @@ def import_file(
         except FileProblem as err:
             plan.erreur = str(err)
             return plan.report()
-    opts = _options(options, plan.genre)
+    opts = _with_source(_options(options, plan.genre), filename)
     pipeline = RowPipeline(db.conn, geocoder, opts)
     counts = {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0}
     kept: list[PlanRow] = []  # rows with something to report (problems), not the others
@@ -418,6 +429,7 @@ def import_file(
                         )
                     )
             counts["importes"] = counts["lus"] - counts["rejetes"]
+            plan.avertissements += pipeline.notes()
             kept.sort(key=lambda r: r.ligne)
             report = build_report(plan, kept, counts)
             if counts["importes"] == 0:

@@ -34,6 +34,8 @@ FAMILIES = {
     "mission_locale": ("mission_locale", "antenne_mission_locale"),
     "antenne_mission_locale": ("mission_locale", "antenne_mission_locale"),
 }
+# Precision words, best first: a point is only replaced by one at least as precise (same commune).
+PRECISION_RANK = {"source": 0, "adresse": 1, "rue": 2, "commune": 3}
 NEAR_DUPLICATE_KM = 0.05
 NEAR_DUPLICATE_SCORE = 92
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
@@ -129,6 +131,7 @@ class RowPipeline:
         self.seen: dict[str, int] = {}  # structure id → line that took it
         self.file_names: dict[str, str] = {}  # name key → id, for parents named in the file
         self._store_names: dict[str, list[str]] | None = None
+        self.older: list[int] = []  # lines left alone because the store holds newer information
         self.today = date.today().isoformat()
 
     # -- values -------------------------------------------------------------------------------------
@@ -216,7 +219,11 @@ class RowPipeline:
             for cand in store_structures.stored_in_box(self.conn, box, types):
                 if cand["id"] in self.seen or cand["statut"] == "archive":
                     continue
-                if fuzz.token_sort_ratio(key, names.normalize(cand["nom"])) >= NEAR_DUPLICATE_SCORE:
+                other = names.normalize(cand["nom"])
+                score = max(
+                    fuzz.token_sort_ratio(key, other), fuzz.ratio(names.glued(key), names.glued(other))
+                )
+                if score >= NEAR_DUPLICATE_SCORE:
                     row.erreurs.append(
                         f"doublon probable de « {cand['nom']} » (id {cand['id']}), au même endroit : "
                         f"ajoutez une colonne id = {cand['id']} pour la mettre à jour"
@@ -239,9 +246,10 @@ class RowPipeline:
 
     def _parent_id(self, name: str, row: PlanRow) -> str | None:
         key = names.normalize(name)
-        if key in self.file_names:
+        own = row.structure["id"] if row.structure else None
+        if self.file_names.get(key) not in (None, own):
             return self.file_names[key]
-        ids = self._store_parent(key)
+        ids = [i for i in self._store_parent(key) if i != own]
         if len(ids) == 1:
             return ids[0]
         if ids:
@@ -286,8 +294,8 @@ class RowPipeline:
             return row
         if sid in self.seen:
             row.erreurs.append(
-                f"doublon de la ligne {self.seen[sid]} (même structure : {sid}) ; "
-                "ajoutez une colonne id pour distinguer deux structures"
+                f"doublon de la ligne {self.seen[sid]} (même structure : {sid}) ; s'il s'agit de deux "
+                "structures, donnez-leur un identifiant (colonne id)"
             )
             return row
         self.seen[sid] = ligne
@@ -348,7 +356,14 @@ class RowPipeline:
             (new.get(k) or None) == (old.get(k) or None) or new.get(k) is None
             for k in ("adresse", "code_postal", "code_insee")
         )
-        if given_point or not same_place or old.get("latitude") is None:
+        # A geocoded point never replaces a more precise one stored for the same commune.
+        coarser = (
+            not given_point
+            and new.get("code_insee") == old.get("code_insee")
+            and PRECISION_RANK.get(new.get("precision_geocodage"), 9)
+            > PRECISION_RANK.get(old.get("precision_geocodage"), 9)
+        )
+        if old.get("latitude") is None or (not coarser and (given_point or not same_place)):
             for k in ("latitude", "longitude", "precision_geocodage"):
                 out[k] = new[k]
         return out
@@ -385,10 +400,7 @@ class RowPipeline:
             row.changements = []
             return row
         if old.get("date_maj") and s.get("date_maj") and s["date_maj"] < old["date_maj"]:
-            row.avertissements.append(
-                f"la fiche enregistrée ({old['date_maj']}) est plus récente que cette source "
-                f"({s['date_maj']}) : non modifiée"
-            )
+            self.older.append(row.ligne)
             row.action = "inchange"
             row.changements = []
             return row
@@ -415,3 +427,13 @@ class RowPipeline:
             yield self.finish(row)
         for row in waiting:
             yield self.finish(row)
+
+    def notes(self) -> list[str]:
+        """Return the remarks about the whole file, once every row is through."""
+        if not self.older:
+            return []
+        lines = ", ".join(map(str, self.older[:30])) + (" …" if len(self.older) > 30 else "")
+        return [
+            f"{len(self.older)} ligne(s) non appliquée(s) : les fiches enregistrées sont plus récentes que "
+            f"ce fichier (lignes {lines})"
+        ]

@@ -17,6 +17,10 @@ from typing import IO
 from ..geo import names
 
 CHUNK = 1 << 16
+NOT_TEXT = (
+    "Ce fichier n'est pas un fichier texte (tableur enregistré en .xlsx/.ods, PDF, image…) : "
+    "enregistrez-le au format CSV."
+)
 
 
 class FileProblem(ValueError):
@@ -167,10 +171,7 @@ def detect_encoding(source: Path | bytes) -> str:
         if first:
             bom = chunk.startswith(codecs.BOM_UTF8)
             if _looks_binary(chunk):
-                raise FileProblem(
-                    "Ce fichier n'est pas un fichier texte (tableur enregistré en .xlsx/.ods, PDF, image…) : "
-                    "enregistrez-le au format CSV."
-                )
+                raise FileProblem(NOT_TEXT)
             first = False
         if b"\x00" in chunk:
             raise FileProblem("Le fichier contient des octets nuls : ce n'est pas un CSV texte.")

@@ -1,0 +1,141 @@
+"""Exports of the directory: CSV for French Excel, GeoJSON, and data·inclusion structures (validated).
+
+Points are written (longitude, latitude) in GeoJSON (WGS84), latitude/longitude columns elsewhere.
+Every export streams the store's rows to a text stream.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from typing import IO, Any
+
+from .serializers import structure as public_fields
+from .store import structures as store_structures
+from .store.schema import STRUCTURE_FIELDS
+
+FORMATS = ("csv", "geojson", "data-inclusion")
+CSV_COLUMNS = (*STRUCTURE_FIELDS, "statut")
+# A spreadsheet runs a cell starting with these as a formula (CSV injection): such cells get a "'".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# data·inclusion "réseaux porteurs" of our types.
+RESEAUX = {
+    "mission_locale": "mission-locale",
+    "antenne_mission_locale": "mission-locale",
+    "e2c": "ecoles-de-la-deuxieme-chance",
+    "epide": "epide",
+}
+
+
+def safe_cell(value: Any) -> str:
+    """Return a CSV cell a spreadsheet will show as text: numbers with a decimal comma, formulas defused."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _rows(conn: sqlite3.Connection, all_statuses: bool) -> Iterator[dict[str, Any]]:
+    yield from store_structures.all_stored(conn, None if all_statuses else ("publie",))
+
+
+def write_csv(conn: sqlite3.Connection, out: IO[str], all_statuses: bool = False) -> int:
+    """Write structures as CSV for French Excel (UTF-8 with BOM, ';'); return how many rows."""
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    n = 0
+    for s in _rows(conn, all_statuses):
+        writer.writerow([safe_cell(s.get(c)) for c in CSV_COLUMNS])
+        n += 1
+    return n
+
+
+def write_geojson(
+    conn: sqlite3.Connection, out: IO[str], attribution: str, licence: str, all_statuses: bool = False
+) -> int:
+    """Write structures as a GeoJSON FeatureCollection (Point [lon, lat]; null geometry when unknown)."""
+    out.write('{"type": "FeatureCollection", ')
+    out.write(f'"attribution": {json.dumps(attribution, ensure_ascii=False)}, ')
+    out.write(f'"licence": {json.dumps(licence, ensure_ascii=False)}, "features": [\n')
+    n = 0
+    for s in _rows(conn, all_statuses):
+        geometry = (
+            {"type": "Point", "coordinates": [s["longitude"], s["latitude"]]}
+            if s.get("latitude") is not None and s.get("longitude") is not None
+            else None
+        )
+        props = {**public_fields(s), "statut": s["statut"]}
+        feature = {"type": "Feature", "id": s["id"], "geometry": geometry, "properties": props}
+        out.write((",\n" if n else "") + json.dumps(feature, ensure_ascii=False))
+        n += 1
+    out.write("\n]}\n")
+    return n
+
+
+def data_inclusion(s: dict[str, Any], source: str) -> dict[str, Any]:
+    """Return a structure in the data·inclusion schema's field names (before validation)."""
+    vintage = s.get("date_maj") or (s.get("modifie_le") or s.get("cree_le") or "")[:10] or None
+    links = [
+        u.strip() for u in (s.get("source") or "").split("|") if u.strip().startswith(("http://", "https://"))
+    ]
+    description = s.get("description")
+    return {
+        "source": source,
+        "id": f"{source}--{s['id']}",
+        "nom": s["nom"][:150],
+        "date_maj": vintage,
+        "description": description if description and len(description) >= 5 else None,
+        "lien_source": links[0] if links else None,
+        "commune": s.get("commune"),
+        "code_postal": s.get("code_postal"),
+        "code_insee": s.get("code_insee"),
+        "adresse": s.get("adresse"),
+        "complement_adresse": s.get("complement_adresse"),
+        "longitude": s.get("longitude"),
+        "latitude": s.get("latitude"),
+        "telephone": s.get("telephone"),
+        "courriel": s.get("courriel"),
+        "site_web": s.get("site_web"),
+        "horaires_accueil": s.get("horaires_accueil"),
+        "reseaux_porteurs": [RESEAUX[s["type"]]] if s["type"] in RESEAUX else None,
+    }
+
+
+def write_data_inclusion(
+    conn: sqlite3.Connection, out: IO[str], source: str = "locator-aura", all_statuses: bool = False
+) -> tuple[int, list[str]]:
+    """Write structures validated by the data·inclusion schema (v1 Structure) as a JSON list.
+
+    Returns (rows written, problems): a structure the schema refuses is left out and said why.
+    """
+    from data_inclusion.schema.v1 import Structure  # heavy (pydantic): only for this export
+    from pydantic import ValidationError
+
+    problems: list[str] = []
+    n = 0
+    out.write("[\n")
+    for s in _rows(conn, all_statuses):
+        d = data_inclusion(s, source)
+        if d["date_maj"] and d["date_maj"] > date.today().isoformat():
+            d["date_maj"] = date.today().isoformat()
+        try:
+            model = Structure.model_validate(d)
+        except ValidationError as err:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            problems.append(f"{s['id']} : {reasons}")
+            continue
+        payload = model.model_dump(mode="json", exclude_none=True)
+        out.write((",\n" if n else "") + json.dumps(payload, ensure_ascii=False, sort_keys=True))
+        n += 1
+    out.write("\n]\n")
+    return n, problems

@@ -1,0 +1,309 @@
+"""`locator import` on admin CSVs: detection, cleaning, places, duplicates, bad files; never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+from import_helpers import DATA, HEADER, by_name, dump, rejected, run_import, structure, warnings, write
+
+from locator.cli import main
+
+
+# -- the messy Windows-1252 spreadsheet ------------------------------------------------------------
+def test_messy_cp1252_spreadsheet_imports_with_a_readable_report(store_copy):
+    code, report, _ = run_import(store_copy, DATA / "permanences_cp1252.csv")
+    assert code == 0
+    assert report["lus"] == 13 and report["vides"] == 2
+    assert report["crees"] == 8 and report["mis_a_jour"] == 2 and report["importes"] == 10
+    bad = rejected(report)
+    assert "javascript:" in bad[6]
+    assert "type inconnu « Association »" in bad[10]
+    assert "doublon de la ligne 2" in bad[11]
+    notes = warnings(report)
+    assert "Windows-1252" in notes[None]
+    assert "CEDEX 63502" in notes[5] and "Issoire" in notes[5]
+    assert "ne dessert pas Courpière" in notes[7]
+    assert "inversées" in notes[9]
+    assert "63999" in notes[14]
+    assert "hors de France" in notes[15]
+
+    arlanc = by_name(store_copy, "Permanence Mission locale du Livradois-Forez - Arlanc")
+    assert (arlanc["latitude"], arlanc["longitude"]) == (45.4146, 3.7245)  # decimal commas
+    assert arlanc["precision_geocodage"] == "source"
+    assert arlanc["parent_id"] == "mission-locale-du-livradois-forez-63003"
+    assert arlanc["telephone"] == "04 73 82 35 95"
+    assert arlanc["source"] == "Fichier importé : permanences_cp1252.csv"
+    assert arlanc["origine"] == "import"
+    cunlhat = by_name(store_copy, "Permanence Mission locale du Livradois-Forez - Cunlhat")
+    assert cunlhat["precision_geocodage"] == "commune" and cunlhat["code_insee"] == "63132"
+    courpiere = by_name(store_copy, "Permanence Mission locale - Courpière")
+    assert courpiere["code_insee"] == "63125" and courpiere["code_postal"] == "63120"
+    assert courpiere["telephone"] == "04 73 51 50 50"  # the spreadsheet had eaten the leading zero
+    puy = by_name(store_copy, "Permanence Mission locale - Puy-Guillaume")
+    assert (puy["latitude"], puy["longitude"]) == (45.9604, 3.4749)
+    olliergues = by_name(store_copy, "Permanence Mission locale - Olliergues")
+    assert olliergues["precision_geocodage"] == "commune"
+
+
+def test_cedex_row_keeps_the_precise_stored_point_and_real_postcode(store_copy):
+    before = structure(store_copy, "cio-d-issoire-63178")
+    run_import(store_copy, DATA / "permanences_cp1252.csv")
+    after = structure(store_copy, "cio-d-issoire-63178")
+    assert after["adresse"] == "Place Veysseire BP 77"
+    assert after["code_postal"] == "63500"
+    assert (after["latitude"], after["longitude"]) == (before["latitude"], before["longitude"])
+    assert after["precision_geocodage"] == "source"
+
+
+def test_update_changes_given_cells_and_keeps_the_others(store_copy):
+    before = structure(store_copy, "mission-locale-du-bassin-de-thiers-63430")
+    run_import(store_copy, DATA / "permanences_cp1252.csv")
+    after = structure(store_copy, "mission-locale-du-bassin-de-thiers-63430")
+    assert after["telephone"] == "04 73 80 49 70"
+    assert after["site_web"] == "https://www.mission-locale-thiers.com"
+    assert after["cree_le"] == before["cree_le"]
+    assert after["latitude"] == before["latitude"]  # no coordinates in the file: the source point stays
+    assert after["date_maj"] > before["date_maj"]
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(store_copy):
+    run_import(store_copy, DATA / "permanences_cp1252.csv")
+    with sqlite3.connect(store_copy) as c:
+        data = [
+            c.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("structures", "historique")
+        ]
+    code, report, _ = run_import(store_copy, DATA / "permanences_cp1252.csv")
+    assert code == 0
+    assert report["crees"] == 0 and report["mis_a_jour"] == 0 and report["inchanges"] == 10
+    with sqlite3.connect(store_copy) as c:
+        assert data == [
+            c.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("structures", "historique")
+        ]
+        assert c.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == 2  # both recorded
+
+
+def test_dry_run_reports_and_writes_nothing(store_copy):
+    before = dump(store_copy)
+    code, report, _ = run_import(store_copy, DATA / "permanences_cp1252.csv", "--dry-run")
+    assert code == 0 and report["crees"] == 8
+    assert dump(store_copy) == before
+
+
+def test_html_and_sql_looking_text_is_kept_as_text(store_copy):
+    run_import(store_copy, DATA / "permanences_cp1252.csv")
+    html = by_name(store_copy, "<b>Permanence</b> <script>alert('x')</script> Saint-Anthème")
+    assert html is not None and html["code_insee"] == "63319"
+    sql = by_name(store_copy, "Robert'); DROP TABLE structures;--")
+    assert sql["type"] == "partenaire"
+    with sqlite3.connect(store_copy) as c:
+        assert c.execute("SELECT COUNT(*) FROM structures").fetchone()[0] == 193 + 8
+
+
+def test_human_report_lists_each_problem_row(store_copy):
+    result = CliRunner().invoke(
+        main, ["import", str(DATA / "permanences_cp1252.csv"), "--db", str(store_copy)]
+    )
+    assert result.exit_code == 0
+    assert "ligne 6 rejetée : adresse web refusée" in result.output
+    assert "8 créée(s), 2 mise(s) à jour" in result.output
+
+
+# -- detection: encodings, delimiters, headers ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("utf-8-sig", ";"), ("utf-8", ","), ("cp1252", ";"), ("utf-8", "\t")],
+)
+def test_encodings_and_delimiters_are_detected(store_copy, tmp_path, encoding, sep):
+    text = sep.join(["Type", "Nom", "Code postal", "Ville"]) + "\r\n"
+    text += sep.join(["CIO", "Point conseil orientation Thiers-Château", "63300", "Thiers"]) + "\r\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text, encoding))
+    assert code == 0 and report["crees"] == 1, report
+    row = by_name(store_copy, "Point conseil orientation Thiers-Château")
+    assert row["commune"] == "Thiers" and row["type"] == "cio"
+
+
+def test_english_headers_and_aliases_are_understood(store_copy, tmp_path):
+    text = "TYPE,Name,Address,Postcode,City,Phone,E-mail,Website,Lat,Lng,Parent_name\n"
+    text += (
+        "antenne_mission_locale,Permanence jeunes de Vic-le-Comte,Mairie,63270,Vic-le-Comte,"
+        "0473698000,contact@exemple.fr,http://exemple.fr,45.6432,3.2462,Mission locale du Val d'Allier\n"
+    )
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 0 and report["crees"] == 1, report
+    row = by_name(store_copy, "Permanence jeunes de Vic-le-Comte")
+    assert row["parent_id"] == "mission-locale-du-val-d-allier-63178"
+    assert row["courriel"] == "contact@exemple.fr" and row["telephone"] == "04 73 69 80 00"
+
+
+def test_lambert93_coordinates_are_converted(store_copy, tmp_path):
+    # Town hall of Ambert in Lambert-93 (EPSG:2154), computed independently with pyproj.
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(3.7432, 45.5490)
+    text = f"type;nom;x;y\nantenne;Permanence Lambert Ambert;{x:.1f};{y:.1f}\n"
+    text += f"antenne;Permanence XY inversés;{y:.1f};{x:.1f}\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text.replace(".", ",")))
+    assert code == 0 and report["crees"] == 2, report
+    row = by_name(store_copy, "Permanence Lambert Ambert")
+    assert row["code_insee"] == "63003"
+    assert abs(row["latitude"] - 45.5490) < 1e-4 and abs(row["longitude"] - 3.7432) < 1e-4
+    assert "inversés" in warnings(report)[3]
+
+
+def test_a_point_far_from_its_commune_is_not_trusted(store_copy, tmp_path):
+    # Ambert's postcode and name, but a point in Clermont-Ferrand (60 km away).
+    text = HEADER + "\nantenne;Permanence mal placée;Mairie;63600;Ambert;45,7772;3,0870\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 0
+    assert "km d'Ambert" in warnings(report)[2] or "km de Ambert" in warnings(report)[2]
+    row = by_name(store_copy, "Permanence mal placée")
+    assert row["code_insee"] == "63003" and row["precision_geocodage"] == "commune"
+    assert abs(row["latitude"] - 45.549) < 0.01
+
+
+def test_postcode_serving_several_communes_asks_which(store_copy, tmp_path):
+    text = "type;nom;code_postal\nantenne;Permanence du 63600;63600\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 1  # no valid row: nothing imported
+    assert "dessert" in rejected(report)[2] and "Ambert" in rejected(report)[2]
+
+
+def test_postcode_that_does_not_exist_without_commune_is_rejected(store_copy, tmp_path):
+    text = "type;nom;code_postal\ncio;CIO imaginaire;99999\nantenne;Permanence de Clermont;63000\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 0
+    assert "code postal 99999 inexistant" in rejected(report)[2]
+    assert report["crees"] == 1
+
+
+def test_unknown_insee_code_and_former_commune_code(store_copy, tmp_path):
+    text = "type;nom;code_insee\ncio;CIO nulle part;63999\nantenne;Permanence d'Annecy-le-Vieux;74011\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 0
+    assert "code INSEE 63999 inconnu" in rejected(report)[2]
+    assert "ancienne commune" in warnings(report)[3]
+    assert by_name(store_copy, "Permanence d'Annecy-le-Vieux")["code_insee"] == "74010"
+
+
+def test_french_type_labels_are_mapped(store_copy, tmp_path):
+    text = "type;nom;code_insee\nMission Locale;Mission locale d'essai;63430\n"
+    text += "École de la 2e chance;E2C d'essai;63430\n"
+    text += "Centre d'information et d'orientation;CIO d'essai;63430\nAntenne;Antenne d'essai;63430\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 0 and report["crees"] == 4, report
+    assert by_name(store_copy, "Mission locale d'essai")["type"] == "mission_locale"
+    assert by_name(store_copy, "E2C d'essai")["type"] == "e2c"
+    assert by_name(store_copy, "CIO d'essai")["type"] == "cio"
+    assert by_name(store_copy, "Antenne d'essai")["type"] == "antenne_mission_locale"
+
+
+def test_near_duplicate_of_a_stored_structure_is_refused_and_an_explicit_id_updates_it(store_copy, tmp_path):
+    thiers = structure(store_copy, "cio-de-thiers-63430")
+    text = f"type;nom;latitude;longitude\ncio;C.I.O. de Thiers;{thiers['latitude']};{thiers['longitude']}\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert (
+        code == 1
+        and "doublon probable" in rejected(report)[2]
+        and "cio-de-thiers-63430" in rejected(report)[2]
+    )
+    text = "id;type;nom;code_insee;telephone\ncio-de-thiers-63430;cio;CIO de Thiers;63430;04 73 80 21 53\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text, name="g.csv"))
+    assert code == 0 and report["mis_a_jour"] == 1
+    assert structure(store_copy, "cio-de-thiers-63430")["telephone"] == "04 73 80 21 53"
+
+
+def test_control_characters_are_stripped(store_copy, tmp_path):
+    text = "type;nom;code_insee\ncio;CIO\x07 de\x1b[31m Courpière\u200b;63125\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 0
+    row = structure(store_copy, "cio-de-31m-courpiere-63125")
+    assert row["nom"] == "CIO de [31m Courpière"
+
+
+def test_brouillon_option_creates_unpublished_rows(store_copy, tmp_path):
+    text = "type;nom;code_insee\nantenne;Permanence en attente;63430\n"
+    code, _report, _ = run_import(store_copy, write(tmp_path, text), "--brouillon")
+    assert code == 0
+    assert by_name(store_copy, "Permanence en attente")["statut"] == "brouillon"
+
+
+# -- bad files: exit 1, store unchanged -------------------------------------------------------------
+def _xlsx() -> bytes:
+    """A spreadsheet saved as .xlsx (a zip of XML files) instead of CSV."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    return buf.getvalue()
+
+
+BAD_FILES = {
+    "empty": (b"", "vide"),
+    "binary": (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4, "pas un fichier texte"),
+    "nul_bytes": (b"type;nom\nantenne;x\x00y\n", "pas un fichier texte"),
+    "xlsx": (_xlsx(), "pas un fichier texte"),
+    "header_only": (HEADER.encode() + b"\r\n", "Aucune ligne valide"),
+    "missing_columns": (
+        b"nom;telephone\nMission locale;0473000000\n",
+        "Colonnes obligatoires absentes : type",
+    ),
+    "no_place_column": (b"type;nom;telephone\ncio;CIO;0473000000\n", "un lieu"),
+    "every_field_empty": (HEADER.encode() + b"\r\n;;;;;;\r\n;;;;;;\r\n", "Aucune ligne valide"),
+    "blank_header": (b"\r\n\r\ntype;nom\r\n", "première ligne est vide"),
+    "impossible_coordinates": (
+        b"type;nom;latitude;longitude\ncio;CIO perdu;999;-999\n",
+        "Aucune ligne valide",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_files_are_refused_with_a_clear_message_and_the_store_is_unchanged(store_copy, tmp_path, case):
+    content, message = BAD_FILES[case]
+    path = tmp_path / f"{case}.csv"
+    path.write_bytes(content)
+    before = dump(store_copy)
+    code, report, output = run_import(store_copy, path)
+    assert code == 1, output
+    assert message in report["erreur"] + json.dumps(report["rejetes"], ensure_ascii=False)
+    assert dump(store_copy) == before
+
+
+def test_file_over_the_size_limit_is_refused(store_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCATOR_IMPORT_MAX_BYTES", "1000")
+    path = write(tmp_path, HEADER + "\n" + "cio;CIO de Thiers;;63300;Thiers;;\n" * 100)
+    before = dump(store_copy)
+    code, report, _ = run_import(store_copy, path)
+    assert code == 1 and "plus que la limite" in report["erreur"] and "découpez" in report["erreur"]
+    assert dump(store_copy) == before
+
+
+def test_missing_file_and_usage_errors(store_copy, tmp_path):
+    code, report, _ = run_import(store_copy, tmp_path / "absent.csv")
+    assert code == 1 and "introuvable" in report["erreur"]
+    result = CliRunner().invoke(main, ["import", "--db", str(store_copy), "--geocoder", "google", "x.csv"])
+    assert result.exit_code == 2
+
+
+def test_a_file_with_one_good_row_among_bad_ones_imports_the_good_one(store_copy, tmp_path):
+    text = "type;nom;code_insee;site_web\n"
+    text += "cio;CIO piégé;63430;javascript:alert(1)\n"
+    text += "cio;CIO piégé 2;63430;  JaVaScRiPt:alert(1)\n"
+    text += "cio;CIO piégé 3;63430;data:text/html,<script>alert(1)</script>\n"
+    text += "cio;CIO correct;63430;www.exemple.fr\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, text))
+    assert code == 0 and report["crees"] == 1
+    assert set(rejected(report)) == {2, 3, 4}
+    assert by_name(store_copy, "CIO correct")["site_web"] == "https://www.exemple.fr"
+
+
+def test_a_store_that_was_never_built_is_refused(tmp_path):
+    path = write(tmp_path, "type;nom;code_insee\ncio;CIO;63430\n")
+    code, _report, output = run_import(tmp_path / "none.sqlite", path)
+    assert code == 1 and "locator build" in output
