@@ -139,7 +139,7 @@ def build(
             ),
             title=f"Lieu recherché : {name}",
             keyboard=True,
-            z_index_offset=1000,
+            z_index_offset=-1000,  # under the pins and clusters: it must not hide their numbers
         ).add_to(m)
         points.append((lat, lon))
     if len(points) == 1:

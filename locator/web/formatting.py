@@ -39,7 +39,20 @@ NEAREST = {
     "partenaire": "Le partenaire le plus proche",
 }
 
-_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 _SMALL_WORDS = {"de", "du", "des", "la", "le", "les", "et", "sur", "en", "aux", "au", "a", "sous"}
 _KEEP_UPPER = {"BP", "CS", "CEDEX", "ZA", "ZI", "ZAC", "RN", "RD", "II", "III", "IV"}
 

@@ -394,8 +394,16 @@ def structure(structure_id: str):
     children = store_structures.children(conn, s["id"])
     entries = [_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)]
     carte = _map(_pins(entries), label=f"Carte : {s['nom']}")
+    dep = store_communes.departement(conn, s["departement"]) if s.get("departement") else None
     return render_template(
-        "structure.html", s=s, parent=parent, children=entries[1:], entry=entries[0], carte=carte, origin=None
+        "structure.html",
+        departement_nom=dep["nom"] if dep else None,
+        s=s,
+        parent=parent,
+        children=entries[1:],
+        entry=entries[0],
+        carte=carte,
+        origin=None,
     )
 
 

@@ -68,7 +68,7 @@
     });
     if (view === "carte") {
       map.invalidateSize();
-      fit();
+      fit(false);
     }
   }
 
@@ -79,13 +79,13 @@
     return bounds;
   }
 
-  function fit() {
+  function fit(animate) {
     var bounds = boundsOfAll();
     if (!bounds.isValid()) { return; }
     if (bounds.getNorthEast().equals(bounds.getSouthWest())) {
-      map.setView(bounds.getCenter(), 13);
+      map.setView(bounds.getCenter(), 13, { animate: animate });
     } else {
-      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
+      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14, animate: animate });
     }
   }
 
@@ -143,20 +143,30 @@
     return div;
   }
 
+  function reveal(marker) {
+    marker.openPopup();
+    var el = marker.getElement();
+    if (el) {
+      el.classList.add("actif");
+      el.focus();
+    }
+  }
+
   function showOnMap(id) {
     var marker = markers[id];
     if (!marker) { return; }
-    setView("carte");
+    if (!mapVisible()) { setView("carte"); }
     if (!mapVisible()) { return; }
     map.invalidateSize();
-    cluster.zoomToShowLayer(marker, function () {
-      marker.openPopup();
-      var el = marker.getElement();
-      if (el) {
-        el.classList.add("actif");
-        el.focus();
-      }
-    });
+    // A map still moving may never call markercluster back: stop it, and zoom without animation.
+    map.stop();
+    if (cluster.getVisibleParent(marker) === marker) {
+      reveal(marker);
+      return;
+    }
+    map.setView(marker.getLatLng(), Math.max(map.getZoom(), cluster.options.disableClusteringAtZoom || 16),
+      { animate: false });
+    cluster.zoomToShowLayer(marker, function () { reveal(marker); });
   }
 
   Object.keys(markers).forEach(function (id) {
@@ -233,7 +243,7 @@
   if (geojson) {
     loadGeojson(geojson);
   } else {
-    fit();
+    fit(false);
   }
   box.setAttribute("data-pret", "1");
 })();

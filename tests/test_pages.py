@@ -1,0 +1,165 @@
+"""Public pages through the Flask client: answers, errors in French, escaping, headers, weight."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from locator import create_app
+from locator.store import db as store_db
+from locator.store import structures as store_structures
+
+AMBERT_ML = "mission-locale-du-livradois-forez-63003"
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "/recherche?q=Ambert",
+            'Votre Mission locale : <a href="/structures/mission-locale-du-livradois-forez-63003">',
+        ),
+        ("/recherche?q=Lyon+3e", "Mission locale de Lyon</a>"),
+        ("/recherche?q=Annecy-le-Vieux", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
+        ("/communes/74011", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
+        ("/communes/63003", "Mission locale du Livradois-Forez"),
+        ("/communes/43157", "la Mission locale la plus proche du Puy-en-Velay"),
+    ],
+)
+def test_answer_pages_say_the_mission_locale_and_why(client, url, expected):
+    r = client.get(url)
+    assert r.status_code == 200
+    assert expected in text(r)
+    assert "Son lieu d’accueil le plus proche" in text(r)
+    assert "Le CIO le plus proche" in text(r)
+
+
+def test_an_ambiguous_name_offers_the_candidates_with_shareable_links(client):
+    r = client.get("/recherche?q=Saint-Julien")
+    assert r.status_code == 200
+    assert "Plusieurs lieux correspondent" in text(r)
+    links = re.findall(r'href="(/recherche\?[^"]+)"', text(r))
+    assert len(links) >= 5
+    chosen = client.get(links[0].replace("&amp;", "&"))
+    assert "Votre Mission locale" in text(chosen)
+    assert parse_qs(urlsplit(links[0].replace("&amp;", "&")).query)["commune"] == ["69215"]
+
+
+def test_a_postcode_of_several_communes_asks_which_one(client):
+    r = client.get("/recherche?q=63600")
+    assert "Plusieurs lieux" in text(r)
+    assert "Ambert" in text(r) and "Saint-Ferréol-des-Côtes" in text(r)
+
+
+def test_a_departement_search_goes_to_its_list(client):
+    r = client.get("/recherche?q=Puy-de-D%C3%B4me&types=cio")
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/departements/63?types=cio"
+    page = client.get(r.headers["Location"])
+    assert page.status_code == 200
+    assert "CIO de Thiers" in text(page) and "Mission locale du Livradois-Forez" not in text(page)
+
+
+def test_a_point_answers_around_it(client):
+    r = client.get("/recherche?q=45.5506,3.7381")
+    assert r.status_code == 200
+    assert "Autour de votre position" in text(r)
+    assert "Mission locale du Livradois-Forez" in text(r)
+    assert "de votre position" in text(r)
+
+
+def test_type_filter_keeps_only_the_chosen_kinds(client):
+    r = client.get("/recherche?q=Ambert&types=cio")
+    body = text(r)
+    assert "Le CIO le plus proche" in body
+    assert "Votre Mission locale" not in body
+    assert 'data-type="Mission locale"' not in body
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/structures/nexiste-pas", 404, "Cette structure n’existe pas"),
+        ("/communes/99999", 404, "Aucune commune n’a le code INSEE 99999"),
+        ("/communes/%3Cscript%3E", 404, "n’est pas un code de commune"),
+        ("/departements/99", 404, "Aucun département n’a le code"),
+        ("/recherche?q=Ambert&types=%3Cb%3E", 400, "Type de structure inconnu"),
+        ("/recherche?q=Ambert&commune=00000", 404, "Aucune commune n’a le code INSEE 00000"),
+        ("/page/qui/nexiste/pas", 404, "Cette page n&#39;existe pas"),
+    ],
+)
+def test_unknown_things_get_a_french_error_page(client, url, status, message):
+    r = client.get(url)
+    assert r.status_code == status
+    body = text(r)
+    assert message in body
+    assert '<html lang="fr">' in body
+    assert "<script>" not in body and "<b>" not in body
+
+
+@pytest.mark.parametrize("url", ["/recherche", "/recherche?q=", "/recherche?q=%20%20", "/recherche?q=zzqxwv"])
+def test_no_query_or_nothing_found_gives_a_helpful_page(client, url):
+    r = client.get(url)
+    assert r.status_code == 200
+    assert "Lyon 3e" in text(r) and 'role="search"' in text(r)
+
+
+@pytest.fixture
+def hostile_client(store_copy):
+    db = store_db.writer(store_copy)
+    s = store_structures.get(db.conn, AMBERT_ML)
+    hostile = {
+        **s,
+        "id": "hostile-63003",
+        "type": "cio",
+        "nom": "<img src=x onerror=alert(1)>",
+        "site_web": "javascript:alert(1)",
+        "courriel": '"><script>alert(1)</script>',
+        "latitude": 45.5462,
+        "longitude": 3.7441,
+    }
+    with db.conn:
+        store_structures.upsert(db, [hostile], "2026-01-01T00:00:00")
+    db.conn.close()
+    app = create_app({"DB": str(store_copy), "TESTING": True, "SECRET_KEY": "test"})
+    return app.test_client()
+
+
+@pytest.mark.parametrize("url", ["/recherche?q=Ambert", "/structures/hostile-63003", "/departements/63"])
+def test_hostile_data_is_escaped_in_pages_and_map(hostile_client, url):
+    body = text(hostile_client.get(url))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "<img src=x" not in body
+    assert "javascript:" not in body
+    assert "<script>alert" not in body
+
+
+def test_pages_tell_the_browser_to_load_nothing_from_elsewhere_but_tiles(client):
+    r = client.get("/recherche?q=Ambert")
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "img-src 'self' data: https://tile.openstreetmap.org" in csp
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    assert f'<script nonce="{nonce}">' in text(r)
+    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_a_search_page_weighs_less_than_500_kb_before_tiles(client):
+    r = client.get("/recherche?q=Lyon+3e")
+    body = text(r)
+    total = len(r.data)
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(/static/[^"]+\.(?:js|css))"', body)
+    assert any("leaflet.js" in a for a in assets) and any("site.css" in a for a in assets)
+    for asset in set(assets):
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        total += len(response.data)
+        response.close()
+    assert total < 500_000
+    assert not re.search(r'(?:src|href)="https?://', re.sub(r"<a [^>]+>", "", body))
