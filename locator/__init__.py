@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import config
+from .web.jsonfast import OrjsonProvider
 
 __version__ = "0.1.0"
 
@@ -25,9 +26,15 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+class _Flask(Flask):
+    """Flask with orjson answers (the API's serialisation is a large part of a request's cost)."""
+
+    json_provider_class = OrjsonProvider
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings (defaults < LOCATOR_* env < test_config), store, blueprints."""
-    app = Flask(
+    app = _Flask(
         __name__,
         template_folder=str(config.PROJECT_ROOT / "templates"),
         instance_path=str(config.PROJECT_ROOT / "instance"),
@@ -35,17 +42,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config.load(test_config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
-    app.json.ensure_ascii = False  # French text stays readable in JSON answers
-    app.json.sort_keys = False
+
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from flask_wtf.csrf import CSRFProtect
 
-    from .web import admin, api, errors, health, views
+    from .web import admin, api, caching, errors, health, limits, security, views
 
     CSRFProtect(app)  # every POST of every blueprint carries the session's token (400 otherwise)
     errors.register(app)
+    security.init(app)
+    caching.init(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     admin.init_app(app)
+    app.extensions["locator_limiter"] = limits.init(app, api=[api.bp], forms=[])
     return app

@@ -177,6 +177,22 @@ def import_(
 
 @main.command()
 @db_option
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(db_path: Path, target: Path) -> None:
+    """Sauvegarder le fichier de données dans TARGET (possible pendant que le site sert)."""
+    from .store.backup import BackupError
+    from .store.backup import backup as run_backup
+
+    try:
+        size = run_backup(db_path, target)
+    except BackupError as err:
+        click.echo(f"Erreur : {err}", err=True)
+        sys.exit(1)
+    click.echo(f"Sauvegarde écrite : {target} ({size / 1e6:.1f} Mo)")
+
+
+@main.command()
+@db_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "data-inclusion"]), required=True)
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier (défaut : sortie standard)."
@@ -285,6 +301,25 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
     else:
         _say_report(report, dry_run)
     sys.exit(1 if report.get("erreur") else 0)
+
+
+@main.command()
+@db_option
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
+def restore(db_path: Path, source: Path, yes: bool) -> None:
+    """Remplacer le contenu du fichier de données par la sauvegarde SOURCE."""
+    from .store.backup import BackupError
+    from .store.backup import restore as run_restore
+
+    if not yes:
+        click.confirm(f"Remplacer tout le contenu de {db_path} par {source} ?", abort=True)
+    try:
+        run_restore(source, db_path)
+    except BackupError as err:
+        click.echo(f"Erreur : {err}", err=True)
+        sys.exit(1)
+    click.echo(f"Restauré depuis {source}.")
 
 
 @main.group()

@@ -41,10 +41,6 @@ SESSION_COOKIE_HTTPONLY = True
 WTF_CSRF_TIME_LIMIT = None
 ADMIN_SESSION_HOURS = 8
 
-# Reverse proxies in front of the app (0 = none): how many X-Forwarded-For/-Proto hops to trust,
-# so that throttling sees the client's address and not the proxy's.
-PROXIES = 0
-
 # Login throttling, counted in the store so that every worker sees it: this many failures within
 # the window lock the account (or the address, which may hide several people) for LOCKOUT seconds.
 LOGIN_FAILURES_PER_ACCOUNT = 5
@@ -114,6 +110,22 @@ ANNUAIRE_URL = (
 ANNUAIRE_DIR = os.path.join("instance", "annuaire")
 ANNUAIRE_TIMEOUT = 120.0  # seconds without a byte before a download is abandoned
 ANNUAIRE_MAX_BYTES = 2 * 1024**3  # the full national file (all office types) is far smaller
+# Rate limits per client address (Flask-Limiter syntax). Counters live in RATE_LIMIT_STORAGE:
+# "memory://" counts per worker process; with several servers use a shared one (redis://..., memcached://...).
+RATE_LIMIT_ENABLED = True
+RATE_LIMIT_API = "300 per minute"
+RATE_LIMIT_FORMS = "10 per minute"
+RATE_LIMIT_STORAGE = "memory://"
+
+# Behind a reverse proxy: how many proxies to trust for the client address and scheme (0 = none).
+PROXY_COUNT = 0
+
+# Who may embed the pages in a frame (CSP frame-ancestors): partners' origins, space-separated.
+FRAME_ANCESTORS = "'self'"
+
+# Browser/proxy caching, in seconds: API answers (revalidated by ETag) and static assets.
+API_MAX_AGE = 300
+STATIC_MAX_AGE = 3600
 
 # Who owns the data we serve, shipped with every JSON and GeoJSON answer.
 ATTRIBUTION = (

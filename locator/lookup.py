@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +24,7 @@ __all__ = [
     "in_departement",
     "commune_at",
     "commune_info",
+    "commune_centre",
     "two_level",
 ]
 
@@ -33,31 +32,13 @@ RECEPTION_TYPES = ("mission_locale", "antenne_mission_locale")
 # What the two-level answer lists after the Mission locale and its reception point.
 OTHER_TYPES = ("cio", "psad", "mlds", "e2c", "epide", "dispositif")
 
-_density: dict[tuple, tuple[float, int, float]] = {}  # (store, types) → (time, points, area km²)
-_density_lock = threading.Lock()
-_DENSITY_TTL = 60.0  # seconds: the estimate only steers the first radius, never the answer
-
-
-def _start_radius(conn: sqlite3.Connection, limit: int, types: Sequence[str] | None) -> float:
-    """Return a first search radius expected to hold about 2 × limit points (from the data density)."""
-    key = (conn.execute("PRAGMA database_list").fetchone()[2], tuple(types or ()))
-    now = time.monotonic()
-    cached = _density.get(key)
-    if cached is None or now - cached[0] > _DENSITY_TTL:
-        count, box = store_structures.located_count(conn, types)
-        if box is None:
-            area = 1.0
-        else:
-            mid = math.radians((box[0] + box[1]) / 2)
-            height = (box[1] - box[0]) * 111.195
-            width = (box[3] - box[2]) * 111.195 * math.cos(mid)
-            area = max(height * width, 1.0)
-        with _density_lock:
-            _density[key] = cached = (now, count, area)
-    _, count, area = cached
-    if not count:
-        return 10.0
-    return max(0.5, math.sqrt(2 * limit * area / (math.pi * count)))
+# (connection, types, limit) → typical distance of the last neighbour, in km. It only steers the first
+# search radius (a stale or wrong value costs one more index query, never a wrong answer).
+_typical: dict[tuple[int, tuple[str, ...], int], float] = {}
+_TYPICAL_MAX_KEYS = 1024
+# Largest distance between a structure and the centre of its float32 box in the R*Tree (generous:
+# float32 spacing is 4e-6° near 45°N, about 0.5 m).
+INDEX_ERROR_KM = 0.005
 
 
 def nearest(
@@ -74,32 +55,50 @@ def nearest(
     the radius the box is guaranteed to contain, so no true neighbour is ever missed.
     """
     max_radius = min(rayon_km, MAX_DISTANCE_KM) if rayon_km is not None else MAX_DISTANCE_KM
-    radius = min(_start_radius(conn, limit, types), max_radius)
-    phi = math.radians(lat)
-    cos_phi = math.cos(phi)
-    lam = math.radians(lon)
+    key = (id(conn), tuple(types or ()), limit)
+    radius = min(_typical.get(key, 20.0), max_radius)
+    fetch = limit + 8
     while True:
-        box = bbox_around(lat, lon, radius)
-        scored = []
-        for pk, plat, plon in store_structures.candidates_in_box(conn, box, types):
-            p2 = math.radians(plat)
-            a = (
-                math.sin((p2 - phi) / 2) ** 2
-                + cos_phi * math.cos(p2) * math.sin((math.radians(plon) - lam) / 2) ** 2
-            )
-            d = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-            if d <= radius:
-                scored.append((d, pk))
-        if len(scored) >= limit or radius >= max_radius:
+        # Index distances are within INDEX_ERROR_KM of the exact ones: a candidate is surely inside
+        # the radius only with that margin, and then the box provably holds the `limit` nearest.
+        scored = store_structures.nearest_in_box(
+            conn, bbox_around(lat, lon, radius), types, (lat, lon), EARTH_RADIUS_KM, fetch
+        )
+        sure = sum(1 for d, _pk in scored if d <= radius - INDEX_ERROR_KM)
+        if sure >= limit or radius >= max_radius:
+            cutoff = scored[min(limit, len(scored)) - 1][0] + 2 * INDEX_ERROR_KM if scored else 0.0
+            if len(scored) == fetch and scored[-1][0] <= cutoff:
+                fetch *= 2  # more rows tie within the rounding margin than fetched: fetch them all
+                continue
             break
-        # Grow from what was seen: enough area for `limit` points at the density found, at least ×2.
-        factor = 2.0 if not scored else max(2.0, 1.2 * math.sqrt(limit / len(scored)))
+        # Grow from what was seen: enough area for `limit` points at the density found.
+        factor = 4.0 if not sure else max(1.5, 1.2 * math.sqrt(limit / sure))
         radius = min(radius * factor, max_radius)
     if not scored:
         return []
-    rows = store_structures.by_pks(conn, [pk for _, pk in scored])
-    ranked = sorted(((d, rows[pk]["id"], pk) for d, pk in scored))[:limit]
-    return [(rows[pk], d) for d, _id, pk in ranked]
+    if len(scored) >= limit and rayon_km is None:
+        if len(_typical) > _TYPICAL_MAX_KEYS:
+            _typical.clear()
+        _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * scored[limit - 1][0] * 1.2)
+    # Exact distances from the stored coordinates for every row that may rank once rounding is undone.
+    rows = store_structures.by_pks(conn, [pk for d, pk in scored if d <= cutoff])
+    exact = []
+    for s in rows.values():
+        d = haversine_km(lat, lon, s["latitude"], s["longitude"])
+        if rayon_km is None or d <= rayon_km:
+            exact.append((d, s["id"], s))
+    exact.sort(key=lambda t: (t[0], t[1]))
+    return [(s, d) for d, _id, s in exact[:limit]]
+
+
+def commune_centre(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
+    """Return a current commune by code, or the current commune of a former commune's code (light)."""
+    commune = store_communes.get(conn, code)
+    if commune is None:
+        olds = store_communes.ancienne(conn, code)
+        if olds:
+            commune = store_communes.get(conn, olds[0]["commune"])
+    return commune
 
 
 def commune_info(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:

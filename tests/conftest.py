@@ -69,7 +69,8 @@ def start_server(db: Path, extra_env: dict[str, str] | None = None) -> tuple[sub
     import os
 
     port = free_port()
-    env = {**os.environ, **(extra_env or {})}
+    # Tests send many requests from one address: a high default limit, unless a test sets its own.
+    env = {**os.environ, "LOCATOR_RATE_LIMIT_API": "100000 per minute", **(extra_env or {})}
     proc = subprocess.Popen(
         [
             sys.executable,

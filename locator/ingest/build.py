@@ -60,6 +60,8 @@ def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str]
                 "la source officielle."
             )
         db.execute("PRAGMA optimize")
+        # Fold the WAL into the main file: the store is then one self-contained file to copy or ship.
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
     report["secondes"] = round(time.perf_counter() - started, 1)

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 from ..geocoding import BanGeocoder, Geocoder, OfflineGeocoder
 from ..store import coverage as store_coverage
@@ -263,7 +264,7 @@ def _write_row(
             structure_id=s["id"],
             action=action,
             avant=row.avant,
-            apres=store_structures.get_stored(db.conn, s["id"]),
+            apres={c: s.get(c) for c in store_structures.STORED_COLUMNS},
             auteur=auteur,
             quand=now,
             import_id=import_id,
@@ -392,7 +393,7 @@ def import_file(
             plan.erreur = str(err)
             return plan.report()
     opts = _with_source(_options(options, plan.genre), filename)
-    pipeline = RowPipeline(db.conn, geocoder, opts)
+    pipeline = RowPipeline(db.conn, geocoder, opts, spill=True)
     counts = {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0}
     kept: list[PlanRow] = []  # rows with something to report (problems), not the others
     key = {"nouveau": "crees", "mis_a_jour": "mis_a_jour", "inchange": "inchanges", "rejete": "rejetes"}

@@ -21,6 +21,7 @@ from ..geocoding import Geocoder
 from ..store import history as store_history
 from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
+from ..store.scratch import Scratch
 from . import clean
 from .place import PlaceResolver, clean_place_values
 from .structures import source_date, structure_id
@@ -124,12 +125,14 @@ def parse_date(value: str | None) -> str | None:
 class RowPipeline:
     """Turns raw rows ({canonical column: text}) into plan rows, against one store connection."""
 
-    def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, options: Options):
+    def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, options: Options, spill: bool = False):
+        """`spill`: keep the ids and names met in TEMP tables (streamed imports of big files)."""
         self.conn = conn
         self.options = options
         self.places = PlaceResolver(conn, geocoder, options.far_km)
-        self.seen: dict[str, int] = {}  # structure id → line that took it
-        self.file_names: dict[str, str] = {}  # name key → id, for parents named in the file
+        # structure id → line that took it; name key → id, for parents named in the file.
+        self.seen: dict[str, str] | Scratch = Scratch(conn) if spill else {}
+        self.file_names: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self._store_names: dict[str, list[str]] | None = None
         self.older: list[int] = []  # lines left alone because the store holds newer information
         self.today = date.today().isoformat()
@@ -247,8 +250,9 @@ class RowPipeline:
     def _parent_id(self, name: str, row: PlanRow) -> str | None:
         key = names.normalize(name)
         own = row.structure["id"] if row.structure else None
-        if self.file_names.get(key) not in (None, own):
-            return self.file_names[key]
+        in_file = self.file_names.get(key)
+        if in_file not in (None, own):
+            return in_file
         ids = [i for i in self._store_parent(key) if i != own]
         if len(ids) == 1:
             return ids[0]
@@ -298,7 +302,7 @@ class RowPipeline:
                 "structures, donnez-leur un identifiant (colonne id)"
             )
             return row
-        self.seen[sid] = ligne
+        self.seen[sid] = str(ligne)
         self.file_names.setdefault(names.normalize(v["nom"]), sid)
         source = v["source"] or self.options.source
         vintage = v["date_maj"] or source_date(v["source"]) or self.options.vintage()
@@ -427,6 +431,9 @@ class RowPipeline:
             yield self.finish(row)
         for row in waiting:
             yield self.finish(row)
+        for scratch in (self.seen, self.file_names):
+            if isinstance(scratch, Scratch):
+                scratch.close()
 
     def notes(self) -> list[str]:
         """Return the remarks about the whole file, once every row is through."""

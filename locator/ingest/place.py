@@ -54,6 +54,16 @@ def _in_l93(x: float, y: float) -> bool:
     return L93_X[0] <= x <= L93_X[1] and L93_Y[0] <= y <= L93_Y[1]
 
 
+def _key(name: str) -> str:
+    """Compare commune names without article, spaces or hyphens."""
+    return names.glued(names.strip_article(names.normalize(name)))
+
+
+@lru_cache(maxsize=4096)
+def _name_key(written: str) -> str:
+    return _key(without_postal_noise(written) or "")
+
+
 @dataclass
 class Place:
     """The resolved place of a row, with the problems found on the way."""
@@ -78,6 +88,8 @@ class PlaceResolver:
         self._communes: dict[str, dict[str, Any] | None] = {}
         self._postcodes: dict[str, list[str]] = {}
         self._contours: dict[str, bytes | None] = {}
+        self._keys: dict[str, set[str]] = {}
+        self._cps: dict[str, list[str]] = {}
 
     # -- look-ups, cached -------------------------------------------------------------------------
     def commune(self, code: str) -> dict[str, Any] | None:
@@ -96,6 +108,14 @@ class PlaceResolver:
             self._postcodes[cp] = store_communes.by_postcode(self.conn, cp)
         return self._postcodes[cp]
 
+    def postcodes_of(self, code: str) -> list[str]:
+        """Return the postcodes of a commune (cached)."""
+        if code not in self._cps:
+            if len(self._cps) > 5000:
+                self._cps.clear()
+            self._cps[code] = store_communes.postcodes_of(self.conn, code)
+        return self._cps[code]
+
     def contour(self, code: str) -> bytes | None:
         """Return a commune's contour WKB (cached)."""
         if code not in self._contours:
@@ -105,18 +125,22 @@ class PlaceResolver:
         return self._contours[code]
 
     def _name_matches(self, commune: dict[str, Any], name: str) -> bool:
-        key = names.strip_article(names.normalize(without_postal_noise(name) or ""))
-        own = names.strip_article(names.normalize(commune["nom"]))
-        if key == own or names.glued(key) == names.glued(own):
-            return True
-        if commune.get("commune_parent"):  # "Lyon" for Lyon 3e
-            parent = self.commune(commune["commune_parent"])
-            if parent and key == names.strip_article(names.normalize(parent["nom"])):
-                return True
-        for old in store_communes.anciennes_of(self.conn, commune["code"]):
-            if key == names.strip_article(names.normalize(old["nom"])):
-                return True
-        return False
+        """Tell whether a written commune name means this commune (its name, its city's, a former one's)."""
+        return _name_key(name) in self._keys_of(commune)
+
+    def _keys_of(self, commune: dict[str, Any]) -> set[str]:
+        code = commune["code"]
+        if code not in self._keys:
+            if len(self._keys) > 5000:
+                self._keys.clear()
+            keys = {_key(commune["nom"])}
+            if commune.get("commune_parent"):  # "Lyon" for Lyon 3e
+                parent = self.commune(commune["commune_parent"])
+                if parent:
+                    keys.add(_key(parent["nom"]))
+            keys.update(_key(old["nom"]) for old in store_communes.anciennes_of(self.conn, code))
+            self._keys[code] = keys
+        return self._keys[code]
 
     def _by_name(self, name: str, departement: str | None) -> tuple[list[dict[str, Any]], bool]:
         """Return (communes, exact) for a commune name, within a département when given."""
@@ -241,7 +265,7 @@ class PlaceResolver:
                     place.commune = found[0]
                     place.warnings.append(
                         f"le code postal {cp} ne dessert pas {found[0]['nom']} "
-                        f"(codes : {', '.join(store_communes.postcodes_of(self.conn, found[0]['code']))}) : "
+                        f"(codes : {', '.join(self.postcodes_of(found[0]['code']))}) : "
                         "la commune est retenue"
                     )
                     self._real_postcode(found[0], None, place)
@@ -320,11 +344,11 @@ class PlaceResolver:
         return None
 
     def _real_postcode(self, commune: dict[str, Any], given: str | None, place: Place) -> None:
-        cps = store_communes.postcodes_of(self.conn, commune["code"])
+        cps = self.postcodes_of(commune["code"])
         place.code_postal = cps[0] if len(cps) == 1 else given
 
     def _check_postcode(self, commune: dict[str, Any], cp: str, name: str | None, place: Place) -> None:
-        cps = store_communes.postcodes_of(self.conn, commune["code"])
+        cps = self.postcodes_of(commune["code"])
         if cp in cps:
             place.code_postal = cp
             return
@@ -367,7 +391,7 @@ class PlaceResolver:
         if place.errors:
             return place
         if place.code_postal is None and place.commune:
-            cps = store_communes.postcodes_of(self.conn, place.commune["code"])
+            cps = self.postcodes_of(place.commune["code"])
             if row.get("code_postal") in cps:
                 place.code_postal = row["code_postal"]
             elif len(cps) == 1:

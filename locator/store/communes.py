@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
+    import sqlite_utils
+
 
 _PUBLIC = "code, nom, type, commune_parent, departement, region, population, latitude, longitude, centre"
 

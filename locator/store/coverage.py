@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def codes_of(conn: sqlite3.Connection, structure_id: str) -> list[str]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class StoreMissing(RuntimeError):
@@ -26,6 +28,8 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
 def writer(path: str | Path) -> sqlite_utils.Database:
     """Open the store for writing (created if absent) in WAL mode, so readers never wait on a write."""
+    import sqlite_utils  # heavy (35 MB): only writers pay for it, never a serving worker
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Default transaction handling: sqlite-utils' db.atomic() relies on it (savepoints when nested).
@@ -49,13 +53,24 @@ def check(path: str | Path) -> str | None:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
                 return f"le fichier de données {path} est endommagé ({result}) : restaurez une sauvegarde."
-            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            has_meta = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone()
+            version = (
+                conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if has_meta
+                else None
+            )
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
         return (
             f"le fichier {path} n'est pas un fichier de données lisible ({err}) : restaurez une sauvegarde."
         )
+    from .schema import SCHEMA_VERSION
+
+    if version is not None and version[0] != SCHEMA_VERSION:
+        return f"le fichier de données {path} vient d'une version antérieure : lancez « locator build »."
     if version is None:
-        return f"le fichier de données {path} n'est pas construit : lancez « locator build »."
+        return f"le fichier {path} n'est pas construit par « locator build » (pas un fichier de données)."
     return None

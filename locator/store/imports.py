@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
+
 
 _COLUMNS = (
     "id, fichier, sha256, genre, quand, auteur, lus, crees, mis_a_jour, inchanges, rejetes, "

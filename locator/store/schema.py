@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
-SCHEMA_VERSION = "2"
+if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
+    import sqlite_utils
+
+
+SCHEMA_VERSION = "3"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history
 
 STRUCTURE_TYPES = (
     "mission_locale",
@@ -128,23 +132,26 @@ CREATE INDEX IF NOT EXISTS structures_type ON structures(type, statut);
 CREATE INDEX IF NOT EXISTS structures_departement ON structures(departement);
 CREATE INDEX IF NOT EXISTS structures_code_insee ON structures(code_insee);
 CREATE INDEX IF NOT EXISTS structures_parent ON structures(parent_id);
+-- Published, located structures only: `nearest` reads this index alone, no join. The auxiliary
+-- column carries the type, filtered in the scan. Boxes are float32, rounded outwards by SQLite.
 CREATE VIRTUAL TABLE IF NOT EXISTS structures_rtree USING rtree(
-    pk, min_lat, max_lat, min_lon, max_lon
+    pk, min_lat, max_lat, min_lon, max_lon, +type
 );
 -- The R*Tree follows the table whatever writes it (build, import, admin edit, rollback).
 CREATE TRIGGER IF NOT EXISTS structures_rtree_insert AFTER INSERT ON structures
-WHEN new.latitude IS NOT NULL AND new.longitude IS NOT NULL
+WHEN new.latitude IS NOT NULL AND new.longitude IS NOT NULL AND new.statut = 'publie'
 BEGIN
-    INSERT INTO structures_rtree VALUES
-        (new.pk, new.latitude, new.latitude, new.longitude, new.longitude);
+    INSERT INTO structures_rtree VALUES (
+        new.pk, new.latitude, new.latitude, new.longitude, new.longitude, new.type
+    );
 END;
-CREATE TRIGGER IF NOT EXISTS structures_rtree_update AFTER UPDATE OF latitude, longitude, pk
-ON structures
+CREATE TRIGGER IF NOT EXISTS structures_rtree_update
+AFTER UPDATE OF latitude, longitude, statut, type, pk ON structures
 BEGIN
     DELETE FROM structures_rtree WHERE pk = old.pk;
     INSERT INTO structures_rtree
-        SELECT new.pk, new.latitude, new.latitude, new.longitude, new.longitude
-        WHERE new.latitude IS NOT NULL AND new.longitude IS NOT NULL;
+        SELECT new.pk, new.latitude, new.latitude, new.longitude, new.longitude, new.type
+        WHERE new.latitude IS NOT NULL AND new.longitude IS NOT NULL AND new.statut = 'publie';
 END;
 CREATE TRIGGER IF NOT EXISTS structures_rtree_delete AFTER DELETE ON structures
 BEGIN
@@ -215,10 +222,26 @@ _ADDED_COLUMNS = {"structures": {"origine": "TEXT"}}
 
 
 def create(db: sqlite_utils.Database) -> None:
-    """Create every table, index and trigger that is missing."""
-    from . import pending, reports, throttle, users
-
+    """Create every table, index and trigger that is missing; migrate derived objects of older stores."""
+    if "meta" in db.table_names():
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row and row[0] == "1":
+            # Version 1 indexed every structure, with a join at query time: rebuild the index.
+            db.conn.executescript(
+                "DROP TRIGGER IF EXISTS structures_rtree_insert;"
+                "DROP TRIGGER IF EXISTS structures_rtree_update;"
+                "DROP TRIGGER IF EXISTS structures_rtree_delete;"
+                "DROP TABLE IF EXISTS structures_rtree;"
+            )
+            db.conn.executescript(_DDL)
+            db.execute(
+                "INSERT INTO structures_rtree SELECT pk, latitude, latitude, longitude, longitude, type "
+                "FROM structures WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND statut = 'publie'"
+            )
+            db.conn.commit()
     db.conn.executescript(_DDL)
+    from . import pending, reports, throttle, users  # admin tables, each module owns its DDL
+
     for module in (users, throttle, reports, pending):
         module.create(db)
     for table, columns in _ADDED_COLUMNS.items():

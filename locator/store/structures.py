@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .schema import STRUCTURE_FIELDS
+
+if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
+    import sqlite_utils
 
 _COLUMNS = ", ".join(f"s.{f}" for f in STRUCTURE_FIELDS) + ", s.statut"
 
@@ -42,36 +44,51 @@ def _type_filter(types: Sequence[str] | None) -> tuple[str, list[str]]:
     return f" AND s.type IN ({','.join('?' * len(types))})", list(types)
 
 
-def candidates_in_box(
+# Great-circle distance (km) from the point (:phi, :lam in radians, :cos_phi = cos(:phi)) to the
+# centre of an index box, computed by SQLite's math functions so that only the nearest rows reach Python.
+_HAVERSINE_SQL = (
+    "2 * :r * asin(min(1.0, sqrt("
+    "pow(sin((radians((min_lat + max_lat) / 2) - :phi) / 2), 2) + "
+    ":cos_phi * cos(radians((min_lat + max_lat) / 2)) * "
+    "pow(sin((radians((min_lon + max_lon) / 2) - :lam) / 2), 2))))"
+)
+
+
+def nearest_in_box(
     conn: sqlite3.Connection,
     box: tuple[float, float, float, float],
     types: Sequence[str] | None,
-) -> list[tuple[int, float, float]]:
-    """Return (pk, lat, lon) of the published structures inside (min_lat, max_lat, min_lon, max_lon)."""
-    type_sql, type_args = _type_filter(types)
-    rows = conn.execute(
-        "SELECT s.pk, s.latitude, s.longitude FROM structures_rtree r "
-        "JOIN structures s ON s.pk = r.pk "
-        "WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lon >= ? AND r.min_lon <= ? "
-        f"AND s.statut = 'publie'{type_sql}",
-        [box[0], box[1], box[2], box[3], *type_args],
-    )
-    return rows.fetchall()
+    point: tuple[float, float],
+    earth_radius_km: float,
+    fetch: int,
+) -> list[tuple[float, int]]:
+    """Return up to `fetch` (distance_km, pk) of published structures in the box, nearest first.
 
-
-def located_count(
-    conn: sqlite3.Connection, types: Sequence[str] | None = None
-) -> tuple[int, tuple[float, float, float, float] | None]:
-    """Return how many published structures (of these types) have a position, and their bounding box."""
-    type_sql, args = _type_filter(types)
-    row = conn.execute(
-        "SELECT COUNT(*), MIN(s.latitude), MAX(s.latitude), MIN(s.longitude), MAX(s.longitude) "
-        f"FROM structures s WHERE s.latitude IS NOT NULL AND s.statut = 'publie'{type_sql}",
+    The box is (min_lat, max_lat, min_lon, max_lon). Distances use the index's float32 boxes:
+    within a metre or so of the exact ones, which the caller recomputes for the rows it keeps.
+    """
+    phi, lam = math.radians(point[0]), math.radians(point[1])
+    args: dict[str, Any] = {
+        "r": earth_radius_km,
+        "phi": phi,
+        "lam": lam,
+        "cos_phi": math.cos(phi),
+        "s": box[0],
+        "n": box[1],
+        "w": box[2],
+        "e": box[3],
+        "fetch": fetch,
+    }
+    type_sql = ""
+    if types:
+        type_sql = f" AND type IN ({','.join(f':t{i}' for i in range(len(types)))})"
+        args.update({f"t{i}": t for i, t in enumerate(types)})
+    return conn.execute(
+        f"SELECT {_HAVERSINE_SQL} AS d, pk FROM structures_rtree "
+        f"WHERE max_lat >= :s AND min_lat <= :n AND max_lon >= :w AND min_lon <= :e{type_sql} "
+        "ORDER BY d LIMIT :fetch",
         args,
-    ).fetchone()
-    if not row[0]:
-        return 0, None
-    return row[0], (row[1], row[2], row[3], row[4])
+    ).fetchall()
 
 
 def by_pks(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -79,14 +96,18 @@ def by_pks(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, dict[str, 
     if not pks:
         return {}
     rows = conn.execute(
-        f"SELECT s.pk, {_COLUMNS} FROM structures s WHERE s.pk IN ({','.join('?' * len(pks))})",
+        f"SELECT {_COLUMNS}, s.pk FROM structures s WHERE s.pk IN ({','.join('?' * len(pks))})",
         list(pks),
     )
-    return {r["pk"]: _public(r) for r in rows}
+    return {r[-1]: _public(r) for r in rows}
+
+
+_NAMES = (*STRUCTURE_FIELDS, "statut")
 
 
 def _public(row: sqlite3.Row) -> dict[str, Any]:
-    return {k: row[k] for k in (*STRUCTURE_FIELDS, "statut")}
+    """Map a row selected as `_COLUMNS` (extra trailing columns ignored) to a dict."""
+    return dict(zip(_NAMES, row, strict=False))
 
 
 def get(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] | None:

@@ -78,11 +78,12 @@ def places():
     return jsonify({"results": results, **_credits()})
 
 
-def _commune_or_404(code: str) -> dict[str, Any]:
+def _commune_or_404(code: str, full: bool = True) -> dict[str, Any]:
+    """Return the commune of an INSEE code (full: with postcodes and former communes), else 400/404."""
     code = code.strip().upper()
     if not codes.is_insee_code(code):
         raise ApiError(f"« {code[:20]} » n'est pas un code INSEE de commune (5 caractères).", 400)
-    info = lookup.commune_info(get_conn(), code)
+    info = (lookup.commune_info if full else lookup.commune_centre)(get_conn(), code)
     if info is None:
         raise ApiError(f"Aucune commune n'a le code INSEE {code}.", 404)
     return info
@@ -150,7 +151,7 @@ def _structures_query(
         raise ApiError(f"Un seul critère de lieu à la fois (reçus : {', '.join(given)}).")
     conn = get_conn()
     if commune_code is not None:
-        info = _commune_or_404(commune_code)
+        info = _commune_or_404(commune_code, full=False)
         return _near(conn, info["latitude"], info["longitude"], types, limit, rayon), {
             "type": "commune",
             **serializers.commune(info),

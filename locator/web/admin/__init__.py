@@ -61,7 +61,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def client_ip() -> str:
-    """Return the caller's address (the proxy's forwarded one when PROXIES is set)."""
+    """Return the caller's address (the forwarded one behind PROXY_COUNT trusted proxies)."""
     return request.remote_addr or "inconnue"
 
 
@@ -153,11 +153,6 @@ def init_app(app: Flask) -> None:
     """Register the admin blueprints and the CSRF error page."""
     from . import auth, history, imports, quality, reports, structures  # noqa: F401  (routes register on import)
 
-    if int(app.config.get("PROXIES") or 0) > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = int(app.config["PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         # No request needs more than an import file (plus its form): bigger bodies are cut at 413.
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["IMPORT_MAX_BYTES"]) + 1024 * 1024

@@ -1,0 +1,43 @@
+"""Scratch maps for one import, kept in TEMP tables of its connection so Python memory stays flat."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+
+_numbers = itertools.count(1)
+
+
+class Scratch:
+    """A text → text map in a TEMP table (dropped by `close`, or with the connection)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.table = f"temp.scratch_{next(_numbers)}"
+        conn.execute(f"CREATE TEMP TABLE {self.table.split('.')[1]} (k TEXT PRIMARY KEY, v TEXT)")
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """Return the value of a key, or `default`."""
+        row = self.conn.execute(f"SELECT v FROM {self.table} WHERE k = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(str(key)) is not None
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.conn.execute(f"INSERT OR REPLACE INTO {self.table} (k, v) VALUES (?, ?)", (key, value))
+
+    def setdefault(self, key: str, value: str) -> str:
+        """Set a key that is not set yet; return its value."""
+        self.conn.execute(f"INSERT OR IGNORE INTO {self.table} (k, v) VALUES (?, ?)", (key, value))
+        return self[key]
+
+    def close(self) -> None:
+        """Drop the table."""
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -1,0 +1,50 @@
+"""Security headers on every answer: a Content-Security-Policy with a per-request nonce, and friends."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, g, request
+
+
+def csp_nonce() -> str:
+    """Return this request's nonce for inline <script>/<style> blocks we write ourselves."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _tile_origins(app: Flask) -> str:
+    """Return the origins of the configured tile servers (the only third-party images a page loads)."""
+    origins = set()
+    for layer in (app.config.get("TILE_LAYERS") or {}).values():
+        url = layer.get("url", "") if isinstance(layer, dict) else ""
+        if url.startswith("https://"):
+            origins.add("https://" + url[len("https://") :].split("/")[0].replace("{s}", "*"))
+    return " ".join(sorted(origins))
+
+
+def init(app: Flask) -> None:
+    """Install the headers and the `csp_nonce()` template function."""
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    tiles = _tile_origins(app)
+
+    @app.after_request
+    def _headers(response):
+        nonce = g.get("csp_nonce", "")
+        script = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+        # Styles: Leaflet and Folium set inline style attributes, which carry no script.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src {script}; style-src 'self' 'unsafe-inline'; "
+            f"img-src 'self' data: blob: {tiles}; connect-src 'self'; font-src 'self'; "
+            f"object-src 'none'; base-uri 'self'; form-action 'self'; "
+            f"frame-ancestors {app.config['FRAME_ANCESTORS']}",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

@@ -1,0 +1,358 @@
+"""Budgets of DESIGN.md, measured in one run and printed as ratios (`make bench`).
+
+Run: .venv/bin/python scripts/bench.py [--quick]. Everything runs on this machine against 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from locator import config, lookup  # noqa: E402
+from locator.geo.distance import EARTH_RADIUS_KM, haversine_km  # noqa: E402
+from locator.ingest.build import build  # noqa: E402
+from locator.store import db as store_db  # noqa: E402
+from locator.store import schema  # noqa: E402
+
+ROWS: list[tuple[str, str, str]] = []
+
+
+def report(measure: str, value: str, budget: str = "") -> None:
+    """Print one line and keep it for the summary."""
+    ROWS.append((measure, value, budget))
+    print(f"{measure:<58} {value:<28} {budget}", flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(math.ceil(q * len(values))) - 1)]
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "DÉPASSÉ"
+
+
+# --- stores ---------------------------------------------------------------------------------------
+
+
+def build_real(tmp: Path) -> Path:
+    path = tmp / "real.sqlite"
+    started = time.perf_counter()
+    build(path, config.SEED, say=lambda _m: None)
+    seconds = time.perf_counter() - started
+    report("build: communes de France + structures (s)", f"{seconds:.1f}", f"< 60 s {verdict(seconds < 60)}")
+    report("taille du fichier de données (Mo)", f"{path.stat().st_size / 1e6:.1f}")
+    return path
+
+
+def synthetic_store(real: Path, tmp: Path, n: int, seed: int = 7) -> tuple[Path, np.ndarray]:
+    """A store with n synthetic structures jittered (≈2 km) around random French commune centres."""
+    path = tmp / f"synthetic_{n}.sqlite"
+    shutil.copyfile(real, path)
+    db = store_db.writer(path)
+    centres = np.array(
+        db.execute(
+            "SELECT latitude, longitude FROM communes WHERE type = 'COM' AND latitude IS NOT NULL"
+        ).fetchall(),
+        dtype=float,
+    )
+    rng = np.random.default_rng(seed)
+    picks = centres[rng.integers(0, len(centres), n)]
+    pts = picks + rng.normal(0, 0.02, size=(n, 2))
+    types = schema.STRUCTURE_TYPES
+    with db.atomic():
+        db.execute("DELETE FROM structures")
+        db["structures"].insert_all(
+            (
+                {
+                    "id": f"synthetique-{i:06d}",
+                    "type": types[i % len(types)],
+                    "nom": f"Structure synthétique {i}",
+                    "latitude": float(lat),
+                    "longitude": float(lon),
+                    "statut": "publie",
+                }
+                for i, (lat, lon) in enumerate(pts)
+            ),
+            batch_size=2000,
+        )
+    db.execute("ANALYZE")
+    db.close()
+    return path, pts
+
+
+# --- in-process nearest ---------------------------------------------------------------------------
+
+
+def brute_force(lat: float, lon: float, rad: np.ndarray, k: int) -> np.ndarray:
+    """Exact k nearest by a full numpy haversine scan (the baseline)."""
+    p, lam = math.radians(lat), math.radians(lon)
+    a = (
+        np.sin((rad[:, 0] - p) / 2) ** 2
+        + math.cos(p) * np.cos(rad[:, 0]) * np.sin((rad[:, 1] - lam) / 2) ** 2
+    )
+    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+    idx = np.argpartition(d, k)[:k] if len(d) > k else np.arange(len(d))
+    return idx[np.argsort(d[idx])]
+
+
+def bench_nearest(label: str, path: Path, queries: list[tuple[float, float]], k: int = 5) -> None:
+    conn = store_db.connect(path)
+    rows = conn.execute(
+        "SELECT id, latitude, longitude FROM structures WHERE statut = 'publie' AND latitude IS NOT NULL"
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    rad = np.radians(np.array([(r[1], r[2]) for r in rows], dtype=float))
+    for q in queries[:20]:
+        lookup.nearest(conn, *q, limit=k)  # warm the page cache and the radius estimate
+    # Each method timed in its own loop: interleaving would let the scan evict the index from the caches.
+    ours, base, got_all = [], [], []
+    for lat, lon in queries:
+        t = time.perf_counter_ns()
+        got = lookup.nearest(conn, lat, lon, limit=k)
+        ours.append((time.perf_counter_ns() - t) / 1000)
+        got_all.append(got)
+    want_all = []
+    for lat, lon in queries:
+        t = time.perf_counter_ns()
+        want = brute_force(lat, lon, rad, k)
+        base.append((time.perf_counter_ns() - t) / 1000)
+        want_all.append(want)
+    mismatches = 0
+    for (lat, lon), got, want in zip(queries, got_all, want_all, strict=True):
+        if [s["id"] for s, _ in got] != [ids[i] for i in want]:
+            # Equal distances may order differently in the baseline (no id tie-break): compare distances.
+            dist_got = [round(d, 6) for _, d in got]
+            dist_want = sorted(round(haversine_km(lat, lon, *np.degrees(rad[i])), 6) for i in want)
+            mismatches += dist_got != dist_want
+    med, med_base = statistics.median(ours), statistics.median(base)
+    report(
+        f"nearest-{k}, {label} ({len(rows)} points): médiane µs",
+        f"{med:.0f} µs (p99 {pct(ours, 0.99):.0f})",
+        "< 100 µs " + verdict(med < 100) if len(rows) >= 100_000 else "",
+    )
+    report(
+        f"  vs scan numpy exhaustif ({len(rows)} points)",
+        f"{med_base:.0f} µs → ×{med_base / med:.1f} plus rapide",
+        "≥ ×10 " + verdict(med_base / med >= 10) if len(rows) >= 100_000 else "",
+    )
+    report(
+        "  résultats identiques au scan exhaustif",
+        f"{len(queries) - mismatches}/{len(queries)}",
+        verdict(mismatches == 0),
+    )
+    conn.close()
+
+
+def bench_geopandas(points: np.ndarray, queries: list[tuple[float, float]]) -> None:
+    """GeoPandas' STRtree nearest (k = 1, planar degrees: a reference, not an exact great-circle answer)."""
+    import geopandas as gpd
+    import shapely
+
+    started = time.perf_counter()
+    series = gpd.GeoSeries(shapely.points(points[:, 1], points[:, 0]), crs="EPSG:4326")
+    tree = series.sindex
+    tree.nearest(shapely.points([0.0], [0.0]))
+    build_ms = (time.perf_counter() - started) * 1000
+    times = []
+    for lat, lon in queries:
+        q = shapely.points([lon], [lat])
+        t = time.perf_counter_ns()
+        tree.nearest(q, return_all=False)
+        times.append((time.perf_counter_ns() - t) / 1000)
+    report(
+        f"  référence GeoPandas sindex.nearest k=1 ({len(points)} points)",
+        f"{statistics.median(times):.0f} µs (index {build_ms:.0f} ms)",
+    )
+
+
+# --- HTTP -----------------------------------------------------------------------------------------
+
+
+def start_server(path: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locator.cli",
+            "serve",
+            "--db",
+            str(path),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                c.close()
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("le serveur n'a pas démarré")
+
+
+def timed_get(conn: http.client.HTTPConnection, url: str) -> float:
+    t = time.perf_counter_ns()
+    conn.request("GET", url)
+    r = conn.getresponse()
+    r.read()
+    if r.status != 200:
+        raise SystemExit(f"{url} → {r.status}")
+    return (time.perf_counter_ns() - t) / 1e6
+
+
+def worker_rss_mb(master: int) -> float:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True).stdout
+    total = 0.0
+    for pid in out.split():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total = max(total, int(line.split()[1]) / 1024)
+    return total
+
+
+def bench_http(path: Path, n: int, names: list[str]) -> None:
+    port = 5591
+    proc = start_server(path, port)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        rng = random.Random(5)
+        codes = [
+            r[0]
+            for r in sqlite3.connect(path).execute(
+                "SELECT code FROM communes WHERE region = '84' AND type = 'COM'"
+            )
+        ]
+        for _ in range(200):  # warm-up: index, caches, keep-alive
+            timed_get(conn, "/healthz")
+            timed_get(conn, f"/api/v1/structures?commune={rng.choice(codes)}&limit=5")
+        health, near, near_pt = [], [], []
+        for _ in range(n):
+            health.append(timed_get(conn, "/healthz"))
+            near.append(timed_get(conn, f"/api/v1/structures?commune={rng.choice(codes)}&limit=5"))
+            lat, lon = rng.uniform(44.2, 46.4), rng.uniform(2.2, 7.1)
+            near_pt.append(timed_get(conn, f"/api/v1/structures?lat={lat:.5f}&lon={lon:.5f}&limit=5"))
+        h, c, p = statistics.median(health), statistics.median(near), statistics.median(near_pt)
+        report(
+            "HTTP /healthz (même serveur, keep-alive): médiane", f"{h:.2f} ms (p99 {pct(health, 0.99):.2f})"
+        )
+        report(
+            "HTTP nearest-5 par commune: médiane",
+            f"{c:.2f} ms → ×{c / h:.2f} /healthz",
+            f"≤ ×1.5 {verdict(c / h <= 1.5)}",
+        )
+        report(
+            "HTTP nearest-5 par lat/lon: médiane",
+            f"{p:.2f} ms → ×{p / h:.2f} /healthz",
+            f"≤ ×1.5 {verdict(p / h <= 1.5)}",
+        )
+        auto = []
+        for name in names:
+            for cut in range(3, min(len(name), 12) + 1, 3):
+                q = urllib.parse.quote(name[:cut])
+                auto.append(timed_get(conn, f"/api/v1/lieux?q={q}&limit=8"))
+        report(
+            "HTTP autocomplétion /api/v1/lieux: p50 / p99",
+            f"{pct(auto, 0.5):.2f} / {pct(auto, 0.99):.2f} ms",
+            f"p99 < 10 ms {verdict(pct(auto, 0.99) < 10)}",
+        )
+        rss = worker_rss_mb(proc.pid)
+        report(
+            "mémoire d'un processus serveur après la charge (RSS)",
+            f"{rss:.0f} Mo",
+            f"< 150 Mo {verdict(rss < 150)}",
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def bench_autocomplete(path: Path, names: list[str]) -> None:
+    conn = store_db.connect(path)
+    lookup.resolve(conn, "ambert")  # build the name index once
+    times = []
+    for name in names:
+        for cut in range(3, len(name) + 1):
+            t = time.perf_counter_ns()
+            lookup.resolve(conn, name[:cut], limit=8)
+            times.append((time.perf_counter_ns() - t) / 1e6)
+    report(
+        "autocomplétion en mémoire (préfixes de noms): p50 / p99",
+        f"{pct(times, 0.5):.3f} / {pct(times, 0.99):.3f} ms",
+        f"p99 < 10 ms {verdict(pct(times, 0.99) < 10)}",
+    )
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer queries (a smoke run)")
+    args = parser.parse_args()
+    n_queries = 300 if args.quick else 2000
+    print(f"{'mesure':<58} {'valeur':<28} budget")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        real = build_real(tmp)
+        conn = sqlite3.connect(real)
+        rng = random.Random(84)
+        communes = conn.execute(
+            "SELECT nom, latitude, longitude FROM communes WHERE type = 'COM' AND latitude IS NOT NULL"
+        ).fetchall()
+        aura = conn.execute(
+            "SELECT nom, latitude, longitude FROM communes WHERE region = '84' AND type = 'COM'"
+        ).fetchall()
+        conn.close()
+        aura_q = [(r[1], r[2]) for r in rng.sample(aura, min(n_queries, len(aura)))]
+        france_q = [(r[1], r[2]) for r in rng.sample(communes, n_queries)]
+        names = [r[0] for r in rng.sample(aura, 300 if args.quick else 1000)]
+        bench_nearest("structures réelles", real, aura_q)
+        for n in (10_000, 100_000):
+            path, pts = synthetic_store(real, tmp, n)
+            bench_nearest(f"synthétique {n}", path, france_q)
+            bench_geopandas(pts, france_q[:300])
+            os.remove(path)
+        bench_autocomplete(real, names)
+        bench_http(real, 500 if args.quick else 2000, names[:200])
+        try:
+            from bench_import import run as bench_import
+        except ImportError:
+            bench_import = None
+        if bench_import is not None:
+            for row in bench_import():
+                report(*row)
+    failed = [r for r in ROWS if "DÉPASSÉ" in r[2]]
+    print(f"\n{len(ROWS)} mesures, {len(failed)} budget(s) dépassé(s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""`locator backup` / `locator restore`: consistent copies while serving; a bad backup changes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import requests
+from click.testing import CliRunner
+from conftest import start_server
+
+from locator.cli import main
+from locator.store.db import writer
+
+ML_AMBERT = "mission-locale-du-livradois-forez-63003"
+
+
+def count(path, sql="SELECT COUNT(*) FROM structures"):
+    with sqlite3.connect(path) as c:
+        return c.execute(sql).fetchone()[0]
+
+
+def test_backup_while_serving_then_restore_brings_data_back(store_copy, tmp_path):
+    proc, base = start_server(store_copy)
+    errors = []
+    stop = threading.Event()
+
+    def traffic():
+        while not stop.is_set():
+            r = requests.get(base + "/api/v1/structures?commune=63003&limit=5", timeout=10)
+            if r.status_code != 200:
+                errors.append(r.status_code)
+
+    worker = threading.Thread(target=traffic)
+    worker.start()
+    try:
+        saved = tmp_path / "sauvegarde.sqlite"
+        result = CliRunner().invoke(main, ["backup", "--db", str(store_copy), str(saved)])
+        assert result.exit_code == 0, result.output
+        assert count(saved) == count(store_copy)
+
+        db = writer(store_copy)
+        with db.atomic():
+            db.execute("DELETE FROM structures WHERE id = ?", [ML_AMBERT])
+        db.close()
+        assert requests.get(f"{base}/api/v1/structures/{ML_AMBERT}", timeout=10).status_code == 404
+
+        result = CliRunner().invoke(main, ["restore", "--db", str(store_copy), str(saved), "--yes"])
+        assert result.exit_code == 0, result.output
+        assert requests.get(f"{base}/api/v1/structures/{ML_AMBERT}", timeout=10).status_code == 200
+    finally:
+        stop.set()
+        worker.join()
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert errors == []
+
+
+def test_restore_refuses_a_damaged_backup_and_changes_nothing(store_copy, tmp_path):
+    bad = tmp_path / "abimee.sqlite"
+    bad.write_bytes(b"SQLite format 3\x00" + b"\x07" * 5000)
+    before = count(store_copy)
+    result = CliRunner().invoke(main, ["restore", "--db", str(store_copy), str(bad), "--yes"])
+    assert result.exit_code == 1
+    assert "refusée" in result.output
+    assert count(store_copy) == before
+
+
+def test_restore_refuses_a_file_that_is_not_a_store(store_copy, tmp_path):
+    other = tmp_path / "autre.sqlite"
+    with sqlite3.connect(other) as c:
+        c.execute("CREATE TABLE t (x)")
+    result = CliRunner().invoke(main, ["restore", "--db", str(store_copy), str(other), "--yes"])
+    assert result.exit_code == 1
+    assert "pas construit" in result.output
+
+
+def test_backup_of_a_missing_store_says_so(tmp_path):
+    result = CliRunner().invoke(
+        main, ["backup", "--db", str(tmp_path / "absent.sqlite"), str(tmp_path / "b")]
+    )
+    assert result.exit_code == 1
+    assert "n'existe pas" in result.output
+    assert not (tmp_path / "b").exists()

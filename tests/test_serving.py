@@ -1,0 +1,76 @@
+"""Serving: security headers, HTTP caching, compression and rate limits, over a real server."""
+
+from __future__ import annotations
+
+import gzip
+
+import requests
+from conftest import start_server
+
+
+def test_pages_and_api_carry_security_headers(client):
+    for path in ("/", "/api/v1/communes?q=Ambert", "/healthz", "/nope"):
+        r = client.get(path)
+        csp = r.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "object-src 'none'" in csp
+        assert "frame-ancestors 'self'" in csp
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_frame_ancestors_is_a_setting(built_store):
+    from locator import create_app
+
+    app = create_app(
+        {"DB": str(built_store), "SECRET_KEY": "t", "FRAME_ANCESTORS": "'self' https://partenaire.example"}
+    )
+    csp = app.test_client().get("/").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://partenaire.example" in csp
+
+
+def test_api_answers_are_revalidated_by_etag(live_server):
+    url = live_server + "/api/v1/structures?commune=63003&limit=3"
+    first = requests.get(url, timeout=10)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert "max-age=" in first.headers["Cache-Control"] and "public" in first.headers["Cache-Control"]
+    again = requests.get(url, headers={"If-None-Match": etag}, timeout=10)
+    assert again.status_code == 304
+    assert again.content == b""
+    other = requests.get(
+        live_server + "/api/v1/structures?commune=63430&limit=3", headers={"If-None-Match": etag}, timeout=10
+    )
+    assert other.status_code == 200
+
+
+def test_large_answers_are_compressed_when_the_client_accepts_it(live_server):
+    url = live_server + "/api/v1/structures.geojson"
+    raw = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10, stream=True)
+    body = raw.raw.read()
+    assert "Content-Encoding" not in raw.headers
+    zipped = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10, stream=True)
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    packed = zipped.raw.read()
+    assert len(packed) < len(body) / 4
+    assert gzip.decompress(packed) == body
+
+
+def test_health_and_errors_are_not_cached(client):
+    assert "no-store" in client.get("/healthz").headers["Cache-Control"]
+    assert "ETag" not in client.get("/api/v1/communes/99999").headers
+
+
+def test_api_rate_limit_answers_429_with_retry_after(built_store):
+    proc, base = start_server(built_store, {"LOCATOR_RATE_LIMIT_API": "5 per minute"})
+    try:
+        codes = [requests.get(base + "/api/v1/communes?q=Thiers", timeout=10).status_code for _ in range(7)]
+        assert codes[:5] == [200] * 5
+        assert codes[5:] == [429, 429]
+        r = requests.get(base + "/api/v1/communes?q=Thiers", timeout=10)
+        assert r.status_code == 429
+        assert r.json()["erreur"]
+        assert 0 < int(r.headers["Retry-After"]) <= 60
+        assert requests.get(base + "/healthz", timeout=10).status_code == 200  # health is never limited
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
