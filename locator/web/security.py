@@ -14,20 +14,12 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def _tile_origins(app: Flask) -> str:
-    """Return the origins of the configured tile servers (the only third-party images a page loads)."""
-    origins = set()
-    for layer in (app.config.get("TILE_LAYERS") or {}).values():
-        url = layer.get("url", "") if isinstance(layer, dict) else ""
-        if url.startswith("https://"):
-            origins.add("https://" + url[len("https://") :].split("/")[0].replace("{s}", "*"))
-    return " ".join(sorted(origins))
-
-
 def init(app: Flask) -> None:
     """Install the headers and the `csp_nonce()` template function."""
+    from ..maps import tile_layer, tile_origin
+
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-    tiles = _tile_origins(app)
+    tiles = tile_origin(tile_layer(app.config)["url"])  # map tiles: the only images from elsewhere
 
     @app.after_request
     def _headers(response):
@@ -37,7 +29,7 @@ def init(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             f"default-src 'self'; script-src {script}; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: blob: {tiles}; connect-src 'self'; font-src 'self'; "
+            f"img-src 'self' data: {tiles}; connect-src 'self'; font-src 'self'; "
             f"object-src 'none'; base-uri 'self'; form-action 'self'; "
             f"frame-ancestors {app.config['FRAME_ANCESTORS']}",
         )

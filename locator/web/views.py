@@ -6,10 +6,9 @@ only arranges them into numbered entries shared by the list and the map.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .. import horaires, lookup, maps
 from ..geo import codes
@@ -44,7 +43,6 @@ def _page_error(err: PageError):
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
     return {
-        "csp_nonce": _nonce,
         "type_label": formatting.type_label,
         "km": formatting.km,
         "tel_href": formatting.tel_href,
@@ -61,29 +59,6 @@ def _template_helpers() -> dict[str, Any]:
         ),
         "all_types": STRUCTURE_TYPES,
     }
-
-
-def _nonce() -> str:
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
-
-
-@bp.after_request
-def _security_headers(response):
-    """Pages load nothing from elsewhere but map tiles; the browser is told so (CSP)."""
-    tiles = maps.tile_origin(maps.tile_layer(current_app.config)["url"])
-    nonce = g.get("csp_nonce")
-    script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src {script}; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: {tiles}; connect-src 'self'; font-src 'self'; object-src 'none'; "
-        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    )
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
-    return response
 
 
 # ---------------------------------------------------------------- request parsing
