@@ -11,9 +11,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .geocoding import OfflineGeocoder
 from .ingest.pipeline import PARENT_TYPES, Options, RowPipeline
@@ -21,6 +19,9 @@ from .store import communes as store_communes
 from .store import coverage as store_coverage
 from .store import history as store_history
 from .store import structures as store_structures
+
+if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
+    import sqlite_utils
 
 # Columns the form sends, named as in an import file.
 FORM_FIELDS = (

@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
+    import sqlite_utils
+
 
 DDL = """
 -- `cle` names who did it: "compte:<email>", "ip:<address>", "signalement:<address>".

@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from functools import wraps
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import sqlite_utils
 from flask import (
     Blueprint,
     Flask,
@@ -30,6 +30,9 @@ from flask_wtf.csrf import CSRFError
 from ... import accounts
 from ...store import db as store_db
 from ..store import get_conn
+
+if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
+    import sqlite_utils
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Public side of the admin: the « Signaler une erreur » form posted from structure pages.
