@@ -49,13 +49,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from .web import api, caching, errors, health, limits, security, views
+    from flask_wtf.csrf import CSRFProtect
 
+    from .web import admin, api, caching, errors, health, limits, security, views
+
+    CSRFProtect(app)  # every POST of every blueprint carries the session's token (400 otherwise)
     errors.register(app)
     security.init(app)
     caching.init(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    admin.init_app(app)
     limits.init(app, api=[api.bp], forms=[])
     return app

@@ -351,5 +351,87 @@ def restore(db_path: Path, source: Path, yes: bool) -> None:
     click.echo(f"Restauré depuis {source}.")
 
 
+@main.group()
+def user() -> None:
+    """Gérer les comptes de l'espace d'administration."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    return click.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+
+
+def _account_call(func, *args) -> None:
+    from .accounts import AccountError
+
+    try:
+        func(*args)
+    except AccountError as err:
+        click.echo(f"Erreur : {err}", err=True)
+        sys.exit(1)
+
+
+@user.command("add")
+@db_option
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "editeur"]), required=True, help="Rôle du compte.")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+def user_add(db_path: Path, email: str, role: str, password_stdin: bool) -> None:
+    """Créer un compte (le mot de passe est demandé, jamais passé en argument)."""
+    from .accounts import add_user
+
+    _account_call(add_user, db_path, email, role, _read_password(password_stdin))
+    click.echo(f"Compte créé : {email.strip().lower()} ({role}).")
+
+
+@user.command("list")
+@db_option
+def user_list(db_path: Path) -> None:
+    """Lister les comptes."""
+    from .store import db as store_db
+    from .store import users as store_users
+
+    try:
+        conn = store_db.connect(db_path)
+    except store_db.StoreMissing as err:
+        click.echo(f"Erreur : {err}", err=True)
+        sys.exit(1)
+    try:
+        accounts = store_users.list_all(conn)
+    except sqlite3.OperationalError:
+        accounts = []  # a store built before accounts existed: `locator user add` creates the table
+    finally:
+        conn.close()
+    if not accounts:
+        click.echo("Aucun compte : créez-en un avec « locator user add EMAIL --role admin ».")
+    for account in accounts:
+        click.echo(f"{account['email']}\t{account['role']}\tcréé le {account['cree_le']}")
+
+
+@user.command("remove")
+@db_option
+@click.argument("email")
+def user_remove(db_path: Path, email: str) -> None:
+    """Supprimer un compte (le dernier compte admin reste)."""
+    from .accounts import remove_user
+
+    _account_call(remove_user, db_path, email)
+    click.echo(f"Compte supprimé : {email.strip().lower()}.")
+
+
+@user.command("set-password")
+@db_option
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+def user_set_password(db_path: Path, email: str, password_stdin: bool) -> None:
+    """Changer le mot de passe d'un compte (ses sessions ouvertes se ferment)."""
+    from .accounts import set_password
+
+    _account_call(set_password, db_path, email, _read_password(password_stdin))
+    click.echo(f"Mot de passe changé : {email.strip().lower()}.")
+
+
 if __name__ == "__main__":
     main()

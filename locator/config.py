@@ -32,6 +32,28 @@ MAX_RADIUS_KM = 1500.0
 # Flask's session signing key; when empty, one is generated once into the instance folder.
 SECRET_KEY = ""
 
+# Admin sessions: the cookie is HttpOnly and SameSite=Lax; Secure when served over HTTPS (set it
+# behind a TLS proxy). An admin session ends after this many hours, or at logout.
+SESSION_COOKIE_SECURE = False
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+# CSRF tokens live as long as the session cookie (an admin may spend an hour on an import preview).
+WTF_CSRF_TIME_LIMIT = None
+ADMIN_SESSION_HOURS = 8
+
+# Login throttling, counted in the store so that every worker sees it: this many failures within
+# the window lock the account (or the address, which may hide several people) for LOCKOUT seconds.
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_IP = 20
+LOGIN_WINDOW_SECONDS = 900
+LOGIN_LOCKOUT_SECONDS = 900
+
+# "Signaler une erreur": at most this many reports per address and hour (spam brake).
+REPORTS_PER_IP_PER_HOUR = 5
+
+# A structure whose date_maj is older than this many months is listed as stale.
+STALE_MONTHS = 12
+
 # Where the map tiles come from; the only third-party request a page makes, and only for tiles.
 TILES = "openstreetmap"  # or "plan_ign" (a key of TILE_LAYERS)
 

@@ -110,3 +110,43 @@ def live_server(built_store):
     yield base
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def admin_store(store_copy):
+    """A private copy of the built store with one admin and one editor account (tests/admin_helpers.py)."""
+    from admin_helpers import ADMIN, EDITOR
+
+    from locator import accounts
+
+    accounts.add_user(store_copy, ADMIN[0], "admin", ADMIN[1])
+    accounts.add_user(store_copy, EDITOR[0], "editeur", EDITOR[1])
+    return store_copy
+
+
+@pytest.fixture
+def admin_app(admin_store):
+    """The app on the store with accounts."""
+    from admin_helpers import make_app
+
+    return make_app(admin_store)
+
+
+@pytest.fixture
+def admin_client(admin_app):
+    """A client logged in as the admin account."""
+    from admin_helpers import ADMIN, login
+
+    client = admin_app.test_client()
+    assert login(client, *ADMIN).status_code == 302
+    return client
+
+
+@pytest.fixture
+def editor_client(admin_app):
+    """A client logged in as the editor account."""
+    from admin_helpers import EDITOR, login
+
+    client = admin_app.test_client()
+    assert login(client, *EDITOR).status_code == 302
+    return client

@@ -51,7 +51,8 @@ class Options:
     origine: recorded on the rows it writes ("import", "annuaire", "seed"); seed_only: update only rows
     whose origin is still the seed (and never re-create a row someone deleted); statut: of new rows;
     source / date_maj: used when a row gives none (date_maj "today" by default for admin files);
-    choix_communes: line → INSEE code picked by the admin among the candidates of an ambiguous row.
+    choix_communes: line → INSEE code picked by the admin among the candidates of an ambiguous row;
+    corrections: line → {column: text} typed by the admin in the wizard, replacing the file's cells.
     """
 
     origine: str = "import"
@@ -60,6 +61,7 @@ class Options:
     source: str | None = None
     date_maj: str | None = "today"
     choix_communes: dict[int, str] = field(default_factory=dict)
+    corrections: dict[int, dict[str, str]] = field(default_factory=dict)
     far_km: float = 2.0
     max_bytes: int = 50 * 1024 * 1024
 
@@ -271,6 +273,8 @@ class RowPipeline:
         precision: str | None = None,
     ) -> PlanRow | None:
         """Check and place one raw row; None for an entirely empty line. Parents are linked by `finish`."""
+        if ligne in self.options.corrections:
+            raw = {**raw, **self.options.corrections[ligne]}
         if not any((str(x).strip() if x is not None else "") for k, x in raw.items() if k != "__extra__"):
             return None
         row = PlanRow(ligne=ligne, action="rejete", refs=list(refs))

@@ -240,6 +240,10 @@ def create(db: sqlite_utils.Database) -> None:
             )
             db.conn.commit()
     db.conn.executescript(_DDL)
+    from . import pending, reports, throttle, users  # admin tables, each module owns its DDL
+
+    for module in (users, throttle, reports, pending):
+        module.create(db)
     for table, columns in _ADDED_COLUMNS.items():
         present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
         for name, decl in columns.items():

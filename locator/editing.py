@@ -1,0 +1,238 @@
+"""Structures edited by hand: the form checked like an import row, then written with its history.
+
+The admin form sends the same columns as an import file; they go through the import's row pipeline
+(clean values, place, postcode/commune checks, stable id, duplicate detection), so a structure typed
+by hand obeys the same rules as one imported. The form is authoritative: a field it empties is emptied.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from .geocoding import OfflineGeocoder
+from .ingest.pipeline import PARENT_TYPES, Options, RowPipeline
+from .store import communes as store_communes
+from .store import coverage as store_coverage
+from .store import history as store_history
+from .store import structures as store_structures
+
+if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
+    import sqlite_utils
+
+# Columns the form sends, named as in an import file.
+FORM_FIELDS = (
+    "type",
+    "nom",
+    "adresse",
+    "complement_adresse",
+    "code_postal",
+    "commune",
+    "code_insee",
+    "latitude",
+    "longitude",
+    "telephone",
+    "courriel",
+    "site_web",
+    "horaires_accueil",
+    "description",
+    "source",
+)
+# Free-text fields the form may empty (the place fields are recomputed from what is left).
+CLEARABLE = (
+    "adresse",
+    "complement_adresse",
+    "telephone",
+    "courriel",
+    "site_web",
+    "horaires_accueil",
+    "description",
+    "source",
+)
+MANUAL_PRECISION = "manuelle"  # a point placed by an admin (typed or dragged on the map)
+_INSEE = re.compile(r"\b(\d[0-9AB]\d{3})\b")
+
+
+@dataclass
+class Checked:
+    """A form checked: the row to store (None when refused), why not, and what to look at."""
+
+    structure: dict[str, Any] | None
+    action: str
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    candidates: list[dict[str, str]] = field(default_factory=list)
+    coverage: list[str] = field(default_factory=list)
+
+
+def coverage_codes(conn: sqlite3.Connection, text: str, errors: list[str]) -> list[str]:
+    """Return the sorted INSEE codes written in a coverage box (one per line, names may follow)."""
+    codes = sorted(set(_INSEE.findall((text or "").upper())))
+    known = {c["code"] for c in store_communes.get_many(conn, codes)}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        errors.append("Communes couvertes : code(s) INSEE inconnu(s) " + ", ".join(unknown[:10]))
+    leftovers = _INSEE.sub("", (text or "").upper())
+    if re.search(r"\d", leftovers):
+        errors.append("Communes couvertes : écrivez des codes INSEE à 5 caractères (63003), un par ligne.")
+    return [c for c in codes if c in known]
+
+
+def _same_point(values: dict[str, str], old: dict[str, Any] | None) -> bool:
+    if old is None or old.get("latitude") is None:
+        return False
+    try:
+        lat = float((values.get("latitude") or "").replace(",", "."))
+        lon = float((values.get("longitude") or "").replace(",", "."))
+    except ValueError:
+        return False
+    return abs(lat - old["latitude"]) < 1e-6 and abs(lon - old["longitude"]) < 1e-6
+
+
+def check(
+    conn: sqlite3.Connection,
+    values: dict[str, str],
+    existing: dict[str, Any] | None,
+    *,
+    statut: str,
+    parent_id: str | None,
+    coverage_text: str,
+    verified_today: bool,
+    choix_commune: str | None = None,
+) -> Checked:
+    """Check the form of a new structure (existing None) or of a stored one; nothing is written."""
+    raw = {k: (values.get(k) or "").strip() for k in FORM_FIELDS}
+    raw["statut"] = statut
+    if existing is not None:
+        raw["id"] = existing["id"]
+    today = date.today().isoformat()
+    raw["date_maj"] = today if verified_today or existing is None else (existing.get("date_maj") or "")
+    given = bool(raw["latitude"] or raw["longitude"])
+    precision = None
+    if given:
+        precision = existing.get("precision_geocodage") if _same_point(raw, existing) else MANUAL_PRECISION
+    options = Options(origine="manuel", statut=statut, date_maj=None, choix_communes={})
+    if choix_commune:
+        serves = store_communes.by_postcode(conn, raw["code_postal"]) if raw["code_postal"] else []
+        if choix_commune not in serves:
+            return Checked(None, "rejete", ["Choisissez une des communes que dessert le code postal."])
+        options.choix_communes[1] = choix_commune
+    pipeline = RowPipeline(conn, OfflineGeocoder(), options)
+    row = pipeline.prepare(1, raw, precision=precision)
+    if row is None:
+        return Checked(None, "rejete", ["Le formulaire est vide."])
+    errors = list(row.erreurs)
+    coverage = coverage_codes(conn, coverage_text, errors)
+    if not row.erreurs and existing is None and row.avant is not None:
+        errors.append(
+            f"Une structure « {row.avant['nom']} » existe déjà avec l'identifiant {row.avant['id']} : "
+            "modifiez-la plutôt que d'en créer une autre."
+        )
+    if errors:
+        return Checked(None, "rejete", errors, row.avertissements, row.communes_candidates, coverage)
+    row = pipeline.finish(row)
+    s = row.structure
+    if s is None:
+        return Checked(None, "rejete", row.erreurs, row.avertissements, row.communes_candidates, coverage)
+    for key in CLEARABLE:
+        if not raw.get(key):
+            s[key] = None
+    s["statut"] = statut
+    s["parent_id"] = None
+    if parent_id:
+        parent = store_structures.get_stored(conn, parent_id)
+        if parent is None or parent["type"] not in PARENT_TYPES or parent["statut"] == "archive":
+            errors.append("Structure de rattachement inconnue ou archivée.")
+        elif parent_id == s["id"]:
+            errors.append("Une structure ne peut pas être rattachée à elle-même.")
+        else:
+            s["parent_id"] = parent_id
+    if errors:
+        return Checked(None, "rejete", errors, row.avertissements, row.communes_candidates, coverage)
+    changed = existing is None or any(
+        s.get(k) != existing.get(k)
+        for k in store_structures.STORED_COLUMNS
+        if k not in ("modifie_le", "origine")
+    )
+    return Checked(
+        s,
+        "nouveau" if existing is None else ("mis_a_jour" if changed else "inchange"),
+        [],
+        row.avertissements,
+        row.communes_candidates,
+        coverage,
+    )
+
+
+def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, loaded_at: str | None) -> str:
+    """Write a checked form and its coverage in one transaction, recording both changes; return the id.
+
+    `loaded_at` is the modifie_le the form was opened with: when someone saved the structure since,
+    ValueError is raised and nothing is written (their change would be lost silently).
+    """
+    s = dict(checked.structure or {})
+    if not s:
+        raise ValueError("Rien à enregistrer.")
+    sid = s["id"]
+    with db.atomic():
+        before = store_structures.get_stored(db.conn, sid)
+        if before is not None and loaded_at is not None and (before.get("modifie_le") or "") != loaded_at:
+            raise ValueError(
+                "Cette fiche a été modifiée par quelqu'un d'autre depuis que vous l'avez ouverte : "
+                "rechargez-la et refaites vos changements."
+            )
+        if checked.action != "inchange" or before is None:
+            s["cree_le"] = (before or {}).get("cree_le") or now
+            s["modifie_le"] = now
+            s["origine"] = "manuel"
+            store_structures.put_stored(db, sid, s)
+            store_history.record_change(
+                db,
+                structure_id=sid,
+                action="cree" if before is None else "modifie",
+                avant=before,
+                apres=store_structures.get_stored(db.conn, sid),
+                auteur=auteur,
+                quand=now,
+            )
+        old_rows = store_coverage.rows_of(db.conn, sid)
+        old_codes = [r[0] for r in old_rows]
+        if old_codes != checked.coverage:
+            kept = {r[0]: r for r in old_rows}
+            rows = [kept.get(c) or [c, "saisie manuelle", now[:10]] for c in checked.coverage]
+            store_coverage.put_rows(db, sid, rows)
+            store_history.record_change(
+                db,
+                structure_id=sid,
+                action="couverture",
+                avant=old_rows,
+                apres=store_coverage.rows_of(db.conn, sid),
+                auteur=auteur,
+                quand=now,
+                objet="couverture",
+            )
+    return sid
+
+
+def set_status(db: sqlite_utils.Database, structure_id: str, statut: str, auteur: str, now: str) -> bool:
+    """Archive, restore (publish) or draft a structure, recording the change; False when unchanged."""
+    with db.atomic():
+        before = store_structures.get_stored(db.conn, structure_id)
+        if before is None:
+            raise ValueError("Structure inconnue.")
+        if before["statut"] == statut:
+            return False
+        store_structures.update(db, structure_id, {"statut": statut, "modifie_le": now})
+        store_history.record_change(
+            db,
+            structure_id=structure_id,
+            action="modifie",
+            avant=before,
+            apres=store_structures.get_stored(db.conn, structure_id),
+            auteur=auteur,
+            quand=now,
+        )
+    return True

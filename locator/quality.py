@@ -1,0 +1,227 @@
+"""Data-quality checks of the directory, and their formula-safe CSV exports.
+
+Each check returns rows (dicts) with a `probleme` saying in French what is wrong; the dashboard shows
+them as lists and on a map, and exports each list as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from .geo import names
+from .geo.distance import haversine_km
+from .store import communes as store_communes
+from .store import quality as store_quality
+
+# Positions that only say "somewhere in the commune" (or less): the map pin may be kilometres off.
+COARSE_PRECISIONS = {"commune", "municipality", "centre_commune", "departement"}
+# Suspected duplicates: names this alike (0-100) and closer than this many km, or addresses alike.
+DUPLICATE_NAME_SCORE = 90
+DUPLICATE_ADDRESS_SCORE = 90
+DUPLICATE_DISTANCE_KM = 0.2
+# Beyond this distance from its commune's contour a position is said to lie outside the commune.
+OUTSIDE_COMMUNE_KM = 1.0
+
+CHECKS = {
+    "positions": "Position imprécise ou absente",
+    "anciennes": "Informations de plus de 12 mois",
+    "doublons": "Doublons probables",
+    "antennes": "Antennes sans Mission locale de rattachement",
+    "communes": "Communes sans Mission locale compétente",
+}
+# Columns of each CSV export, in order.
+COLUMNS = {
+    "positions": ("id", "nom", "type", "commune", "code_insee", "latitude", "longitude", "probleme"),
+    "anciennes": ("id", "nom", "type", "commune", "date_maj", "probleme"),
+    "doublons": ("id", "nom", "adresse", "commune", "autre_id", "autre_nom", "distance_km", "probleme"),
+    "antennes": ("id", "nom", "commune", "parent_id", "probleme"),
+    "communes": ("code", "nom", "departement", "population", "probleme"),
+}
+
+
+def imprecise_positions(conn: sqlite3.Connection, structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the structures without a position, with a commune-level one, or one outside their commune."""
+    from .geo import geometry  # shapely: only the dashboard needs it
+
+    out = []
+    for s in structures:
+        if s["latitude"] is None or s["longitude"] is None:
+            out.append({**s, "probleme": "Pas de position : la structure n'apparaît pas sur la carte."})
+            continue
+        precision = s.get("precision_geocodage")
+        if precision in COARSE_PRECISIONS:
+            out.append({**s, "probleme": "Position approximative (centre de la commune)."})
+            continue
+        if not precision:
+            out.append({**s, "probleme": "Précision de la position inconnue."})
+            continue
+        wkb = store_communes.contour(conn, s["code_insee"]) if s.get("code_insee") else None
+        if wkb is not None:
+            km = geometry.distance_to_contour_km(wkb, s["latitude"], s["longitude"])
+            if km > OUTSIDE_COMMUNE_KM:
+                out.append(
+                    {**s, "probleme": f"Position à {km:.1f} km de la commune indiquée ({s['commune']})."}
+                )
+    return out
+
+
+def months_before(today: date, months: int) -> date:
+    """Return the date `months` calendar months before `today` (end of month when the day is missing)."""
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month += 1
+    for day in (today.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def stale(structures: list[dict[str, Any]], today: date, months: int = 12) -> list[dict[str, Any]]:
+    """Return the structures whose date_maj is missing or older than `months` months, oldest first."""
+    cutoff = months_before(today, months).isoformat()
+    out = []
+    for s in structures:
+        when = (s.get("date_maj") or "")[:10]
+        if not when:
+            out.append({**s, "probleme": "Date de mise à jour inconnue."})
+        elif when < cutoff:
+            out.append({**s, "probleme": f"Dernière mise à jour le {when}, il y a plus de {months} mois."})
+    return sorted(out, key=lambda s: (s.get("date_maj") or "", s["nom"]))
+
+
+def _key(text: str | None) -> str:
+    return names.normalize(text or "")
+
+
+def duplicates(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return pairs of structures that look like the same place: alike names and (near or same address).
+
+    Compared within a département (a duplicate never crosses one); one row per pair.
+    """
+    from rapidfuzz import fuzz
+
+    by_departement: dict[str, list[dict[str, Any]]] = {}
+    for s in structures:
+        by_departement.setdefault(s.get("departement") or "", []).append(s)
+    out = []
+    for group in by_departement.values():
+        keyed = [(s, _key(s["nom"]), _key(s.get("adresse"))) for s in group]
+        for i, (a, name_a, addr_a) in enumerate(keyed):
+            for b, name_b, addr_b in keyed[i + 1 :]:
+                name_score = fuzz.token_sort_ratio(name_a, name_b)
+                if name_score < DUPLICATE_NAME_SCORE:
+                    continue
+                km = None
+                if None not in (a["latitude"], a["longitude"], b["latitude"], b["longitude"]):
+                    km = haversine_km(a["latitude"], a["longitude"], b["latitude"], b["longitude"])
+                same_address = (
+                    bool(addr_a and addr_b)
+                    and (fuzz.token_sort_ratio(addr_a, addr_b) >= DUPLICATE_ADDRESS_SCORE)
+                    and a.get("code_insee") == b.get("code_insee")
+                )
+                if not same_address and (km is None or km > DUPLICATE_DISTANCE_KM):
+                    continue
+                why = ["noms semblables"]
+                if same_address:
+                    why.append("même adresse")
+                if km is not None and km <= DUPLICATE_DISTANCE_KM:
+                    why.append(f"à {km * 1000:.0f} m l'une de l'autre")
+                out.append(
+                    {
+                        **a,
+                        "autre_id": b["id"],
+                        "autre_nom": b["nom"],
+                        "autre_latitude": b["latitude"],
+                        "autre_longitude": b["longitude"],
+                        "distance_km": round(km, 3) if km is not None else None,
+                        "probleme": "Doublon probable : " + ", ".join(why) + ".",
+                    }
+                )
+    return out
+
+
+def orphan_antennes(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the antennes whose parent Mission locale is missing, unknown or not published."""
+    live = {s["id"]: s for s in structures}
+    out = []
+    for s in structures:
+        if s["type"] != "antenne_mission_locale":
+            continue
+        parent = live.get(s["parent_id"]) if s.get("parent_id") else None
+        if not s.get("parent_id"):
+            out.append({**s, "probleme": "Aucune Mission locale de rattachement."})
+        elif parent is None:
+            out.append(
+                {**s, "probleme": f"La Mission locale de rattachement « {s['parent_id']} » n'existe plus."}
+            )
+        elif parent["type"] != "mission_locale":
+            out.append(
+                {**s, "probleme": f"Rattachée à « {parent['nom']} », qui n'est pas une Mission locale."}
+            )
+    return out
+
+
+def uncovered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
+    """Return the communes of the région that no Mission locale's coverage list names."""
+    rows = sorted(
+        store_quality.uncovered_communes(conn, region), key=lambda c: (c["departement"], names.fold(c["nom"]))
+    )
+    note = "Aucune Mission locale ne déclare couvrir cette commune (réponse : la plus proche)."
+    return [{**c, "probleme": note} for c in rows]
+
+
+def run(conn: sqlite3.Connection, region: str, today: date, stale_months: int = 12) -> dict[str, list[dict]]:
+    """Run every check; return check name → rows."""
+    structures = store_quality.live_structures(conn)
+    return {
+        "positions": imprecise_positions(conn, structures),
+        "anciennes": stale(structures, today, stale_months),
+        "doublons": duplicates(structures),
+        "antennes": orphan_antennes(structures),
+        "communes": uncovered_communes(conn, region),
+    }
+
+
+def run_one(
+    conn: sqlite3.Connection, check: str, region: str, today: date, stale_months: int = 12
+) -> list[dict]:
+    """Run one check by name (KeyError when unknown)."""
+    structures = store_quality.live_structures(conn) if check != "communes" else []
+    return {
+        "positions": lambda: imprecise_positions(conn, structures),
+        "anciennes": lambda: stale(structures, today, stale_months),
+        "doublons": lambda: duplicates(structures),
+        "antennes": lambda: orphan_antennes(structures),
+        "communes": lambda: uncovered_communes(conn, region),
+    }[check]()
+
+
+# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Return a value a spreadsheet will show as text: formula-looking text gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        text = str(value)
+        return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return value
+
+
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    """Return rows as CSV for French spreadsheets: UTF-8 with BOM, ';' separator, formula-safe cells."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    return out.getvalue()

@@ -1,0 +1,81 @@
+"""Imports waiting for an admin's confirmation: the uploaded file, the fixes made, the last plan.
+
+Kept in the store (not in a worker's memory) so that every worker serves the wizard; keyed by a
+random token and bound to the account that uploaded the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
+    import sqlite_utils
+
+
+DDL = """
+CREATE TABLE IF NOT EXISTS imports_en_attente (
+    jeton TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    cree_le REAL NOT NULL,
+    fichier TEXT NOT NULL,
+    contenu BLOB NOT NULL,
+    reglages TEXT NOT NULL,
+    plan TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS imports_en_attente_email ON imports_en_attente(email);
+"""
+
+
+def create(db: sqlite_utils.Database) -> None:
+    """Create the table when missing."""
+    db.conn.executescript(DDL)
+
+
+def put(
+    db: sqlite_utils.Database,
+    token: str,
+    email: str,
+    now: float,
+    fichier: str,
+    contenu: bytes,
+    reglages: dict[str, Any],
+    plan: dict[str, Any],
+    forget_before: float,
+) -> None:
+    """Keep a new pending import, and forget the ones older than `forget_before`."""
+    db.execute("DELETE FROM imports_en_attente WHERE cree_le < ?", (forget_before,))
+    db.execute(
+        "INSERT INTO imports_en_attente (jeton, email, cree_le, fichier, contenu, reglages, plan) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (token, email, now, fichier, contenu, json.dumps(reglages), json.dumps(plan, ensure_ascii=False)),
+    )
+
+
+def get(conn: sqlite3.Connection, token: str, email: str, since: float) -> dict[str, Any] | None:
+    """Return the pending import of this token if it belongs to this account and is recent, else None."""
+    row = conn.execute(
+        "SELECT jeton, email, cree_le, fichier, contenu, reglages, plan FROM imports_en_attente "
+        "WHERE jeton = ? AND email = ? AND cree_le >= ?",
+        (token, email, since),
+    ).fetchone()
+    if row is None:
+        return None
+    out = dict(row)
+    out["reglages"] = json.loads(out["reglages"])
+    out["plan"] = json.loads(out["plan"])
+    return out
+
+
+def update(db: sqlite_utils.Database, token: str, reglages: dict[str, Any], plan: dict[str, Any]) -> None:
+    """Replace the fixes and the plan of a pending import."""
+    db.execute(
+        "UPDATE imports_en_attente SET reglages = ?, plan = ? WHERE jeton = ?",
+        (json.dumps(reglages), json.dumps(plan, ensure_ascii=False), token),
+    )
+
+
+def drop(db: sqlite_utils.Database, token: str) -> None:
+    """Forget a pending import (applied or abandoned)."""
+    db.execute("DELETE FROM imports_en_attente WHERE jeton = ?", (token,))

@@ -1,0 +1,92 @@
+"""History: every import and edit (who, when, before/after), and undoing an import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, url_for
+
+from ...accounts import now_iso
+from ...store import history as store_history
+from ...store import imports as store_imports
+from ...store import listing
+from ..store import get_conn
+from . import bp, writer
+
+# Columns that change with every write and say nothing to a reader.
+_QUIET = {"modifie_le", "cree_le", "origine"}
+
+
+def change_label(change: dict[str, Any]) -> str:
+    """Say in French what a recorded change did."""
+    action, before, after = change["action"], change.get("avant"), change.get("apres")
+    if change["objet"] == "couverture":
+        return "Communes couvertes" if action != "annule" else "Communes couvertes (annulation d'import)"
+    if action == "annule":
+        return "Annulation d'import"
+    if action == "cree" or before is None:
+        return "Création"
+    if action == "supprime" or after is None:
+        return "Suppression"
+    if before.get("statut") != after.get("statut"):
+        return {"archive": "Archivage", "publie": "Publication", "brouillon": "Mise en brouillon"}.get(
+            after.get("statut"), "Modification"
+        )
+    return "Modification"
+
+
+def change_diff(change: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Return (field, before, after) for each field a change touched (coverage: codes added/removed)."""
+    before, after = change.get("avant"), change.get("apres")
+    if change["objet"] == "couverture":
+        old = {r[0] for r in before or []}
+        new = {r[0] for r in after or []}
+        out = []
+        if new - old:
+            out.append(("communes ajoutées", None, ", ".join(sorted(new - old))))
+        if old - new:
+            out.append(("communes retirées", ", ".join(sorted(old - new)), None))
+        return out
+    if before is None or after is None:
+        return []
+    return [
+        (k, before.get(k), after.get(k)) for k in after if k not in _QUIET and before.get(k) != after.get(k)
+    ]
+
+
+@bp.get("/historique")
+def history():
+    """The imports, newest first, and the latest changes made by hand."""
+    conn = get_conn()
+    return render_template(
+        "admin/historique.html",
+        imports=store_imports.recent(conn, 50),
+        changes=listing.recent_changes(conn, 100, manual_only=True),
+    )
+
+
+@bp.get("/imports/<int:import_id>")
+def import_detail(import_id: int):
+    """One import: its report and every change it made."""
+    conn = get_conn()
+    record = store_imports.get(conn, import_id)
+    if record is None:
+        abort(404)
+    return render_template(
+        "admin/import_detail.html", record=record, changes=store_history.changes_of_import(conn, import_id)
+    )
+
+
+@bp.post("/imports/<int:import_id>/annuler")
+def import_undo(import_id: int):
+    """Undo an import: every structure and coverage it changed goes back to its previous state."""
+    try:
+        with writer() as db:
+            count = store_history.undo_import(db, import_id, g.user["email"], now_iso())
+    except store_history.UndoConflict as err:
+        flash(str(err), "erreur")
+    except ValueError as err:
+        flash(str(err), "erreur")
+    else:
+        flash(f"Import n° {import_id} annulé : {count} fiche(s) remise(s) dans leur état précédent.")
+    return redirect(url_for("admin.import_detail", import_id=import_id))

@@ -1,0 +1,44 @@
+"""Helpers of the admin tests: accounts, logging in, posting forms with their CSRF token."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from locator import create_app
+
+ADMIN = ("admin@example.fr", "un-mot-de-passe-admin-solide")
+EDITOR = ("editeur@example.fr", "un-mot-de-passe-editeur-solide")
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_app(db, **extra):
+    """The app on a store, as a test would configure it."""
+    return create_app({"DB": str(db), "TESTING": True, "SECRET_KEY": "test-admin", **extra})
+
+
+def csrf_token(client, path="/admin/login") -> str:
+    """Return the CSRF token a page of this client's session carries."""
+    page = client.get(path).get_data(as_text=True)
+    m = _TOKEN.search(page)
+    assert m, f"no CSRF token on {path}"
+    return m.group(1)
+
+
+def login(client, email, password, **extra):
+    """Post the login form (with its CSRF token); return the response."""
+    token = csrf_token(client)
+    return client.post(
+        "/admin/login", data={"email": email, "password": password, "csrf_token": token, **extra}
+    )
+
+
+def post_form(client, path, data=None, page=None, **kwargs):
+    """Post a form the way a browser would: with the CSRF token of a page of the same session."""
+    token = csrf_token(client, page or "/admin/")
+    return client.post(path, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def text(response) -> str:
+    """The page's text with HTML entities decoded (Jinja escapes quotes)."""
+    return html.unescape(response.get_data(as_text=True))
