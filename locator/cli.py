@@ -109,10 +109,12 @@ def _open_store(db_path: Path):
 
 def _store_error(name: str, err: Exception) -> dict:
     """Return the report of an import the store refused (the transaction was rolled back)."""
+    from .store.db import explain
+
     return {
         "fichier": name,
         "lus": 0,
-        "erreur": f"le fichier de données n'a pas pu être écrit ({err}) : rien n'a changé.",
+        "erreur": f"le fichier de données n'a pas pu être écrit : {explain(err)} Rien n'a changé.",
     }
 
 

@@ -6,7 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .db import check
+from .db import check, read_only_uri
 
 
 class BackupError(RuntimeError):
@@ -22,7 +22,7 @@ def backup(store: str | Path, target: str | Path) -> int:
     if target.exists() and target.is_dir():
         raise BackupError(f"{target} est un dossier : donnez un nom de fichier.")
     partial = target.with_name(target.name + ".partiel")
-    src = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)
+    src = sqlite3.connect(read_only_uri(store), uri=True)
     try:
         dst = sqlite3.connect(partial)
         try:
@@ -49,7 +49,7 @@ def restore(source: str | Path, store: str | Path) -> None:
     problem = check(source)
     if problem:
         raise BackupError(f"sauvegarde refusée : {problem}")
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    src = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
         dst = sqlite3.connect(store, timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,12 +15,31 @@ class StoreMissing(RuntimeError):
     """The store file does not exist or was never built."""
 
 
+def read_only_medium(path: str | Path) -> bool:
+    """Tell whether the store sits where nothing can be written (a read-only mount or folder)."""
+    path = Path(path).resolve()
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY) or not os.access(path.parent, os.W_OK)
+    except OSError:
+        return False
+
+
+def read_only_uri(path: str | Path) -> str:
+    """Return the URI that opens the store read-only (immutable on a read-only medium)."""
+    mode = "mode=ro&immutable=1" if read_only_medium(path) else "mode=ro"
+    return f"{Path(path).resolve().as_uri()}?{mode}"
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open the store read-only (requests never write); rows behave like dicts."""
+    """Open the store read-only (requests never write); rows behave like dicts.
+
+    On a read-only medium a WAL store cannot create its shared-memory file: it is then opened as
+    immutable (no locks, nothing can change it anyway), so the site keeps serving.
+    """
     path = Path(path)
     if not path.exists():
         raise StoreMissing(f"Le fichier de données {path} n'existe pas : lancez « locator build ».")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA query_only = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
@@ -42,13 +62,31 @@ def writer(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+_CAUSES = (
+    ("disk is full", "le disque est plein ; libérez de la place puis recommencez."),
+    ("readonly", "il est en lecture seule (disque ou dossier protégé en écriture)."),
+    ("unable to open", "il est en lecture seule ou son dossier n'est pas accessible en écriture."),
+    ("locked", "une autre écriture est en cours ; réessayez dans un moment."),
+    ("malformed", "il est endommagé ; restaurez une sauvegarde (« locator restore »)."),
+)
+
+
+def explain(err: Exception) -> str:
+    """Say in French why SQLite refused a write (full disk, read-only medium, lock, damage)."""
+    text = str(err).lower()
+    for marker, why in _CAUSES:
+        if marker in text:
+            return why
+    return f"erreur de la base ({err})."
+
+
 def check(path: str | Path) -> str | None:
     """Return why the store cannot be served (missing, not SQLite, corrupted, not built), or None."""
     path = Path(path)
     if not path.exists():
         return f"le fichier de données {path} n'existe pas : lancez « locator build --db {path} »."
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
