@@ -41,6 +41,24 @@ _TYPICAL_MAX_KEYS = 1024
 INDEX_ERROR_KM = 0.005
 
 
+# Types this rare are ranked by scanning their rows (one SQL statement) rather than by growing a box
+# through an index full of other types: 12 ms → 0.1 ms for a type with one structure in 7,000.
+SCAN_MAX = 300
+_counts: dict[tuple[int, str], tuple[int, dict[str, int]]] = {}  # (connection, store) → (version, counts)
+
+
+def _published_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return type → number of published, located structures, re-read only after another commit."""
+    key = (id(conn), conn.execute("PRAGMA database_list").fetchone()[2])
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    cached = _counts.get(key)
+    if cached is None or cached[0] != version:
+        if len(_counts) > _TYPICAL_MAX_KEYS:
+            _counts.clear()
+        cached = _counts[key] = (version, store_structures.located_counts(conn))
+    return cached[1]
+
+
 def nearest(
     conn: sqlite3.Connection,
     lat: float,
@@ -52,8 +70,20 @@ def nearest(
     """Return up to `limit` (structure, distance_km) pairs nearest to the point, ascending, ties by id.
 
     The R*Tree only narrows the candidates: the search box grows until `limit` of them lie within
-    the radius the box is guaranteed to contain, so no true neighbour is ever missed.
+    the radius the box is guaranteed to contain, so no true neighbour is ever missed. Rare types
+    are ranked over all their rows instead.
     """
+    if types:
+        present = sum(_published_counts(conn).get(t, 0) for t in types)
+        if present == 0:
+            return []
+        if present <= SCAN_MAX:
+            scored = store_structures.nearest_by_scan(conn, types, (lat, lon), EARTH_RADIUS_KM)
+            if not scored:
+                return []
+            # SQLite's and Python's arithmetic may differ in the last bits: keep near-ties for the re-rank.
+            cutoff = scored[min(limit, len(scored)) - 1][0] + 1e-6
+            return _exact(conn, lat, lon, [pk for d, pk in scored if d <= cutoff], limit, rayon_km)
     max_radius = min(rayon_km, MAX_DISTANCE_KM) if rayon_km is not None else MAX_DISTANCE_KM
     key = (id(conn), tuple(types or ()), limit)
     radius = min(_typical.get(key, 20.0), max_radius)
@@ -80,8 +110,14 @@ def nearest(
         if len(_typical) > _TYPICAL_MAX_KEYS:
             _typical.clear()
         _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * scored[limit - 1][0] * 1.2)
-    # Exact distances from the stored coordinates for every row that may rank once rounding is undone.
-    rows = store_structures.by_pks(conn, [pk for d, pk in scored if d <= cutoff])
+    return _exact(conn, lat, lon, [pk for d, pk in scored if d <= cutoff], limit, rayon_km)
+
+
+def _exact(
+    conn: sqlite3.Connection, lat: float, lon: float, pks: list[int], limit: int, rayon_km: float | None
+) -> list[tuple[dict[str, Any], float]]:
+    """Rank candidates by exact distance from their stored coordinates (ties by id), within the radius."""
+    rows = store_structures.by_pks(conn, pks)
     exact = []
     for s in rows.values():
         d = haversine_km(lat, lon, s["latitude"], s["longitude"])

@@ -92,3 +92,37 @@ def test_drafts_and_archived_structures_are_not_served(store_copy):
     c = connect(store_copy)
     found = lookup.nearest(c, 45.5497, 3.7418, ["mission_locale"], 1)
     assert found[0][0]["id"] != "mission-locale-du-livradois-forez-63003"
+
+
+def test_index_and_scan_paths_both_match_brute_force_on_a_dense_store(store_copy):
+    # 1,500 "partenaire" sites (index path: more than SCAN_MAX) beside the seed's rare types (scan path).
+    rng = random.Random(7)
+    rows = [
+        {
+            "id": f"dense-{i:04d}",
+            "type": "partenaire",
+            "nom": f"Site {i}",
+            "latitude": rng.uniform(44.1, 46.5),
+            "longitude": rng.uniform(2.1, 7.2),
+            "statut": "publie",
+        }
+        for i in range(1500)
+    ]
+    db = writer(store_copy)
+    with db.atomic():
+        store_structures.upsert(db, rows, "2026-01-01")
+    db.close()
+    assert lookup.SCAN_MAX < 1500
+    c = connect(store_copy)
+    for _ in range(200):
+        lat, lon = rng.uniform(44, 46.6), rng.uniform(2, 7.3)
+        types = rng.choice([["partenaire"], ["partenaire", "cio"], ["epide"], None])
+        limit = rng.choice([1, 5, 12])
+        got = [(round(d, 9), s["id"]) for s, d in lookup.nearest(c, lat, lon, types, limit)]
+        want = [(round(d, 9), i) for d, i in brute_force(c, lat, lon, types, limit)]
+        assert got == want, (lat, lon, types, limit)
+
+
+def test_a_type_absent_from_the_store_answers_at_once_with_nothing(conn):
+    assert lookup.nearest(conn, 45.0, 4.0, ["mlds"], 5) == []
+    assert lookup.nearest(conn, 45.0, 4.0, ["mlds", "epide"], 5)[0][0]["type"] == "epide"

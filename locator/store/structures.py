@@ -91,6 +91,37 @@ def nearest_in_box(
     ).fetchall()
 
 
+def located_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return type → number of published structures that have a position (the index's content)."""
+    rows = conn.execute(
+        "SELECT type, COUNT(*) FROM structures WHERE statut = 'publie' AND latitude IS NOT NULL "
+        "AND longitude IS NOT NULL GROUP BY type"
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def nearest_by_scan(
+    conn: sqlite3.Connection, types: Sequence[str], point: tuple[float, float], earth_radius_km: float
+) -> list[tuple[float, int]]:
+    """Return (distance_km, pk) of every published, located structure of these types, nearest first.
+
+    For rare types: their rows come from the type index, distances from SQLite's math functions.
+    """
+    phi, lam = math.radians(point[0]), math.radians(point[1])
+    args: dict[str, Any] = {"r": earth_radius_km, "phi": phi, "lam": lam, "cos_phi": math.cos(phi)}
+    args.update({f"t{i}": t for i, t in enumerate(types)})
+    marks = ",".join(f":t{i}" for i in range(len(types)))
+    distance = (
+        "2 * :r * asin(min(1.0, sqrt(pow(sin((radians(latitude) - :phi) / 2), 2) + "
+        ":cos_phi * cos(radians(latitude)) * pow(sin((radians(longitude) - :lam) / 2), 2))))"
+    )
+    return conn.execute(
+        f"SELECT {distance} AS d, pk FROM structures WHERE type IN ({marks}) AND statut = 'publie' "
+        "AND latitude IS NOT NULL AND longitude IS NOT NULL ORDER BY d",
+        args,
+    ).fetchall()
+
+
 def by_pks(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Return pk → structure for these internal keys."""
     if not pks:
@@ -250,15 +281,23 @@ def in_commune(conn: sqlite3.Connection, code_insee: str, types: Sequence[str]) 
 def stored_in_box(
     conn: sqlite3.Connection, box: tuple[float, float, float, float], types: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Return every structure (any status) of these types inside (min_lat, max_lat, min_lon, max_lon)."""
+    """Return published and draft structures of these types in (min_lat, max_lat, min_lon, max_lon)."""
     cols = ", ".join(f"s.{c}" for c in STORED_COLUMNS)
-    rows = conn.execute(
-        f"SELECT {cols} FROM structures_rtree r JOIN structures s ON s.pk = r.pk "
+    marks = ",".join("?" * len(types))
+    # CROSS JOIN keeps the R*Tree first: otherwise SQLite may walk every structure of the type.
+    published = conn.execute(
+        f"SELECT {cols} FROM structures_rtree r CROSS JOIN structures s ON s.pk = r.pk "
         "WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lon >= ? AND r.min_lon <= ? "
-        f"AND s.type IN ({','.join('?' * len(types))})",
+        f"AND r.type IN ({marks})",
         [*box, *types],
     )
-    return [dict(zip(STORED_COLUMNS, tuple(r), strict=True)) for r in rows]
+    # Drafts are not in the index (it serves the public): few, found through the type index.
+    drafts = conn.execute(
+        f"SELECT {cols} FROM structures s WHERE s.type IN ({marks}) AND s.statut = 'brouillon' "
+        "AND s.latitude BETWEEN ? AND ? AND s.longitude BETWEEN ? AND ?",
+        [*types, *box],
+    )
+    return [dict(zip(STORED_COLUMNS, tuple(r), strict=True)) for rows in (published, drafts) for r in rows]
 
 
 def names_of_types(conn: sqlite3.Connection, types: Sequence[str]) -> list[tuple[str, str, str]]:
