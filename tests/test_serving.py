@@ -43,6 +43,16 @@ def test_api_answers_are_revalidated_by_etag(live_server):
     assert other.status_code == 200
 
 
+def test_compressed_answers_are_revalidated_too(live_server):
+    url = live_server + "/api/v1/structures.geojson"
+    first = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert first.headers["Content-Encoding"] == "gzip"
+    again = requests.get(
+        url, headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]}, timeout=10
+    )
+    assert again.status_code == 304
+
+
 def test_large_answers_are_compressed_when_the_client_accepts_it(live_server):
     url = live_server + "/api/v1/structures.geojson"
     raw = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10, stream=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask, request
 from flask_compress import Compress
 
@@ -27,20 +29,29 @@ def init(app: Flask) -> None:
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = app.config["STATIC_MAX_AGE"]
     Compress(app)  # after_request handlers run in reverse order: this one runs after ours
 
+    api_cache = f"public, max-age={int(app.config['API_MAX_AGE'])}"
+
     @app.after_request
     def _cache_headers(response):
         if request.method not in ("GET", "HEAD"):
             return response
         path = request.path
-        if path.startswith("/api/") and response.status_code == 200:
+        headers = response.headers
+        if path.startswith("/api/") and response.status_code == 200 and not response.is_streamed:
             # The body is the data: its hash is the validator; a client revalidates after max-age.
-            response.add_etag()
-            response.cache_control.public = True
-            response.cache_control.max_age = app.config["API_MAX_AGE"]
-            response.vary.add("Accept-Encoding")
-            return response.make_conditional(request)
+            # (Written out rather than werkzeug's add_etag/make_conditional: a third of the cost.)
+            digest = hashlib.blake2b(response.get_data(), digest_size=16).hexdigest()
+            headers["ETag"] = f'"{digest}"'
+            headers["Cache-Control"] = api_cache
+            headers["Vary"] = "Accept-Encoding"
+            # Compression turns the tag into "digest:gzip" (Flask-Compress): both forms match.
+            if digest in request.headers.get("If-None-Match", ""):
+                response.status_code = 304
+                response.set_data(b"")
+                headers.pop("Content-Type", None)
+            return response
         if path.startswith("/admin") or path == "/healthz":
-            response.cache_control.no_store = True
-        elif not path.startswith("/static/") and "Cache-Control" not in response.headers:
-            response.cache_control.no_cache = True  # pages carry a fresh CSP nonce each time
+            headers["Cache-Control"] = "no-store"
+        elif not path.startswith("/static/") and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-cache"  # pages carry a fresh CSP nonce each time
         return response
