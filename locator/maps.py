@@ -8,6 +8,7 @@ our `carte.js` builds them from the list's own cards, with DOM text, never HTML 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,24 @@ class MapParts:
     cluster_name: str
 
 
+def load_folium():
+    """Import folium without pandas: folium only uses pandas to accept DataFrames, which we never
+    pass, and pandas would add some 40 MB to every web worker that draws a map.
+    """
+    if "folium" in sys.modules:
+        return sys.modules["folium"]
+    hide = "pandas" not in sys.modules
+    if hide:
+        sys.modules["pandas"] = None  # makes folium's optional `import pandas` fail, as if absent
+    try:
+        import folium
+        import folium.plugins  # noqa: F401  (imports pandas-aware helpers too)
+    finally:
+        if hide:
+            del sys.modules["pandas"]  # a later, real `import pandas` works as usual
+    return folium
+
+
 def tile_layer(settings: dict[str, Any]) -> dict[str, Any]:
     """Return the tile layer chosen by the TILES setting (url, attribution, max_zoom), TILE_URL first."""
     layers = settings["TILE_LAYERS"]
@@ -94,7 +113,7 @@ def build(
     The view is fitted to everything shown; with nothing to show it covers the région, and the
     page's script may then load the région's points from the API (GeoJSON) into the empty cluster.
     """
-    import folium
+    folium = load_folium()
     from folium.plugins import MarkerCluster
 
     m = _Map(location=list(REGION_CENTRE), zoom_start=REGION_ZOOM, tiles=None, label=label)
@@ -159,7 +178,7 @@ def _pin_title(pin: Pin) -> str:
 
 
 def _pin_icon(pin: Pin):
-    import folium
+    folium = load_folium()
 
     text = str(pin.numero) if pin.numero is not None else ""
     html = Markup('<span class="visually-hidden">{}</span><span aria-hidden="true">{}</span>').format(
@@ -196,7 +215,7 @@ def _parts(m, cluster) -> MapParts:
 
 
 def _map_class():
-    import folium
+    folium = load_folium()
     from folium.template import Template
 
     class Map(folium.Map):
