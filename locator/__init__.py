@@ -61,5 +61,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     admin.init_app(app)
-    limits.init(app, api=[api.bp], forms=[])
+    limits.init(app, api=[api.bp])
     return app

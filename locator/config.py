@@ -26,9 +26,6 @@ REGION = "84"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 
-# Radius (km) that the "nearest" searches never exceed unless the caller asks (the whole country fits).
-MAX_RADIUS_KM = 1500.0
-
 # Flask's session signing key; when empty, one is generated once into the instance folder.
 SECRET_KEY = ""
 
@@ -110,11 +107,11 @@ ANNUAIRE_URL = (
 ANNUAIRE_DIR = os.path.join("instance", "annuaire")
 ANNUAIRE_TIMEOUT = 120.0  # seconds without a byte before a download is abandoned
 ANNUAIRE_MAX_BYTES = 2 * 1024**3  # the full national file (all office types) is far smaller
-# Rate limits per client address (Flask-Limiter syntax). Counters live in RATE_LIMIT_STORAGE:
-# "memory://" counts per worker process; with several servers use a shared one (redis://..., memcached://...).
+# Rate limit of the public API per client address ("N per second|minute|hour", `limits` syntax).
+# Counters live in RATE_LIMIT_STORAGE: "memory://" counts per worker process; several servers share
+# one backend ("redis://host:6379", "memcached://host:11211", with that client library installed).
 RATE_LIMIT_ENABLED = True
 RATE_LIMIT_API = "300 per minute"
-RATE_LIMIT_FORMS = "10 per minute"
 RATE_LIMIT_STORAGE = "memory://"
 
 # Behind a reverse proxy: how many proxies to trust for the client address and scheme (0 = none).

@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32, help="concurrent users (default 32)")
     parser.add_argument("--seconds", type=int, default=60, help="duration (default 60; soak: 600)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4)  # the THREADS setting's default
     parser.add_argument("--sample", type=int, default=10, help="seconds between memory samples")
     args = parser.parse_args()
     if args.seconds > 3600 or args.users > 256:

@@ -1,4 +1,6 @@
-"""Rate limits per client address, with the `limits` library: the public API and forms answer 429.
+"""Rate limits per client address on the public API, with the `limits` library: over it, a 429.
+
+The public forms (login, "Signaler une erreur") have their own counters in the store (web/admin).
 
 Flask-Limiter resolved its rules on every request (≈ 100 µs, more than a nearest lookup); the same
 counters through `limits` directly cost ≈ 4 µs. Counters live in RATE_LIMIT_STORAGE: "memory://"
@@ -31,10 +33,7 @@ class Limits:
         self.limiter = strategies.SlidingWindowCounterRateLimiter(
             storage.storage_from_string(app.config["RATE_LIMIT_STORAGE"])
         )
-        self.rules = {
-            "api": parse(app.config["RATE_LIMIT_API"]),
-            "forms": parse(app.config["RATE_LIMIT_FORMS"]),
-        }
+        self.rules = {"api": parse(app.config["RATE_LIMIT_API"])}
 
     def hit(self, scope: str) -> None:
         """Count one request of the client in this scope; raise RateLimited when over the limit."""
@@ -47,18 +46,15 @@ class Limits:
             raise RateLimited(max(1, math.ceil(reset - time.time())))
 
 
-def init(app: Flask, api: list[Blueprint], forms: list[Blueprint]) -> Limits:
-    """Create the app's limits: API blueprints counted on every request, forms on POST only."""
+def init(app: Flask, api: list[Blueprint]) -> Limits:
+    """Create the app's limits: every request to these blueprints counts."""
     limits = Limits(app)
     api_names = {bp.name for bp in api}
-    form_names = {bp.name for bp in forms}
 
     @app.before_request
     def _count():
         if request.blueprint in api_names:
             limits.hit("api")
-        elif request.blueprint in form_names and request.method == "POST":
-            limits.hit("forms")
 
     app.extensions["locator_limits"] = limits
     return limits
