@@ -234,7 +234,7 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
             "distance_km": None,
             "missions_locales": [],
             "methode": "inconnue",
-            "raison": f"{prefix}La position {names.de(commune['nom'])} est inconnue.",
+            "raison": f"{prefix}La position {names.of(commune['nom'])} est inconnue.",
         }
     found = nearest(conn, lat, lon, types=["mission_locale"], limit=1)
     if not found:
@@ -254,7 +254,7 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
         "missions_locales": [dict(ml, distance_km=d)],
         "methode": "plus_proche",
         "raison": f"{prefix}Approximation : la liste des communes couvertes par chaque Mission locale "
-        f"n'est pas encore connue, voici la Mission locale la plus proche {names.de(commune['nom'])} "
+        f"n'est pas encore connue, voici la Mission locale la plus proche {names.of(commune['nom'])} "
         f"({_km(d)}).",
     }
 
@@ -275,7 +275,7 @@ def two_level(
         return None
     commune = answer["commune"]
     lat, lon = origin if origin else (commune["latitude"], commune["longitude"])
-    where = "de votre position" if origin else names.de(commune["nom"])
+    where = "de votre position" if origin else names.of(commune["nom"])
     ml = answer["mission_locale"]
     if origin and ml is not None:
         answer["distance_km"] = _distance(lat, lon, ml)

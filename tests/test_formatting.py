@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from locator.geo.names import de
+from locator.geo.names import of
 from locator.web import formatting as f
 
 
@@ -73,8 +73,8 @@ def test_directions_link_points_at_the_destination():
 
 
 def test_place_names_take_french_elision_and_contraction():
-    assert de("Ambert") == "d'Ambert"
-    assert de("Le Puy-en-Velay") == "du Puy-en-Velay"
-    assert de("Les Abrets en Dauphiné") == "des Abrets en Dauphiné"
-    assert de("La Roche-Morey") == "de La Roche-Morey"
-    assert de("Thiers") == "de Thiers"
+    assert of("Ambert") == "d'Ambert"
+    assert of("Le Puy-en-Velay") == "du Puy-en-Velay"
+    assert of("Les Abrets en Dauphiné") == "des Abrets en Dauphiné"
+    assert of("La Roche-Morey") == "de La Roche-Morey"
+    assert of("Thiers") == "de Thiers"

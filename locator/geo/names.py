@@ -47,17 +47,6 @@ def with_article(nom: str, type_nom: str | int | None) -> str:
     return f"{article}{nom}"
 
 
-def de(name: str) -> str:
-    """Return "de" and a place name as French writes it: "d'Annecy", "du Puy-en-Velay", "des Abrets"."""
-    if name.startswith("Le "):
-        return "du " + name[3:]
-    if name.startswith("Les "):
-        return "des " + name[4:]
-    if fold(name[:1]) in ("a", "e", "i", "o", "u", "y"):
-        return "d'" + name
-    return "de " + name
-
-
 def fold(text: str) -> str:
     """Lower-case, strip accents and ligatures; keep every other character."""
     text = text.translate(_LIGATURES)
