@@ -10,30 +10,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .editing import FORM_FIELDS
 from .geocoding import BanGeocoder, Geocoder, OfflineGeocoder
 from .ingest import table
 from .ingest.importer import ImportPlan, plan_import
 from .ingest.pipeline import Options
 
-# Columns a fix may set: those of the import format.
-FIXABLE = (
-    "type",
-    "nom",
-    "adresse",
-    "complement_adresse",
-    "code_postal",
-    "commune",
-    "code_insee",
-    "latitude",
-    "longitude",
-    "telephone",
-    "courriel",
-    "site_web",
-    "horaires_accueil",
-    "parent",
-    "description",
-    "source",
-)
+# Columns a fix may set: those of the structure form (import-format names), and the parent's name.
+FIXABLE = (*FORM_FIELDS, "parent")
 ACTION_LABELS = {
     "nouveau": "nouveau",
     "mis_a_jour": "mis à jour",

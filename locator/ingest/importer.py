@@ -199,6 +199,22 @@ def _inputs(conn, genre: str, tab: table.Table | None, source, region: str, plan
     return ((ligne, raw, {}) for ligne, raw in tab.rows())
 
 
+def _defaults(
+    source: Path | bytes | str, filename: str | None, geocoder: Geocoder | None
+) -> tuple[Path | bytes, str, Geocoder]:
+    """Return the source as a path or bytes, its display name and the geocoder (offline by default)."""
+    source = Path(source) if isinstance(source, str) else source
+    filename = filename or (source.name if isinstance(source, Path) else "fichier")
+    return source, filename, geocoder or OfflineGeocoder()
+
+
+def _open_into(plan: ImportPlan, source: Path | bytes, options: Options | dict[str, Any] | None):
+    """Open the file (size limit, kind, table) and note its kind, size and checksum in the plan."""
+    plan.genre, tab, plan.taille = _open(source, plan.fichier, _options(options, "structures").max_bytes)
+    plan.sha256 = _sha256(source)
+    return tab
+
+
 def plan_import(
     conn: sqlite3.Connection,
     source: Path | bytes | str,
@@ -212,14 +228,10 @@ def plan_import(
     Writes nothing. A file that cannot be imported at all has `erreur` set and no rows. Options: see
     `pipeline.Options` (e.g. {"statut": "brouillon", "choix_communes": {12: "63003"}}).
     """
-    source = Path(source) if isinstance(source, str) else source
-    filename = filename or (source.name if isinstance(source, Path) else "fichier")
-    geocoder = geocoder or OfflineGeocoder()
-    probe = _options(options, "structures")
+    source, filename, geocoder = _defaults(source, filename, geocoder)
     plan = ImportPlan(fichier=filename, sha256="", genre="structures")
     try:
-        plan.genre, tab, plan.taille = _open(source, filename, probe.max_bytes)
-        plan.sha256 = _sha256(source)
+        tab = _open_into(plan, source, options)
         opts = _with_source(_options(options, plan.genre), filename)
         if plan.genre == "couverture":
             plan.avertissements += tab.warnings
@@ -372,14 +384,10 @@ def import_file(
     the transaction is rolled back and the store is unchanged (`erreur` in the report). `record=False`
     (the seed) writes neither the import record nor history.
     """
-    source = Path(source) if isinstance(source, str) else source
-    filename = filename or (source.name if isinstance(source, Path) else "fichier")
-    geocoder = geocoder or OfflineGeocoder()
-    probe = _options(options, "structures")
+    source, filename, geocoder = _defaults(source, filename, geocoder)
     plan = ImportPlan(fichier=filename, sha256="", genre="structures")
     try:
-        plan.genre, tab, plan.taille = _open(source, filename, probe.max_bytes)
-        plan.sha256 = _sha256(source)
+        tab = _open_into(plan, source, options)
     except FileProblem as err:
         plan.erreur = str(err)
         return plan.report()
