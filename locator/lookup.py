@@ -15,6 +15,7 @@ from .geo import geometry, names
 from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
 from .resolve import resolve
 from .store import communes as store_communes
+from .store import db as store_db
 from .store import structures as store_structures
 
 __all__ = [
@@ -49,8 +50,8 @@ _counts: dict[tuple[int, str], tuple[int, dict[str, int]]] = {}  # (connection, 
 
 def _published_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Return type → number of published, located structures, re-read only after another commit."""
-    key = (id(conn), conn.execute("PRAGMA database_list").fetchone()[2])
-    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    path, version = store_db.version(conn)
+    key = (id(conn), path)
     cached = _counts.get(key)
     if cached is None or cached[0] != version:
         if len(_counts) > _TYPICAL_MAX_KEYS:

@@ -146,8 +146,7 @@ _lock = threading.Lock()
 
 
 def _store_key(conn: sqlite3.Connection) -> str:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'reference_checksum'").fetchone()
-    return row[0] if row else ""
+    return store_communes.reference_checksum(conn) or ""
 
 
 def _index(conn: sqlite3.Connection) -> _Index:

@@ -52,10 +52,14 @@ def test_import_killed_at_random_moments_leaves_the_store_exactly_as_before(conn
 
     # Left alone, the import changes the store (so the drill below could see a partial write) and
     # tells how long it runs, to kill it anywhere from start-up to the final commit.
-    started = time.monotonic()
-    done = subprocess.run([LOCATOR, "import", str(big), "--db", str(store_copy)], capture_output=True)
-    duration = time.monotonic() - started
-    assert done.returncode == 0
+    durations = []
+    for _ in range(2):  # the first run warms the caches; the second tells the usual duration
+        reset()
+        started = time.monotonic()
+        done = subprocess.run([LOCATOR, "import", str(big), "--db", str(store_copy)], capture_output=True)
+        durations.append(time.monotonic() - started)
+        assert done.returncode == 0
+    duration = min(durations)
     completed = dump(store_copy)
     assert len(completed[0]) == len(before[0]) + 4000
 
@@ -63,13 +67,16 @@ def test_import_killed_at_random_moments_leaves_the_store_exactly_as_before(conn
         return sorted(row[1] for row in tables[0])
 
     rng = random.Random(84)
-    killed = interrupted = 0
+    killed = interrupted = mid_write = 0
+    wal = Path(f"{store_copy}-wal")
     for _ in range(8):
         reset()
         proc = subprocess.Popen(
             [LOCATOR, "import", str(big), "--db", str(store_copy)], stdout=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(0.1, 0.97) * duration)
+        time.sleep(rng.uniform(0.05, 0.85) * duration)
+        # Pages already spilled to the WAL: the kill lands inside the write transaction.
+        writing = wal.exists() and wal.stat().st_size > 0
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
@@ -83,7 +90,8 @@ def test_import_killed_at_random_moments_leaves_the_store_exactly_as_before(conn
             assert len(after[3]) == 1 and len(after[4]) == len(completed[4])  # one import, all its history
         else:
             interrupted += 1
-    assert killed >= 4 and interrupted >= 3
+            mid_write += writing
+    assert killed >= 4 and interrupted >= 3 and mid_write >= 1
 
 
 def run_drill(mode: str, store: Path, csv_file: Path) -> dict:

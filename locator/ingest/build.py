@@ -59,9 +59,7 @@ def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str]
                 "référence est construite. « locator fetch annuaire » remplit l'annuaire depuis "
                 "la source officielle."
             )
-        db.execute("PRAGMA optimize")
-        # Fold the WAL into the main file: the store is then one self-contained file to copy or ship.
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store_db.finish_build(db)
     finally:
         db.close()
     report["secondes"] = round(time.perf_counter() - started, 1)

@@ -37,7 +37,7 @@ def replace_reference(db: sqlite_utils.Database, ref: Any) -> None:
     db["meta"].upsert({"key": "reference_checksum", "value": ref.checksum}, pk="key")
 
 
-def reference_checksum(db: sqlite_utils.Database) -> str | None:
+def reference_checksum(db: sqlite_utils.Database | sqlite3.Connection) -> str | None:
     """Return the checksum of the reference data the store was built from, if any."""
     row = db.execute("SELECT value FROM meta WHERE key = 'reference_checksum'").fetchone()
     return row[0] if row else None

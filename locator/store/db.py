@@ -49,6 +49,23 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def ping(conn: sqlite3.Connection) -> None:
+    """Read one row: raises when the store cannot be read."""
+    conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone()
+
+
+def version(conn: sqlite3.Connection) -> tuple[str, int]:
+    """Return (store file, data version): the version changes after any other connection's commit."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    return path, conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+def finish_build(db: sqlite_utils.Database) -> None:
+    """Refresh the planner's statistics and fold the WAL into the main file (one file to copy)."""
+    db.execute("PRAGMA optimize")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def writer(path: str | Path) -> sqlite_utils.Database:
     """Open the store for writing (created if absent) in WAL mode, so readers never wait on a write."""
     import sqlite_utils  # heavy (35 MB): only writers pay for it, never a serving worker

@@ -91,6 +91,11 @@ def nearest_in_box(
     ).fetchall()
 
 
+def count_by_status(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return statut → number of structures."""
+    return dict(conn.execute("SELECT statut, COUNT(*) FROM structures GROUP BY statut").fetchall())
+
+
 def located_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Return type → number of published structures that have a position (the index's content)."""
     rows = conn.execute(

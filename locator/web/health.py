@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from ..store import db
 from .store import get_conn
 
 bp = Blueprint("health", __name__)
@@ -12,5 +13,5 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     """200 with {"statut": "ok"} when a read of the store succeeds."""
-    get_conn().execute("SELECT 1").fetchone()
+    db.ping(get_conn())
     return jsonify({"statut": "ok"})

@@ -6,6 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 
 from ... import accounts
 from ...store import reports as store_reports
+from ...store import structures as store_structures
 from ...store import users as store_users
 from ..store import get_conn
 from . import SESSION_KEY, bp, client_ip, role_required, safe_next
@@ -54,7 +55,7 @@ def logout():
 def home():
     """The admin home: what needs attention."""
     conn = get_conn()
-    counts = dict(conn.execute("SELECT statut, COUNT(*) FROM structures GROUP BY statut").fetchall())
+    counts = store_structures.count_by_status(conn)
     return render_template("admin/home.html", counts=counts, reports=store_reports.counts(conn))
 
 
