@@ -25,7 +25,20 @@ def db_option(f):
     )(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Commands say in French when another write holds the store (exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from .store.db import StoreBusy
+
+        try:
+            return super().invoke(ctx)
+        except StoreBusy as err:
+            click.echo(f"Erreur : {err} Rien n'a changé.", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="locator")
 def main() -> None:
     """Annuaire et localisateur des acteurs de la lutte contre le décrochage scolaire."""

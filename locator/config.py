@@ -45,6 +45,10 @@ LOGIN_FAILURES_PER_IP = 20
 LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCKOUT_SECONDS = 900
 
+# A write waits this long for another write (an import, a double click) before the caller is told
+# the store is busy (503 + Retry-After, or a French message from the CLI), instead of hanging.
+WRITE_WAIT_SECONDS = 5.0
+
 # "Signaler une erreur": at most this many reports per address and hour (spam brake).
 REPORTS_PER_IP_PER_HOUR = 5
 

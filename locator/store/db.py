@@ -15,6 +15,68 @@ class StoreMissing(RuntimeError):
     """The store file does not exist or was never built."""
 
 
+class StoreBusy(sqlite3.OperationalError):
+    """Another write held the store longer than the writer may wait: try again in a moment.
+
+    A subclass of OperationalError, so callers that already explain SQLite's refusals keep working.
+    """
+
+    def __init__(self, wait_seconds: float):
+        self.retry_after = max(1, round(wait_seconds))
+        super().__init__(
+            "Une autre écriture est en cours (un import, sans doute) : réessayez dans quelques secondes."
+        )
+
+
+_SQLITE_BUSY = 5
+
+
+def _is_busy(err: sqlite3.OperationalError) -> bool:
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == _SQLITE_BUSY
+    return "database is locked" in str(err)
+
+
+class _WriterConnection(sqlite3.Connection):
+    """The writer's connection: every transaction takes the write lock first, and a busy store is StoreBusy.
+
+    A deferred BEGIN that reads before writing cannot wait for the lock (SQLite answers "locked" at once
+    when the read snapshot is stale): BEGIN IMMEDIATE waits `busy_timeout`, then fails cleanly.
+    """
+
+    wait_seconds = 5.0
+
+    def _busy(self, err: sqlite3.OperationalError) -> Exception:
+        return StoreBusy(self.wait_seconds) if _is_busy(err) else err
+
+    def execute(self, sql, *args):
+        if sql.strip().rstrip(";").upper() == "BEGIN":
+            sql = "BEGIN IMMEDIATE"
+        try:
+            return super().execute(sql, *args)
+        except sqlite3.OperationalError as err:
+            raise self._busy(err) from err
+
+    def executemany(self, sql, *args):
+        try:
+            return super().executemany(sql, *args)
+        except sqlite3.OperationalError as err:
+            raise self._busy(err) from err
+
+    def executescript(self, sql):
+        try:
+            return super().executescript(sql)
+        except sqlite3.OperationalError as err:
+            raise self._busy(err) from err
+
+    def commit(self):
+        try:
+            return super().commit()
+        except sqlite3.OperationalError as err:
+            raise self._busy(err) from err
+
+
 def read_only_medium(path: str | Path) -> bool:
     """Tell whether the store sits where nothing can be written (a read-only mount or folder)."""
     path = Path(path).resolve()
@@ -66,16 +128,26 @@ def finish_build(db: sqlite_utils.Database) -> None:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def writer(path: str | Path) -> sqlite_utils.Database:
-    """Open the store for writing (created if absent) in WAL mode, so readers never wait on a write."""
+def writer(path: str | Path, wait_seconds: float | None = None) -> sqlite_utils.Database:
+    """Open the store for writing (created if absent) in WAL mode, so readers never wait on a write.
+
+    A write waits `wait_seconds` (default: setting WRITE_WAIT_SECONDS) for another one, then raises
+    StoreBusy.
+    """
     import sqlite_utils  # heavy (35 MB): only writers pay for it, never a serving worker
 
+    if wait_seconds is None:
+        from .. import config
+
+        wait_seconds = float(config.load()["WRITE_WAIT_SECONDS"])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Default transaction handling: sqlite-utils' db.atomic() relies on it (savepoints when nested).
-    conn = sqlite3.connect(str(path))
+    # Default transaction handling: sqlite-utils' db.atomic() relies on it (savepoints when nested);
+    # implicit transactions take the write lock at once, like db.atomic()'s (see _WriterConnection).
+    conn = sqlite3.connect(str(path), factory=_WriterConnection, isolation_level="IMMEDIATE")
+    conn.wait_seconds = wait_seconds
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -93,6 +165,8 @@ _CAUSES = (
 
 def explain(err: Exception) -> str:
     """Say in French why SQLite refused a write (full disk, read-only medium, lock, damage)."""
+    if isinstance(err, StoreBusy):
+        return "une autre écriture est en cours (un import, sans doute) ; réessayez dans quelques secondes."
     text = str(err).lower()
     for marker, why in _CAUSES:
         if marker in text:

@@ -76,6 +76,15 @@ def recent(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
     return [_decode(r) for r in rows]
 
 
+def latest_of(conn: sqlite3.Connection, sha256: str, auteur: str | None) -> dict[str, Any] | None:
+    """Return the latest import of this file by this author, or None (where a double click leads)."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM imports WHERE sha256 = ? AND auteur IS ? ORDER BY id DESC LIMIT 1",
+        (sha256, auteur),
+    ).fetchone()
+    return _decode(row) if row else None
+
+
 def mark_undone(db: sqlite_utils.Database, import_id: int, auteur: str | None, quand: str) -> None:
     """Record that an import was undone, when and by whom."""
     db.execute("UPDATE imports SET annule_le = ?, annule_par = ? WHERE id = ?", (quand, auteur, import_id))

@@ -76,6 +76,6 @@ def update(db: sqlite_utils.Database, token: str, reglages: dict[str, Any], plan
     )
 
 
-def drop(db: sqlite_utils.Database, token: str) -> None:
-    """Forget a pending import (applied or abandoned)."""
-    db.execute("DELETE FROM imports_en_attente WHERE jeton = ?", (token,))
+def drop(db: sqlite_utils.Database, token: str) -> bool:
+    """Forget a pending import (applied or abandoned); False when it was already gone (a double click)."""
+    return db.execute("DELETE FROM imports_en_attente WHERE jeton = ?", (token,)).rowcount > 0

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..store.db import StoreMissing
+from ..store.db import StoreBusy, StoreMissing
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,9 @@ _MESSAGES = {
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    from .admin import wants_json  # fetch calls and .json routes of the admin ask for JSON too
+
+    return request.path.startswith("/api/") or request.path == "/healthz" or wants_json()
 
 
 def _answer(status: int, message: str):
@@ -56,6 +58,12 @@ def register(app: Flask) -> None:
     def _store_missing(err: StoreMissing):
         log.error("store missing: %s", err)
         return _answer(503, "Les données ne sont pas encore construites (« locator build »).")
+
+    @app.errorhandler(StoreBusy)
+    def _store_busy(err: StoreBusy):
+        log.warning("store busy on %s %s", request.method, request.path)
+        body, status = _answer(503, str(err))
+        return body, status, {"Retry-After": str(err.retry_after)}
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -71,7 +71,7 @@ def client_ip() -> str:
 @contextlib.contextmanager
 def writer() -> Iterator[sqlite_utils.Database]:
     """Open the store's writer connection for one request; the caller opens its transaction."""
-    db = store_db.writer(current_app.config["DB"])
+    db = store_db.writer(current_app.config["DB"], float(current_app.config["WRITE_WAIT_SECONDS"]))
     try:
         yield db
     finally:

@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, g, jsonify, redirect, render_templa
 from ... import wizard
 from ...ingest.importer import ImportPlan, PlanStale, apply_import
 from ...ingest.table import FileProblem
+from ...store import imports as store_imports
 from ...store import pending as store_pending
 from ..store import get_conn
 from . import bp, tile_settings, writer
@@ -224,14 +225,25 @@ def import_row_point(token: str, ligne: int):
     )
 
 
+def _already_confirmed(plan: ImportPlan):
+    """A second confirmation of the same upload: to the import the first one made, nothing imported again."""
+    done = store_imports.latest_of(get_conn(), plan.sha256, g.user["email"])
+    flash("Cet import a déjà été confirmé (double clic ?) : il n'a été importé qu'une fois.")
+    if done is None:
+        return redirect(url_for("admin.import_upload"))
+    return redirect(url_for("admin.import_detail", import_id=done["id"]))
+
+
 @bp.post("/import/<token>/confirmer")
 def import_confirm(token: str):
     """Step 3: write the previewed plan in one transaction, then show the import's report."""
     item = _load(token)
     plan = ImportPlan.from_dict(item["plan"])
     try:
-        with writer() as db:
-            report = apply_import(db, plan, auteur=g.user["email"])
+        # The upload is claimed in the import's own transaction: of two confirmations, one imports.
+        with writer() as db, db.atomic():
+            claimed = store_pending.drop(db, token)
+            report = apply_import(db, plan, auteur=g.user["email"]) if claimed else None
     except PlanStale as err:
         _replan(token, item, item["reglages"])
         flash(f"{err} L'aperçu a été recalculé : vérifiez-le puis confirmez de nouveau.", "erreur")
@@ -239,8 +251,8 @@ def import_confirm(token: str):
     except FileProblem as err:
         flash(str(err), "erreur")
         return redirect(url_for("admin.import_preview", token=token))
-    with writer() as db, db.atomic():
-        store_pending.drop(db, token)
+    if report is None:
+        return _already_confirmed(plan)
     flash(
         f"Import publié : {report['crees']} créée(s), {report['mis_a_jour']} mise(s) à jour, "
         f"{len(report['rejetes'])} ligne(s) rejetée(s) non importée(s)."

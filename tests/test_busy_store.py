@@ -1,0 +1,184 @@
+"""A busy store: writes wait their turn (a bounded wait), then a French 503 with Retry-After, never a 500."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from admin_helpers import ADMIN
+from conftest import start_server
+
+MESSY = Path(__file__).parent / "data" / "import_desordre.csv"
+WAIT = 2  # seconds a write waits for the lock in these tests (setting WRITE_WAIT_SECONDS)
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def busy_server(tmp_path_factory, built_store):
+    """A real server on a private store with accounts, whose writes wait WAIT seconds at most."""
+    import shutil
+
+    from locator import accounts
+
+    db = tmp_path_factory.mktemp("busy") / "locator.sqlite"
+    shutil.copyfile(built_store, db)
+    accounts.add_user(db, ADMIN[0], "admin", ADMIN[1])
+    proc, base = start_server(db, {"LOCATOR_WRITE_WAIT_SECONDS": str(WAIT)})
+    yield db, base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+class WriteLock:
+    """Another writer holding the store's write lock (BEGIN IMMEDIATE) until released."""
+
+    def __init__(self, db: Path):
+        self.conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self.conn.execute("ROLLBACK")
+        self.conn.close()
+
+
+def csrf(session: requests.Session, url: str) -> str:
+    m = _TOKEN.search(session.get(url, timeout=10).text)
+    assert m, url
+    return m.group(1)
+
+
+def logged_in(base: str) -> requests.Session:
+    s = requests.Session()
+    token = csrf(s, base + "/admin/login")
+    r = s.post(
+        base + "/admin/login",
+        data={"email": ADMIN[0], "password": ADMIN[1], "csrf_token": token},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert r.status_code == 302, r.text[-500:]
+    return s
+
+
+def test_login_during_another_write_waits_then_answers_503_in_french(busy_server):
+    db, base = busy_server
+    s = requests.Session()
+    token = csrf(s, base + "/admin/login")
+    lock = WriteLock(db)
+    try:
+        started = time.monotonic()
+        r = s.post(
+            base + "/admin/login",
+            data={"email": ADMIN[0], "password": ADMIN[1], "csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        )
+        waited = time.monotonic() - started
+    finally:
+        lock.release()
+    assert r.status_code == 503, r.text[-500:]
+    assert WAIT - 0.5 <= waited < WAIT + 3
+    assert int(r.headers["Retry-After"]) >= 1
+    assert "text/html" in r.headers["Content-Type"]
+    assert "Une autre écriture est en cours" in r.text and "Traceback" not in r.text
+
+
+def test_json_client_gets_a_json_503_when_the_store_is_busy(busy_server):
+    db, base = busy_server
+    s = requests.Session()
+    token = csrf(s, base + "/admin/login")
+    lock = WriteLock(db)
+    try:
+        r = s.post(
+            base + "/admin/login",
+            data={"email": ADMIN[0], "password": ADMIN[1], "csrf_token": token},
+            headers={"Accept": "application/json"},
+            allow_redirects=False,
+            timeout=30,
+        )
+    finally:
+        lock.release()
+    assert r.status_code == 503, r.text[-500:]
+    assert "Retry-After" in r.headers
+    assert "écriture est en cours" in r.json()["erreur"]
+
+
+def test_a_write_waits_its_turn_when_the_other_write_ends_in_time(busy_server):
+    db, base = busy_server
+    s = requests.Session()
+    token = csrf(s, base + "/admin/login")
+    lock = WriteLock(db)
+    threading.Timer(WAIT / 3, lock.release).start()
+    r = s.post(
+        base + "/admin/login",
+        data={"email": ADMIN[0], "password": ADMIN[1], "csrf_token": token},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert r.status_code == 302, r.text[-500:]
+
+
+def test_double_confirmation_of_an_import_imports_once(busy_server):
+    db, base = busy_server
+    s = logged_in(base)
+    token = csrf(s, base + "/admin/import")
+    with MESSY.open("rb") as f:
+        r = s.post(
+            base + "/admin/import",
+            data={"csrf_token": token, "statut": "publie"},
+            files={"fichier": ("double.csv", f)},
+            allow_redirects=False,
+            timeout=60,
+        )
+    assert r.status_code == 302, r.text[-500:]
+    preview = r.headers["Location"]
+    if preview.startswith("/"):
+        preview = base + preview
+    token = csrf(s, preview)
+    count = "SELECT COUNT(*) FROM imports"
+    before = sqlite3.connect(db).execute(count).fetchone()[0]
+    answers: list[requests.Response] = []
+
+    def confirm():
+        answers.append(
+            s.post(preview + "/confirmer", data={"csrf_token": token}, allow_redirects=False, timeout=60)
+        )
+
+    lock = WriteLock(db)  # both clicks arrive while another write runs: both read the upload first
+    clicks = [threading.Thread(target=confirm) for _ in range(2)]
+    for t in clicks:
+        t.start()
+    time.sleep(0.5)
+    lock.release()
+    for t in clicks:
+        t.join()
+    assert sorted(r.status_code for r in answers) == [302, 302], [r.text[-300:] for r in answers]
+    assert sqlite3.connect(db).execute(count).fetchone()[0] == before + 1
+    targets = {r.headers["Location"].removeprefix(base) for r in answers}
+    assert len(targets) == 1 and targets.pop().startswith("/admin/imports/")
+
+
+def test_cli_says_in_french_that_another_write_is_running(store_copy):
+    lock = WriteLock(store_copy)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "locator.cli", "user", "add", "x@example.fr", "--role", "admin"]
+            + ["--password-stdin", "--db", str(store_copy)],
+            input="un-mot-de-passe-tres-solide\n",
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LOCATOR_WRITE_WAIT_SECONDS": "1"},
+            timeout=60,
+        )
+    finally:
+        lock.release()
+    assert done.returncode == 1
+    assert "Une autre écriture est en cours" in done.stderr and "Traceback" not in done.stderr
