@@ -103,35 +103,130 @@ def _current(conn: sqlite3.Connection, change: dict[str, Any]) -> Any:
     return store_structures.get_stored(conn, change["structure_id"])
 
 
-def undo_import(db: sqlite_utils.Database, import_id: int, auteur: str | None, quand: str) -> int:
+class UndoBlocked(UndoConflict):
+    """Later work depends on what the import wrote: undoing it alone would lose it or leave orphans."""
+
+    def __init__(self, edited: list[tuple[str, str]], coverage: dict[str, list[str]], antennes: list[tuple]):
+        self.edited, self.coverage, self.antennes = edited, coverage, antennes
+        self.ids = sorted({sid for sid, _ in edited} | set(coverage) | {a[2] for a in antennes})
+        parts = []
+        if edited:
+            parts.append(
+                "structures modifiées depuis l'import : " + ", ".join(f"{n} ({i})" for i, n in edited)
+            )
+        for sid, codes in coverage.items():
+            parts.append(
+                f"{len(codes)} commune(s) couverte(s) par {sid} ajoutée(s) depuis : {', '.join(codes[:10])}"
+            )
+        if antennes:
+            parts.append(
+                "antennes rattachées depuis : " + ", ".join(f"{n} ({i}) → {p}" for i, n, p in antennes)
+            )
+        RuntimeError.__init__(self, "Annulation impossible : " + " ; ".join(parts) + ".")
+
+
+def _blockers(
+    conn: sqlite3.Connection, first: dict, last: dict
+) -> tuple[list[tuple[str, str]], dict[str, list[str]], list[tuple[str, str, str]]]:
+    """What later work the undo would overwrite or orphan: edited structures, coverage, antennes."""
+    edited = sorted(
+        {
+            (sid, (_current(conn, ch) or ch["apres"] or {}).get("nom", sid) if objet == "structure" else sid)
+            for (objet, sid), ch in last.items()
+            if _current(conn, ch) != ch["apres"]
+        }
+    )
+    removed = {sid for (objet, sid), ch in first.items() if objet == "structure" and ch["avant"] is None}
+    coverage: dict[str, list[str]] = {}
+    antennes: list[tuple[str, str, str]] = []
+    for sid in sorted(removed):
+        if ("couverture", sid) not in first:
+            codes = [r[0] for r in store_coverage.rows_of(conn, sid)]
+            if codes:
+                coverage[sid] = codes
+        for child in store_structures.children_of(conn, sid):
+            if child[0] not in removed:
+                antennes.append((child[0], child[1], sid))
+    return edited, coverage, antennes
+
+
+def _detach(db: sqlite_utils.Database, blockers: tuple, auteur: str | None, quand: str) -> None:
+    """Undo the later work that depends on removed structures: their coverage, their antennes' link."""
+    _, coverage, antennes = blockers
+    for sid in coverage:
+        before = store_coverage.rows_of(db.conn, sid)
+        store_coverage.put_rows(db, sid, [])
+        record_change(
+            db,
+            structure_id=sid,
+            action="annule",
+            avant=before,
+            apres=[],
+            auteur=auteur,
+            quand=quand,
+            objet="couverture",
+        )
+    for child_id, _, _ in antennes:
+        before = store_structures.get_stored(db.conn, child_id)
+        store_structures.update(db, child_id, {"parent_id": None, "modifie_le": quand})
+        record_change(
+            db,
+            structure_id=child_id,
+            action="modifie",
+            avant=before,
+            apres=store_structures.get_stored(db.conn, child_id),
+            auteur=auteur,
+            quand=quand,
+        )
+
+
+def _first_and_last(conn: sqlite3.Connection, import_id: int) -> tuple[dict, dict]:
+    """The first change (its `avant`: the state before) and the last one of each thing an import touched."""
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for change in changes_of_import(conn, import_id):
+        key = (change["objet"], change["structure_id"])
+        first.setdefault(key, change)
+        last[key] = change
+    return first, last
+
+
+def undo_blockers(conn: sqlite3.Connection, import_id: int) -> UndoBlocked | None:
+    """Say which later work would block undoing this import (None: it can be undone alone)."""
+    blockers = _blockers(conn, *_first_and_last(conn, import_id))
+    return UndoBlocked(*blockers) if any(blockers) else None
+
+
+def undo_import(
+    db: sqlite_utils.Database,
+    import_id: int,
+    auteur: str | None,
+    quand: str,
+    *,
+    with_dependants: bool = False,
+) -> int:
     """Put back every structure and coverage list an import changed, as it was before; return how many.
 
-    Runs in one transaction. Refuses (UndoConflict, nothing written) when something the import wrote
-    was changed again since, and (ValueError) when the import is unknown or already undone. Each
-    restoration is itself recorded (action "annule"), so an undo can be reviewed like any change.
+    Runs in one transaction. Later work that depends on what the import wrote (a structure edited
+    since, coverage or antennes attached since to a structure the undo removes) blocks it
+    (UndoBlocked, nothing written) unless `with_dependants`: then later edits are undone too, the
+    removed structures' coverage is deleted and their antennes detached — all recorded. ValueError
+    when the import is unknown or already undone. Each restoration is recorded (action "annule").
     """
     record = store_imports.get(db.conn, import_id)
     if record is None:
         raise ValueError(f"Import {import_id} inconnu.")
     if record["annule_le"]:
         raise ValueError(f"L'import {import_id} a déjà été annulé le {record['annule_le']}.")
-    changes = changes_of_import(db.conn, import_id)
-    # The last state each thing reached through this import, and the first state before it.
-    first: dict[tuple[str, str], dict[str, Any]] = {}
-    last: dict[tuple[str, str], dict[str, Any]] = {}
-    for change in changes:
-        key = (change["objet"], change["structure_id"])
-        first.setdefault(key, change)
-        last[key] = change
-    conflicts = sorted(
-        {sid for (objet, sid), ch in last.items() if _current(db.conn, ch) != ch["apres"]},
-    )
-    if conflicts:
-        raise UndoConflict(conflicts)
+    first, last = _first_and_last(db.conn, import_id)
     with db.atomic():
+        blockers = _blockers(db.conn, first, last)
+        if any(blockers) and not with_dependants:
+            raise UndoBlocked(*blockers)
+        _detach(db, blockers, auteur, quand)
         for key in reversed(list(first)):
             objet, sid = key
-            before, after = first[key]["avant"], last[key]["apres"]
+            before, after = first[key]["avant"], _current(db.conn, last[key])
             if objet == "couverture":
                 store_coverage.put_rows(db, sid, before or [])
             else:

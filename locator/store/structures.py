@@ -208,6 +208,12 @@ def children(conn: sqlite3.Connection, parent_id: str) -> list[dict[str, Any]]:
     return [_public(r) for r in rows]
 
 
+def children_of(conn: sqlite3.Connection, parent_id: str) -> list[tuple[str, str]]:
+    """Return (id, nom) of every structure (any status) attached to this one."""
+    rows = conn.execute("SELECT id, nom FROM structures WHERE parent_id = ? ORDER BY id", (parent_id,))
+    return [(r[0], r[1]) for r in rows]
+
+
 def covering(conn: sqlite3.Connection, codes: Sequence[str], types: Sequence[str]) -> list[dict[str, Any]]:
     """Return the published structures of these types whose coverage lists one of the communes."""
     marks = ",".join("?" * len(codes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from ...accounts import now_iso
 from ...store import history as store_history
@@ -67,22 +67,31 @@ def history():
 
 @bp.get("/imports/<int:import_id>")
 def import_detail(import_id: int):
-    """One import: its report and every change it made."""
+    """One import: its report, every change it made, and what later work would block its undo."""
     conn = get_conn()
     record = store_imports.get(conn, import_id)
     if record is None:
         abort(404)
     return render_template(
-        "admin/import_detail.html", record=record, changes=store_history.changes_of_import(conn, import_id)
+        "admin/import_detail.html",
+        record=record,
+        changes=store_history.changes_of_import(conn, import_id),
+        blocked=None if record["annule_le"] else store_history.undo_blockers(conn, import_id),
     )
 
 
 @bp.post("/imports/<int:import_id>/annuler")
 def import_undo(import_id: int):
-    """Undo an import: every structure and coverage it changed goes back to its previous state."""
+    """Undo an import; with `dependants=annuler` (box ticked) also the later work depending on it."""
+    with_dependants = request.form.get("dependants") == "annuler"
+    if with_dependants and request.form.get("confirmer") != "oui":
+        flash("Cochez la case de confirmation pour annuler aussi les changements faits depuis.", "erreur")
+        return redirect(url_for("admin.import_detail", import_id=import_id))
     try:
         with writer() as db:
-            count = store_history.undo_import(db, import_id, g.user["email"], now_iso())
+            count = store_history.undo_import(
+                db, import_id, g.user["email"], now_iso(), with_dependants=with_dependants
+            )
     except store_history.UndoConflict as err:
         flash(str(err), "erreur")
     except ValueError as err:
