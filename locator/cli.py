@@ -77,12 +77,13 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
     """Servir le site et l'API avec gunicorn."""
     from . import create_app
     from .server import serve as run_server
-    from .store.db import check
+    from .store.db import check, migrate
 
     problem = check(db_path)
     if problem:
         click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
+    migrate(db_path)  # a store of the previous version gets its new columns before the workers start
     app = create_app({"DB": str(db_path)})
     _warm(db_path, app.config["REGION"])
     run_server(

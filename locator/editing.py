@@ -167,11 +167,21 @@ def check(
     )
 
 
-def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, loaded_at: str | None) -> str:
+class EditConflict(RuntimeError):
+    """The structure was written since its form was opened: saving would lose that change silently."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Cette fiche a été modifiée par quelqu'un d'autre depuis que vous l'avez ouverte : "
+            "rechargez-la et refaites vos changements."
+        )
+
+
+def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, version: int | None) -> str:
     """Write a checked form and its coverage in one transaction, recording both changes; return the id.
 
-    `loaded_at` is the modifie_le the form was opened with: when someone saved the structure since,
-    ValueError is raised and nothing is written (their change would be lost silently).
+    `version` is the edit counter the form was opened with (required for a stored structure): when
+    anyone wrote the structure since, EditConflict is raised and nothing is written.
     """
     s = dict(checked.structure or {})
     if not s:
@@ -179,11 +189,10 @@ def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, loa
     sid = s["id"]
     with db.atomic():
         before = store_structures.get_stored(db.conn, sid)
-        if before is not None and loaded_at is not None and (before.get("modifie_le") or "") != loaded_at:
-            raise ValueError(
-                "Cette fiche a été modifiée par quelqu'un d'autre depuis que vous l'avez ouverte : "
-                "rechargez-la et refaites vos changements."
-            )
+        old_rows = store_coverage.rows_of(db.conn, sid)
+        coverage_changed = [r[0] for r in old_rows] != checked.coverage
+        if before is not None:
+            _claim_version(db, sid, version, checked.action != "inchange" or coverage_changed)
         if checked.action != "inchange" or before is None:
             s["cree_le"] = (before or {}).get("cree_le") or now
             s["modifie_le"] = now
@@ -198,9 +207,7 @@ def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, loa
                 auteur=auteur,
                 quand=now,
             )
-        old_rows = store_coverage.rows_of(db.conn, sid)
-        old_codes = [r[0] for r in old_rows]
-        if old_codes != checked.coverage:
+        if coverage_changed:
             kept = {r[0]: r for r in old_rows}
             rows = [kept.get(c) or [c, "saisie manuelle", now[:10]] for c in checked.coverage]
             store_coverage.put_rows(db, sid, rows)
@@ -215,6 +222,19 @@ def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, loa
                 objet="couverture",
             )
     return sid
+
+
+def _claim_version(db: sqlite_utils.Database, sid: str, version: int | None, writes: bool) -> None:
+    """Check the form's counter is still current and, when the form writes, move it (atomically)."""
+    if version is None:
+        raise EditConflict()
+    ok = (
+        store_structures.update_if_version(db, sid, {}, version)
+        if writes
+        else store_structures.version_of(db.conn, sid) == version
+    )
+    if not ok:
+        raise EditConflict()
 
 
 def set_status(db: sqlite_utils.Database, structure_id: str, statut: str, auteur: str, now: str) -> bool:

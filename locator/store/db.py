@@ -111,6 +111,19 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def migrate(path: str | Path) -> None:
+    """Bring a store of an older, migratable version up to date (new columns, triggers); idempotent."""
+    from . import schema
+
+    if read_only_medium(path):
+        return
+    db = writer(path)
+    try:
+        schema.create(db)
+    finally:
+        db.close()
+
+
 def ping(conn: sqlite3.Connection) -> None:
     """Read one row: raises when the store cannot be read."""
     conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone()
@@ -199,9 +212,9 @@ def check(path: str | Path) -> str | None:
         return (
             f"le fichier {path} n'est pas un fichier de données lisible ({err}) : restaurez une sauvegarde."
         )
-    from .schema import SCHEMA_VERSION
+    from .schema import MIGRATABLE_VERSIONS, SCHEMA_VERSION
 
-    if version is not None and version[0] != SCHEMA_VERSION:
+    if version is not None and version[0] not in (SCHEMA_VERSION, *MIGRATABLE_VERSIONS):
         return f"le fichier de données {path} vient d'une version antérieure : lancez « locator build »."
     if version is None:
         return f"le fichier {path} n'est pas construit par « locator build » (pas un fichier de données)."

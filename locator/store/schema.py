@@ -8,7 +8,9 @@ if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, rea
     import sqlite_utils
 
 
-SCHEMA_VERSION = "3"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history
+SCHEMA_VERSION = "4"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history;
+# 4: structures.version, the edit counter (concurrency check of the admin form)
+MIGRATABLE_VERSIONS = ("3",)  # older stores the next writer brings up to date without a rebuild
 
 STRUCTURE_TYPES = (
     "mission_locale",
@@ -218,7 +220,16 @@ CREATE TABLE IF NOT EXISTS geocodage_cache (
 """
 
 # Columns added after version 1: a store built by an older version gets them on the next build.
-_ADDED_COLUMNS = {"structures": {"origine": "TEXT"}}
+_ADDED_COLUMNS = {"structures": {"origine": "TEXT", "version": "INTEGER NOT NULL DEFAULT 0"}}
+# Every write of a structure (import, form, archive, undo, by hand in SQL) moves its counter forward,
+# even one that puts back an older row: a form opened before any write is then refused, never merged.
+_VERSION_TRIGGER = """
+CREATE TRIGGER IF NOT EXISTS structures_version AFTER UPDATE ON structures
+WHEN new.version <= old.version
+BEGIN
+    UPDATE structures SET version = old.version + 1 WHERE pk = new.pk;
+END;
+"""
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -249,4 +260,5 @@ def create(db: sqlite_utils.Database) -> None:
         for name, decl in columns.items():
             if name not in present:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+    db.conn.executescript(_VERSION_TRIGGER)
     db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")

@@ -263,6 +263,25 @@ def update(db: sqlite_utils.Database, structure_id: str, changes: dict[str, Any]
     )
 
 
+def version_of(conn: sqlite3.Connection, structure_id: str) -> int | None:
+    """Return the edit counter of a structure (what the admin form sends back), or None."""
+    row = conn.execute("SELECT version FROM structures WHERE id = ?", (structure_id,)).fetchone()
+    return row[0] if row else None
+
+
+def update_if_version(
+    db: sqlite_utils.Database, structure_id: str, changes: dict[str, Any], version: int
+) -> bool:
+    """Set stored columns only if the counter is still `version` (one atomic UPDATE); False otherwise."""
+    cols = [c for c in changes if c in STORED_COLUMNS and c != "id"]
+    sets = ", ".join(f"{c} = ?" for c in [*cols, "version"])
+    cur = db.execute(
+        f"UPDATE structures SET {sets} WHERE id = ? AND version = ?",
+        [changes[c] for c in cols] + [version + 1, structure_id, version],
+    )
+    return cur.rowcount == 1
+
+
 def delete(db: sqlite_utils.Database, structure_id: str) -> None:
     """Delete one structure, its external identifiers and its coverage."""
     db.execute("DELETE FROM structures WHERE id = ?", (structure_id,))

@@ -123,8 +123,14 @@ def structure_edit(structure_id: str):
         coverage_text=_coverage_text(conn, store_coverage.codes_of(conn, structure_id)),
         parent_id=structure.get("parent_id"),
         statut=structure["statut"] if structure["statut"] != "archive" else "archive",
-        loaded_at=structure.get("modifie_le") or "",
+        loaded_at=str(store_structures.version_of(conn, structure_id)),
     )
+
+
+def _form_version(text: str | None) -> int | None:
+    """The edit counter a form sent back (a small whole number), or None when missing or malformed."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 16 else None
 
 
 def _submit(structure: dict | None):
@@ -135,8 +141,14 @@ def _submit(structure: dict | None):
         statut = "brouillon"
     parent_id = form.get("parent_id") or None
     coverage_text = form.get("couverture", "")
-    loaded_at = form.get("modifie_le") if structure else None
+    loaded_at = form.get("version") if structure else None
     errors: list[str] = []
+    version = _form_version(loaded_at) if structure else None
+    if structure and version is None:
+        errors.append(
+            "Le formulaire ne dit pas quelle version de la fiche vous avez ouverte : rechargez la page "
+            "et refaites vos changements."
+        )
     week = None
     hours_text = None
     if form.get("horaires_mode") == "texte":
@@ -171,8 +183,8 @@ def _submit(structure: dict | None):
         return _render_form(structure, values, status=400, checked=checked, errors=errors, **keep)
     try:
         with writer() as db:
-            sid = editing.save(db, checked, g.user["email"], now_iso(), loaded_at)
-    except ValueError as err:
+            sid = editing.save(db, checked, g.user["email"], now_iso(), version)
+    except (editing.EditConflict, ValueError) as err:
         return _render_form(structure, values, status=409, checked=checked, errors=[str(err)], **keep)
     flash("Fiche enregistrée." if checked.action != "inchange" else "Aucun changement.")
     for warning in checked.warnings:

@@ -1,0 +1,70 @@
+"""Lost updates: every write moves a structure's version counter, and every form must send it back."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from admin_helpers import post_form, text
+from test_admin_structures import AMBERT_ML, EDIT, form_of, stored
+
+from locator.store import db as store_db
+
+
+def test_a_form_without_its_version_is_refused(admin_client, admin_store):
+    values = form_of(admin_client, EDIT)
+    assert values["version"].isdigit()
+    del values["version"]
+    values["nom"] = "Nom changé sans version"
+    r = post_form(admin_client, EDIT, values, page=EDIT)
+    assert r.status_code == 400 and "quelle version de la fiche" in text(r)
+    assert stored(admin_store, AMBERT_ML)["nom"] == "Mission locale du Livradois-Forez"
+
+
+def test_a_malformed_version_is_refused_not_a_500(admin_client, admin_store):
+    values = form_of(admin_client, EDIT)
+    values["version"] = "²"
+    r = post_form(admin_client, EDIT, values, page=EDIT)
+    assert r.status_code == 400 and "quelle version de la fiche" in text(r)
+
+
+def test_two_saves_of_the_same_opened_form_within_a_second_conflict(admin_client, admin_store):
+    first = form_of(admin_client, EDIT)
+    second = dict(first)
+    first["telephone"] = "04 73 11 11 11"
+    assert post_form(admin_client, EDIT, first, page=EDIT).status_code == 302
+    second["courriel"] = "autre@example.fr"
+    r = post_form(admin_client, EDIT, second, page=EDIT)
+    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    s = stored(admin_store, AMBERT_ML)
+    assert s["telephone"] == "04 73 11 11 11" and s["courriel"] != "autre@example.fr"
+
+
+def test_every_write_moves_the_version_even_one_that_puts_back_an_older_row(admin_client, admin_store):
+    versions = [stored(admin_store, AMBERT_ML)["version"]]
+    post_form(admin_client, f"{EDIT}/archiver", page=EDIT)
+    versions.append(stored(admin_store, AMBERT_ML)["version"])
+    post_form(admin_client, f"{EDIT}/restaurer", page=EDIT)
+    versions.append(stored(admin_store, AMBERT_ML)["version"])
+    conn = sqlite3.connect(admin_store)
+    with conn:  # an undo puts back every stored column: the counter still moves forward
+        conn.execute("UPDATE structures SET version = 0 WHERE id = ?", (AMBERT_ML,))
+    conn.close()
+    versions.append(stored(admin_store, AMBERT_ML)["version"])
+    assert versions == sorted(set(versions)), versions
+
+
+def test_a_store_of_the_previous_version_is_migrated_without_a_rebuild(store_copy):
+    conn = sqlite3.connect(store_copy)
+    with conn:
+        conn.execute("DROP TRIGGER structures_version")
+        conn.execute("ALTER TABLE structures DROP COLUMN version")
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.close()
+    assert store_db.check(store_copy) is None
+    store_db.migrate(store_copy)
+    conn = sqlite3.connect(store_copy)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
+        assert conn.execute("SELECT MIN(version) FROM structures").fetchone()[0] == 0
+    finally:
+        conn.close()
