@@ -11,6 +11,7 @@ from conftest import start_server
 
 from locator.cli import main
 from locator.store.db import writer
+from locator.store.schema import SCHEMA_VERSION
 
 ML_AMBERT = "mission-locale-du-livradois-forez-63003"
 
@@ -82,3 +83,41 @@ def test_backup_of_a_missing_store_says_so(tmp_path):
     assert result.exit_code == 1
     assert "n'existe pas" in result.output
     assert not (tmp_path / "b").exists()
+
+
+def test_restore_refuses_a_file_holding_only_the_meta_table_and_changes_nothing(store_copy, tmp_path):
+    only_meta = tmp_path / "meta_seule.sqlite"
+    with sqlite3.connect(only_meta) as c:
+        c.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        c.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    before = (count(store_copy), count(store_copy, "SELECT COUNT(*) FROM communes"))
+    result = CliRunner().invoke(main, ["restore", "--db", str(store_copy), str(only_meta), "--yes"])
+    assert result.exit_code == 1
+    assert "refusée" in result.output and "il manque" in result.output and "communes" in result.output
+    assert (count(store_copy), count(store_copy, "SELECT COUNT(*) FROM communes")) == before
+
+
+def test_restore_refuses_a_backup_missing_an_index_or_with_empty_communes(store_copy, tmp_path):
+    for damage, said in (
+        ("DROP INDEX structures_parent", "structures_parent"),
+        ("DELETE FROM communes", "vide"),
+    ):
+        backup = tmp_path / "incomplete.sqlite"
+        backup.unlink(missing_ok=True)
+        CliRunner().invoke(main, ["backup", "--db", str(store_copy), str(backup)])
+        with sqlite3.connect(backup) as c:
+            c.execute(damage)
+        before = count(store_copy)
+        result = CliRunner().invoke(main, ["restore", "--db", str(store_copy), str(backup), "--yes"])
+        assert result.exit_code == 1 and said in result.output, result.output
+        assert count(store_copy) == before
+
+
+def test_healthz_is_not_ok_when_a_required_table_is_missing(store_copy):
+    from locator import create_app
+
+    with sqlite3.connect(store_copy) as c:
+        c.execute("DROP TABLE couverture")
+    client = create_app({"DB": str(store_copy), "TESTING": True, "SECRET_KEY": "t"}).test_client()
+    r = client.get("/healthz")
+    assert r.status_code == 503 and "couverture" in r.get_json()["erreur"]

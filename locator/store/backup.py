@@ -6,7 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .db import check, read_only_uri
+from .db import check, migrate, read_only_uri
 
 
 class BackupError(RuntimeError):
@@ -40,13 +40,64 @@ def backup(store: str | Path, target: str | Path) -> int:
     return target.stat().st_size
 
 
+# Objects a store of an older, migratable version lacks: the restore adds them (db.migrate).
+_ADDED_SINCE_3 = {("trigger", "structures_version")}
+# Reference tables that are never empty in a built store.
+_NON_EMPTY = ("regions", "departements", "communes", "communes_rtree", "codes_postaux", "noms")
+
+
+def _expected_objects() -> set[tuple[str, str]]:
+    """The (type, name) of every table, index and trigger a store of this version holds."""
+    import sqlite_utils
+
+    from . import schema
+
+    mem = sqlite_utils.Database(memory=True)
+    try:
+        schema.create(mem)
+        return _objects(mem.conn)
+    finally:
+        mem.close()
+
+
+def _objects(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {(r[0], r[1]) for r in rows}
+
+
+def verify(source: str | Path) -> str | None:
+    """Say in French why a file is not a complete store of this project (None: it can be restored)."""
+    problem = check(source)
+    if problem:
+        return problem
+    conn = sqlite3.connect(read_only_uri(source), uri=True)
+    try:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        expected = _expected_objects() - (_ADDED_SINCE_3 if version == "3" else set())
+        missing = sorted(name for _, name in expected - _objects(conn))
+        if missing:
+            return f"il manque {len(missing)} table(s) ou index : {', '.join(missing[:8])}."
+        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if result != "ok":
+            return f"le fichier est endommagé ({result})."
+        empty = [t for t in _NON_EMPTY if conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is None]
+        if empty:
+            return f"table(s) vide(s) : {', '.join(empty)} (pas un fichier construit)."
+    except sqlite3.Error as err:
+        return f"le fichier n'a pas pu être lu ({err})."
+    finally:
+        conn.close()
+    return None
+
+
 def restore(source: str | Path, store: str | Path) -> None:
     """Replace the store's content with a backup, in place: readers keep serving, then see the restored data.
 
-    The backup is checked first (readable, not damaged, a locator store); a bad file changes nothing.
+    The backup is checked first (every table, index and trigger, version, integrity, non-empty
+    reference tables); a bad file changes nothing. A backup of the previous version is migrated.
     """
     source, store = Path(source), Path(store)
-    problem = check(source)
+    problem = verify(source)
     if problem:
         raise BackupError(f"sauvegarde refusée : {problem}")
     src = sqlite3.connect(read_only_uri(source), uri=True)
@@ -63,3 +114,4 @@ def restore(source: str | Path, store: str | Path) -> None:
         raise BackupError(f"la restauration a échoué : {err}") from err
     finally:
         src.close()
+    migrate(store)

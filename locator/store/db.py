@@ -129,6 +129,26 @@ def ping(conn: sqlite3.Connection) -> None:
     conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone()
 
 
+# Tables every page needs: /healthz says not-ok when one is missing (one query on the catalogue).
+REQUIRED_TABLES = (
+    "meta",
+    "communes",
+    "communes_rtree",
+    "noms",
+    "structures",
+    "structures_rtree",
+    "couverture",
+)
+
+
+def missing_tables(conn: sqlite3.Connection) -> list[str]:
+    """Return the required tables the store lacks (empty when it is whole)."""
+    marks = ",".join("?" * len(REQUIRED_TABLES))
+    rows = conn.execute(f"SELECT name FROM sqlite_master WHERE name IN ({marks})", REQUIRED_TABLES)
+    present = {r[0] for r in rows}
+    return [t for t in REQUIRED_TABLES if t not in present]
+
+
 def version(conn: sqlite3.Connection) -> tuple[str, int]:
     """Return (store file, data version): the version changes after any other connection's commit."""
     path = conn.execute("PRAGMA database_list").fetchone()[2]
