@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .web import admin, api, caching, errors, health, limits, security, views
 
+    limits.init_bodies(app)  # before CSRFProtect: its check parses the whole form
     CSRFProtect(app)  # every POST of every blueprint carries the session's token (400 otherwise)
     errors.register(app)
     security.init(app)

@@ -84,6 +84,11 @@ THREADS = 4
 # Imports: the largest file accepted (bytes); bigger ones are refused before reading a row.
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
+# Any other request body (forms, JSON): bigger ones get a 413 before anything parses them.
+BODY_MAX_BYTES = 256 * 1024
+# Fields a form may carry (urlencoded or multipart): parsing millions of tiny fields costs gigabytes.
+FORM_MAX_FIELDS = 1000
+
 # A position farther than this (km) outside its commune's contour is not trusted: the commune centre
 # is used instead, with a warning (contours are generalised, so a border point may fall just outside).
 FAR_FROM_COMMUNE_KM = 2.0
