@@ -39,11 +39,17 @@ WTF_CSRF_TIME_LIMIT = None
 ADMIN_SESSION_HOURS = 8
 
 # Login throttling, counted in the store so that every worker sees it: this many failures within
-# the window lock the account (or the address, which may hide several people) for LOCKOUT seconds.
+# the window lock the account from that address (or the address, which may hide several people)
+# for LOCKOUT seconds, twice longer at each new lockout within a day. A browser where the account
+# logged in before (a signed cookie) is locked only by its own failures, so strangers cannot lock
+# the admin out; PER_ACCOUNT_ALL counts failures from every address (guesses spread over many).
 LOGIN_FAILURES_PER_ACCOUNT = 5
 LOGIN_FAILURES_PER_IP = 20
+LOGIN_FAILURES_PER_ACCOUNT_ALL = 50
 LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCKOUT_SECONDS = 900
+LOGIN_LOCKOUT_MAX_SECONDS = 86400  # progressive lockouts stop growing here
+LOGIN_KNOWN_DEVICE_DAYS = 90  # how long a browser stays "known" after a successful login
 
 # "Signaler une erreur": at most this many reports per address and hour (spam brake).
 REPORTS_PER_IP_PER_HOUR = 5
