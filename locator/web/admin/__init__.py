@@ -60,6 +60,8 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or "\\" in target:
         return None
+    if not target.isprintable():  # CR/LF would split the Location header
+        return None
     return target
 
 
