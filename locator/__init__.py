@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 
 from . import config
 from .web.jsonfast import OrjsonProvider
@@ -26,10 +27,22 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+class _BoundedInt(IntegerConverter):
+    """`<int:...>` in routes, up to what SQLite stores: a longer number is a 404, not an overflow."""
+
+    def __init__(
+        self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**63 - 1
+    ):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
+
+
 class _Flask(Flask):
     """Flask with orjson answers (the API's serialisation is a large part of a request's cost)."""
 
     json_provider_class = OrjsonProvider
+    url_map_class = type(
+        "_Map", (Map,), {"default_converters": {**Map.default_converters, "int": _BoundedInt}}
+    )
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -53,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .web import admin, api, caching, errors, health, limits, security, views
 
+    limits.init_bodies(app)  # before CSRFProtect: its check parses the whole form
     CSRFProtect(app)  # every POST of every blueprint carries the session's token (400 otherwise)
     errors.register(app)
     security.init(app)

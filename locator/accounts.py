@@ -51,6 +51,8 @@ class Throttling:
     per_ip: int = 20
     window: float = 900.0
     lockout: float = 900.0
+    per_account_all: int = 50
+    lockout_max: float = 86400.0
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> Throttling:
@@ -60,6 +62,8 @@ class Throttling:
             int(cfg["LOGIN_FAILURES_PER_IP"]),
             float(cfg["LOGIN_WINDOW_SECONDS"]),
             float(cfg["LOGIN_LOCKOUT_SECONDS"]),
+            int(cfg["LOGIN_FAILURES_PER_ACCOUNT_ALL"]),
+            float(cfg["LOGIN_LOCKOUT_MAX_SECONDS"]),
         )
 
 
@@ -156,64 +160,115 @@ def remove_user(db_path: str | Path, email: str) -> None:
         db.close()
 
 
+# Failures are remembered this long to make lockouts progressive (each new lockout lasts twice longer).
+_PROGRESSION_SECONDS = 86400.0
+
+
 def _lock_remaining(conn: sqlite3.Connection, key: str, limit: int, rules: Throttling, now: float) -> float:
+    """Seconds this key stays locked: `limit` failures in the window lock it, longer each time."""
     count, _first, last = throttle.recent(conn, key, now - rules.window)
-    if count >= limit and last is not None:
-        return last + rules.lockout - now
-    return 0.0
+    if count < limit or last is None:
+        return 0.0
+    in_a_day, _first, _last = throttle.recent(conn, key, now - _PROGRESSION_SECONDS)
+    lockout = min(rules.lockout * 2 ** (in_a_day // limit - 1), rules.lockout_max)
+    return last + lockout - now
 
 
-def _keys(email: str, ip: str) -> tuple[str, str]:
-    return f"compte:{email}", f"ip:{ip}"
+@dataclass(frozen=True)
+class Attempt:
+    """The throttling keys of one attempt: those checked (with their limits) and those recorded."""
+
+    checked: tuple[tuple[str, int], ...]
+    recorded: tuple[str, ...]
 
 
-def check_lockout(conn: sqlite3.Connection, email: str, ip: str, rules: Throttling, now: float) -> None:
-    """Raise LockedOut while the account or the address has failed too often."""
-    account_key, ip_key = _keys(email, ip)
-    wait = max(
-        _lock_remaining(conn, account_key, rules.per_account, rules, now),
-        _lock_remaining(conn, ip_key, rules.per_ip, rules, now),
-    )
+def login_attempt(email: str, ip: str, device: str | None, rules: Throttling) -> Attempt:
+    """Keys of a login: a known device answers only for itself, so strangers cannot lock it out.
+
+    From an unknown browser, failures count per account and address, per address, and per account
+    from everywhere (a higher limit, against guesses spread over many addresses).
+    """
+    account, pair, address = f"compte:{email}", f"compte-ip:{email}|{ip}", f"ip:{ip}"
+    recorded = (account, pair, address)
+    if device:
+        own = f"appareil:{device}"
+        return Attempt(((own, rules.per_account),), (*recorded, own))
+    checked = ((pair, rules.per_account), (address, rules.per_ip), (account, rules.per_account_all))
+    return Attempt(checked, recorded)
+
+
+def check_lockout(conn: sqlite3.Connection, attempt: Attempt, rules: Throttling, now: float) -> None:
+    """Raise LockedOut while any checked key has failed too often."""
+    wait = max(_lock_remaining(conn, key, limit, rules, now) for key, limit in attempt.checked)
     if wait > 0:
         raise LockedOut(max(1, math.ceil(wait)))
 
 
+def _throttled_check(
+    db_path: str | Path, attempt: Attempt, rules: Throttling, check: Any
+) -> dict[str, Any] | None:
+    """Count the attempt (atomically with the lockout check), run `check`; a success clears the count.
+
+    The attempt is counted before the password is checked, in the same write transaction as the
+    lockout check, so that parallel guesses cannot slip past the limit.
+    """
+    now = time.time()
+    db = store_db.writer(db_path)
+    try:
+        with throttle.immediate(db):
+            check_lockout(db.conn, attempt, rules, now)
+            throttle.record(db, list(attempt.recorded), now)
+        user = check()
+        if user is None:
+            return None
+        with db.atomic():
+            for key in attempt.recorded:
+                if key.startswith("ip:"):
+                    throttle.forget(db, key, now)  # other accounts' failures from there still count
+                else:
+                    throttle.clear(db, key)
+    finally:
+        db.close()
+    return user
+
+
+def _password_check(conn: sqlite3.Connection, email: str, password: str) -> Any:
+    def check() -> dict[str, Any] | None:
+        user = store_users.get(conn, email)
+        ok = check_password_hash(user["mot_de_passe"] if user else _DUMMY_HASH, password or "")
+        return {"email": user["email"], "role": user["role"]} if ok and user else None
+
+    return check
+
+
 def login(
-    conn: sqlite3.Connection, db_path: str | Path, email: str, password: str, ip: str, rules: Throttling
+    conn: sqlite3.Connection,
+    db_path: str | Path,
+    email: str,
+    password: str,
+    ip: str,
+    rules: Throttling,
+    device: str | None = None,
 ) -> dict[str, Any] | None:
     """Check a password; return the account, or None (the failure stays recorded).
 
-    Raises LockedOut, without checking the password, while the account or the address is locked.
-    The attempt is counted before the password is checked, in the same write transaction as the
-    lockout check, so that parallel guesses cannot slip past the limit; a success clears the count.
+    Raises LockedOut, without checking the password, while the attempt's keys are locked.
+    `device` is the id a known-device cookie of this account carries (see login_attempt).
     """
     try:
         email = normalize_email(email)
     except AccountError:
         email = (email or "").strip().lower()[:254]
-    account_key, ip_key = _keys(email, ip)
-    now = time.time()
-    db = store_db.writer(db_path)
-    try:
-        with throttle.immediate(db):
-            check_lockout(db.conn, email, ip, rules, now)
-            throttle.record(db, [account_key, ip_key], now)
-        user = store_users.get(conn, email)
-        ok = check_password_hash(user["mot_de_passe"] if user else _DUMMY_HASH, password or "")
-        if not (ok and user):
-            return None
-        with db.atomic():
-            throttle.clear(db, account_key)
-            throttle.forget(db, ip_key, now)
-    finally:
-        db.close()
-    return {"email": user["email"], "role": user["role"]}
+    attempt = login_attempt(email, ip, device, rules)
+    return _throttled_check(db_path, attempt, rules, _password_check(conn, email, password))
 
 
-def verify_password(conn: sqlite3.Connection, email: str, password: str) -> bool:
-    """Tell whether this is the account's password."""
-    user = store_users.get(conn, email)
-    return check_password_hash(user["mot_de_passe"] if user else _DUMMY_HASH, password or "") and bool(user)
+def check_current_password(
+    conn: sqlite3.Connection, db_path: str | Path, email: str, password: str, rules: Throttling
+) -> bool:
+    """Tell whether this is the account's password, throttled like a login (raises LockedOut)."""
+    attempt = Attempt(((f"mon-compte:{email}", rules.per_account),), (f"mon-compte:{email}",))
+    return _throttled_check(db_path, attempt, rules, _password_check(conn, email, password)) is not None
 
 
 def token_hash(token: str) -> str:

@@ -39,11 +39,17 @@ WTF_CSRF_TIME_LIMIT = None
 ADMIN_SESSION_HOURS = 8
 
 # Login throttling, counted in the store so that every worker sees it: this many failures within
-# the window lock the account (or the address, which may hide several people) for LOCKOUT seconds.
+# the window lock the account from that address (or the address, which may hide several people)
+# for LOCKOUT seconds, twice longer at each new lockout within a day. A browser where the account
+# logged in before (a signed cookie) is locked only by its own failures, so strangers cannot lock
+# the admin out; PER_ACCOUNT_ALL counts failures from every address (guesses spread over many).
 LOGIN_FAILURES_PER_ACCOUNT = 5
 LOGIN_FAILURES_PER_IP = 20
+LOGIN_FAILURES_PER_ACCOUNT_ALL = 50
 LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCKOUT_SECONDS = 900
+LOGIN_LOCKOUT_MAX_SECONDS = 86400  # progressive lockouts stop growing here
+LOGIN_KNOWN_DEVICE_DAYS = 90  # how long a browser stays "known" after a successful login
 
 # A write waits this long for another write (an import, a double click) before the caller is told
 # the store is busy (503 + Retry-After, or a French message from the CLI), instead of hanging.
@@ -87,6 +93,11 @@ THREADS = 4
 
 # Imports: the largest file accepted (bytes); bigger ones are refused before reading a row.
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+# Any other request body (forms, JSON): bigger ones get a 413 before anything parses them.
+BODY_MAX_BYTES = 256 * 1024
+# Fields a form may carry (urlencoded or multipart): parsing millions of tiny fields costs gigabytes.
+FORM_MAX_FIELDS = 1000
 
 # A position farther than this (km) outside its commune's contour is not trusted: the commune centre
 # is used instead, with a warning (contours are generalised, so a border point may fall just outside).

@@ -277,3 +277,67 @@ def test_own_password_change_needs_the_current_one(editor_client):
     )
     assert r.status_code == 400
     assert "Le mot de passe actuel est incorrect." in r.get_data(as_text=True)
+
+
+def _login_from(app, address, email, password, client=None):
+    client = client or app.test_client()
+    token = csrf_token(client)
+    return client.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_failures_from_another_address_do_not_lock_the_admin_out(admin_store):
+    app = make_app(admin_store, LOGIN_FAILURES_PER_ACCOUNT=3)
+    for i in range(6):
+        _login_from(app, "203.0.113.9", ADMIN[0], f"mauvais-mot-de-passe-{i}")
+    assert _login_from(app, "203.0.113.9", *ADMIN).status_code == 429  # the guesser's address waits
+    assert _login_from(app, "198.51.100.7", *ADMIN).status_code == 302  # the admin's does not
+
+
+def test_a_known_browser_logs_in_while_strangers_lock_its_address(admin_store):
+    app = make_app(admin_store, LOGIN_FAILURES_PER_ACCOUNT=3, LOGIN_FAILURES_PER_IP=5)
+    browser = app.test_client()
+    assert _login_from(app, "192.0.2.10", *ADMIN, client=browser).status_code == 302  # known from now on
+    post_form(browser, "/admin/logout")
+    for i in range(8):  # someone behind the same address (a shared office NAT) guesses
+        _login_from(app, "192.0.2.10", ADMIN[0], f"mauvais-mot-de-passe-{i}")
+    assert _login_from(app, "192.0.2.10", *ADMIN).status_code == 429
+    assert _login_from(app, "192.0.2.10", *ADMIN, client=browser).status_code == 302
+
+
+def test_a_known_browser_still_counts_its_own_failures(admin_store):
+    app = make_app(admin_store, LOGIN_FAILURES_PER_ACCOUNT=2)
+    browser = app.test_client()
+    assert login(browser, *ADMIN).status_code == 302
+    post_form(browser, "/admin/logout")
+    login(browser, ADMIN[0], "mauvais-mot-de-passe-1")
+    login(browser, ADMIN[0], "mauvais-mot-de-passe-2")
+    assert login(browser, *ADMIN).status_code == 429
+
+
+def test_each_new_lockout_lasts_twice_longer(admin_store):
+    app = make_app(admin_store, LOGIN_FAILURES_PER_ACCOUNT=2, LOGIN_WINDOW_SECONDS=1, LOGIN_LOCKOUT_SECONDS=1)
+    client = app.test_client()
+    login(client, ADMIN[0], "mauvais-mot-de-passe-1")
+    login(client, ADMIN[0], "mauvais-mot-de-passe-2")
+    assert int(login(client, *ADMIN).headers["Retry-After"]) == 1
+    import time
+
+    time.sleep(1.2)
+    login(client, ADMIN[0], "mauvais-mot-de-passe-3")
+    login(client, ADMIN[0], "mauvais-mot-de-passe-4")
+    assert int(login(client, *ADMIN).headers["Retry-After"]) == 2
+
+
+def test_own_password_guesses_are_throttled_like_login(editor_client, admin_store):
+    wrong = {"actuel": "faux-mot-de-passe", "nouveau": "x" * 14, "confirmation": "x" * 14}
+    for _ in range(5):
+        assert post_form(editor_client, "/admin/mon-compte", wrong).status_code == 400
+    right = {**wrong, "actuel": EDITOR[1]}
+    r = post_form(editor_client, "/admin/mon-compte", right)
+    assert r.status_code == 429
+    assert 0 < int(r.headers["Retry-After"]) <= 900
+    assert "Trop d'essais manqués" in text(r)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import socket
+import time
 
 import requests
 from conftest import start_server
@@ -82,5 +84,42 @@ def test_api_rate_limit_answers_429_with_retry_after(built_store):
         assert 0 < int(r.headers["Retry-After"]) <= 60
         assert requests.get(base + "/healthz", timeout=10).status_code == 200  # health is never limited
     finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+SLOW_CLIENTS = 16  # four times the threads of the test server's one worker
+
+
+def _healthz_seconds(base: str) -> float:
+    start = time.monotonic()
+    try:
+        assert requests.get(base + "/healthz", timeout=5).status_code == 200
+    except requests.Timeout:
+        return float("inf")
+    return time.monotonic() - start
+
+
+def test_slow_clients_do_not_take_the_serving_threads(built_store):
+    """Clients trickling their headers (one line a second) leave /healthz answering at once."""
+    proc, base = start_server(built_store)
+    port = int(base.rsplit(":", 1)[1])
+    slow = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            slow.append(sock)
+        seconds = []
+        for line in range(4):
+            time.sleep(1)
+            for sock in slow:
+                sock.sendall(b"X-Lent: %d\r\n" % line)
+            seconds.append(_healthz_seconds(base))
+        print(f"/healthz with {SLOW_CLIENTS} slow clients: {[round(s, 3) for s in seconds]} s")
+        assert max(seconds) < 1
+    finally:
+        for sock in slow:
+            sock.close()
         proc.terminate()
         proc.wait(timeout=10)

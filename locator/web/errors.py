@@ -8,6 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..store.db import StoreBusy, StoreMissing
+from .limits import BodyTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +16,7 @@ _MESSAGES = {
     400: "La demande est mal formée.",
     404: "Cette page n'existe pas.",
     405: "Cette méthode n'est pas permise ici.",
-    413: "Le fichier envoyé est trop gros.",
+    413: "La demande envoyée est trop grosse.",
     429: "Trop de demandes : réessayez dans un moment.",
     500: "Une erreur interne s'est produite ; elle a été enregistrée.",
     503: "Le service est momentanément indisponible.",
@@ -49,6 +50,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         message = _MESSAGES.get(err.code or 500, err.description or "Erreur.")
+        if isinstance(err, BodyTooLarge):
+            message = err.description  # French, with the limit
         body, status = _answer(err.code or 500, message)
         if err.code == 429:
             return body, status, {"Retry-After": str(_retry_after(err))}

@@ -1,4 +1,8 @@
-"""Rate limits per client address on the public API, with the `limits` library: over it, a 429.
+"""Request limits: body size and form fields (413), and rates per client address (429).
+
+Bodies: BODY_MAX_BYTES for every route but the import upload (IMPORT_MAX_BYTES), and at most
+FORM_MAX_FIELDS form fields, checked before CSRFProtect parses the form (it parses all of it).
+Rates, with the `limits` library: the public API and the public HTML pages, each its own rule.
 
 The public forms (login, "Signaler une erreur") have their own counters in the store (web/admin).
 
@@ -14,7 +18,18 @@ import time
 
 from flask import Blueprint, Flask, request
 from limits import parse, storage, strategies
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+
+# The routes that receive a file: the only ones allowed a body up to IMPORT_MAX_BYTES.
+UPLOAD_ENDPOINTS = frozenset({"admin.import_start"})
+_URLENCODED = "application/x-www-form-urlencoded"
+
+
+class BodyTooLarge(RequestEntityTooLarge):
+    """A 413 whose description is the French message shown to the client."""
+
+    def __init__(self, message: str):
+        super().__init__(description=message)
 
 
 class RateLimited(TooManyRequests):
@@ -44,6 +59,30 @@ class Limits:
         if not self.limiter.hit(rule, scope, key):
             reset, _remaining = self.limiter.get_window_stats(rule, scope, key)
             raise RateLimited(max(1, math.ceil(reset - time.time())))
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} Mo" if n >= 1024 * 1024 else f"{max(1, n // 1024)} Ko"
+
+
+def _bound_body(app: Flask) -> None:
+    """Refuse an oversized body or too many form fields before anything parses the form."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = int(app.config["IMPORT_MAX_BYTES"]) + 1024 * 1024
+    most = request.max_content_length
+    if most is not None and (request.content_length or 0) > most:
+        raise BodyTooLarge(f"La demande envoyée est trop grosse ({_size(most)} au plus).")
+    if request.mimetype == _URLENCODED:
+        most_fields = int(app.config["FORM_MAX_FIELDS"])
+        if request.get_data(cache=True).count(b"&") >= most_fields:  # read within max_content_length
+            raise BodyTooLarge(f"Le formulaire envoyé a trop de champs ({most_fields} au plus).")
+
+
+def init_bodies(app: Flask) -> None:
+    """Bound request bodies; call before CSRFProtect(app) so that this check runs first."""
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["BODY_MAX_BYTES"])
+    app.config["MAX_FORM_PARTS"] = int(app.config["FORM_MAX_FIELDS"])  # multipart: Flask counts them
+    app.before_request(lambda: _bound_body(app))
 
 
 def init(app: Flask, api: list[Blueprint]) -> Limits:

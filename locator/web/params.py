@@ -40,14 +40,30 @@ def point(args: Mapping[str, str]) -> tuple[float, float] | None:
     return None if lat is None else (lat, lon)
 
 
+def whole(raw: str | None, low: int, high: int) -> int | None:
+    """Return raw as an integer within [low, high], or None: ASCII digits only ("²" is a digit to
+    str.isdigit() but not to int()), and never more digits than `high` has (no huge numbers)."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(high)):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def page(args: Mapping[str, str], last: int = 1_000_000) -> int:
+    """Return the page parameter of a paged list, 1 when absent or not a page number."""
+    return whole(args.get("page"), 1, last) or 1
+
+
 def limit(args: Mapping[str, str], default: int, maximum: int) -> int:
     """Return the limit parameter, an integer from 1 to maximum."""
     raw = args.get("limit")
     if raw is None:
         return default
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= maximum:
+    value = whole(raw, 1, maximum)
+    if value is None:
         raise ApiError(f"Le paramètre limit doit être un entier entre 1 et {maximum}.")
-    return int(raw)
+    return value
 
 
 def types(args: Mapping[str, str]) -> list[str] | None:

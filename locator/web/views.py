@@ -15,7 +15,7 @@ from ..geo import codes
 from ..store import communes as store_communes
 from ..store import structures as store_structures
 from ..store.schema import STRUCTURE_TYPES
-from . import formatting
+from . import formatting, params
 from .store import get_conn
 
 bp = Blueprint("views", __name__)
@@ -81,8 +81,7 @@ def _types() -> list[str] | None:
 
 def _precision() -> int | None:
     """Return the precision (metres) a geolocated search carries, if any."""
-    raw = request.args.get("precision", "")
-    return int(raw) if raw.isdigit() and int(raw) < 10_000_000 else None
+    return params.whole(request.args.get("precision"), 0, 9_999_999)
 
 
 # ---------------------------------------------------------------- answers

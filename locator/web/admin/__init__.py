@@ -60,6 +60,8 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or "\\" in target:
         return None
+    if not target.isprintable():  # CR/LF would split the Location header
+        return None
     return target
 
 
@@ -156,9 +158,6 @@ def init_app(app: Flask) -> None:
     """Register the admin blueprints and the CSRF error page."""
     from . import auth, history, imports, quality, reports, structures  # noqa: F401  (routes register on import)
 
-    if app.config.get("MAX_CONTENT_LENGTH") is None:
-        # No request needs more than an import file (plus its form): bigger bodies are cut at 413.
-        app.config["MAX_CONTENT_LENGTH"] = int(app.config["IMPORT_MAX_BYTES"]) + 1024 * 1024
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)
     app.register_error_handler(CSRFError, _csrf_error)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ... import accounts
 from ...store import reports as store_reports
@@ -10,6 +13,45 @@ from ...store import structures as store_structures
 from ...store import users as store_users
 from ..store import get_conn
 from . import SESSION_KEY, bp, client_ip, role_required, safe_next
+
+# A browser where an account logged in: its own lockout counter, so strangers cannot lock it out.
+DEVICE_COOKIE = "locator_appareil"
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="appareil-connu")
+
+
+def known_device(email: str) -> str | None:
+    """Return the device id of this browser's signed cookie when it vouches for this account."""
+    days = float(current_app.config["LOGIN_KNOWN_DEVICE_DAYS"])
+    try:
+        data = _devices().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=days * 86400)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("compte") != email.strip().lower():
+        return None
+    return str(data.get("appareil") or "") or None
+
+
+def _remember_device(response, email: str, device: str | None):
+    """Sign this browser as known for the account (renewed at each login)."""
+    value = _devices().dumps({"compte": email, "appareil": device or secrets.token_urlsafe(16)})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=int(float(current_app.config["LOGIN_KNOWN_DEVICE_DAYS"]) * 86400),
+        path="/admin",
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _locked_message(retry_after: int) -> str:
+    minutes = max(1, round(retry_after / 60))
+    return f"Trop d'essais manqués : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -22,13 +64,14 @@ def login():
         return render_template("admin/login.html", next=next_url)
     email = request.form.get("email", "")
     rules = accounts.Throttling.from_config(current_app.config)
+    device = known_device(email)
+    password = request.form.get("password", "")
     try:
         user = accounts.login(
-            get_conn(), current_app.config["DB"], email, request.form.get("password", ""), client_ip(), rules
+            get_conn(), current_app.config["DB"], email, password, client_ip(), rules, device
         )
     except accounts.LockedOut as locked:
-        minutes = max(1, round(locked.retry_after / 60))
-        error = f"Trop d'essais manqués : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
+        error = _locked_message(locked.retry_after)
         page = render_template("admin/login.html", next=next_url, error=error, email=email)
         return page, 429, {"Retry-After": str(locked.retry_after)}
     if user is None:
@@ -39,7 +82,7 @@ def login():
     )
     session.clear()  # a fresh session: nothing from before the login survives (fixation)
     session[SESSION_KEY] = token
-    return redirect(next_url or url_for("admin.home"))
+    return _remember_device(redirect(next_url or url_for("admin.home")), user["email"], device)
 
 
 @bp.post("/logout")
@@ -131,7 +174,15 @@ def own_password():
     """Change one's own password (the current one is asked again)."""
     if request.method == "GET":
         return render_template("admin/mon_compte.html")
-    if not accounts.verify_password(get_conn(), g.user["email"], request.form.get("actuel", "")):
+    rules = accounts.Throttling.from_config(current_app.config)
+    try:
+        ok = accounts.check_current_password(
+            get_conn(), current_app.config["DB"], g.user["email"], request.form.get("actuel", ""), rules
+        )
+    except accounts.LockedOut as locked:
+        page = render_template("admin/mon_compte.html", error=_locked_message(locked.retry_after))
+        return page, 429, {"Retry-After": str(locked.retry_after)}
+    if not ok:
         return render_template("admin/mon_compte.html", error="Le mot de passe actuel est incorrect."), 400
     if request.form.get("nouveau", "") != request.form.get("confirmation", ""):
         return render_template(

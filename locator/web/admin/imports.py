@@ -16,6 +16,7 @@ from ...ingest.importer import ImportPlan, PlanStale, apply_import
 from ...ingest.table import FileProblem
 from ...store import imports as store_imports
 from ...store import pending as store_pending
+from .. import params
 from ..store import get_conn
 from . import bp, tile_settings, writer
 
@@ -99,10 +100,7 @@ def import_preview(token: str):
         shown = [r for r in rows if r["action"] == voir]
     else:
         shown = rows
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = params.page(request.args)
     pages = max(1, -(-len(shown) // PAGE_ROWS))
     return render_template(
         "admin/import_apercu.html",

@@ -12,6 +12,7 @@ from ...store import history as store_history
 from ...store import listing
 from ...store import structures as store_structures
 from ...store.schema import STATUSES, STRUCTURE_TYPES
+from .. import params
 from ..store import get_conn
 from . import bp, tile_settings, writer
 
@@ -25,10 +26,7 @@ def structures():
     statut = request.args.get("statut") if request.args.get("statut") in STATUSES else None
     type_ = request.args.get("type") if request.args.get("type") in STRUCTURE_TYPES else None
     departement = (request.args.get("departement") or "").strip()[:3] or None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = params.page(request.args)
     total, rows = listing.structures(
         get_conn(), q.split(), statut, type_, departement, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
