@@ -27,7 +27,8 @@ from ..geo.codes import departement_of_insee
 from ..geo.distance import haversine_km
 from ..store import communes as store_communes
 from ..store import structures as store_structures
-from .table import FileProblem
+from .limits import Limits, shallow, unpacked
+from .table import FileProblem, size_of
 
 PIVOTS = {"mission_locale": "mission_locale", "cio": "cio"}
 ML_TYPES = ("mission_locale", "antenne_mission_locale")
@@ -82,9 +83,10 @@ def zip_has_json(source: Path | bytes) -> bool:
 
 
 @contextmanager
-def _open_json(source: Path | bytes) -> Iterator[IO[bytes]]:
-    """Open the JSON inside a file or archive, as a binary stream."""
+def _open_json(source: Path | bytes, limits: Limits) -> Iterator[IO[bytes]]:
+    """Open the JSON inside a file or archive, as a binary stream bounded in unpacked size and depth."""
     raw: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes | bytearray) else open(source, "rb")  # noqa: SIM115
+    packed = size_of(source)
     try:
         head = raw.read(4)
         raw.seek(0)
@@ -94,25 +96,25 @@ def _open_json(source: Path | bytes) -> Iterator[IO[bytes]]:
                 if not members:
                     raise FileProblem("L'archive ne contient aucun fichier .json.")
                 with z.open(members[0]) as f:
-                    yield f
+                    yield shallow(unpacked(f, packed, limits), limits)
             return
         if head.startswith((b"BZh", b"\x1f\x8b")):
             opener = bz2.open if head.startswith(b"BZh") else gzip.open
             try:
-                with tarfile.open(fileobj=opener(raw), mode="r|") as tar:
+                with tarfile.open(fileobj=unpacked(opener(raw), packed, limits), mode="r|") as tar:
                     for member in tar:
                         if member.isfile() and member.name.lower().endswith(".json"):
                             f = tar.extractfile(member)
                             if f is not None:
-                                yield f
+                                yield shallow(f, limits)
                                 return
                 raise FileProblem("L'archive ne contient aucun fichier .json.")
             except tarfile.ReadError:
                 raw.seek(0)
                 with opener(raw) as f:  # a single compressed JSON file
-                    yield f
+                    yield shallow(unpacked(f, packed, limits), limits)
                 return
-        yield raw
+        yield shallow(raw, limits)
     finally:
         raw.close()
 
@@ -136,14 +138,15 @@ def _shape(f: IO[bytes]) -> str:
     )
 
 
-def records(source: Path | bytes) -> Iterator[dict[str, Any]]:
-    """Yield the records of an annuaire file, streamed (whatever its shape)."""
+def records(source: Path | bytes, limits: Limits | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the records of an annuaire file, streamed (whatever its shape), within the limits."""
     import ijson
 
+    limits = limits or Limits()
     try:
-        with _open_json(source) as f:
+        with _open_json(source, limits) as f:
             prefix = _shape(f)
-        with _open_json(source) as f:
+        with _open_json(source, limits) as f:
             yield from ijson.items(f, prefix, use_float=True)
     except ijson.JSONError as err:
         raise FileProblem(f"Fichier JSON illisible ou tronqué ({err}).") from None
@@ -389,7 +392,7 @@ def _existing(
 
 
 def rows(
-    conn: sqlite3.Connection, source: Path | bytes, region: str
+    conn: sqlite3.Connection, source: Path | bytes, region: str, limits: Limits | None = None
 ) -> tuple[list[tuple[int, dict[str, Any], dict[str, Any]]], int]:
     """Return the pipeline inputs (record number, raw values, extras) of the région's offices, and how
     many records the file held. A Mission locale office is the siège when the store knows it as such,
@@ -398,7 +401,7 @@ def rows(
     deps = {d["code"] for d in store_communes.departements(conn, region)}
     kept: list[tuple[int, str, dict[str, str], dict[str, Any]]] = []
     total = 0
-    for n, record in enumerate(records(source), start=1):
+    for n, record in enumerate(records(source, limits), start=1):
         total += 1
         if not isinstance(record, dict):
             continue
