@@ -439,6 +439,9 @@ class RowPipeline:
         """
         waiting: list[PlanRow] = []
         for ligne, raw, extras in rows:
+            if extras.get("erreur"):  # a record the reader could not understand
+                yield PlanRow(ligne=ligne, action="rejete", erreurs=[extras["erreur"]])
+                continue
             row = self.prepare(ligne, raw, extras.get("refs", ()), extras.get("precision"))
             if row is None:
                 yield PlanRow(ligne=ligne, action="vide")
