@@ -192,6 +192,7 @@ def import_(
     """
     from . import geocoding
     from .ingest.importer import import_file
+    from .ingest.limits import Limits
 
     settings = config.load()
     if not file.is_file():
@@ -205,6 +206,7 @@ def import_(
                 "statut": "brouillon" if brouillon else "publie",
                 "max_bytes": int(settings["IMPORT_MAX_BYTES"]),
                 "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
+                "limits": Limits.from_settings(settings),
             }
             report = import_file(
                 db,
@@ -314,12 +316,17 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
     """Télécharger l'Annuaire de l'administration (DILA) et importer ses Missions locales et CIO."""
     from .ingest.fetch import FetchError, download
     from .ingest.importer import import_file
+    from .ingest.limits import Limits
 
     settings = config.load()
     dest = dest_dir or Path(settings["ANNUAIRE_DIR"])
     try:
         path, count = download(
-            url, dest, float(settings["ANNUAIRE_TIMEOUT"]), int(settings["ANNUAIRE_MAX_BYTES"])
+            url,
+            dest,
+            float(settings["ANNUAIRE_TIMEOUT"]),
+            int(settings["ANNUAIRE_MAX_BYTES"]),
+            Limits.from_settings(settings),
         )
     except FetchError as err:
         kept = dest / "annuaire.json"
@@ -338,6 +345,7 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
                 options={
                     "max_bytes": int(settings["ANNUAIRE_MAX_BYTES"]),
                     "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
+                    "limits": Limits.from_settings(settings),
                 },
                 dry_run=dry_run,
                 auteur="locator fetch annuaire",

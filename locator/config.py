@@ -93,6 +93,23 @@ THREADS = 4
 
 # Imports: the largest file accepted (bytes); bigger ones are refused before reading a row.
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
+# Compressed annuaire files: the most bytes a .gz/.bz2/.zip may unpack to, and the largest expansion
+# ratio (real JSON exports compress about 10:1; a bomb is thousands to one).
+IMPORT_MAX_DECOMPRESSED_BYTES = 1024**3
+IMPORT_MAX_RATIO = 100
+# Deepest JSON nesting read (the annuaire needs about 6); ijson's memory grows with depth squared.
+IMPORT_MAX_JSON_DEPTH = 64
+# CSV rows: longest cell (characters) and most physical lines one quoted cell may span; beyond that a
+# quote was left open and the row is refused instead of swallowing the rows after it.
+IMPORT_MAX_CELL_CHARS = 32768
+IMPORT_MAX_CELL_LINES = 30
+# A date_maj later than today by more than this many days is refused (it would block later imports).
+IMPORT_FUTURE_DAYS = 2
+# The admin wizard keeps every row's plan between requests: a smaller file than `locator import`, and
+# a few uploads waiting per account and on the whole site.
+WIZARD_MAX_BYTES = 5 * 1024 * 1024
+WIZARD_PENDING_PER_USER = 3
+WIZARD_PENDING_TOTAL = 20
 
 # Any other request body (forms, JSON): bigger ones get a 413 before anything parses them.
 BODY_MAX_BYTES = 256 * 1024

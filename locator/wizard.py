@@ -14,6 +14,8 @@ from .editing import FORM_FIELDS
 from .geocoding import BanGeocoder, Geocoder, OfflineGeocoder
 from .ingest import table
 from .ingest.importer import ImportPlan, plan_import
+from .ingest.importer import sniff as sniff_kind
+from .ingest.limits import Limits
 from .ingest.pipeline import Options
 
 # Columns a fix may set: those of the structure form (import-format names), and the parent's name.
@@ -46,6 +48,21 @@ def new_settings(statut: str) -> dict[str, Any]:
     return {"statut": statut, "corrections": {}, "choix_communes": {}}
 
 
+def sniff(contenu: bytes, settings: dict[str, Any]) -> str | None:
+    """Return why an upload is not a structures CSV, from its first bytes and header alone, else None."""
+    try:
+        kind = sniff_kind(contenu, int(settings["IMPORT_MAX_BYTES"]), Limits.from_settings(settings))
+    except table.FileProblem as err:
+        return str(err)
+    if kind != "structures":
+        what = "l'annuaire DILA (JSON)" if kind == "annuaire" else "une liste de communes couvertes"
+        return (
+            f"Ce fichier n'est pas un tableau de structures (il ressemble à {what}) : "
+            "importez-le avec « locator import »."
+        )
+    return None
+
+
 def plan(
     conn: sqlite3.Connection,
     contenu: bytes,
@@ -61,15 +78,19 @@ def plan(
         corrections={int(k): v for k, v in reglages["corrections"].items()},
         far_km=float(settings.get("FAR_FROM_COMMUNE_KM", 2.0)),
         max_bytes=int(settings["IMPORT_MAX_BYTES"]),
+        limits=Limits.from_settings(settings),
     )
     return plan_import(
         conn, contenu, fichier, geocoder(settings, known_answers), options, region=settings["REGION"]
     )
 
 
-def raw_rows(contenu: bytes, max_bytes: int) -> dict[int, dict[str, str]]:
+def raw_rows(
+    contenu: bytes, max_bytes: int, settings: dict[str, Any] | None = None
+) -> dict[int, dict[str, str]]:
     """Return the file's rows as read (line → {column: text}), for the fix form."""
-    return dict(table.open_table(contenu, max_bytes).rows())
+    limits = Limits.from_settings(settings or {})
+    return dict(table.open_table(contenu, max_bytes, limits).rows())
 
 
 def fix(reglages: dict[str, Any], ligne: int, values: dict[str, str], raw: dict[str, str]) -> dict[str, Any]:

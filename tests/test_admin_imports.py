@@ -251,3 +251,60 @@ def test_the_size_limit_is_the_import_one(admin_store):
 def test_an_upload_without_a_file_is_asked_again(admin_client):
     r = upload(admin_client, name="")
     assert r.status_code == 400 and "Choisissez un fichier CSV." in text(r)
+
+
+def test_an_annuaire_upload_is_refused_from_its_first_bytes(admin_client, admin_store):
+    import gzip
+    import time
+
+    before = dump(admin_store)
+    bomb = gzip.compress(b'{"service":[' + b" " * 5_000_000 + b"]}", 9)
+    started = time.monotonic()
+    r = upload(admin_client, bomb, name="annuaire.json.gz")
+    assert time.monotonic() - started < 10
+    assert r.status_code == 400
+    assert "n'est pas un tableau de structures (il ressemble à l'annuaire DILA" in text(r)
+    r = upload(admin_client, b'{"service":[' + b"[" * 50_000, name="profond.json")
+    assert r.status_code == 400 and "n'est pas un tableau de structures" in text(r)
+    assert dump(admin_store) == before
+
+
+def test_the_wizard_takes_smaller_files_than_the_command_line(admin_store):
+    app = make_app(admin_store, WIZARD_MAX_BYTES=300)
+    client = app.test_client()
+    login(client, *ADMIN)
+    r = upload(client)
+    assert r.status_code == 413 and "dépasse" in text(r)
+
+
+def test_pending_uploads_are_capped_per_account(admin_store):
+    client = make_app(admin_store, WIZARD_PENDING_PER_USER=1).test_client()
+    login(client, *ADMIN)
+    first = upload(client)
+    assert first.status_code == 302
+    r = upload(client)
+    assert r.status_code == 429 and "Vous avez déjà 1 import(s) en attente" in text(r)
+    assert first.headers["Location"].rsplit("/", 1)[1] in text(r)  # a link back to the waiting one
+
+
+def test_pending_uploads_are_capped_on_the_whole_site(admin_store):
+    app = make_app(admin_store, WIZARD_PENDING_TOTAL=1)
+    admin, editor = app.test_client(), app.test_client()
+    login(admin, *ADMIN)
+    login(editor, *EDITOR)
+    assert upload(admin).status_code == 302
+    r = upload(editor)
+    assert r.status_code == 503 and "Trop d'imports attendent une confirmation" in text(r)
+
+
+def test_the_pending_plan_is_stored_compressed(admin_client, admin_store):
+    import json
+    import zlib
+
+    start(admin_client)
+    conn = sqlite3.connect(admin_store)
+    kind, packed = conn.execute("SELECT typeof(plan), plan FROM imports_en_attente").fetchone()
+    conn.close()
+    assert kind == "blob"
+    plain = json.dumps(json.loads(zlib.decompress(packed)), ensure_ascii=False)
+    assert len(packed) * 3 < len(plain)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -13,6 +15,8 @@ from import_helpers import DATA, dump
 from locator.cli import main
 
 SAMPLE = (DATA / "annuaire_2022_extrait.json").read_bytes()
+# A 5 MB annuaire that gzip packs into a few kB: its ratio gives it away.
+BOMB = gzip.compress(b'{"service":[' + b" " * 5_000_000 + b"]}", 9)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -25,6 +29,8 @@ class Handler(BaseHTTPRequestHandler):
             "/tronque.json": (200, SAMPLE[:2000], 2000),  # a complete answer holding half a JSON file
             "/panne.html": (200, b"<html><body>Maintenance</body></html>", 37),
             "/vide.json": (200, b'{"service": []}', 15),
+            "/bombe.json.gz": (200, BOMB, len(BOMB)),
+            "/profond.json": (200, b'{"service":[' + b"[" * 50_000, 50_012),
         }
         status, body, length = routes.get(self.path.split("?")[0], (404, b"introuvable", 11))
         self.send_response(status)
@@ -99,4 +105,22 @@ def test_dry_run_downloads_but_writes_nothing_in_the_store(server, store_copy, t
     before = dump(store_copy)
     result = fetch(store_copy, server + "/annuaire.json", tmp_path, "--dry-run")
     assert result.exit_code == 0 and json.loads(result.stdout)["crees"] == 1
+    assert dump(store_copy) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("/bombe.json.gz", "Archive refusée"), ("/profond.json", "imbriqué sur plus de 64 niveaux")],
+)
+def test_a_bomb_download_is_refused_within_bounds_and_keeps_the_last_copy(
+    server, store_copy, tmp_path, path, message
+):
+    folder = tmp_path / "annuaire"
+    assert fetch(store_copy, server + "/annuaire.json", folder).exit_code == 0
+    before = dump(store_copy)
+    started = time.monotonic()
+    result = fetch(store_copy, server + path, folder)
+    assert time.monotonic() - started < 20
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert (folder / "annuaire.json").read_bytes() == SAMPLE
     assert dump(store_copy) == before

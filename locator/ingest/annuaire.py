@@ -27,7 +27,8 @@ from ..geo.codes import departement_of_insee
 from ..geo.distance import haversine_km
 from ..store import communes as store_communes
 from ..store import structures as store_structures
-from .table import FileProblem
+from .limits import Limits, shallow, unpacked
+from .table import FileProblem, size_of
 
 PIVOTS = {"mission_locale": "mission_locale", "cio": "cio"}
 ML_TYPES = ("mission_locale", "antenne_mission_locale")
@@ -82,9 +83,10 @@ def zip_has_json(source: Path | bytes) -> bool:
 
 
 @contextmanager
-def _open_json(source: Path | bytes) -> Iterator[IO[bytes]]:
-    """Open the JSON inside a file or archive, as a binary stream."""
+def _open_json(source: Path | bytes, limits: Limits) -> Iterator[IO[bytes]]:
+    """Open the JSON inside a file or archive, as a binary stream bounded in unpacked size and depth."""
     raw: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes | bytearray) else open(source, "rb")  # noqa: SIM115
+    packed = size_of(source)
     try:
         head = raw.read(4)
         raw.seek(0)
@@ -94,25 +96,25 @@ def _open_json(source: Path | bytes) -> Iterator[IO[bytes]]:
                 if not members:
                     raise FileProblem("L'archive ne contient aucun fichier .json.")
                 with z.open(members[0]) as f:
-                    yield f
+                    yield shallow(unpacked(f, packed, limits), limits)
             return
         if head.startswith((b"BZh", b"\x1f\x8b")):
             opener = bz2.open if head.startswith(b"BZh") else gzip.open
             try:
-                with tarfile.open(fileobj=opener(raw), mode="r|") as tar:
+                with tarfile.open(fileobj=unpacked(opener(raw), packed, limits), mode="r|") as tar:
                     for member in tar:
                         if member.isfile() and member.name.lower().endswith(".json"):
                             f = tar.extractfile(member)
                             if f is not None:
-                                yield f
+                                yield shallow(f, limits)
                                 return
                 raise FileProblem("L'archive ne contient aucun fichier .json.")
             except tarfile.ReadError:
                 raw.seek(0)
                 with opener(raw) as f:  # a single compressed JSON file
-                    yield f
+                    yield shallow(unpacked(f, packed, limits), limits)
                 return
-        yield raw
+        yield shallow(raw, limits)
     finally:
         raw.close()
 
@@ -136,14 +138,15 @@ def _shape(f: IO[bytes]) -> str:
     )
 
 
-def records(source: Path | bytes) -> Iterator[dict[str, Any]]:
-    """Yield the records of an annuaire file, streamed (whatever its shape)."""
+def records(source: Path | bytes, limits: Limits | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the records of an annuaire file, streamed (whatever its shape), within the limits."""
     import ijson
 
+    limits = limits or Limits()
     try:
-        with _open_json(source) as f:
+        with _open_json(source, limits) as f:
             prefix = _shape(f)
-        with _open_json(source) as f:
+        with _open_json(source, limits) as f:
             yield from ijson.items(f, prefix, use_float=True)
     except ijson.JSONError as err:
         raise FileProblem(f"Fichier JSON illisible ou tronqué ({err}).") from None
@@ -237,26 +240,54 @@ def opening_hours_old(ouverture: Any) -> str | None:
 def _pivots(record: dict[str, Any]) -> list[tuple[str, list[str]]]:
     out = []
     for p in _as_list(record.get("pivot")):
-        if isinstance(p, dict) and p.get("type_service_local"):
-            out.append((p["type_service_local"], [str(c) for c in _as_list(p.get("code_insee_commune"))]))
+        kind = _scalar(p.get("type_service_local")) if isinstance(p, dict) else None
+        if kind:
+            codes = [str(c) for c in _as_list(p.get("code_insee_commune")) if _scalar(c)]
+            out.append((kind, codes))
     return out
+
+
+def _scalar(value: Any) -> str | None:
+    """Return a text or number as text; anything else (a list, an object) is not a usable value."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """Return an object, the first object of a list, or {} (records of unexpected shapes)."""
+    if isinstance(value, list):
+        value = next((x for x in value if isinstance(x, dict)), None)
+    return value if isinstance(value, dict) else {}
+
+
+def _point(geometry: Any) -> tuple[Any, Any]:
+    """Return (lon, lat) of a GeoJSON point, or (None, None)."""
+    coords = _mapping(geometry).get("coordinates")
+    if isinstance(coords, list) and len(coords) >= 2:
+        return coords[0], coords[1]
+    return None, None
 
 
 def convert(record: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
     """Return (pivot, raw values, extras) for a Mission locale or CIO record of either format, else None."""
     if record.get("type") == "Feature" or "properties" in record:
-        return _convert_old(record.get("properties") or {}, record.get("geometry"))
+        return _convert_old(_mapping(record.get("properties")), record.get("geometry"))
     pivots = [p for p in _pivots(record) if p[0] in PIVOTS]
     if not pivots:
         return None
     pivot, pivot_codes = pivots[0]
     addresses = [a for a in _as_list(record.get("adresse")) if isinstance(a, dict)]
-    physical = [a for a in addresses if (a.get("type_adresse") or "").lower() == "adresse"] or addresses
+    physical = [
+        a for a in addresses if (_scalar(a.get("type_adresse")) or "").lower() == "adresse"
+    ] or addresses
     a = physical[0] if physical else {}
     complement = ", ".join(
-        x for x in (a.get("complement1"), a.get("complement2"), a.get("service_distribution")) if x
+        x
+        for x in map(_scalar, (a.get("complement1"), a.get("complement2"), a.get("service_distribution")))
+        if x
     )
-    code = record.get("code_insee_commune") or (pivot_codes[0] if pivot_codes else None)
+    code = _scalar(record.get("code_insee_commune")) or (pivot_codes[0] if pivot_codes else None)
     refs = []
     if record.get("ancien_code_pivot"):
         refs.append(("dila", str(record["ancien_code_pivot"])))
@@ -276,25 +307,23 @@ def convert(record: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]
         "courriel": _first_text(record.get("adresse_courriel")),
         "site_web": _first_text(record.get("site_internet")),
         "horaires_accueil": opening_hours_new(record.get("plage_ouverture")),
-        "date_maj": (record.get("date_modification") or "").split(" ")[0] or None,
-        "source": " | ".join(x for x in (SOURCE_NAME, record.get("url_service_public")) if x),
+        "date_maj": (_scalar(record.get("date_modification")) or "").split(" ")[0] or None,
+        "source": " | ".join(x for x in (SOURCE_NAME, _scalar(record.get("url_service_public"))) if x),
     }
     return pivot, _stringify(raw), {"refs": refs}
 
 
 def _convert_old(p: dict[str, Any], geometry: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    pivot = p.get("pivotLocal")
+    pivot = _scalar(p.get("pivotLocal"))
     if pivot not in PIVOTS:
         return None
-    adresse = p.get("Adresse") or {}
-    if isinstance(adresse, list):
-        adresse = next((x for x in adresse if isinstance(x, dict)), {})
-    lines = [str(x).strip() for x in _as_list(adresse.get("Ligne")) if str(x).strip()]
-    loc = adresse.get("Localisation") or {}
+    adresse = _mapping(p.get("Adresse"))
+    lines = [x for x in map(_scalar, _as_list(adresse.get("Ligne"))) if x]
+    loc = _mapping(adresse.get("Localisation"))
     lat, lon = loc.get("Latitude"), loc.get("Longitude")
-    if (lat is None or lon is None) and isinstance(geometry, dict) and geometry.get("coordinates"):
-        lon, lat = geometry["coordinates"][:2]
-    num = p.get("CoordonnéesNum") or {}
+    if lat is None or lon is None:
+        lon, lat = _point(geometry)
+    num = _mapping(p.get("CoordonnéesNum"))
     raw = {
         "type": pivot,
         "nom": p.get("Nom"),
@@ -309,7 +338,7 @@ def _convert_old(p: dict[str, Any], geometry: Any) -> tuple[str, dict[str, Any],
         "courriel": _first_text(num.get("Email")),
         "site_web": _first_text(num.get("Url")),
         "horaires_accueil": opening_hours_old(p.get("Ouverture")),
-        "date_maj": p.get("dateMiseAJour"),
+        "date_maj": _scalar(p.get("dateMiseAJour")),
         "source": f"{SOURCE_NAME}, {p.get('id')}" if p.get("id") else SOURCE_NAME,
     }
     refs = [("dila", str(p["id"]))] if p.get("id") else []
@@ -317,7 +346,8 @@ def _convert_old(p: dict[str, Any], geometry: Any) -> tuple[str, dict[str, Any],
 
 
 def _stringify(raw: dict[str, Any]) -> dict[str, str]:
-    return {k: ("" if v is None else str(v)) for k, v in raw.items()}
+    """Every value as text; a list or an object where a value was expected becomes empty."""
+    return {k: _scalar(v) or "" for k, v in raw.items()}
 
 
 # -- siège or antenne -------------------------------------------------------------------------------
@@ -389,7 +419,7 @@ def _existing(
 
 
 def rows(
-    conn: sqlite3.Connection, source: Path | bytes, region: str
+    conn: sqlite3.Connection, source: Path | bytes, region: str, limits: Limits | None = None
 ) -> tuple[list[tuple[int, dict[str, Any], dict[str, Any]]], int]:
     """Return the pipeline inputs (record number, raw values, extras) of the région's offices, and how
     many records the file held. A Mission locale office is the siège when the store knows it as such,
@@ -398,11 +428,16 @@ def rows(
     deps = {d["code"] for d in store_communes.departements(conn, region)}
     kept: list[tuple[int, str, dict[str, str], dict[str, Any]]] = []
     total = 0
-    for n, record in enumerate(records(source), start=1):
+    for n, record in enumerate(records(source, limits), start=1):
         total += 1
         if not isinstance(record, dict):
             continue
-        converted = convert(record)
+        try:
+            converted = convert(record)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as err:
+            bad = {"type": "", "nom": _scalar(record.get("nom")) or ""}
+            kept.append((n, "", bad, {"refs": [], "erreur": f"organisme de forme inattendue ({err})"}))
+            continue
         if converted is None:
             continue
         pivot, raw, extras = converted
@@ -423,6 +458,9 @@ def rows(
     undecided: list[tuple[int, dict[str, str], dict[str, Any]]] = []
     claimed: set[str] = set()
     for n, pivot, raw, extras in kept:
+        if extras.get("erreur"):
+            out.append((n, raw, extras))
+            continue
         types = ML_TYPES if pivot == "mission_locale" else ("cio",)
         found = _existing(conn, raw, types, extras["refs"], claimed)
         if found is not None:

@@ -8,9 +8,16 @@ import unicodedata
 from ..geo import names
 from ..geo.postal import has_cedex, without_postal_noise  # noqa: F401 (re-exported)
 
-# Control characters are never kept (they break pages, exports and terminals); newlines only in
-# free text such as descriptions and opening hours.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+# Control and invisible format characters are never kept: they break pages, exports and terminals,
+# and bidi overrides (U+202E, U+2066…) make a name read differently from what it holds. Newlines stay
+# only in free text such as descriptions and opening hours. Every Unicode Cc and Cf character is here
+# (tests/test_import_text.py checks the list against unicodedata).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_INVISIBLE = re.compile(
+    "[\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 _SPACES = re.compile(r"[ \t\xa0\u202f]+")
 
 MAX_LENGTH = {"nom": 200, "description": 4000, "horaires_accueil": 500}
@@ -25,7 +32,7 @@ def text(value: str | None, field: str = "", multiline: bool = False) -> str | N
     """Return the cell as clean one-line text (NFC, no control characters, single spaces), or None."""
     if value is None:
         return None
-    value = unicodedata.normalize("NFC", value)
+    value = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
         value = "\n".join(_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in value.split("\n"))

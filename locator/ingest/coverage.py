@@ -21,7 +21,7 @@ from ..store import communes as store_communes
 from ..store import coverage as store_coverage
 from ..store import structures as store_structures
 from . import clean
-from .table import Table
+from .table import NOTES, Table
 
 _OFFICIAL = re.compile(r"^\s*(\d[\dAB])\s*[-–—]?\s*ML\s+(.+)$", re.IGNORECASE)
 _GENERIC_WORDS = re.compile(r"\b(mission|missions|locale|locales|ml|jeunes|pour|l|emploi|insertion)\b")
@@ -126,11 +126,14 @@ def plan_lines(
     flags: dict[str, list[tuple[int, bool]]] = {}
     communes_of: dict[str, set[str]] = {}
     for ligne, raw in table.rows():
-        if not any(v.strip() for k, v in raw.items() if k != "__extra__"):
+        if not any(v.strip() for k, v in raw.items() if k not in NOTES):
             lines.append(CoverageLine(ligne, "vide"))
             continue
         line = CoverageLine(ligne, "rejete")
         lines.append(line)
+        if raw.get("__erreur__"):  # the reader could not split this line into cells safely
+            line.erreurs.append(raw["__erreur__"])
+            continue
         try:
             code = clean.insee(raw.get("code_insee"))
         except clean.Invalid as err:

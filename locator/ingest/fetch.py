@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from . import annuaire
+from .limits import Limits
 from .table import FileProblem
 
 CHUNK = 1 << 16
@@ -23,10 +24,10 @@ class FetchError(RuntimeError):
     """The download failed or gave an unusable file; the message says why, in French."""
 
 
-def _check(path: Path) -> int:
-    """Parse the whole file (streamed); return how many records it holds, or raise FetchError."""
+def _check(path: Path, limits: Limits | None = None) -> int:
+    """Parse the whole file (streamed, within the limits); return its record count, or raise FetchError."""
     try:
-        count = sum(1 for _ in annuaire.records(path))
+        count = sum(1 for _ in annuaire.records(path, limits))
     except FileProblem as err:
         raise FetchError(f"fichier téléchargé inutilisable : {err}") from None
     if count == 0:
@@ -34,7 +35,9 @@ def _check(path: Path) -> int:
     return count
 
 
-def download(url: str, dest_dir: str | Path, timeout: float, max_bytes: int) -> tuple[Path, int]:
+def download(
+    url: str, dest_dir: str | Path, timeout: float, max_bytes: int, limits: Limits | None = None
+) -> tuple[Path, int]:
     """Download `url` into dest_dir/annuaire.json (replaced only by a complete, valid file).
 
     Returns (path, records). Raises FetchError, leaving any previous copy untouched.
@@ -60,7 +63,7 @@ def download(url: str, dest_dir: str | Path, timeout: float, max_bytes: int) -> 
                 raise FetchError(f"téléchargement incomplet ({size} octets reçus sur {expected})")
             f.flush()
             os.fsync(f.fileno())
-        count = _check(part)
+        count = _check(part, limits)
         os.replace(part, final)
         return final, count
     except urllib.error.HTTPError as err:

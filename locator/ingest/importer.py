@@ -26,6 +26,7 @@ from ..store import imports as store_imports
 from ..store import structures as store_structures
 from . import annuaire, table
 from .coverage import CoverageLine, plan_lines
+from .limits import Limits
 from .pipeline import Options, PlanRow, RowPipeline
 from .table import FileProblem
 
@@ -171,23 +172,40 @@ def _with_source(opts: Options, filename: str) -> Options:
     return opts
 
 
-def _open(source: Path | bytes, filename: str, max_bytes: int) -> tuple[str, table.Table | None, int]:
-    """Check a file and return (genre, table for CSV files, size). Raises FileProblem."""
-    size = table.check_size(source, max_bytes)
+def sniff(source: Path | bytes, max_bytes: int, limits: Limits | None = None) -> str:
+    """Return the kind of a file from its first bytes and header alone, before any pipeline runs.
+
+    "annuaire" (JSON or an archive), "structures" or "couverture" (CSV). Raises FileProblem.
+    """
+    return _sniff(source, max_bytes, limits)[0]
+
+
+def _sniff(source: Path | bytes, max_bytes: int, limits: Limits | None) -> tuple[str, table.Table | None]:
+    table.check_size(source, max_bytes)
     head = _head(source)
     if annuaire.looks_like_annuaire(head):
         if head.startswith(b"PK") and not annuaire.zip_has_json(source):
             raise FileProblem(table.NOT_TEXT)
-        return "annuaire", None, size
-    t = table.open_table(source, max_bytes)
-    if t.kind == "structures":
+        return "annuaire", None
+    t = table.open_table(source, max_bytes, limits)
+    return t.kind, t
+
+
+def _open(
+    source: Path | bytes, filename: str, max_bytes: int, limits: Limits | None = None
+) -> tuple[str, table.Table | None, int]:
+    """Check a file and return (genre, table for CSV files, size). Raises FileProblem."""
+    genre, t = _sniff(source, max_bytes, limits)
+    if t is not None and t.kind == "structures":
         table.require_structure_columns(t)
-    return t.kind, t, size
+    return genre, t, table.size_of(source)
 
 
-def _inputs(conn, genre: str, tab: table.Table | None, source, region: str, plan: ImportPlan) -> Iterator:
+def _inputs(
+    conn, genre: str, tab: table.Table | None, source, region: str, plan: ImportPlan, limits: Limits
+) -> Iterator:
     if genre == "annuaire":
-        items, total = annuaire.rows(conn, source, region)
+        items, total = annuaire.rows(conn, source, region, limits)
         plan.enregistrements = total
         if not items:
             raise FileProblem(
@@ -210,7 +228,8 @@ def _defaults(
 
 def _open_into(plan: ImportPlan, source: Path | bytes, options: Options | dict[str, Any] | None):
     """Open the file (size limit, kind, table) and note its kind, size and checksum in the plan."""
-    plan.genre, tab, plan.taille = _open(source, plan.fichier, _options(options, "structures").max_bytes)
+    opts = _options(options, "structures")
+    plan.genre, tab, plan.taille = _open(source, plan.fichier, opts.max_bytes, opts.limits)
     plan.sha256 = _sha256(source)
     return tab
 
@@ -238,7 +257,8 @@ def plan_import(
             plan.couverture, plan.couverture_par_structure = plan_lines(conn, tab)
         else:
             pipeline = RowPipeline(conn, geocoder, opts)
-            plan.lignes = list(pipeline.run(_inputs(conn, plan.genre, tab, source, region, plan)))
+            inputs = _inputs(conn, plan.genre, tab, source, region, plan, opts.limits)
+            plan.lignes = list(pipeline.run(inputs))
             plan.avertissements += pipeline.notes()
     except FileProblem as err:
         plan.erreur = str(err)
@@ -420,7 +440,7 @@ def import_file(
                     auteur=auteur,
                     rapport={},
                 )
-            for row in pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan)):
+            for row in pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan, opts.limits)):
                 if row.action == "vide":
                     counts["vides"] += 1
                     continue

@@ -10,7 +10,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -23,8 +23,10 @@ from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
 from ..store.scratch import Scratch
 from . import clean
+from .limits import Limits
 from .place import PlaceResolver, clean_place_values
 from .structures import source_date, structure_id
+from .table import NOTES
 
 # Fields whose change makes an update (the source and the vintage alone do not).
 CONTENT_FIELDS = tuple(f for f in STRUCTURE_FIELDS if f not in ("id", "source", "date_maj")) + ("statut",)
@@ -64,6 +66,7 @@ class Options:
     corrections: dict[int, dict[str, str]] = field(default_factory=dict)
     far_km: float = 2.0
     max_bytes: int = 50 * 1024 * 1024
+    limits: Limits = field(default_factory=Limits)
 
     def vintage(self) -> str | None:
         """Return the default vintage of rows: a date, or today when "today"."""
@@ -136,6 +139,8 @@ class RowPipeline:
         self._store_names: dict[str, list[str]] | None = None
         self.older: list[int] = []  # lines left alone because the store holds newer information
         self.today = date.today().isoformat()
+        # A vintage in the future would make every later import look older, so none would apply.
+        self.latest_date = (date.today() + timedelta(days=options.limits.future_days)).isoformat()
 
     # -- values -------------------------------------------------------------------------------------
     def _values(self, raw: dict[str, Any], row: PlanRow) -> dict[str, Any] | None:
@@ -184,6 +189,11 @@ class RowPipeline:
         except clean.Invalid as err:
             warnings.append(f"{err} : ignorée")
             v["date_maj"] = None
+        if v["date_maj"] and v["date_maj"] > self.latest_date:
+            errors.append(
+                f"date de mise à jour {v['date_maj']} dans le futur (au plus tard le {self.latest_date}) : "
+                "refusée, elle bloquerait les mises à jour suivantes"
+            )
         statut = (raw.get("statut") or "").strip().lower()
         if statut and statut not in STATUSES:
             errors.append(f"statut inconnu « {statut[:20]} » ({', '.join(STATUSES)})")
@@ -194,6 +204,8 @@ class RowPipeline:
         v["id"] = ident or None
         if raw.get("__extra__"):
             warnings.append(f"{raw['__extra__']} valeur(s) au-delà des colonnes : ignorée(s)")
+        if raw.get("__manque__"):
+            warnings.append(f"{raw['__manque__']} colonne(s) manquante(s) en fin de ligne : lues vides")
         v.update(clean_place_values(raw, errors))
         return v
 
@@ -275,9 +287,12 @@ class RowPipeline:
         """Check and place one raw row; None for an entirely empty line. Parents are linked by `finish`."""
         if ligne in self.options.corrections:
             raw = {**raw, **self.options.corrections[ligne]}
-        if not any((str(x).strip() if x is not None else "") for k, x in raw.items() if k != "__extra__"):
+        if not any((str(x).strip() if x is not None else "") for k, x in raw.items() if k not in NOTES):
             return None
         row = PlanRow(ligne=ligne, action="rejete", refs=list(refs))
+        if raw.get("__erreur__"):  # the reader could not split this line into cells safely
+            row.erreurs.append(raw["__erreur__"])
+            return row
         v = self._values(raw, row)
         if row.erreurs:
             return row
@@ -305,7 +320,7 @@ class RowPipeline:
         self.seen[sid] = str(ligne)
         self.file_names.setdefault(names.normalize(v["nom"]), sid)
         source = v["source"] or self.options.source
-        vintage = v["date_maj"] or source_date(v["source"]) or self.options.vintage()
+        vintage = v["date_maj"] or self._source_date(v["source"]) or self.options.vintage()
         new = {
             "id": sid,
             "type": v["type"],
@@ -334,6 +349,11 @@ class RowPipeline:
         row.avant = old
         row.parent_nom = v["parent"]
         return row
+
+    def _source_date(self, source: str | None) -> str | None:
+        """The vintage a source text gives, unless it lies in the future (a typo, or a hostile file)."""
+        found = source_date(source)
+        return found if found and found <= self.latest_date else None
 
     def _town(self, commune: dict[str, Any]) -> str:
         """Return the name people write for a commune: "Lyon" for Lyon 3e Arrondissement."""
@@ -419,6 +439,9 @@ class RowPipeline:
         """
         waiting: list[PlanRow] = []
         for ligne, raw, extras in rows:
+            if extras.get("erreur"):  # a record the reader could not understand
+                yield PlanRow(ligne=ligne, action="rejete", erreurs=[extras["erreur"]])
+                continue
             row = self.prepare(ligne, raw, extras.get("refs", ()), extras.get("precision"))
             if row is None:
                 yield PlanRow(ligne=ligne, action="vide")

@@ -9,18 +9,26 @@ import codecs
 import csv
 import io
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..geo import names
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 CHUNK = 1 << 16
 NOT_TEXT = (
     "Ce fichier n'est pas un fichier texte (tableur enregistré en .xlsx/.ods, PDF, image…) : "
     "enregistrez-le au format CSV."
 )
+
+
+# Keys a row may carry besides its columns: what the reader noticed (they alone do not make a row).
+NOTES = ("__extra__", "__manque__")
 
 
 class FileProblem(ValueError):
@@ -105,27 +113,140 @@ class Table:
     size: int
     warnings: list[str] = field(default_factory=list)
     kind: str = "structures"  # or "couverture"
+    limits: Limits | None = None
 
     def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
-        """Yield (line number in the file, {canonical column: raw text}); the header is line 1."""
+        """Yield (physical line where the row starts, {canonical column: raw text}); the header is line 1.
+
+        A row that cannot be read safely (quote left open, line or cell too long) comes as
+        {"__erreur__": reason}; a short row carries "__manque__" and a long one "__extra__".
+        """
+        limits = self.limits or _default_limits()
+        width = max(len(self.columns), 1)
+        line_cap = limits.max_cell_chars * width
+        csv.field_size_limit(max(csv.field_size_limit(), line_cap * limits.max_cell_lines))
         with _open_text(self.source, self.encoding) as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
-            try:
-                next(reader)
-                start = reader.line_num + 1
-                for values in reader:
-                    row: dict[str, str] = {}
-                    for col, value in zip(self.columns, values, strict=False):
-                        if col is not None and col not in row:
-                            row[col] = value
-                    if len(values) > len(self.columns) and any(
-                        v.strip() for v in values[len(self.columns) :]
-                    ):
-                        row["__extra__"] = str(len(values) - len(self.columns))
-                    yield start, row
-                    start = reader.line_num + 1
-            except csv.Error as err:
-                raise FileProblem(f"Ligne {reader.line_num} illisible : {err}.") from None
+            lines = _physical_lines(f, line_cap)
+            next(lines, None)  # the header
+            for start, values, problem in _records(lines, self.delimiter, width, limits):
+                yield start, (self._row(values, limits) if problem is None else {"__erreur__": problem})
+
+    def _row(self, values: list[str], limits) -> dict[str, str]:
+        """Map one record's values to canonical columns, noting missing, extra and oversized cells."""
+        row: dict[str, str] = {}
+        for col, value in zip(self.columns, values, strict=False):
+            if col is not None and col not in row:
+                row[col] = value
+        for header, value in zip(self.headers, values, strict=False):
+            if len(value) > limits.max_cell_chars:
+                return {
+                    "__erreur__": f"cellule « {header.strip()[:40]} » trop longue ({len(value)} caractères, "
+                    f"{limits.max_cell_chars} au plus) : ligne refusée"
+                }
+        if len(values) > len(self.columns) and any(v.strip() for v in values[len(self.columns) :]):
+            row["__extra__"] = str(len(values) - len(self.columns))
+        if len(values) < len(self.columns) and any(v.strip() for v in values):
+            row["__manque__"] = str(len(self.columns) - len(values))
+        return row
+
+
+def _default_limits():
+    from .limits import Limits  # limits.py imports this module
+
+    return Limits()
+
+
+def _physical_lines(f: IO[str], cap: int) -> Iterator[tuple[int, str | None]]:
+    """Yield (line number, text with its end of line), or (line number, None) for a line over `cap`."""
+    n = 0
+    while True:
+        line = f.readline(cap + 1)
+        if not line:
+            return
+        n += 1
+        if len(line) > cap and not line.endswith(("\n", "\r")):
+            while (rest := f.readline(CHUNK)) and not rest.endswith(("\n", "\r")):
+                pass
+            yield n, None
+            continue
+        yield n, line
+
+
+def _still_open(text: str, delimiter: str, in_quote: bool, at_start: bool) -> bool:
+    """Tell whether a quoted cell is still open at the end of this line (the csv module's rules)."""
+    i, field_start = 0, at_start
+    while True:
+        if in_quote:
+            j = text.find('"', i)
+            if j < 0:
+                return True
+            if text.startswith('"', j + 1):  # a doubled quote inside the cell
+                i = j + 2
+                continue
+            in_quote, i, field_start = False, j + 1, False
+            continue
+        j = text.find('"', i)
+        if j < 0:
+            return False
+        if (j == 0 and field_start) or (j > 0 and text[j - 1] == delimiter):
+            in_quote = True
+        i, field_start = j + 1, False
+
+
+def _parse(lines: list[str], delimiter: str) -> list[str]:
+    return next(csv.reader(lines, delimiter=delimiter), [])
+
+
+def _looks_like_row(text: str, delimiter: str, width: int) -> bool:
+    """Tell whether a line read inside a quoted cell is rather a row of its own (a quote left open)."""
+    if width < 2 or text.count(delimiter) < width - 1 or _still_open(text, delimiter, False, True):
+        return False
+    return len(_parse([text], delimiter)) == width
+
+
+def _records(
+    lines: Iterator[tuple[int, str | None]], delimiter: str, width: int, limits
+) -> Iterator[tuple[int, list[str], str | None]]:
+    """Yield (first physical line, values, None) per record, or (line, [], reason) for one refused.
+
+    A quoted cell may span lines; when it runs past the limits, to the end of the file, or over a line
+    that reads as a row of its own, its first line is refused and the lines after it are read again.
+    """
+    pushed: deque[tuple[int, str | None]] = deque()
+
+    def take() -> tuple[int, str | None] | None:
+        return pushed.popleft() if pushed else next(lines, None)
+
+    while (item := take()) is not None:
+        start, text = item
+        if text is None:
+            yield start, [], f"ligne trop longue (plus de {limits.max_cell_chars} caractères par cellule)"
+            continue
+        if not _still_open(text, delimiter, False, True):
+            yield start, _parse([text], delimiter), None
+            continue
+        taken: list[tuple[int, str | None]] = [item]
+        problem = None
+        while True:
+            nxt = take()
+            if nxt is None:
+                problem = "guillemet ouvert jamais refermé (jusqu'à la fin du fichier)"
+                break
+            taken.append(nxt)
+            n, more = nxt
+            if more is None or _looks_like_row(more, delimiter, width):
+                problem = f"guillemet ouvert non refermé : la ligne {n} est lue comme une ligne à part"
+                break
+            if len(taken) > limits.max_cell_lines:
+                problem = f"guillemet ouvert non refermé sur plus de {limits.max_cell_lines} lignes"
+                break
+            if not _still_open("".join(t for _, t in taken), delimiter, False, True):
+                break
+        if problem is None:
+            yield start, _parse([t for _, t in taken], delimiter), None
+            continue
+        yield start, [], f"{problem} ; cette ligne est refusée, vérifiez ses guillemets"
+        pushed.extendleft(reversed(taken[1:]))
 
 
 def _open_text(source: Path | bytes, encoding: str) -> IO[str]:
@@ -238,7 +359,10 @@ def is_coverage(headers: list[str]) -> bool:
     )
 
 
-def open_table(source: Path | bytes, max_bytes: int) -> Table:
+HEADER_MAX_CHARS = 8192  # a header line is a few hundred characters; more is not a header
+
+
+def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = None) -> Table:
     """Check a CSV file (size, binary, encoding, delimiter, header) and return it ready to stream.
 
     The header decides the columns: structures (ALIASES) or a coverage list (COVERAGE_ALIASES).
@@ -248,8 +372,16 @@ def open_table(source: Path | bytes, max_bytes: int) -> Table:
     line = _first_line(source, encoding)
     if not line.strip().strip(";,\t"):
         raise FileProblem("La première ligne est vide : elle doit porter les noms des colonnes.")
+    if len(line) > HEADER_MAX_CHARS:
+        raise FileProblem(
+            f"La première ligne fait plus de {HEADER_MAX_CHARS} caractères : ce n'est pas une ligne "
+            "de noms de colonnes."
+        )
     delimiter = detect_delimiter(line)
-    headers = next(csv.reader([line], delimiter=delimiter))
+    try:
+        headers = next(csv.reader([line], delimiter=delimiter))
+    except csv.Error as err:
+        raise FileProblem(f"Ligne 1 (noms des colonnes) illisible : {err}.") from None
     keys = _COVERAGE_KEYS if is_coverage(headers) else _BY_KEY
     columns: list[str | None] = []
     warnings: list[str] = []
@@ -267,7 +399,7 @@ def open_table(source: Path | bytes, max_bytes: int) -> Table:
     if encoding == "cp1252":
         warnings.append("Fichier lu en Windows-1252 (export Excel) : les accents sont convertis.")
     kind = "couverture" if keys is _COVERAGE_KEYS else "structures"
-    return Table(source, encoding, delimiter, headers, columns, size, warnings, kind)
+    return Table(source, encoding, delimiter, headers, columns, size, warnings, kind, limits)
 
 
 def require_structure_columns(table: Table) -> None:

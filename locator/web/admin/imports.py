@@ -26,7 +26,31 @@ FILTERS = ("tous", "rejete", "nouveau", "mis_a_jour", "inchange", "corrigees")
 
 
 def _max_bytes() -> int:
-    return int(current_app.config["IMPORT_MAX_BYTES"])
+    """The wizard keeps a plan of every row: its files stay smaller than those of `locator import`."""
+    config = current_app.config
+    return min(
+        int(config["IMPORT_MAX_BYTES"]), int(config.get("WIZARD_MAX_BYTES", config["IMPORT_MAX_BYTES"]))
+    )
+
+
+def _too_many_pending() -> tuple[str, int] | None:
+    """Return (French message, status) when this account or the site has too many uploads waiting."""
+    config, since = current_app.config, time.time() - PENDING_HOURS * 3600
+    mine = store_pending.count(get_conn(), since, g.user["email"])
+    if mine >= int(config["WIZARD_PENDING_PER_USER"]):
+        return (
+            f"Vous avez déjà {mine} import(s) en attente de confirmation : confirmez-les ou "
+            "abandonnez-les (depuis leur aperçu) avant d'envoyer un autre fichier. Ils sont oubliés "
+            f"après {PENDING_HOURS} h.",
+            429,
+        )
+    if store_pending.count(get_conn(), since) >= int(config["WIZARD_PENDING_TOTAL"]):
+        return (
+            "Trop d'imports attendent une confirmation sur le site : réessayez quand certains auront été "
+            "confirmés ou abandonnés.",
+            503,
+        )
+    return None
 
 
 def _load(token: str) -> dict:
@@ -37,8 +61,12 @@ def _load(token: str) -> dict:
 
 
 def _upload_page(error: str | None = None, status: int = 200):
+    since = time.time() - PENDING_HOURS * 3600
     return render_template(
-        "admin/import_envoi.html", error=error, max_mo=_max_bytes() // (1024 * 1024)
+        "admin/import_envoi.html",
+        error=error,
+        max_mo=f"{_max_bytes() / (1024 * 1024):g}",
+        waiting=store_pending.of_account(get_conn(), g.user["email"], since),
     ), status
 
 
@@ -54,19 +82,21 @@ def import_start():
     upload = request.files.get("fichier")
     if upload is None or not upload.filename:
         return _upload_page("Choisissez un fichier CSV.", 400)
+    busy = _too_many_pending()
+    if busy:
+        return _upload_page(*busy)
     contenu = upload.read(_max_bytes() + 1)
     if len(contenu) > _max_bytes():
-        return _upload_page(f"Le fichier dépasse {_max_bytes() // (1024 * 1024)} Mo : découpez-le.", 413)
+        return _upload_page(f"Le fichier dépasse {_max_bytes() / (1024 * 1024):g} Mo : découpez-le.", 413)
+    problem = wizard.sniff(contenu, current_app.config)
+    if problem:
+        return _upload_page(problem, 400)
     statut = "brouillon" if request.form.get("statut") == "brouillon" else "publie"
     reglages = wizard.new_settings(statut)
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "fichier.csv"
     plan = wizard.plan(get_conn(), contenu, filename, reglages, current_app.config)
     if plan.erreur:
         return _upload_page(plan.erreur, 400)
-    if plan.genre != "structures":
-        return _upload_page(
-            "Ce fichier n'est pas un tableau de structures : importez-le avec « locator import ».", 400
-        )
     token = secrets.token_urlsafe(24)
     now = time.time()
     with writer() as db, db.atomic():
@@ -89,7 +119,7 @@ def import_preview(token: str):
     """Step 2: every row with its action and reasons, on a list and a map; fix, then confirm."""
     item = _load(token)
     plan = ImportPlan.from_dict(item["plan"])
-    raw = wizard.raw_rows(item["contenu"], _max_bytes())
+    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config)
     rows = wizard.rows_view(item["plan"], item["reglages"], raw)
     voir = request.args.get("voir", "tous")
     if voir not in FILTERS:
@@ -121,7 +151,7 @@ def import_preview(token: str):
 def import_map(token: str):
     """The rows that have a point, as GeoJSON, for the preview map."""
     item = _load(token)
-    raw = wizard.raw_rows(item["contenu"], _max_bytes())
+    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config)
     return jsonify(wizard.features(item["plan"], raw, item["reglages"]))
 
 
@@ -151,7 +181,7 @@ def import_row(token: str, ligne: int):
     """The fix form of one row: every column of the file, the commune choice, the point on a map."""
     item = _load(token)
     row = _row(item, ligne)
-    raw = wizard.raw_rows(item["contenu"], _max_bytes()).get(ligne, {})
+    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
     values = {k: raw.get(k, "") for k in wizard.FIXABLE}
     values.update(item["reglages"]["corrections"].get(str(ligne), {}))
     return render_template(
@@ -172,7 +202,7 @@ def import_row_fix(token: str, ligne: int):
     """Apply a row's fixes (fields, point, commune), plan the file again, back to the preview."""
     item = _load(token)
     row = _row(item, ligne)
-    raw = wizard.raw_rows(item["contenu"], _max_bytes()).get(ligne, {})
+    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
     reglages = wizard.fix(item["reglages"], ligne, {k: request.form.get(k, "") for k in wizard.FIXABLE}, raw)
     choice = request.form.get("choix_commune") or None
     allowed = {c["code_insee"] for c in row.get("communes_candidates") or []}
@@ -204,7 +234,7 @@ def import_row_point(token: str, ligne: int):
         return jsonify({"erreur": "latitude et longitude (nombres) attendues."}), 400
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return jsonify({"erreur": "Coordonnées impossibles."}), 400
-    raw = wizard.raw_rows(item["contenu"], _max_bytes()).get(ligne, {})
+    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
     reglages = wizard.fix(item["reglages"], ligne, {"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}"}, raw)
     plan = _replan(token, item, reglages)
     row = next(r for r in plan.lignes if r.ligne == ligne)
