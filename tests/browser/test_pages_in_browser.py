@@ -290,7 +290,7 @@ def test_phone_has_no_sideways_scroll_big_targets_and_a_map_switch(site, phone):
     page.get_by_role("button", name="Carte", exact=True).click()
     assert page.locator("#carte").is_visible() and page.locator("#liste").is_hidden()
     assert page.get_by_role("button", name="Carte", exact=True).get_attribute("aria-pressed") == "true"
-    box = page.locator(".folium-map").bounding_box()
+    box = page.locator(".carte-leaflet").bounding_box()
     assert box["width"] > 300 and box["height"] > 300
     page.get_by_role("button", name="Liste", exact=True).click()
     assert page.locator("#liste").is_visible()
