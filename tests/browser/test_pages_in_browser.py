@@ -339,6 +339,18 @@ def test_a_hostile_name_stays_text_in_the_list_the_map_and_the_popups(site, desk
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert XSS_NAME in popup.inner_text()
+    # the pin itself (its tooltip and its words for screen readers) carries the name as typed
+    title, spoken = page.evaluate(
+        """(id) => {
+        let el = null;
+        window[document.querySelector('[data-carte]').dataset.cluster].eachLayer(m => {
+            if (m.options.structureId === id) { el = m.getElement(); }
+        });
+        return [el.title, el.querySelector('.visually-hidden').textContent];
+    }""",
+        XSS_ID,
+    )
+    assert title.endswith(". " + XSS_NAME) and spoken == title
     # the région map builds its popups from the API's GeoJSON: text there too
     page.goto(site + "/")
     page.wait_for_selector("[data-carte][data-charge]")
