@@ -96,12 +96,10 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
 
 
 def _warm(db_path: Path, region: str) -> None:
-    """Build the name index and load the map library before the workers fork: they share them."""
-    from .maps import load_folium
+    """Build the name index before the workers fork: they share it."""
     from .resolve import warm
     from .store.db import connect
 
-    load_folium()
     conn = connect(db_path)
     try:
         warm(conn, region)

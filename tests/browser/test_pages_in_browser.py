@@ -290,7 +290,7 @@ def test_phone_has_no_sideways_scroll_big_targets_and_a_map_switch(site, phone):
     page.get_by_role("button", name="Carte", exact=True).click()
     assert page.locator("#carte").is_visible() and page.locator("#liste").is_hidden()
     assert page.get_by_role("button", name="Carte", exact=True).get_attribute("aria-pressed") == "true"
-    box = page.locator(".folium-map").bounding_box()
+    box = page.locator(".carte-leaflet").bounding_box()
     assert box["width"] > 300 and box["height"] > 300
     page.get_by_role("button", name="Liste", exact=True).click()
     assert page.locator("#liste").is_visible()
@@ -339,6 +339,18 @@ def test_a_hostile_name_stays_text_in_the_list_the_map_and_the_popups(site, desk
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert XSS_NAME in popup.inner_text()
+    # the pin itself (its tooltip and its words for screen readers) carries the name as typed
+    title, spoken = page.evaluate(
+        """(id) => {
+        let el = null;
+        window[document.querySelector('[data-carte]').dataset.cluster].eachLayer(m => {
+            if (m.options.structureId === id) { el = m.getElement(); }
+        });
+        return [el.title, el.querySelector('.visually-hidden').textContent];
+    }""",
+        XSS_ID,
+    )
+    assert title.endswith(". " + XSS_NAME) and spoken == title
     # the région map builds its popups from the API's GeoJSON: text there too
     page.goto(site + "/")
     page.wait_for_selector("[data-carte][data-charge]")

@@ -1,5 +1,6 @@
-/* locator — the map beside the list: popups built from the cards (DOM text only), list ↔ map sync,
-   the list/map switch on phones, French control labels, and the région's points loaded as GeoJSON. */
+/* locator — the map beside the list, drawn from the page's JSON data (never from HTML or template
+   strings): pins and popups with DOM text only, list ↔ map sync, the list/map switch on phones,
+   French control labels, and the région's points loaded as GeoJSON. */
 (function () {
   "use strict";
 
@@ -16,29 +17,91 @@
   };
 
   var box = document.querySelector("[data-carte]");
-  if (!box || !window.L) { return; }
-  var map = window[box.getAttribute("data-carte")];
-  var cluster = window[box.getAttribute("data-cluster")];
-  if (!map || !cluster) { return; }
+  var source = box && box.querySelector("[data-carte-donnees]");
+  var element = box && box.querySelector(".carte-leaflet");
+  if (!source || !element || !window.L) { return; }
+  var data = JSON.parse(source.textContent);
+
+  // A divIcon whose spans get their words as DOM text: Leaflet would parse an `html` string.
+  var TextIcon = L.DivIcon.extend({
+    createIcon: function (oldIcon) {
+      var div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+      (this.options.texts || []).forEach(function (part) {
+        var span = document.createElement("span");
+        if (part.hidden) { span.className = "visually-hidden"; } else { span.setAttribute("aria-hidden", "true"); }
+        span.textContent = part.text;
+        div.appendChild(span);
+      });
+      return div;
+    }
+  });
+
+  function safeType(type) {
+    return /^[a-z_]+$/.test(type || "") ? type : "partenaire";
+  }
+
+  function pinIcon(type, title, number) {
+    var texts = [{ text: title, hidden: true }];
+    if (number !== null && number !== undefined) { texts.push({ text: String(number) }); }
+    return new TextIcon({
+      html: "", texts: texts, className: "epingle epingle-" + safeType(type),
+      iconSize: [32, 40], iconAnchor: [16, 40], popupAnchor: [0, -36]
+    });
+  }
+
+  // Cluster icons carry their count as text a screen reader can say (Leaflet makes them buttons).
+  function clusterIcon(group) {
+    var n = group.getChildCount();
+    var size = n < 10 ? "small" : (n < 50 ? "medium" : "large");
+    var outer = document.createElement("div");
+    var count = document.createElement("span");
+    count.textContent = String(n);
+    var hint = document.createElement("span");
+    hint.className = "visually-hidden";
+    hint.textContent = " structures ici : agrandir la carte";
+    count.appendChild(hint);
+    outer.appendChild(count);
+    return L.divIcon({ html: outer, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(44, 44) });
+  }
+
+  var map = L.map(element, { center: data.centre, zoom: data.zoom, zoomControl: false });
+  L.tileLayer(data.tiles.url, {
+    attribution: data.tiles.attribution, maxZoom: data.tiles.max_zoom, subdomains: data.tiles.subdomains
+  }).addTo(map);
+  // French labels for Leaflet's own controls.
+  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
+  var cluster = L.markerClusterGroup({
+    iconCreateFunction: clusterIcon, showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true
+  }).addTo(map);
+  // Published under the page's names, so the browser tests (and a console) can reach them.
+  window[box.getAttribute("data-carte")] = map;
+  window[box.getAttribute("data-cluster")] = cluster;
 
   var results = document.querySelector("[data-resultats]");
   var markers = {};
   var place = null;
 
-  map.eachLayer(function (layer) {
-    if (layer instanceof L.Marker && !(layer instanceof L.MarkerCluster) && !layer.options.structureId) {
-      place = layer;
-    }
-  });
-  cluster.eachLayer(function (marker) {
-    if (marker.options.structureId) { markers[marker.options.structureId] = marker; }
-  });
-
-  // French labels for Leaflet's own controls.
-  if (map.zoomControl) {
-    map.removeControl(map.zoomControl);
-    L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
+  cluster.addLayers((data.pins || []).map(function (pin) {
+    var marker = L.marker([pin.latitude, pin.longitude], {
+      icon: pinIcon(pin.type, pin.title, pin.number), title: pin.title, keyboard: true,
+      riseOnHover: true, structureId: pin.id
+    });
+    markers[pin.id] = marker;
+    return marker;
+  }));
+  if (data.place) {
+    var placeTitle = "Lieu recherché : " + data.place.name;
+    place = L.marker([data.place.latitude, data.place.longitude], {
+      icon: new TextIcon({
+        html: "", texts: [{ text: placeTitle, hidden: true }], className: "epingle-lieu",
+        iconSize: [28, 28], iconAnchor: [14, 14]
+      }),
+      title: placeTitle,
+      keyboard: true,
+      zIndexOffset: -1000 // under the pins and clusters: it must not hide their numbers
+    }).addTo(map);
   }
+
   map.on("popupopen", function (event) {
     var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
     if (close) {
@@ -85,7 +148,7 @@
     if (bounds.getNorthEast().equals(bounds.getSouthWest())) {
       map.setView(bounds.getCenter(), 13, { animate: animate });
     } else {
-      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14, animate: animate });
+      map.fitBounds(bounds, { padding: [30, 30], maxZoom: data.max_zoom_fit, animate: animate });
     }
   }
 
@@ -201,17 +264,11 @@
           var p = feature.properties || {};
           var c = feature.geometry && feature.geometry.coordinates;
           if (!c) { return; }
-          var type = /^[a-z_]+$/.test(p.type || "") ? p.type : "partenaire";
-          var html = document.createElement("span");
-          html.className = "visually-hidden";
-          html.textContent = p.nom || "";
+          var type = safeType(p.type);
           var marker = L.marker([c[1], c[0]], {
             title: p.nom || "",
             keyboard: true,
-            icon: L.divIcon({
-              html: html, className: "epingle epingle-" + type,
-              iconSize: [32, 40], iconAnchor: [16, 40], popupAnchor: [0, -36]
-            })
+            icon: pinIcon(type, p.nom || "", null)
           });
           marker.bindPopup(function () {
             var div = document.createElement("div");
