@@ -67,6 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import admin, api, caching, errors, health, limits, security, views
 
     limits.init_bodies(app)  # before CSRFProtect: its check parses the whole form
+    # Counted before CSRFProtect too, so that a flood of forms with a bad token is still limited.
+    limits.init(app, api=[api.bp], pages=[views.bp, admin.public_bp])
     CSRFProtect(app)  # every POST of every blueprint carries the session's token (400 otherwise)
     errors.register(app)
     security.init(app)
@@ -75,5 +77,4 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     admin.init_app(app)
-    limits.init(app, api=[api.bp])
     return app

@@ -139,11 +139,13 @@ ANNUAIRE_URL = (
 ANNUAIRE_DIR = os.path.join("instance", "annuaire")
 ANNUAIRE_TIMEOUT = 120.0  # seconds without a byte before a download is abandoned
 ANNUAIRE_MAX_BYTES = 2 * 1024**3  # the full national file (all office types) is far smaller
-# Rate limit of the public API per client address ("N per second|minute|hour", `limits` syntax).
+# Rate limits per client address ("N per second|minute|hour", `limits` syntax): the public API, and
+# the public HTML pages with the report form (static files, /healthz and /admin are not counted here).
 # Counters live in RATE_LIMIT_STORAGE: "memory://" counts per worker process; several servers share
 # one backend ("redis://host:6379", "memcached://host:11211", with that client library installed).
 RATE_LIMIT_ENABLED = True
 RATE_LIMIT_API = "300 per minute"
+RATE_LIMIT_PAGES = "120 per minute"  # a page is heavier than an API call; a person reads, not 2/s
 RATE_LIMIT_STORAGE = "memory://"
 
 # Behind a reverse proxy: how many proxies to trust for the client address and scheme (0 = none).

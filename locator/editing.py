@@ -237,15 +237,24 @@ def _claim_version(db: sqlite_utils.Database, sid: str, version: int | None, wri
         raise EditConflict()
 
 
-def set_status(db: sqlite_utils.Database, structure_id: str, statut: str, auteur: str, now: str) -> bool:
-    """Archive, restore (publish) or draft a structure, recording the change; False when unchanged."""
+def set_status(
+    db: sqlite_utils.Database, structure_id: str, statut: str, auteur: str, now: str, version: int
+) -> bool:
+    """Archive, restore (publish) or draft a structure, recording the change; False when unchanged.
+
+    `version` is the edit counter the page was opened with: when anyone wrote the structure since,
+    EditConflict is raised and nothing is written (one atomic UPDATE, like `save`).
+    """
     with db.atomic():
         before = store_structures.get_stored(db.conn, structure_id)
         if before is None:
             raise ValueError("Structure inconnue.")
         if before["statut"] == statut:
-            return False
-        store_structures.update(db, structure_id, {"statut": statut, "modifie_le": now})
+            return False  # nothing written, so nothing anyone wrote meanwhile can be lost
+        if not store_structures.update_if_version(
+            db, structure_id, {"statut": statut, "modifie_le": now}, version
+        ):
+            raise EditConflict()
         store_history.record_change(
             db,
             structure_id=structure_id,

@@ -199,8 +199,12 @@ def start_server(path: Path) -> tuple[subprocess.Popen, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
-        # One benchmark client = one address: lift the per-address API limit for this run only.
-        env={**os.environ, "LOCATOR_RATE_LIMIT_API": "100000000 per minute"},
+        # One benchmark client = one address: lift the per-address limits for this run only.
+        env={
+            **os.environ,
+            "LOCATOR_RATE_LIMIT_API": "100000000 per minute",
+            "LOCATOR_RATE_LIMIT_PAGES": "100000000 per minute",
+        },
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

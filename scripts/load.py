@@ -65,8 +65,13 @@ def main() -> None:
             subprocess.run([BIN / "locator", "build", "--db", str(db)], check=True, cwd=ROOT)
         port = free_port()
         host = f"http://127.0.0.1:{port}"
-        # One load generator = one client address: the per-address API limit would throttle it.
-        env = {**os.environ, "LOCATOR_RATE_LIMIT_API": "10000000 per minute", "LOCATOR_DB": str(db)}
+        # One load generator = one client address: the per-address limits would throttle it.
+        env = {
+            **os.environ,
+            "LOCATOR_RATE_LIMIT_API": "10000000 per minute",
+            "LOCATOR_RATE_LIMIT_PAGES": "10000000 per minute",
+            "LOCATOR_DB": str(db),
+        }
         server = subprocess.Popen(
             [
                 BIN / "locator",

@@ -70,7 +70,12 @@ def start_server(db: Path, extra_env: dict[str, str] | None = None) -> tuple[sub
 
     port = free_port()
     # Tests send many requests from one address: a high default limit, unless a test sets its own.
-    env = {**os.environ, "LOCATOR_RATE_LIMIT_API": "100000 per minute", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "LOCATOR_RATE_LIMIT_API": "100000 per minute",
+        "LOCATOR_RATE_LIMIT_PAGES": "100000 per minute",
+        **(extra_env or {}),
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

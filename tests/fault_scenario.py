@@ -52,7 +52,11 @@ if mode == "readonly":
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-env = {**os.environ, "LOCATOR_RATE_LIMIT_API": "100000 per minute"}
+env = {
+    **os.environ,
+    "LOCATOR_RATE_LIMIT_API": "100000 per minute",
+    "LOCATOR_RATE_LIMIT_PAGES": "100000 per minute",
+}
 server = subprocess.Popen(
     [BIN / "locator", "serve", "--db", str(store), "--port", str(port), "--workers", "1"],
     stdout=subprocess.DEVNULL,

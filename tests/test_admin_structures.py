@@ -41,6 +41,23 @@ def form_of(client, path):
     return values
 
 
+def status_form(client, path, action):
+    """The hidden fields of the page's archive or restore form (`action`: archiver|restaurer)."""
+    page = client.get(path).get_data(as_text=True)
+    start = page.index(f'action="{path}/{action}"')
+    form = page[start : page.index("</form>", start)]
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+        if name != "csrf_token"
+    }
+
+
+def press(client, path, action):
+    """Press the page's archive or restore button, as a browser would (its hidden fields included)."""
+    return post_form(client, f"{path}/{action}", status_form(client, path, action), page=path)
+
+
 def save(client, path, **changes):
     values = form_of(client, path)
     values.update(changes)
@@ -248,11 +265,11 @@ def test_archive_hides_a_structure_and_restore_brings_it_back(admin_app, admin_c
     public = admin_app.test_client()
     geo = lambda: {f["id"] for f in public.get("/api/v1/structures.geojson").get_json()["features"]}  # noqa: E731
     assert AMBERT_ML in geo()
-    r = post_form(admin_client, f"{EDIT}/archiver", page=EDIT)
+    r = press(admin_client, EDIT, "archiver")
     assert r.status_code == 302 and stored(admin_store, AMBERT_ML)["statut"] == "archive"
     assert AMBERT_ML not in geo()
     assert "Restaurer" in text(admin_client.get(EDIT))
-    post_form(admin_client, f"{EDIT}/restaurer", page=EDIT)
+    assert press(admin_client, EDIT, "restaurer").status_code == 302
     assert stored(admin_store, AMBERT_ML)["statut"] == "publie" and AMBERT_ML in geo()
     labels = text(admin_client.get(EDIT))
     assert "Archivage" in labels and "Publication" in labels

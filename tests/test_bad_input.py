@@ -13,6 +13,7 @@ from admin_helpers import csrf_token, text
         "/api/v1/structures?commune=63003&limit=²",
         "/api/v1/structures.geojson?commune=63003&limit=²",
         "/api/v1/communes?q=Ambert&limit=²",
+        "/api/v1/lieux?q=Ambert&limit=²",
         "/api/v1/structures?commune=63003&limit=99999999999999999999999",
     ],
 )
@@ -51,3 +52,18 @@ def test_a_deeply_nested_json_body_is_a_400(admin_client):
         headers={"X-CSRFToken": token, "Content-Type": "application/json"},
     )
     assert r.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"latitude":' * 20_000, "[" * 100_000 + "]" * 100_000])
+def test_a_deeply_nested_json_body_on_a_real_pending_import_is_a_french_400(admin_client, body):
+    from test_admin_imports import start
+
+    token = start(admin_client)  # a real upload: the route gets past its token and row checks
+    r = admin_client.post(
+        f"/admin/import/{token}/lignes/5/position.json",
+        data=body,
+        headers={"X-CSRFToken": csrf_token(admin_client, f"/admin/import/{token}")},
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    assert "latitude et longitude" in r.get_json()["erreur"]

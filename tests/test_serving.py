@@ -88,6 +88,31 @@ def test_api_rate_limit_answers_429_with_retry_after(built_store):
         proc.wait(timeout=10)
 
 
+AMBERT_ML = "mission-locale-du-livradois-forez-63003"
+
+
+def test_html_pages_rate_limit_answers_a_french_429_page_with_retry_after(built_store):
+    """Public pages and the report form share one per-address counter; static, health and admin do not."""
+    proc, base = start_server(built_store, {"LOCATOR_RATE_LIMIT_PAGES": "5 per minute"})
+    try:
+        paths = ["/", "/recherche?q=Ambert", "/communes/63003", f"/structures/{AMBERT_ML}"]
+        paths += [f"/structures/{AMBERT_ML}/signaler", "/departements/63"]
+        codes = [requests.get(base + p, timeout=10).status_code for p in paths]
+        assert codes == [200] * 5 + [429]
+        r = requests.get(base + "/recherche?q=Thiers", timeout=10)
+        assert r.status_code == 429
+        assert r.headers["Content-Type"].startswith("text/html")
+        assert "Trop de demandes" in r.text and "Traceback" not in r.text
+        assert 0 < int(r.headers["Retry-After"]) <= 60
+        posted = requests.post(base + f"/structures/{AMBERT_ML}/signaler", data={"a": "b"}, timeout=10)
+        assert posted.status_code == 429  # counted before the form (and its CSRF token) is looked at
+        for free in ("/healthz", "/static/favicon.svg", "/admin/login", "/api/v1/communes?q=Thiers"):
+            assert requests.get(base + free, timeout=10).status_code == 200, free
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 SLOW_CLIENTS = 16  # four times the threads of the test server's one worker
 
 

@@ -2,7 +2,8 @@
 
 Bodies: BODY_MAX_BYTES for every route but the import upload (IMPORT_MAX_BYTES), and at most
 FORM_MAX_FIELDS form fields, checked before CSRFProtect parses the form (it parses all of it).
-Rates, with the `limits` library: the public API and the public HTML pages, each its own rule.
+Rates, with the `limits` library: the public API, and the public HTML pages with the report form,
+each its own rule; static files, /healthz and /admin are not counted.
 
 The public forms (login, "Signaler une erreur") have their own counters in the store (web/admin).
 
@@ -48,7 +49,10 @@ class Limits:
         self.limiter = strategies.SlidingWindowCounterRateLimiter(
             storage.storage_from_string(app.config["RATE_LIMIT_STORAGE"])
         )
-        self.rules = {"api": parse(app.config["RATE_LIMIT_API"])}
+        self.rules = {
+            "api": parse(app.config["RATE_LIMIT_API"]),
+            "pages": parse(app.config["RATE_LIMIT_PAGES"]),
+        }
 
     def hit(self, scope: str) -> None:
         """Count one request of the client in this scope; raise RateLimited when over the limit."""
@@ -85,15 +89,16 @@ def init_bodies(app: Flask) -> None:
     app.before_request(lambda: _bound_body(app))
 
 
-def init(app: Flask, api: list[Blueprint]) -> Limits:
-    """Create the app's limits: every request to these blueprints counts."""
+def init(app: Flask, api: list[Blueprint], pages: list[Blueprint]) -> Limits:
+    """Create the app's limits: every request to these blueprints counts, API and pages apart."""
     limits = Limits(app)
-    api_names = {bp.name for bp in api}
+    scopes = {bp.name: "api" for bp in api} | {bp.name: "pages" for bp in pages}
 
     @app.before_request
     def _count():
-        if request.blueprint in api_names:
-            limits.hit("api")
+        scope = scopes.get(request.blueprint)
+        if scope is not None:
+            limits.hit(scope)
 
     app.extensions["locator_limits"] = limits
     return limits

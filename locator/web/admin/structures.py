@@ -108,9 +108,8 @@ def structure_new():
     return _render_form(None, _form_values(None), statut="brouillon")
 
 
-@bp.get("/structures/<structure_id>")
-def structure_edit(structure_id: str):
-    """The form of one structure (every field, hours, parent, coverage), with its history."""
+def _stored_form(structure_id: str, status: int = 200, errors: list[str] | None = None):
+    """The form of the structure as stored now (its current version), with these errors on top."""
     conn = get_conn()
     structure = store_structures.get_stored(conn, structure_id)
     if structure is None:
@@ -118,11 +117,25 @@ def structure_edit(structure_id: str):
     return _render_form(
         structure,
         _form_values(structure),
+        status=status,
         coverage_text=_coverage_text(conn, store_coverage.codes_of(conn, structure_id)),
         parent_id=structure.get("parent_id"),
         statut=structure["statut"] if structure["statut"] != "archive" else "archive",
         loaded_at=str(store_structures.version_of(conn, structure_id)),
+        errors=errors,
     )
+
+
+@bp.get("/structures/<structure_id>")
+def structure_edit(structure_id: str):
+    """The form of one structure (every field, hours, parent, coverage), with its history."""
+    return _stored_form(structure_id)
+
+
+NO_VERSION = (
+    "Le formulaire ne dit pas quelle version de la fiche vous avez ouverte : rechargez la page "
+    "et refaites vos changements."
+)
 
 
 def _form_version(text: str | None) -> int | None:
@@ -143,10 +156,7 @@ def _submit(structure: dict | None):
     errors: list[str] = []
     version = _form_version(loaded_at) if structure else None
     if structure and version is None:
-        errors.append(
-            "Le formulaire ne dit pas quelle version de la fiche vous avez ouverte : rechargez la page "
-            "et refaites vos changements."
-        )
+        errors.append(NO_VERSION)
     week = None
     hours_text = None
     if form.get("horaires_mode") == "texte":
@@ -206,11 +216,16 @@ def structure_save(structure_id: str):
 
 
 def _status(structure_id: str, statut: str, done: str):
+    version = _form_version(request.form.get("version"))
+    if version is None:
+        return _stored_form(structure_id, status=400, errors=[NO_VERSION])
     try:
         with writer() as db:
-            changed = editing.set_status(db, structure_id, statut, g.user["email"], now_iso())
+            changed = editing.set_status(db, structure_id, statut, g.user["email"], now_iso(), version)
     except ValueError:
         abort(404)
+    except editing.EditConflict as err:
+        return _stored_form(structure_id, status=409, errors=[str(err)])
     flash(done if changed else "Rien à changer.")
     return redirect(url_for("admin.structure_edit", structure_id=structure_id))
 
