@@ -14,15 +14,23 @@ CUNLHAT = "63132"
 
 
 def dump(db) -> dict[str, list[tuple]]:
-    """Every row of the tables an import touches, in a stable order."""
+    """Every row of the tables an import touches, in a stable order.
+
+    The `version` counter is left out: it moves forward on every write, an undo included, by design.
+    """
     conn = sqlite3.connect(db)
     try:
         return {
-            table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            table: sorted(_rows(conn, table), key=repr)
             for table in ("structures", "structures_rtree", "couverture", "structure_refs")
         }
     finally:
         conn.close()
+
+
+def _rows(conn, table: str) -> list[tuple]:
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "version"]
+    return conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
 
 
 def upload(client, content: bytes | None = None, name="desordre.csv", statut="publie"):
