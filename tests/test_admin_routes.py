@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 from admin_helpers import ADMIN, csrf_token, login, make_app, post_form
+from werkzeug.routing import IntegerConverter
 
 from locator import accounts
 
@@ -26,7 +27,7 @@ def admin_routes(app):
             continue
         url = rule.rule
         for arg, converter in rule._converters.items():  # noqa: SLF001 (the map's own description)
-            kind = "int" if type(converter).__name__ == "IntegerConverter" else "default"
+            kind = "int" if isinstance(converter, IntegerConverter) else "default"
             url = url.replace(f"<int:{arg}>", SAMPLE[kind]).replace(
                 f"<{arg}>", "positions" if arg == "check" else SAMPLE[kind]
             )
