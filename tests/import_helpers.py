@@ -14,6 +14,12 @@ DATA = Path(__file__).parent / "data"
 HEADER = "type;nom;adresse;code_postal;commune;latitude;longitude"
 
 
+def content_rows(conn: sqlite3.Connection, table: str, order: str = "1, 2") -> list[tuple]:
+    """A table's rows without the `version` counter, which moves on every write (an undo too) by design."""
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "version"]
+    return conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}").fetchall()
+
+
 def dump(path: Path) -> list:
     """Every row of the tables an import may write, in a stable order."""
     with sqlite3.connect(path) as c:

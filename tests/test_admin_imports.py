@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from admin_helpers import ADMIN, EDITOR, csrf_token, login, make_app, post_form, text
+from import_helpers import content_rows
 
 MESSY = Path(__file__).parent / "data" / "import_desordre.csv"
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
@@ -21,16 +22,11 @@ def dump(db) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(db)
     try:
         return {
-            table: sorted(_rows(conn, table), key=repr)
+            table: sorted(content_rows(conn, table), key=repr)
             for table in ("structures", "structures_rtree", "couverture", "structure_refs")
         }
     finally:
         conn.close()
-
-
-def _rows(conn, table: str) -> list[tuple]:
-    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "version"]
-    return conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
 
 
 def upload(client, content: bytes | None = None, name="desordre.csv", statut="publie"):

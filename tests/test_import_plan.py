@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from import_helpers import DATA, dump
+from import_helpers import DATA, content_rows, dump
 
 from locator.ingest.importer import ImportPlan, PlanStale, apply_import, plan_import
 from locator.ingest.table import FileProblem
@@ -83,12 +83,12 @@ def test_apply_records_the_import_and_the_history_of_every_change(db):
 
 def test_undoing_an_import_restores_exactly_the_previous_state(db, store_copy):
     with sqlite3.connect(store_copy) as c:
-        before = c.execute("SELECT * FROM structures ORDER BY id").fetchall()
+        before = content_rows(c, "structures", order="id")
     report = apply_import(db, plan_import(db.conn, DATA / "permanences_cp1252.csv"), auteur="a")
     restored = history.undo_import(db, report["import_id"], auteur="b", quand="2026-01-02T00:00:00+00:00")
     assert restored == 10
     with sqlite3.connect(store_copy) as c:
-        assert c.execute("SELECT * FROM structures ORDER BY id").fetchall() == before
+        assert content_rows(c, "structures", order="id") == before
         rtree = c.execute("SELECT COUNT(*) FROM structures_rtree").fetchone()[0]
         located = c.execute("SELECT COUNT(*) FROM structures WHERE latitude IS NOT NULL").fetchone()[0]
         assert rtree == located
