@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 DB ?= instance/locator.sqlite
-VENDOR := locator/static/vendor
+VENDOR := locator/web/static/vendor
 
 .PHONY: install run build test lint format bench load soak clean browser
 

@@ -49,7 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings (defaults < LOCATOR_* env < test_config), store, blueprints."""
     app = _Flask(
         __name__,
-        template_folder=str(config.PROJECT_ROOT / "templates"),
+        template_folder="web/templates",
+        static_folder="web/static",
         instance_path=str(config.PROJECT_ROOT / "instance"),
     )
     app.config.update(config.load(test_config))

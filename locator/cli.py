@@ -76,8 +76,8 @@ def build(db_path: Path, seed: Path, as_json: bool) -> None:
 def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Servir le site et l'API avec gunicorn."""
     from . import create_app
-    from .server import serve as run_server
     from .store.db import check, migrate
+    from .web.server import serve as run_server
 
     problem = check(db_path)
     if problem:
@@ -97,7 +97,7 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
 
 def _warm(db_path: Path, region: str) -> None:
     """Build the name index before the workers fork: they share it."""
-    from .resolve import warm
+    from .places.resolve import warm
     from .store.db import connect
 
     conn = connect(db_path)
@@ -188,7 +188,7 @@ def import_(
     Code de sortie : 0 importé (lignes en erreur listées et ignorées) ; 1 rien importé (fichier
     illisible, colonnes obligatoires absentes, aucune ligne valide), données inchangées ; 2 usage.
     """
-    from . import geocoding
+    from .ingest import geocoders
     from .ingest.importer import import_file
     from .ingest.limits import Limits
 
@@ -210,7 +210,7 @@ def import_(
                 db,
                 file,
                 file.name,
-                geocoding.make(geocoder, settings),
+                geocoders.make(geocoder, settings),
                 options,
                 dry_run=dry_run,
                 auteur=auteur or os.environ.get("USER"),
@@ -252,7 +252,7 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
     """Exporter l'annuaire : CSV (Excel), GeoJSON ou structures data·inclusion."""
     import io
 
-    from . import export as exports
+    from .publish import exports
     from .store.db import check, connect
 
     problem = check(db_path)
@@ -388,7 +388,7 @@ def _read_password(password_stdin: bool) -> str:
 
 
 def _account_call(func, *args) -> None:
-    from .accounts import AccountError
+    from .admin.accounts import AccountError
 
     try:
         func(*args)
@@ -404,7 +404,7 @@ def _account_call(func, *args) -> None:
 @click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
 def user_add(db_path: Path, email: str, role: str, password_stdin: bool) -> None:
     """Créer un compte (le mot de passe est demandé, jamais passé en argument)."""
-    from .accounts import add_user
+    from .admin.accounts import add_user
 
     _account_call(add_user, db_path, email, role, _read_password(password_stdin))
     click.echo(f"Compte créé : {email.strip().lower()} ({role}).")
@@ -439,7 +439,7 @@ def user_list(db_path: Path) -> None:
 @click.argument("email")
 def user_remove(db_path: Path, email: str) -> None:
     """Supprimer un compte (le dernier compte admin reste)."""
-    from .accounts import remove_user
+    from .admin.accounts import remove_user
 
     _account_call(remove_user, db_path, email)
     click.echo(f"Compte supprimé : {email.strip().lower()}.")
@@ -451,7 +451,7 @@ def user_remove(db_path: Path, email: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
 def user_set_password(db_path: Path, email: str, password_stdin: bool) -> None:
     """Changer le mot de passe d'un compte (ses sessions ouvertes se ferment)."""
-    from .accounts import set_password
+    from .admin.accounts import set_password
 
     _account_call(set_password, db_path, email, _read_password(password_stdin))
     click.echo(f"Mot de passe changé : {email.strip().lower()}.")

@@ -1,4 +1,4 @@
-"""Measure locator.resolve on messy queries built from the reference data.
+"""Measure locator.places.resolve on messy queries built from the reference data.
 
 Random communes of the home région and of the rest of France (uniformly drawn: small communes
 weigh as much as big ones, which is the hard case) are written as people type them: case,
@@ -36,8 +36,9 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from locator import config, resolve
+from locator import config
 from locator.geo import codes, names
+from locator.places import resolve
 from locator.store.db import connect
 
 HOME = codes.REGION_AURA

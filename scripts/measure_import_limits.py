@@ -30,7 +30,8 @@ CLI = (
 )
 WIZARD = """
 import io, re, sqlite3
-from locator import create_app, accounts
+from locator import create_app
+from locator.admin import accounts
 accounts.add_user({db!r}, 'mesure@example.fr', 'admin', 'un-mot-de-passe-mesure')
 app = create_app({{'DB': {db!r}, 'TESTING': True, 'SECRET_KEY': 'x', 'WTF_CSRF_ENABLED': False}})
 c = app.test_client()

@@ -122,7 +122,7 @@ def admin_store(store_copy):
     """A private copy of the built store with one admin and one editor account (tests/admin_helpers.py)."""
     from admin_helpers import ADMIN, EDITOR
 
-    from locator import accounts
+    from locator.admin import accounts
 
     accounts.add_user(store_copy, ADMIN[0], "admin", ADMIN[1])
     accounts.add_user(store_copy, EDITOR[0], "editeur", EDITOR[1])

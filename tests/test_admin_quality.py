@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from locator import quality
+from locator.admin import quality
 from locator.store.db import connect
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"

@@ -13,7 +13,7 @@ import pytest
 from admin_helpers import ADMIN, csrf_token, login, make_app, post_form
 from werkzeug.routing import IntegerConverter
 
-from locator import accounts
+from locator.admin import accounts
 
 SAMPLE = {"int": "1", "default": "x"}
 PAYLOAD = '<img src=x onerror="alert(1)">'

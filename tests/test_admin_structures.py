@@ -10,7 +10,8 @@ import sqlite3
 import pytest
 from admin_helpers import post_form, text
 
-from locator import hours_form, lookup
+from locator import lookup
+from locator.hours import form as hours_form
 from locator.store.db import connect
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"

@@ -26,7 +26,7 @@ def busy_server(tmp_path_factory, built_store):
     """A real server on a private store with accounts, whose writes wait WAIT seconds at most."""
     import shutil
 
-    from locator import accounts
+    from locator.admin import accounts
 
     db = tmp_path_factory.mktemp("busy") / "locator.sqlite"
     shutil.copyfile(built_store, db)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from import_helpers import run_import, write
 
 from locator.cli import main
-from locator.export import data_inclusion, safe_cell
+from locator.publish.exports import data_inclusion, safe_cell
 
 
 def export(db, fmt: str, *args: str, output=None) -> tuple[int, bytes, str]:

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from import_helpers import dump
 
 from locator.cli import main
-from locator.geocoding import BanGeocoder
+from locator.ingest.geocoders import BanGeocoder
 from locator.store import communes
 
 HERE = Path(__file__).parent

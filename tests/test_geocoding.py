@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from import_helpers import by_name, run_import, warnings, write
 
-from locator.geocoding import BanGeocoder, OfflineGeocoder, make
+from locator.ingest.geocoders import BanGeocoder, OfflineGeocoder, make
 from locator.store import communes
 from locator.store.db import connect
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from locator.horaires import describe
+from locator.hours.opening_hours import describe
 
 
 def test_reads_weekday_ranges_split_days_and_public_holidays():

@@ -15,7 +15,8 @@ import pytest
 from conftest import start_server
 from import_helpers import run_import
 
-from locator import config, maps
+from locator import config
+from locator.web import maps
 
 HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>${alert(3)}`"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from locator import resolve as resolve_module
 from locator.geo import names
-from locator.resolve import resolve, warm
+from locator.places import resolve as resolve_module
+from locator.places.resolve import resolve, warm
 from locator.store import communes as store_communes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -88,7 +88,7 @@ class MissionLocaleFinder:
         if not dep and code_ml and codes.is_insee_code(code_ml[:5]):
             dep = codes.departement_of_insee(code_ml[:5])
         if m:
-            from ..resolve import resolve
+            from ..places.resolve import resolve
 
             town = m.group(2)
             places = [

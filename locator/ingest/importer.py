@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlite_utils
 
-from ..geocoding import BanGeocoder, Geocoder, OfflineGeocoder
 from ..store import coverage as store_coverage
 from ..store import geocache
 from ..store import history as store_history
@@ -26,6 +25,7 @@ from ..store import imports as store_imports
 from ..store import structures as store_structures
 from . import annuaire, table
 from .coverage import CoverageLine, plan_lines
+from .geocoders import BanGeocoder, Geocoder, OfflineGeocoder
 from .limits import Limits
 from .pipeline import Options, PlanRow, RowPipeline
 from .table import FileProblem

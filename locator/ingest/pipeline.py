@@ -17,12 +17,12 @@ from rapidfuzz import fuzz
 
 from ..geo import names
 from ..geo.distance import bbox_around
-from ..geocoding import Geocoder
 from ..store import history as store_history
 from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
 from ..store.scratch import Scratch
 from . import clean
+from .geocoders import Geocoder
 from .limits import Limits
 from .place import PlaceResolver, clean_place_values
 from .structures import source_date, structure_id

@@ -13,9 +13,9 @@ from typing import Any
 
 from ..geo import codes, geometry, names
 from ..geo.postal import has_cedex, without_postal_noise
-from ..geocoding import Geocoder
 from ..store import communes as store_communes
 from . import clean
+from .geocoders import Geocoder
 
 # (min_lat, max_lat, min_lon, max_lon): metropolitan France with Corsica, then the overseas départements.
 FRANCE_BOXES = (
@@ -144,7 +144,7 @@ class PlaceResolver:
 
     def _by_name(self, name: str, departement: str | None) -> tuple[list[dict[str, Any]], bool]:
         """Return (communes, exact) for a commune name, within a département when given."""
-        from ..resolve import resolve
+        from ..places.resolve import resolve
 
         cleaned = without_postal_noise(name) or name
         places = [p for p in resolve(self.conn, cleaned, limit=20) if p["type"] == "commune"]
@@ -317,7 +317,7 @@ class PlaceResolver:
             place.errors.append(f"commune « {name} » introuvable")
             return
         if point is not None:
-            from ..lookup import commune_at
+            from ..places.communes import commune_at
 
             commune = commune_at(self.conn, point[0], point[1])
             if commune is None:

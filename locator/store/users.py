@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
 ROLES = ("admin", "editeur")
 
 DDL = """
--- Admin accounts: `mot_de_passe` is a KDF hash (locator.accounts), never the password.
+-- Admin accounts: `mot_de_passe` is a KDF hash (locator.admin.accounts), never the password.
 CREATE TABLE IF NOT EXISTS utilisateurs (
     email TEXT PRIMARY KEY,
     role TEXT NOT NULL CHECK (role IN ('admin', 'editeur')),

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import lookup, serializers
+from .. import lookup
 from ..geo import codes
+from ..publish import serializers
 from ..store import structures as store_structures
 from . import params
 from .openapi import spec
@@ -196,7 +197,7 @@ def _near(conn, lat, lon, types, limit, rayon):
 
 def _departement(conn, code, types, limit):
     dep = codes.normalize_departement(code)
-    info = lookup.store_communes.departement(conn, dep) if dep else None
+    info = lookup.departement_info(conn, dep) if dep else None
     if info is None:
         raise ApiError(f"Département inconnu : « {code[:10]} ».", 404 if dep else 400)
     pairs = [(s, None) for s in lookup.in_departement(conn, dep, types, limit)]

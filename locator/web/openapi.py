@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..serializers import COMMUNE_FIELDS
+from ..publish.serializers import COMMUNE_FIELDS
 from ..store.schema import STRUCTURE_FIELDS, STRUCTURE_TYPES
 
 _NUMBER_FIELDS = {"latitude", "longitude", "distance_km"}

@@ -16,7 +16,7 @@ def csp_nonce() -> str:
 
 def init(app: Flask) -> None:
     """Install the headers and the `csp_nonce()` template function."""
-    from ..maps import tile_layer, tile_origin
+    from .maps import tile_layer, tile_origin
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     tiles = tile_origin(tile_layer(app.config)["url"])  # map tiles: the only images from elsewhere

@@ -1,6 +1,6 @@
 """Public pages (French): search, the two-level answer, structure, commune and département pages.
 
-Routes are thin: the answers come from `locator.lookup`, the maps from `locator.maps`; this module
+Routes are thin: the answers come from `locator.lookup`, the maps from `locator.web.maps`; this module
 only arranges them into numbered entries shared by the list and the map.
 """
 
@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .. import horaires, lookup, maps
+from .. import lookup
 from ..geo import codes
+from ..hours import opening_hours
 from ..store import communes as store_communes
 from ..store import structures as store_structures
 from ..store.schema import STRUCTURE_TYPES
-from . import formatting, params
+from . import formatting, maps, params
 from .store import get_conn
 
 bp = Blueprint("views", __name__)
@@ -53,7 +54,7 @@ def _template_helpers() -> dict[str, Any]:
         "pretty_address": formatting.pretty_address,
         "sources": formatting.sources,
         "precision_note": formatting.precision_note,
-        "horaires": horaires.describe,
+        "horaires": opening_hours.describe,
         "information_date": lambda d: formatting.information_date(
             d, int(current_app.config["INFO_OLD_AFTER_YEARS"])
         ),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from locator import accounts
+from locator.admin import accounts
 from tests.browser.conftest import open_context, run_axe
 from tests.conftest import start_server
 

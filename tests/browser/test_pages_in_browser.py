@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .conftest import (
+from tests.browser.conftest import (
     AMBERT_ML,
     PHONE,
     XSS_ID,

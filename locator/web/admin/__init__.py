@@ -27,7 +27,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from ... import accounts
+from ...admin import accounts
 from ...store import db as store_db
 from ..store import get_conn
 
@@ -82,14 +82,14 @@ def writer() -> Iterator[sqlite_utils.Database]:
 
 def tile_settings() -> dict:
     """Return the map tile layer (url, attribution, max_zoom) the public pages use too."""
-    from ... import maps
+    from .. import maps
 
     return maps.tile_layer(current_app.config)
 
 
 def security_headers(response):
     """Headers of every admin and report page: no framing, no caching, scripts from this site only."""
-    from ... import maps
+    from .. import maps
 
     tiles = maps.tile_origin(tile_settings()["url"])
     response.headers["Cache-Control"] = "no-store"

@@ -7,7 +7,7 @@ import secrets
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ... import accounts
+from ...admin import accounts
 from ...store import reports as store_reports
 from ...store import structures as store_structures
 from ...store import users as store_users

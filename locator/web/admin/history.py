@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from ...accounts import now_iso
+from ...admin.accounts import now_iso
 from ...store import history as store_history
 from ...store import imports as store_imports
 from ...store import listing

@@ -11,7 +11,7 @@ import time
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from ... import wizard
+from ...admin import wizard
 from ...ingest.importer import ImportPlan, PlanStale, apply_import
 from ...ingest.table import FileProblem
 from ...store import imports as store_imports

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Response, abort, current_app, jsonify, render_template
 
-from ... import quality
+from ...admin import quality
 from ..store import get_conn
 from . import bp, tile_settings
 

@@ -7,7 +7,7 @@ import time
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from ...accounts import now_iso
+from ...admin.accounts import now_iso
 from ...store import reports as store_reports
 from ...store import structures as store_structures
 from ...store import throttle

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from ... import editing, hours_form
-from ...accounts import now_iso
+from ...admin import editing
+from ...admin.accounts import now_iso
+from ...hours import form as hours_form
 from ...store import communes as store_communes
 from ...store import coverage as store_coverage
 from ...store import history as store_history

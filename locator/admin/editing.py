@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .geocoding import OfflineGeocoder
-from .ingest.pipeline import PARENT_TYPES, Options, RowPipeline
-from .store import communes as store_communes
-from .store import coverage as store_coverage
-from .store import history as store_history
-from .store import structures as store_structures
+from ..ingest.geocoders import OfflineGeocoder
+from ..ingest.pipeline import PARENT_TYPES, Options, RowPipeline
+from ..store import communes as store_communes
+from ..store import coverage as store_coverage
+from ..store import history as store_history
+from ..store import structures as store_structures
 
 if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
     import sqlite_utils

@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .geo.codes import departement_of_insee
-from .geo.postal import without_postal_noise
-from .store import geocache
+from ..geo.codes import departement_of_insee
+from ..geo.postal import without_postal_noise
+from ..store import geocache
 
 # BAN result types → our precision words.
 _PRECISION = {"housenumber": "adresse", "street": "rue", "locality": "rue", "municipality": "commune"}

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from .geo import names
-from .geo.distance import haversine_km
-from .store import communes as store_communes
-from .store import quality as store_quality
+from ..geo import names
+from ..geo.distance import haversine_km
+from ..store import communes as store_communes
+from ..store import quality as store_quality
 
 # Positions that only say "somewhere in the commune" (or less): the map pin may be kilometres off.
 COARSE_PRECISIONS = {"commune", "municipality", "centre_commune", "departement"}
@@ -46,7 +46,7 @@ COLUMNS = {
 
 def imprecise_positions(conn: sqlite3.Connection, structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return the structures without a position, with a commune-level one, or one outside their commune."""
-    from .geo import geometry  # shapely: only the dashboard needs it
+    from ..geo import geometry  # shapely: only the dashboard needs it
 
     out = []
     for s in structures:

@@ -77,7 +77,7 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "locator.server.WaitressWorker",
+            "worker_class": "locator.web.server.WaitressWorker",
             "errorlog": "-",
             "timeout": 30,
             "graceful_timeout": 10,

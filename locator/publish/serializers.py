@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store.schema import STRUCTURE_FIELDS
+from ..store.schema import STRUCTURE_FIELDS
 
 COMMUNE_FIELDS = (
     "code",

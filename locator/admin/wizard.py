@@ -10,13 +10,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from ..ingest import table
+from ..ingest.geocoders import BanGeocoder, Geocoder, OfflineGeocoder
+from ..ingest.importer import ImportPlan, plan_import
+from ..ingest.importer import sniff as sniff_kind
+from ..ingest.limits import Limits
+from ..ingest.pipeline import Options
 from .editing import FORM_FIELDS
-from .geocoding import BanGeocoder, Geocoder, OfflineGeocoder
-from .ingest import table
-from .ingest.importer import ImportPlan, plan_import
-from .ingest.importer import sniff as sniff_kind
-from .ingest.limits import Limits
-from .ingest.pipeline import Options
 
 # Columns a fix may set: those of the structure form (import-format names), and the parent's name.
 FIXABLE = (*FORM_FIELDS, "parent")

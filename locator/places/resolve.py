@@ -38,9 +38,10 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .geo import codes, names
-from .geo.distance import valid_lat_lon
-from .store import communes as store_communes
+from ..geo import codes, names
+from ..geo.distance import valid_lat_lon
+from ..store import communes as store_communes
+from .communes import commune_at
 
 # --- Scoring, in decades of population (a penalty of 1 is worth a commune 10 times larger). ---
 # Compare other values with `scripts/eval_resolve.py --set NAME=VALUE`. PREFIX is pinned by two
@@ -627,8 +628,6 @@ def resolve(
         return []
     point = _latlon(text)
     if point is not None:
-        from .lookup import commune_at  # lookup imports this module
-
         lat, lon, swapped = point
         commune = commune_at(conn, lat, lon)
         note = "Coordonnées lues dans l'ordre longitude, latitude." if swapped else None

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
+from ..store import structures as store_structures
+from ..store.schema import STRUCTURE_FIELDS
 from .serializers import structure as public_fields
-from .store import structures as store_structures
-from .store.schema import STRUCTURE_FIELDS
 
 FORMATS = ("csv", "geojson", "data-inclusion")
 CSV_COLUMNS = (*STRUCTURE_FIELDS, "statut")

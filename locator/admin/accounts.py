@@ -20,9 +20,9 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .store import db as store_db
-from .store import throttle
-from .store import users as store_users
+from ..store import db as store_db
+from ..store import throttle
+from ..store import users as store_users
 
 ROLES = store_users.ROLES
 MIN_PASSWORD_LENGTH = 12

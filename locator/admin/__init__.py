@@ -1,0 +1,1 @@
+"""Admin logic without Flask: accounts, editing, the import wizard, data quality."""

@@ -1,0 +1,1 @@
+"""Opening hours: the OSM opening_hours grammar, its French description, the admin form."""

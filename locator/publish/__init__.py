@@ -1,0 +1,1 @@
+"""What leaves the store: serializers and exports (CSV for spreadsheets, GeoJSON, data·inclusion)."""
