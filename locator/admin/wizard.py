@@ -10,8 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from ..ingest import table
-from ..ingest.geocoders import BanGeocoder, Geocoder, OfflineGeocoder
+from ..ingest import geocoders, table
 from ..ingest.importer import ImportPlan, plan_import
 from ..ingest.importer import sniff as sniff_kind
 from ..ingest.limits import Limits
@@ -26,21 +25,6 @@ ACTION_LABELS = {
     "inchange": "inchangé",
     "rejete": "rejeté",
 }
-
-
-def geocoder(settings: dict[str, Any], known: dict[str, Any] | None = None) -> Geocoder:
-    """Return the geocoder the settings choose; an online one starts with the answers already had."""
-    if settings.get("GEOCODER") == "ban":
-        g = BanGeocoder(
-            settings["BAN_DOMAIN"],
-            scheme=settings.get("BAN_SCHEME", "https"),
-            min_score=float(settings.get("BAN_MIN_SCORE", 0.5)),
-            rate=float(settings.get("BAN_RATE", 40.0)),
-            timeout=float(settings.get("BAN_TIMEOUT", 10.0)),
-        )
-        g.pending.update(known or {})
-        return g
-    return OfflineGeocoder()
 
 
 def new_settings(statut: str) -> dict[str, Any]:
@@ -81,8 +65,14 @@ def plan(
         limits=Limits.from_settings(settings),
     )
     return plan_import(
-        conn, contenu, fichier, geocoder(settings, known_answers), options, region=settings["REGION"]
+        conn, contenu, fichier, _geocoder(settings, known_answers), options, region=settings["REGION"]
     )
+
+
+def _geocoder(settings: dict[str, Any], known: dict[str, Any] | None) -> geocoders.Geocoder:
+    """The settings' geocoder; anything but "ban" is the offline one (a wizard never fails on a typo)."""
+    kind = "ban" if settings.get("GEOCODER") == "ban" else "offline"
+    return geocoders.make(kind, settings, known)
 
 
 def raw_rows(
