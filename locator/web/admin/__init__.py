@@ -29,6 +29,8 @@ from flask_wtf.csrf import CSRFError
 
 from ...admin import accounts
 from ...store import db as store_db
+from ..negotiation import wants_json
+from ..security import content_security_policy
 from ..store import get_conn
 
 if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
@@ -41,16 +43,6 @@ public_bp = Blueprint("signaler", __name__)
 # Endpoints reachable without a session.
 OPEN_ENDPOINTS = {"admin.login"}
 SESSION_KEY = "admin_jeton"
-
-
-def wants_json() -> bool:
-    """Tell whether the caller expects JSON (fetch calls of the admin pages, .json routes)."""
-    if request.path.endswith(".json") or request.is_json:
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return (
-        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-    )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -96,10 +88,8 @@ def security_headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: {tiles}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        script="'self'", tiles=tiles, base_uri="'none'", frame_ancestors="'none'"
     )
     return response
 
@@ -149,7 +139,7 @@ def _user():
 
 def _csrf_error(err: CSRFError):
     message = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
-    if wants_json() or request.path.startswith("/api/"):
+    if wants_json():
         return jsonify({"erreur": message}), 400
     return render_template("erreur.html", status=400, message=message), 400
 
