@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, jsonify, request
 from .. import lookup
 from ..geo import codes
 from ..publish import serializers
-from ..store import structures as store_structures
 from . import params
 from .openapi import spec
 from .params import ApiError
@@ -183,9 +182,9 @@ def _structures_query(
                 **serializers.commune(c),
             }
         words = q.split()[:6]
-        return [(s, None) for s in store_structures.search_names(conn, words, types, limit)], None
+        return [(s, None) for s in lookup.by_name(conn, words, types, limit)], None
     if everything:
-        return [(s, None) for s in store_structures.published(conn, types)], None
+        return [(s, None) for s in lookup.published(conn, types)], None
     raise ApiError("Précisez un lieu : commune=CODE, lat=…&lon=…, departement=DD ou q=TEXTE.")
 
 
@@ -231,9 +230,9 @@ def structures_geojson():
 def structure(structure_id: str):
     """One published structure by id, with its reception points."""
     conn = get_conn()
-    s = store_structures.get(conn, structure_id[:120])
-    if s is None or s["statut"] != "publie":
+    s = lookup.structure(conn, structure_id[:120])
+    if s is None:
         raise ApiError(f"Aucune structure publiée n'a l'identifiant « {structure_id[:80]} ».", 404)
     out = serializers.structure(s)
-    out["points_accueil"] = [serializers.structure(c) for c in store_structures.children(conn, s["id"])]
+    out["points_accueil"] = [serializers.structure(c) for c in lookup.reception_points(conn, s["id"])]
     return jsonify({**out, **_credits()})
