@@ -7,8 +7,7 @@ itself; account management needs the admin role (403 otherwise). Forms carry a C
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -62,14 +61,9 @@ def client_ip() -> str:
     return request.remote_addr or "inconnue"
 
 
-@contextlib.contextmanager
-def writer() -> Iterator[sqlite_utils.Database]:
-    """Open the store's writer connection for one request; the caller opens its transaction."""
-    db = store_db.writer(current_app.config["DB"], float(current_app.config["WRITE_WAIT_SECONDS"]))
-    try:
-        yield db
-    finally:
-        db.close()
+def writer() -> sqlite_utils.Database:
+    """Open the store's writer connection for one request (`with writer() as db:` closes it)."""
+    return store_db.writer(current_app.config["DB"], float(current_app.config["WRITE_WAIT_SECONDS"]))
 
 
 def tile_settings() -> dict:
