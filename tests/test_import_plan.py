@@ -95,6 +95,10 @@ def test_undoing_an_import_restores_exactly_the_previous_state(db, store_copy):
     assert imports.get(db.conn, report["import_id"])["annule_par"] == "b"
     with pytest.raises(ValueError, match="déjà été annulé"):
         history.undo_import(db, report["import_id"], auteur="b", quand="2026-01-02T00:00:00+00:00")
+    with pytest.raises(history.AlreadyUndone):
+        history.undo_import(db, report["import_id"], auteur="b", quand="2026-01-02T00:00:00+00:00")
+    with pytest.raises(history.UnknownImport):
+        history.undo_import(db, 999_999, auteur="b", quand="2026-01-02T00:00:00+00:00")
 
 
 def test_undo_refuses_when_a_structure_changed_since(db):
