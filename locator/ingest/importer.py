@@ -188,7 +188,7 @@ def _with_source(opts: Options, filename: str) -> Options:
 
 
 def sniff(source: Path | bytes, max_bytes: int, limits: Limits | None = None) -> str:
-    """Return the kind of a file from its first bytes and header alone, before any pipeline runs.
+    """Return the genre of a file from its first bytes and header alone, before any pipeline runs.
 
     "annuaire" (JSON or an archive), "structures" or "couverture" (CSV). Raises FileProblem.
     """
@@ -203,7 +203,7 @@ def _sniff(source: Path | bytes, max_bytes: int, limits: Limits | None) -> tuple
             raise FileProblem(table.NOT_TEXT)
         return "annuaire", None
     t = table.open_table(source, max_bytes, limits)
-    return t.kind, t
+    return t.genre, t
 
 
 def _open(
@@ -211,7 +211,7 @@ def _open(
 ) -> tuple[str, table.Table | None, int]:
     """Check a file and return (genre, table for CSV files, size). Raises FileProblem."""
     genre, t = _sniff(source, max_bytes, limits)
-    if t is not None and t.kind == "structures":
+    if t is not None and t.genre == "structures":
         table.require_structure_columns(t)
     return genre, t, table.size_of(source)
 
@@ -242,7 +242,7 @@ def _defaults(
 
 
 def _open_into(plan: ImportPlan, source: Path | bytes, options: Options | dict[str, Any] | None):
-    """Open the file (size limit, kind, table) and note its kind, size and checksum in the plan."""
+    """Open the file (size limit, genre, table) and note its genre, size and checksum in the plan."""
     opts = _options(options, "structures")
     plan.genre, tab, plan.taille = _open(source, plan.fichier, opts.max_bytes, opts.limits)
     plan.sha256 = _sha256(source)
