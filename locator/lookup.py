@@ -1,4 +1,4 @@
-"""Lookups over the store, usable without Flask: nearest, competent, by département, point → commune.
+"""Answers, usable without Flask: nearest, competent, two-level and point answers, published structures.
 
 Every function takes the store connection explicitly. Points are (latitude, longitude) in WGS84
 degrees; distances are great-circle kilometres (haversine, R = 6371.0088 km).
