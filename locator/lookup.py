@@ -222,24 +222,10 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
             f"la {ml['nom']}.{others}",
         }
     if lat is None or lon is None:
-        return {
-            "commune": commune,
-            "mission_locale": None,
-            "distance_km": None,
-            "missions_locales": [],
-            "methode": "inconnue",
-            "raison": f"{prefix}La position {names.of(commune['nom'])} est inconnue.",
-        }
+        return _unknown(commune, f"{prefix}La position {names.of(commune['nom'])} est inconnue.")
     found = nearest(conn, lat, lon, types=["mission_locale"], limit=1)
     if not found:
-        return {
-            "commune": commune,
-            "mission_locale": None,
-            "distance_km": None,
-            "missions_locales": [],
-            "methode": "inconnue",
-            "raison": "Aucune Mission locale n'est encore enregistrée.",
-        }
+        return _unknown(commune, "Aucune Mission locale n'est encore enregistrée.")
     ml, d = found[0]
     return {
         "commune": commune,
@@ -250,6 +236,18 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
         "raison": f"{prefix}Approximation : la liste des communes couvertes par chaque Mission locale "
         f"n'est pas encore connue, voici la Mission locale la plus proche {names.of(commune['nom'])} "
         f"({_km(d)}).",
+    }
+
+
+def _unknown(commune: dict[str, Any], raison: str) -> dict[str, Any]:
+    """The competent answer when no Mission locale can be named (methode "inconnue")."""
+    return {
+        "commune": commune,
+        "mission_locale": None,
+        "distance_km": None,
+        "missions_locales": [],
+        "methode": "inconnue",
+        "raison": raison,
     }
 
 

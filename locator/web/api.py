@@ -35,16 +35,23 @@ def openapi():
     return jsonify(spec())
 
 
+def _resolved(conn, default_limit: int, missing: str) -> list[dict[str, Any]]:
+    """Resolve the request's `q` (400 saying `missing` without it) to places, best first, up to `limit`."""
+    q = params.text(request.args, "q")
+    if q is None:
+        raise ApiError(missing)
+    limit = params.limit(request.args, default_limit, current_app.config["MAX_LIMIT"])
+    return lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"])
+
+
 @bp.get("/communes")
 def communes():
     """Communes matching a text, best first (names, postcodes, INSEE codes, former communes)."""
-    q = params.text(request.args, "q")
-    if q is None:
-        raise ApiError("Le paramètre q (nom, code postal ou code INSEE de la commune) est obligatoire.")
-    limit = params.limit(request.args, 10, current_app.config["MAX_LIMIT"])
     conn = get_conn()
     results = []
-    for place in lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"]):
+    for place in _resolved(
+        conn, 10, "Le paramètre q (nom, code postal ou code INSEE de la commune) est obligatoire."
+    ):
         commune = place.get("commune")
         if place["type"] == "departement" or commune is None:
             continue
@@ -56,13 +63,9 @@ def communes():
 @bp.get("/lieux")
 def places():
     """Places for the search box: communes, départements and points, best first."""
-    q = params.text(request.args, "q")
-    if q is None:
-        raise ApiError("Le paramètre q est obligatoire.")
-    limit = params.limit(request.args, 8, current_app.config["MAX_LIMIT"])
     conn = get_conn()
     results = []
-    for place in lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"]):
+    for place in _resolved(conn, 8, "Le paramètre q est obligatoire."):
         item: dict[str, Any] = {"type": place["type"], "match": place["match"], "note": place.get("note")}
         if place["type"] == "departement":
             item.update(code=place["code"], nom=place["nom"])
