@@ -198,8 +198,7 @@ def import_(
         click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
         sys.exit(1)
     try:
-        db = _open_store(db_path)
-        try:
+        with _open_store(db_path) as db:
             options = {
                 "statut": "brouillon" if brouillon else "publie",
                 "max_bytes": int(settings["IMPORT_MAX_BYTES"]),
@@ -216,8 +215,6 @@ def import_(
                 auteur=auteur or os.environ.get("USER"),
                 region=str(settings["REGION"]),
             )
-        finally:
-            db.close()
     except sqlite3.OperationalError as err:  # locked by another writer, disk full...
         report = _store_error(file.name, err)
     _finish(report, as_json, dry_run)
@@ -334,8 +331,7 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
     if not as_json:
         click.echo(f"Téléchargé : {path} ({count} organismes).")
     try:
-        db = _open_store(db_path)
-        try:
+        with _open_store(db_path) as db:
             report = import_file(
                 db,
                 path,
@@ -349,8 +345,6 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
                 auteur="locator fetch annuaire",
                 region=str(settings["REGION"]),
             )
-        finally:
-            db.close()
     except sqlite3.OperationalError as err:
         report = _store_error("annuaire.json", err)
     _finish(report, as_json, dry_run)

@@ -1,4 +1,4 @@
-"""Lookups over the store, usable without Flask: nearest, competent, by département, point → commune.
+"""Answers, usable without Flask: nearest, competent, two-level and point answers, published structures.
 
 Every function takes the store connection explicitly. Points are (latitude, longitude) in WGS84
 degrees; distances are great-circle kilometres (haversine, R = 6371.0088 km).
@@ -13,7 +13,7 @@ from typing import Any
 
 from .geo import names
 from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
-from .places.communes import commune_at, commune_centre, commune_info, departement_info
+from .places.communes import commune_at, commune_centre, commune_info, departement_info, departements
 from .places.resolve import resolve
 from .store import db as store_db
 from .store import structures as store_structures
@@ -27,7 +27,15 @@ __all__ = [
     "commune_info",
     "commune_centre",
     "departement_info",
+    "departements",
     "two_level",
+    "point_answer",
+    "nearest_of_each",
+    "structure",
+    "reception_points",
+    "published",
+    "published_by_departement",
+    "by_name",
 ]
 
 RECEPTION_TYPES = ("mission_locale", "antenne_mission_locale")
@@ -129,6 +137,53 @@ def _exact(
     return [(s, d) for d, _id, s in exact[:limit]]
 
 
+def nearest_of_each(
+    conn: sqlite3.Connection, lat: float, lon: float, types: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Return {type, structure, distance_km} for the nearest structure of each type, in the order given.
+
+    A type with no located, published structure is left out.
+    """
+    out = []
+    for type_ in types:
+        found = nearest(conn, lat, lon, types=[type_], limit=1)
+        if found:
+            s, d = found[0]
+            out.append({"type": type_, "structure": s, "distance_km": d})
+    return out
+
+
+def structure(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] | None:
+    """Return a published structure by id; None when unknown or not published."""
+    s = store_structures.get(conn, structure_id)
+    return s if s is not None and s["statut"] == "publie" else None
+
+
+def reception_points(conn: sqlite3.Connection, structure_id: str) -> list[dict[str, Any]]:
+    """Return the published reception points (antennes, permanences) attached to a structure, by name."""
+    return store_structures.children(conn, structure_id)
+
+
+def published(conn: sqlite3.Connection, types: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Return every published structure (of some types), by type then name."""
+    return store_structures.published(conn, types)
+
+
+def published_by_departement(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return département code → number of published structures."""
+    counts: dict[str, int] = {}
+    for s in store_structures.published(conn):
+        counts[s["departement"]] = counts.get(s["departement"], 0) + 1
+    return counts
+
+
+def by_name(
+    conn: sqlite3.Connection, words: Sequence[str], types: Sequence[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Return published structures whose name or commune holds every word, by type then name."""
+    return store_structures.search_names(conn, words, types, limit)
+
+
 def in_departement(
     conn: sqlite3.Connection, code: str, types: Sequence[str] | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
@@ -167,24 +222,10 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
             f"la {ml['nom']}.{others}",
         }
     if lat is None or lon is None:
-        return {
-            "commune": commune,
-            "mission_locale": None,
-            "distance_km": None,
-            "missions_locales": [],
-            "methode": "inconnue",
-            "raison": f"{prefix}La position {names.of(commune['nom'])} est inconnue.",
-        }
+        return _unknown(commune, f"{prefix}La position {names.of(commune['nom'])} est inconnue.")
     found = nearest(conn, lat, lon, types=["mission_locale"], limit=1)
     if not found:
-        return {
-            "commune": commune,
-            "mission_locale": None,
-            "distance_km": None,
-            "missions_locales": [],
-            "methode": "inconnue",
-            "raison": "Aucune Mission locale n'est encore enregistrée.",
-        }
+        return _unknown(commune, "Aucune Mission locale n'est encore enregistrée.")
     ml, d = found[0]
     return {
         "commune": commune,
@@ -195,6 +236,18 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
         "raison": f"{prefix}Approximation : la liste des communes couvertes par chaque Mission locale "
         f"n'est pas encore connue, voici la Mission locale la plus proche {names.of(commune['nom'])} "
         f"({_km(d)}).",
+    }
+
+
+def _unknown(commune: dict[str, Any], raison: str) -> dict[str, Any]:
+    """The competent answer when no Mission locale can be named (methode "inconnue")."""
+    return {
+        "commune": commune,
+        "mission_locale": None,
+        "distance_km": None,
+        "missions_locales": [],
+        "methode": "inconnue",
+        "raison": raison,
     }
 
 
@@ -234,13 +287,27 @@ def two_level(
                 )
                 + f" {where} ({_km(d)}), parmi {len(located)} connu(s).",
             }
-    answer["autres"] = []
-    if lat is not None:
-        for type_ in others:
-            found = nearest(conn, lat, lon, types=[type_], limit=1)
-            if found:
-                s, d = found[0]
-                answer["autres"].append({"type": type_, "structure": s, "distance_km": d})
+    answer["autres"] = nearest_of_each(conn, lat, lon, others) if lat is not None else []
+    return answer
+
+
+def point_answer(
+    conn: sqlite3.Connection, lat: float, lon: float, others: Sequence[str] = OTHER_TYPES
+) -> dict[str, Any]:
+    """Return the answer for a point in no known commune: the nearest Mission locale and of each other type.
+
+    Shaped like `two_level`'s (without a commune nor a reception point), distances measured from the point.
+    """
+    answer: dict[str, Any] = {
+        "commune": None,
+        "methode": "plus_proche",
+        "raison": "Ce point n’est dans aucune commune connue : voici la Mission locale la plus proche.",
+        "mission_locale": None,
+        "distance_km": None,
+        "autres": nearest_of_each(conn, lat, lon, others),
+    }
+    for found in nearest_of_each(conn, lat, lon, ["mission_locale"]):
+        answer["mission_locale"], answer["distance_km"] = found["structure"], found["distance_km"]
     return answer
 
 

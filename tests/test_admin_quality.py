@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from locator.admin import quality
+from locator.publish import spreadsheet
 from locator.store.db import connect
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
@@ -152,9 +153,24 @@ def test_dashboard_lists_maps_and_exports(admin_client, admin_store):
         ("\tcmd", "'\tcmd"),
         ("Ambert", "Ambert"),
         (None, ""),
-        (-1.5, -1.5),
-        (45, 45),
+        (-1.5, "-1,5"),  # the directory export's spelling: one writer for every CSV
+        (45, "45"),
     ],
 )
 def test_csv_cells_that_look_like_formulas_are_neutralised(value, expected):
-    assert quality.safe_cell(value) == expected
+    assert spreadsheet.safe_cell(value) == expected
+
+
+def test_quality_csv_defuses_hidden_formulas_and_writes_decimal_commas(admin_client, admin_store):
+    hostile = ['\uff1dHYPERLINK("http://x")', '\n=HYPERLINK("http://x")', "  @SUM(A1)", "\r+1"]
+    for i, nom in enumerate(hostile):
+        _copy(admin_store, AMBERT_ML, f"piege-{i}", nom=nom, precision_geocodage="commune")
+    raw = admin_client.get("/admin/qualite/positions.csv").get_data()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    by_id = {r[0]: r for r in rows[1:]}
+    assert [by_id[f"piege-{i}"][header.index("nom")] for i in range(len(hostile))] == [
+        "'" + n for n in hostile
+    ]
+    latitude = by_id["piege-0"][header.index("latitude")]
+    assert latitude.startswith("45,") and "." not in latitude

@@ -318,3 +318,22 @@ def test_hours_outside_the_subset_are_not_guessed():
     assert hours_form.parse("Mo-Fr 08:00-09:00,10:00-11:00,12:00-13:00") is None
     assert hours_form.parse("sur rendez-vous") is None
     assert hours_form.parse("Mo-Fr 08:00-12:00; We off").days[2] == []
+
+
+def test_a_bug_while_saving_is_an_error_not_an_edit_conflict(admin_client, admin_store, monkeypatch):
+    from locator.admin import editing
+
+    def broken(*args, **kwargs):
+        raise ValueError("bogue")
+
+    monkeypatch.setattr(editing, "save", broken)
+    values = form_of(admin_client, EDIT)
+    values["nom"] = "Nom changé"
+    r = post_form(admin_client, EDIT, values, page=EDIT)
+    assert r.status_code == 500 and "modifiée par quelqu'un d'autre" not in text(r)
+
+
+def test_archiving_an_unknown_structure_is_a_404(admin_client):
+    version = status_form(admin_client, EDIT, "archiver")["version"]
+    r = post_form(admin_client, "/admin/structures/inconnue-00000/archiver", {"version": version}, page=EDIT)
+    assert r.status_code == 404

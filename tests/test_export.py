@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 
 from click.testing import CliRunner
 from import_helpers import run_import, write
 
 from locator.cli import main
-from locator.publish.exports import data_inclusion, safe_cell
+from locator.publish.exports import data_inclusion
+from locator.publish.spreadsheet import safe_cell
 
 
 def export(db, fmt: str, *args: str, output=None) -> tuple[int, bytes, str]:
@@ -64,6 +66,28 @@ def test_safe_cell_rules():
     assert safe_cell(-1.5) == "-1,5"  # a number stays a number
     assert safe_cell(None) == ""
     assert safe_cell("Mission locale") == "Mission locale"
+
+
+def test_csv_export_defuses_full_width_and_hidden_formulas(store_copy, tmp_path):
+    hostile = ['\uff1dHYPERLINK("http://x")', '\n=HYPERLINK("http://x")', " \t-2+3", "\uff20SUM(A1)"]
+    conn = sqlite3.connect(store_copy)
+    conn.row_factory = sqlite3.Row
+    row = dict(conn.execute("SELECT * FROM structures WHERE id = 'cio-de-thiers-63430'").fetchone())
+    row.pop("pk")
+    with conn:  # written as stored, past the import's cleaning: the export must stand on its own
+        for i, nom in enumerate(hostile):
+            values = {**row, "id": f"piege-{i}", "nom": nom}
+            conn.execute(
+                f"INSERT INTO structures ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                list(values.values()),
+            )
+    conn.close()
+    out = tmp_path / "e.csv"
+    export(store_copy, "csv", output=out)
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";"))
+    by_id = {r[0]: r for r in rows[1:]}
+    assert [by_id[f"piege-{i}"][2] for i in range(len(hostile))] == ["'" + n for n in hostile]
+    assert by_id["piege-0"][rows[0].index("latitude")].startswith("45,")
 
 
 def test_geojson_export_is_a_feature_collection_to_stdout(built_store):

@@ -205,6 +205,14 @@ def test_make_builds_the_configured_geocoder():
         make("google", {})
 
 
+def test_make_hands_an_online_geocoder_the_answers_already_had():
+    settings = {"BAN_DOMAIN": "127.0.0.1:9/x", "BAN_SCHEME": "http", "BAN_MIN_SCORE": 0.5}
+    known = {"20 rue des docteurs-dumas 63300 thiers": {"latitude": 45.85, "longitude": 3.54}}
+    g = make("ban", {**settings, "BAN_RATE": 10, "BAN_TIMEOUT": 1}, known)
+    assert g.pending == known
+    assert isinstance(make("offline", settings, known), OfflineGeocoder)
+
+
 def test_import_with_ban_caches_answers_in_the_store(ban, store_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("LOCATOR_BAN_DOMAIN", ban.domain)
     monkeypatch.setenv("LOCATOR_BAN_SCHEME", "http")

@@ -95,6 +95,10 @@ def test_undoing_an_import_restores_exactly_the_previous_state(db, store_copy):
     assert imports.get(db.conn, report["import_id"])["annule_par"] == "b"
     with pytest.raises(ValueError, match="déjà été annulé"):
         history.undo_import(db, report["import_id"], auteur="b", quand="2026-01-02T00:00:00+00:00")
+    with pytest.raises(history.AlreadyUndone):
+        history.undo_import(db, report["import_id"], auteur="b", quand="2026-01-02T00:00:00+00:00")
+    with pytest.raises(history.UnknownImport):
+        history.undo_import(db, 999_999, auteur="b", quand="2026-01-02T00:00:00+00:00")
 
 
 def test_undo_refuses_when_a_structure_changed_since(db):
@@ -190,3 +194,20 @@ def test_dumps_compare_equal_helper_is_sensitive(store_copy, tmp_path):
         c.execute("UPDATE structures SET nom = nom || ' ' WHERE id = 'cio-de-thiers-63430'")
     assert dump(store_copy) != before
     assert Path(store_copy).exists()
+
+
+def test_counts_of_a_plan_and_of_a_streamed_import_come_from_one_mapping():
+    from locator.ingest.importer import count, new_counts
+
+    counts = new_counts()
+    for action in ("nouveau", "nouveau", "mis_a_jour", "inchange", "rejete", "vide"):
+        count(counts, action)
+    assert counts == {
+        "lus": 5,
+        "crees": 2,
+        "mis_a_jour": 1,
+        "inchanges": 1,
+        "rejetes": 1,
+        "vides": 1,
+        "importes": 4,
+    }

@@ -126,3 +126,22 @@ def test_index_and_scan_paths_both_match_brute_force_on_a_dense_store(store_copy
 def test_a_type_absent_from_the_store_answers_at_once_with_nothing(conn):
     assert lookup.nearest(conn, 45.0, 4.0, ["mlds"], 5) == []
     assert lookup.nearest(conn, 45.0, 4.0, ["mlds", "epide"], 5)[0][0]["type"] == "epide"
+
+
+def test_point_answer_gives_the_nearest_of_each_kind_measured_from_the_point(conn):
+    lat, lon = 45.0, 3.2  # a point given by hand, whatever commune it falls in
+    answer = lookup.point_answer(conn, lat, lon, ["cio", "e2c"])
+    assert answer["commune"] is None and answer["methode"] == "plus_proche"
+    ml = lookup.nearest(conn, lat, lon, ["mission_locale"], 1)[0]
+    assert (answer["mission_locale"], answer["distance_km"]) == ml
+    assert [a["type"] for a in answer["autres"]] == ["cio", "e2c"]
+    for other in answer["autres"]:
+        expected = brute_force(conn, lat, lon, [other["type"]], 1)[0]
+        assert (other["distance_km"], other["structure"]["id"]) == pytest.approx(expected)
+
+
+def test_two_level_lists_the_other_kinds_like_the_point_answer(conn):
+    ambert = lookup.commune_info(conn, "63003")
+    answer = lookup.two_level(conn, "63003", others=["cio", "psad"])
+    at_centre = lookup.nearest_of_each(conn, ambert["latitude"], ambert["longitude"], ["cio", "psad"])
+    assert answer["autres"] == at_centre and at_centre

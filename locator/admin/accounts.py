@@ -101,16 +101,13 @@ def add_user(db_path: str | Path, email: str, role: str, password: str) -> str:
     email = normalize_email(email)
     check_role(role)
     hashed = hash_password(password)
-    db = store_db.writer(db_path)
-    try:
+    with store_db.writer(db_path) as db:
         store_users.create(db)
         with db.atomic():
             try:
                 store_users.add(db, email, role, hashed, now_iso())
             except sqlite3.IntegrityError:
                 raise AccountError(f"Le compte {email} existe déjà.") from None
-    finally:
-        db.close()
     return email
 
 
@@ -118,46 +115,34 @@ def set_password(db_path: str | Path, email: str, password: str) -> None:
     """Replace an account's password; its open sessions end."""
     email = normalize_email(email)
     hashed = hash_password(password)
-    db = store_db.writer(db_path)
-    try:
-        with db.atomic():
-            if not store_users.set_password(db, email, hashed, now_iso()):
-                raise AccountError(f"Aucun compte {email}.")
-    finally:
-        db.close()
+    with store_db.writer(db_path) as db, db.atomic():
+        if not store_users.set_password(db, email, hashed, now_iso()):
+            raise AccountError(f"Aucun compte {email}.")
 
 
 def set_role(db_path: str | Path, email: str, role: str) -> None:
     """Change an account's role, keeping at least one admin."""
     email = normalize_email(email)
     check_role(role)
-    db = store_db.writer(db_path)
-    try:
-        with db.atomic():
-            user = store_users.get(db.conn, email)
-            if user is None:
-                raise AccountError(f"Aucun compte {email}.")
-            if user["role"] == "admin" and role != "admin" and store_users.count_admins(db.conn) == 1:
-                raise AccountError("C'est le dernier compte admin : il garde son rôle.")
-            store_users.set_role(db, email, role, now_iso())
-    finally:
-        db.close()
+    with store_db.writer(db_path) as db, db.atomic():
+        user = store_users.get(db.conn, email)
+        if user is None:
+            raise AccountError(f"Aucun compte {email}.")
+        if user["role"] == "admin" and role != "admin" and store_users.count_admins(db.conn) == 1:
+            raise AccountError("C'est le dernier compte admin : il garde son rôle.")
+        store_users.set_role(db, email, role, now_iso())
 
 
 def remove_user(db_path: str | Path, email: str) -> None:
     """Delete an account, keeping at least one admin."""
     email = normalize_email(email)
-    db = store_db.writer(db_path)
-    try:
-        with db.atomic():
-            user = store_users.get(db.conn, email)
-            if user is None:
-                raise AccountError(f"Aucun compte {email}.")
-            if user["role"] == "admin" and store_users.count_admins(db.conn) == 1:
-                raise AccountError("C'est le dernier compte admin : il ne peut pas être supprimé.")
-            store_users.remove(db, email)
-    finally:
-        db.close()
+    with store_db.writer(db_path) as db, db.atomic():
+        user = store_users.get(db.conn, email)
+        if user is None:
+            raise AccountError(f"Aucun compte {email}.")
+        if user["role"] == "admin" and store_users.count_admins(db.conn) == 1:
+            raise AccountError("C'est le dernier compte admin : il ne peut pas être supprimé.")
+        store_users.remove(db, email)
 
 
 # Failures are remembered this long to make lockouts progressive (each new lockout lasts twice longer).
@@ -213,8 +198,7 @@ def _throttled_check(
     lockout check, so that parallel guesses cannot slip past the limit.
     """
     now = time.time()
-    db = store_db.writer(db_path)
-    try:
+    with store_db.writer(db_path) as db:
         with throttle.immediate(db):
             check_lockout(db.conn, attempt, rules, now)
             throttle.record(db, list(attempt.recorded), now)
@@ -227,8 +211,6 @@ def _throttled_check(
                     throttle.forget(db, key, now)  # other accounts' failures from there still count
                 else:
                     throttle.clear(db, key)
-    finally:
-        db.close()
     return user
 
 
@@ -280,12 +262,8 @@ def open_session(db_path: str | Path, email: str, hours: float) -> str:
     """Start a session for an account; return the token the cookie carries."""
     token = secrets.token_urlsafe(32)
     now = time.time()
-    db = store_db.writer(db_path)
-    try:
-        with db.atomic():
-            store_users.open_session(db, token_hash(token), email, now, now + hours * 3600)
-    finally:
-        db.close()
+    with store_db.writer(db_path) as db, db.atomic():
+        store_users.open_session(db, token_hash(token), email, now, now + hours * 3600)
     return token
 
 
@@ -296,9 +274,5 @@ def session_user(conn: sqlite3.Connection, token: str) -> dict[str, Any] | None:
 
 def close_session(db_path: str | Path, token: str) -> None:
     """End a session (logout)."""
-    db = store_db.writer(db_path)
-    try:
-        with db.atomic():
-            store_users.close_session(db, token_hash(token))
-    finally:
-        db.close()
+    with store_db.writer(db_path) as db, db.atomic():
+        store_users.close_session(db, token_hash(token))

@@ -177,6 +177,14 @@ class EditConflict(RuntimeError):
         )
 
 
+class UnknownStructure(LookupError):
+    """No structure has this id (a stale link or a hand-typed address): the page answers 404."""
+
+    def __init__(self, structure_id: str) -> None:
+        self.structure_id = structure_id
+        super().__init__(f"Structure inconnue : {structure_id}.")
+
+
 def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, version: int | None) -> str:
     """Write a checked form and its coverage in one transaction, recording both changes; return the id.
 
@@ -184,7 +192,7 @@ def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, ver
     anyone wrote the structure since, EditConflict is raised and nothing is written.
     """
     s = dict(checked.structure or {})
-    if not s:
+    if not s:  # a rejected form never reaches here: calling save with one is a bug, not a conflict
         raise ValueError("Rien à enregistrer.")
     sid = s["id"]
     with db.atomic():
@@ -243,12 +251,13 @@ def set_status(
     """Archive, restore (publish) or draft a structure, recording the change; False when unchanged.
 
     `version` is the edit counter the page was opened with: when anyone wrote the structure since,
-    EditConflict is raised and nothing is written (one atomic UPDATE, like `save`).
+    EditConflict is raised and nothing is written (one atomic UPDATE, like `save`); UnknownStructure
+    when no structure has this id.
     """
     with db.atomic():
         before = store_structures.get_stored(db.conn, structure_id)
         if before is None:
-            raise ValueError("Structure inconnue.")
+            raise UnknownStructure(structure_id)
         if before["statut"] == statut:
             return False  # nothing written, so nothing anyone wrote meanwhile can be lost
         if not store_structures.update_if_version(

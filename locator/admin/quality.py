@@ -1,4 +1,4 @@
-"""Data-quality checks of the directory, and their formula-safe CSV exports.
+"""Data-quality checks of the directory (exported as CSV by publish.spreadsheet).
 
 Each check returns rows (dicts) with a `probleme` saying in French what is wrong; the dashboard shows
 them as lists and on a map, and exports each list as CSV.
@@ -6,10 +6,7 @@ them as lists and on a map, and exports each list as CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 import sqlite3
-from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -200,28 +197,3 @@ def run_one(
         "antennes": lambda: orphan_antennes(structures),
         "communes": lambda: uncovered_communes(conn, region),
     }[check]()
-
-
-# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Return a value a spreadsheet will show as text: formula-looking text gets a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        text = str(value)
-        return "'" + text if text.startswith(_FORMULA_STARTS) else text
-    return value
-
-
-def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Return rows as CSV for French spreadsheets: UTF-8 with BOM, ';' separator, formula-safe cells."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([safe_cell(row.get(c)) for c in columns])
-    return out.getvalue()

@@ -10,10 +10,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from ..ingest import table
-from ..ingest.geocoders import BanGeocoder, Geocoder, OfflineGeocoder
+from ..ingest import geocoders, table
 from ..ingest.importer import ImportPlan, plan_import
-from ..ingest.importer import sniff as sniff_kind
+from ..ingest.importer import sniff as sniff_genre
 from ..ingest.limits import Limits
 from ..ingest.pipeline import Options
 from .editing import FORM_FIELDS
@@ -28,22 +27,7 @@ ACTION_LABELS = {
 }
 
 
-def geocoder(settings: dict[str, Any], known: dict[str, Any] | None = None) -> Geocoder:
-    """Return the geocoder the settings choose; an online one starts with the answers already had."""
-    if settings.get("GEOCODER") == "ban":
-        g = BanGeocoder(
-            settings["BAN_DOMAIN"],
-            scheme=settings.get("BAN_SCHEME", "https"),
-            min_score=float(settings.get("BAN_MIN_SCORE", 0.5)),
-            rate=float(settings.get("BAN_RATE", 40.0)),
-            timeout=float(settings.get("BAN_TIMEOUT", 10.0)),
-        )
-        g.pending.update(known or {})
-        return g
-    return OfflineGeocoder()
-
-
-def new_settings(statut: str) -> dict[str, Any]:
+def new_reglages(statut: str) -> dict[str, Any]:
     """Return the fixes of a fresh upload: none yet, and the status new rows get."""
     return {"statut": statut, "corrections": {}, "choix_communes": {}}
 
@@ -51,11 +35,11 @@ def new_settings(statut: str) -> dict[str, Any]:
 def sniff(contenu: bytes, settings: dict[str, Any]) -> str | None:
     """Return why an upload is not a structures CSV, from its first bytes and header alone, else None."""
     try:
-        kind = sniff_kind(contenu, int(settings["IMPORT_MAX_BYTES"]), Limits.from_settings(settings))
+        genre = sniff_genre(contenu, int(settings["IMPORT_MAX_BYTES"]), Limits.from_settings(settings))
     except table.FileProblem as err:
         return str(err)
-    if kind != "structures":
-        what = "l'annuaire DILA (JSON)" if kind == "annuaire" else "une liste de communes couvertes"
+    if genre != "structures":
+        what = "l'annuaire DILA (JSON)" if genre == "annuaire" else "une liste de communes couvertes"
         return (
             f"Ce fichier n'est pas un tableau de structures (il ressemble à {what}) : "
             "importez-le avec « locator import »."
@@ -81,8 +65,14 @@ def plan(
         limits=Limits.from_settings(settings),
     )
     return plan_import(
-        conn, contenu, fichier, geocoder(settings, known_answers), options, region=settings["REGION"]
+        conn, contenu, fichier, _geocoder(settings, known_answers), options, region=settings["REGION"]
     )
+
+
+def _geocoder(settings: dict[str, Any], known: dict[str, Any] | None) -> geocoders.Geocoder:
+    """The settings' geocoder; anything but "ban" is the offline one (a wizard never fails on a typo)."""
+    kind = "ban" if settings.get("GEOCODER") == "ban" else "offline"
+    return geocoders.make(kind, settings, known)
 
 
 def raw_rows(
@@ -94,7 +84,7 @@ def raw_rows(
 
 
 def fix(reglages: dict[str, Any], ligne: int, values: dict[str, str], raw: dict[str, str]) -> dict[str, Any]:
-    """Return the settings with a row's fixes: only the fields that differ from the file are kept."""
+    """Return the réglages with a row's fixes: only the fields that differ from the file are kept."""
     corrections = dict(reglages["corrections"])
     current = dict(corrections.get(str(ligne), {}))
     for key, value in values.items():
@@ -113,7 +103,7 @@ def fix(reglages: dict[str, Any], ligne: int, values: dict[str, str], raw: dict[
 
 
 def pick_commune(reglages: dict[str, Any], ligne: int, code: str | None) -> dict[str, Any]:
-    """Return the settings with the commune picked for a row (None: no choice)."""
+    """Return the réglages with the commune picked for a row (None: no choice)."""
     choices = dict(reglages["choix_communes"])
     if code:
         choices[str(ligne)] = code

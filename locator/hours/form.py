@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+from .days import CODES as DAYS
+from .days import NAMES as DAY_NAMES
+from .days import PATTERN as _DAY
+
 SLOTS = 2  # ranges a day row offers: morning and afternoon
 
-_DAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
 _SELECTOR = re.compile(rf"^{_DAY}(?:-{_DAY})?(?:,{_DAY}(?:-{_DAY})?)*$")
 _TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 

@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import re
 
-_DAYS = {
-    "Mo": "lundi",
-    "Tu": "mardi",
-    "We": "mercredi",
-    "Th": "jeudi",
-    "Fr": "vendredi",
-    "Sa": "samedi",
-    "Su": "dimanche",
-}
-_ORDER = list(_DAYS)
-_DAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
+from .days import CODES, NAME_OF_CODE
+from .days import PATTERN as _DAY
+
 _DAY_PART = rf"(?:PH|{_DAY}(?:-{_DAY})?)"
 _SELECTOR = re.compile(rf"^{_DAY_PART}(?:,{_DAY_PART})*$")
 _SPAN = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
@@ -77,12 +69,12 @@ def _days(selector: str | None) -> str:
             phrases.append("les jours fériés")
         elif "-" in part:
             first, last = part.split("-")
-            if _ORDER.index(first) == 0 and _ORDER.index(last) == 6:
+            if CODES.index(first) == 0 and CODES.index(last) == 6:
                 phrases.append("tous les jours")
             else:
-                phrases.append(f"du {_DAYS[first]} au {_DAYS[last]}")
+                phrases.append(f"du {NAME_OF_CODE[first]} au {NAME_OF_CODE[last]}")
         else:
-            phrases.append(_DAYS[part])
+            phrases.append(NAME_OF_CODE[part])
     text = _join(phrases)
     if text.startswith("les jours fériés"):
         text = text[len("les ") :]

@@ -25,6 +25,7 @@ from typing import IO, Any
 from ..geo import names
 from ..geo.codes import departement_of_insee
 from ..geo.distance import haversine_km
+from ..hours.days import CODE_OF_NAME
 from ..store import communes as store_communes
 from ..store import structures as store_structures
 from .limits import Limits, shallow, unpacked
@@ -56,15 +57,6 @@ GENERIC_DOMAINS = {
     "ac-grenoble.fr",
 }
 _ANTENNE = re.compile(r"\b(antenne|permanence|point d.accueil|relais|site de|accueil jeunes?)\b", re.I)
-_DAYS = {
-    "lundi": "Mo",
-    "mardi": "Tu",
-    "mercredi": "We",
-    "jeudi": "Th",
-    "vendredi": "Fr",
-    "samedi": "Sa",
-    "dimanche": "Su",
-}
 
 
 def looks_like_annuaire(head: bytes) -> bool:
@@ -187,8 +179,8 @@ def _hhmm(value: Any) -> str | None:
 
 
 def _day_range(first: str | None, last: str | None) -> str | None:
-    a = _DAYS.get(names.fold(first or "").strip())
-    b = _DAYS.get(names.fold(last or first or "").strip())
+    a = CODE_OF_NAME.get(names.fold(first or "").strip())
+    b = CODE_OF_NAME.get(names.fold(last or first or "").strip())
     if not a:
         return None
     return a if not b or a == b else f"{a}-{b}"

@@ -28,9 +28,8 @@ def load_seed(db, seed_path: str | Path, far_km: float = 2.0) -> dict:
 def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str], None] = print) -> dict:
     """Create or refresh the store; return what was done. Each step is one transaction."""
     started = time.perf_counter()
-    db = store_db.writer(db_path)
     report: dict = {"communes": None, "structures": None}
-    try:
+    with store_db.writer(db_path) as db:
         schema.create(db)
         wanted = reference.checksum()
         if store_communes.reference_checksum(db) == wanted:
@@ -60,7 +59,5 @@ def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str]
                 "la source officielle."
             )
         store_db.finish_build(db)
-    finally:
-        db.close()
     report["secondes"] = round(time.perf_counter() - started, 1)
     return report

@@ -159,16 +159,21 @@ class BanGeocoder:
         return Geocoded(answer["latitude"], answer["longitude"], precision)
 
 
-def make(kind: str, settings: dict[str, Any]) -> Geocoder:
-    """Return the geocoder named `kind` ("offline" or "ban") configured from the settings."""
+def make(kind: str, settings: dict[str, Any], known: dict[str, Any] | None = None) -> Geocoder:
+    """Return the geocoder named `kind` ("offline" or "ban") configured from the settings.
+
+    `known`: answers an online geocoder already had (a wizard's earlier plan), so it does not ask again.
+    """
     if kind == "offline":
         return OfflineGeocoder()
     if kind == "ban":
-        return BanGeocoder(
+        g = BanGeocoder(
             domain=settings["BAN_DOMAIN"],
             scheme=settings["BAN_SCHEME"],
             min_score=float(settings["BAN_MIN_SCORE"]),
             rate=float(settings["BAN_RATE"]),
             timeout=float(settings["BAN_TIMEOUT"]),
         )
+        g.pending.update(known or {})
+        return g
     raise ValueError(f"géocodeur inconnu : {kind} (offline ou ban)")

@@ -31,6 +31,28 @@ from .pipeline import Options, PlanRow, RowPipeline
 from .table import FileProblem
 
 ORIGIN_OF_GENRE = {"structures": "import", "annuaire": "annuaire", "couverture": "import"}
+# The report's count of each row action ("vide" rows are counted apart: they are not read rows).
+COUNT_OF_ACTION = {
+    "nouveau": "crees",
+    "mis_a_jour": "mis_a_jour",
+    "inchange": "inchanges",
+    "rejete": "rejetes",
+}
+
+
+def new_counts() -> dict[str, int]:
+    """Return the counts of an import before its first row."""
+    return {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0, "importes": 0}
+
+
+def count(counts: dict[str, int], action: str) -> None:
+    """Add one row's action to the counts."""
+    if action == "vide":
+        counts["vides"] += 1
+        return
+    counts["lus"] += 1
+    counts[COUNT_OF_ACTION[action]] += 1
+    counts["importes"] = counts["lus"] - counts["rejetes"]
 
 
 class PlanStale(RuntimeError):
@@ -55,16 +77,9 @@ class ImportPlan:
 
     def counts(self) -> dict[str, int]:
         """Return how many rows each action concerns."""
-        rows = self.couverture if self.genre == "couverture" else self.lignes
-        out = {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0}
-        key = {"nouveau": "crees", "mis_a_jour": "mis_a_jour", "inchange": "inchanges", "rejete": "rejetes"}
-        for r in rows:
-            if r.action == "vide":
-                out["vides"] += 1
-                continue
-            out["lus"] += 1
-            out[key[r.action]] += 1
-        out["importes"] = out["lus"] - out["rejetes"]
+        out = new_counts()
+        for r in self.couverture if self.genre == "couverture" else self.lignes:
+            count(out, r.action)
         return out
 
     def report(self) -> dict[str, Any]:
@@ -173,7 +188,7 @@ def _with_source(opts: Options, filename: str) -> Options:
 
 
 def sniff(source: Path | bytes, max_bytes: int, limits: Limits | None = None) -> str:
-    """Return the kind of a file from its first bytes and header alone, before any pipeline runs.
+    """Return the genre of a file from its first bytes and header alone, before any pipeline runs.
 
     "annuaire" (JSON or an archive), "structures" or "couverture" (CSV). Raises FileProblem.
     """
@@ -188,7 +203,7 @@ def _sniff(source: Path | bytes, max_bytes: int, limits: Limits | None) -> tuple
             raise FileProblem(table.NOT_TEXT)
         return "annuaire", None
     t = table.open_table(source, max_bytes, limits)
-    return t.kind, t
+    return t.genre, t
 
 
 def _open(
@@ -196,7 +211,7 @@ def _open(
 ) -> tuple[str, table.Table | None, int]:
     """Check a file and return (genre, table for CSV files, size). Raises FileProblem."""
     genre, t = _sniff(source, max_bytes, limits)
-    if t is not None and t.kind == "structures":
+    if t is not None and t.genre == "structures":
         table.require_structure_columns(t)
     return genre, t, table.size_of(source)
 
@@ -227,7 +242,7 @@ def _defaults(
 
 
 def _open_into(plan: ImportPlan, source: Path | bytes, options: Options | dict[str, Any] | None):
-    """Open the file (size limit, kind, table) and note its kind, size and checksum in the plan."""
+    """Open the file (size limit, genre, table) and note its genre, size and checksum in the plan."""
     opts = _options(options, "structures")
     plan.genre, tab, plan.taille = _open(source, plan.fichier, opts.max_bytes, opts.limits)
     plan.sha256 = _sha256(source)
@@ -422,9 +437,8 @@ def import_file(
             return plan.report()
     opts = _with_source(_options(options, plan.genre), filename)
     pipeline = RowPipeline(db.conn, geocoder, opts, spill=True)
-    counts = {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0}
+    counts = new_counts()
     kept: list[PlanRow] = []  # rows with something to report (problems), not the others
-    key = {"nouveau": "crees", "mis_a_jour": "mis_a_jour", "inchange": "inchanges", "rejete": "rejetes"}
     now = _now()
     report: dict[str, Any] = {}
     try:
@@ -441,11 +455,9 @@ def import_file(
                     rapport={},
                 )
             for row in pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan, opts.limits)):
+                count(counts, row.action)
                 if row.action == "vide":
-                    counts["vides"] += 1
                     continue
-                counts["lus"] += 1
-                counts[key[row.action]] += 1
                 if not dry_run:
                     _write_row(db, row, import_id, auteur, now)
                 if row.erreurs or row.avertissements:
@@ -457,7 +469,6 @@ def import_file(
                             avertissements=row.avertissements,
                         )
                     )
-            counts["importes"] = counts["lus"] - counts["rejetes"]
             plan.avertissements += pipeline.notes()
             kept.sort(key=lambda r: r.ligne)
             report = build_report(plan, kept, counts)

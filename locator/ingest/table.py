@@ -112,7 +112,7 @@ class Table:
     columns: list[str | None]  # canonical name per position (None: ignored column)
     size: int
     warnings: list[str] = field(default_factory=list)
-    kind: str = "structures"  # or "couverture"
+    genre: str = "structures"  # or "couverture" (ImportPlan.genre)
     limits: Limits | None = None
 
     def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
@@ -398,8 +398,8 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
         columns.append(col)
     if encoding == "cp1252":
         warnings.append("Fichier lu en Windows-1252 (export Excel) : les accents sont convertis.")
-    kind = "couverture" if keys is _COVERAGE_KEYS else "structures"
-    return Table(source, encoding, delimiter, headers, columns, size, warnings, kind, limits)
+    genre = "couverture" if keys is _COVERAGE_KEYS else "structures"
+    return Table(source, encoding, delimiter, headers, columns, size, warnings, genre, limits)
 
 
 def require_structure_columns(table: Table) -> None:

@@ -76,3 +76,8 @@ def commune_at(conn: sqlite3.Connection, lat: float, lon: float) -> dict[str, An
 def departement_info(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
     """Return a département (code, nom, région) by its code, or None."""
     return store_communes.departement(conn, code)
+
+
+def departements(conn: sqlite3.Connection, region: str | None = None) -> list[dict[str, Any]]:
+    """Return the départements (code, nom, région) of one région, or all of them, by code."""
+    return store_communes.departements(conn, region)

@@ -6,7 +6,6 @@ Every export streams the store's rows to a text stream.
 
 from __future__ import annotations
 
-import csv
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -15,12 +14,11 @@ from typing import IO, Any
 
 from ..store import structures as store_structures
 from ..store.schema import STRUCTURE_FIELDS
+from . import spreadsheet
 from .serializers import structure as public_fields
 
 FORMATS = ("csv", "geojson", "data-inclusion")
 CSV_COLUMNS = (*STRUCTURE_FIELDS, "statut")
-# A spreadsheet runs a cell starting with these as a formula (CSV injection): such cells get a "'".
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # data·inclusion "réseaux porteurs" of our types.
 RESEAUX = {
     "mission_locale": "mission-locale",
@@ -30,34 +28,13 @@ RESEAUX = {
 }
 
 
-def safe_cell(value: Any) -> str:
-    """Return a CSV cell a spreadsheet will show as text: numbers with a decimal comma, formulas defused."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value).replace(".", ",")
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
-
-
 def _rows(conn: sqlite3.Connection, all_statuses: bool) -> Iterator[dict[str, Any]]:
     yield from store_structures.all_stored(conn, None if all_statuses else ("publie",))
 
 
 def write_csv(conn: sqlite3.Connection, out: IO[str], all_statuses: bool = False) -> int:
     """Write structures as CSV for French Excel (UTF-8 with BOM, ';'); return how many rows."""
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    n = 0
-    for s in _rows(conn, all_statuses):
-        writer.writerow([safe_cell(s.get(c)) for c in CSV_COLUMNS])
-        n += 1
-    return n
+    return spreadsheet.write(out, CSV_COLUMNS, _rows(conn, all_statuses))
 
 
 def write_geojson(

@@ -52,12 +52,9 @@ def _expected_objects() -> set[tuple[str, str]]:
 
     from . import schema
 
-    mem = sqlite_utils.Database(memory=True)
-    try:
+    with sqlite_utils.Database(memory=True) as mem:
         schema.create(mem)
         return _objects(mem.conn)
-    finally:
-        mem.close()
 
 
 def _objects(conn: sqlite3.Connection) -> set[tuple[str, str]]:

@@ -117,11 +117,8 @@ def migrate(path: str | Path) -> None:
 
     if read_only_medium(path):
         return
-    db = writer(path)
-    try:
+    with writer(path) as db:
         schema.create(db)
-    finally:
-        db.close()
 
 
 def ping(conn: sqlite3.Connection) -> None:
@@ -163,6 +160,9 @@ def finish_build(db: sqlite_utils.Database) -> None:
 
 def writer(path: str | Path, wait_seconds: float | None = None) -> sqlite_utils.Database:
     """Open the store for writing (created if absent) in WAL mode, so readers never wait on a write.
+
+    The one way to write: `with writer(path) as db:` closes the connection however the block ends
+    (transactions are the caller's, with `db.atomic()`).
 
     A write waits `wait_seconds` (default: setting WRITE_WAIT_SECONDS) for another one, then raises
     StoreBusy.

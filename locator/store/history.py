@@ -30,6 +30,14 @@ class UndoConflict(RuntimeError):
         )
 
 
+class UnknownImport(LookupError):
+    """No import has this number."""
+
+
+class AlreadyUndone(ValueError):
+    """The import was undone already: undoing it twice would put back what it had replaced."""
+
+
 def record_change(
     db: sqlite_utils.Database,
     *,
@@ -210,14 +218,15 @@ def undo_import(
     Runs in one transaction. Later work that depends on what the import wrote (a structure edited
     since, coverage or antennes attached since to a structure the undo removes) blocks it
     (UndoBlocked, nothing written) unless `with_dependants`: then later edits are undone too, the
-    removed structures' coverage is deleted and their antennes detached — all recorded. ValueError
-    when the import is unknown or already undone. Each restoration is recorded (action "annule").
+    removed structures' coverage is deleted and their antennes detached — all recorded.
+    UnknownImport or AlreadyUndone when the import is unknown or already undone. Each restoration is
+    recorded (action "annule").
     """
     record = store_imports.get(db.conn, import_id)
     if record is None:
-        raise ValueError(f"Import {import_id} inconnu.")
+        raise UnknownImport(f"Import {import_id} inconnu.")
     if record["annule_le"]:
-        raise ValueError(f"L'import {import_id} a déjà été annulé le {record['annule_le']}.")
+        raise AlreadyUndone(f"L'import {import_id} a déjà été annulé le {record['annule_le']}.")
     first, last = _first_and_last(db.conn, import_id)
     with db.atomic():
         blockers = _blockers(db.conn, first, last)

@@ -16,6 +16,18 @@ _COLUMNS = (
 )
 
 
+def _counts_and_report(rapport: dict[str, Any]) -> tuple[Any, ...]:
+    """The count columns (lus, crees, mis_a_jour, inchanges, rejetes) and the JSON report, in that order."""
+    return (
+        rapport.get("lus", 0),
+        rapport.get("crees", 0),
+        rapport.get("mis_a_jour", 0),
+        rapport.get("inchanges", 0),
+        len(rapport.get("rejetes", [])),
+        json.dumps(rapport, ensure_ascii=False),
+    )
+
+
 def record(
     db: sqlite_utils.Database,
     *,
@@ -36,12 +48,7 @@ def record(
             genre,
             quand,
             auteur,
-            rapport.get("lus", 0),
-            rapport.get("crees", 0),
-            rapport.get("mis_a_jour", 0),
-            rapport.get("inchanges", 0),
-            len(rapport.get("rejetes", [])),
-            json.dumps(rapport, ensure_ascii=False),
+            *_counts_and_report(rapport),
         ),
     )
     return cur.lastrowid
@@ -52,15 +59,7 @@ def set_report(db: sqlite_utils.Database, import_id: int, rapport: dict[str, Any
     db.execute(
         "UPDATE imports SET lus = ?, crees = ?, mis_a_jour = ?, inchanges = ?, rejetes = ?, rapport = ? "
         "WHERE id = ?",
-        (
-            rapport.get("lus", 0),
-            rapport.get("crees", 0),
-            rapport.get("mis_a_jour", 0),
-            rapport.get("inchanges", 0),
-            len(rapport.get("rejetes", [])),
-            json.dumps(rapport, ensure_ascii=False),
-            import_id,
-        ),
+        (*_counts_and_report(rapport), import_id),
     )
 
 

@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, jsonify, request
 from .. import lookup
 from ..geo import codes
 from ..publish import serializers
-from ..store import structures as store_structures
 from . import params
 from .openapi import spec
 from .params import ApiError
@@ -36,16 +35,23 @@ def openapi():
     return jsonify(spec())
 
 
+def _resolved(conn, default_limit: int, missing: str) -> list[dict[str, Any]]:
+    """Resolve the request's `q` (400 saying `missing` without it) to places, best first, up to `limit`."""
+    q = params.text(request.args, "q")
+    if q is None:
+        raise ApiError(missing)
+    limit = params.limit(request.args, default_limit, current_app.config["MAX_LIMIT"])
+    return lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"])
+
+
 @bp.get("/communes")
 def communes():
     """Communes matching a text, best first (names, postcodes, INSEE codes, former communes)."""
-    q = params.text(request.args, "q")
-    if q is None:
-        raise ApiError("Le paramètre q (nom, code postal ou code INSEE de la commune) est obligatoire.")
-    limit = params.limit(request.args, 10, current_app.config["MAX_LIMIT"])
     conn = get_conn()
     results = []
-    for place in lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"]):
+    for place in _resolved(
+        conn, 10, "Le paramètre q (nom, code postal ou code INSEE de la commune) est obligatoire."
+    ):
         commune = place.get("commune")
         if place["type"] == "departement" or commune is None:
             continue
@@ -57,13 +63,9 @@ def communes():
 @bp.get("/lieux")
 def places():
     """Places for the search box: communes, départements and points, best first."""
-    q = params.text(request.args, "q")
-    if q is None:
-        raise ApiError("Le paramètre q est obligatoire.")
-    limit = params.limit(request.args, 8, current_app.config["MAX_LIMIT"])
     conn = get_conn()
     results = []
-    for place in lookup.resolve(conn, q, limit=limit, region=current_app.config["REGION"]):
+    for place in _resolved(conn, 8, "Le paramètre q est obligatoire."):
         item: dict[str, Any] = {"type": place["type"], "match": place["match"], "note": place.get("note")}
         if place["type"] == "departement":
             item.update(code=place["code"], nom=place["nom"])
@@ -183,9 +185,9 @@ def _structures_query(
                 **serializers.commune(c),
             }
         words = q.split()[:6]
-        return [(s, None) for s in store_structures.search_names(conn, words, types, limit)], None
+        return [(s, None) for s in lookup.by_name(conn, words, types, limit)], None
     if everything:
-        return [(s, None) for s in store_structures.published(conn, types)], None
+        return [(s, None) for s in lookup.published(conn, types)], None
     raise ApiError("Précisez un lieu : commune=CODE, lat=…&lon=…, departement=DD ou q=TEXTE.")
 
 
@@ -231,9 +233,9 @@ def structures_geojson():
 def structure(structure_id: str):
     """One published structure by id, with its reception points."""
     conn = get_conn()
-    s = store_structures.get(conn, structure_id[:120])
-    if s is None or s["statut"] != "publie":
+    s = lookup.structure(conn, structure_id[:120])
+    if s is None:
         raise ApiError(f"Aucune structure publiée n'a l'identifiant « {structure_id[:80]} ».", 404)
     out = serializers.structure(s)
-    out["points_accueil"] = [serializers.structure(c) for c in store_structures.children(conn, s["id"])]
+    out["points_accueil"] = [serializers.structure(c) for c in lookup.reception_points(conn, s["id"])]
     return jsonify({**out, **_credits()})

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..store.db import StoreBusy, StoreMissing
 from .limits import BodyTooLarge
+from .negotiation import wants_json
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +24,8 @@ _MESSAGES = {
 }
 
 
-def _wants_json() -> bool:
-    from .admin import wants_json  # fetch calls and .json routes of the admin ask for JSON too
-
-    return request.path.startswith("/api/") or request.path == "/healthz" or wants_json()
-
-
 def _answer(status: int, message: str):
-    if _wants_json():
+    if wants_json():
         return jsonify({"erreur": message}), status
     return render_template("erreur.html", status=status, message=message), status
 

@@ -13,8 +13,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from .. import lookup
 from ..geo import codes
 from ..hours import opening_hours
-from ..store import communes as store_communes
-from ..store import structures as store_structures
 from ..store.schema import STRUCTURE_TYPES
 from . import formatting, maps, params
 from .store import get_conn
@@ -110,7 +108,7 @@ def two_level_answer(
     if code is not None:
         answer = lookup.two_level(conn, code, others=others, origin=origin)
     else:
-        answer = _point_answer(conn, origin, others)
+        answer = lookup.point_answer(conn, origin[0], origin[1], others)
     entries: list[dict[str, Any]] = []
     out: dict[str, Any] = {
         "commune": answer.get("commune"),
@@ -165,26 +163,6 @@ def _centre(commune: dict[str, Any] | None) -> tuple[float, float] | None:
     return None
 
 
-def _point_answer(conn, origin: tuple[float, float], others: list[str]) -> dict[str, Any]:
-    """The answer for a point in no known commune: the nearest of each kind, measured from it."""
-    lat, lon = origin
-    answer: dict[str, Any] = {
-        "commune": None,
-        "methode": "plus_proche",
-        "raison": "Ce point n’est dans aucune commune connue : voici la Mission locale la plus proche.",
-        "mission_locale": None,
-        "autres": [],
-    }
-    found = lookup.nearest(conn, lat, lon, types=["mission_locale"], limit=1)
-    if found:
-        answer["mission_locale"], answer["distance_km"] = found[0]
-    for type_ in others:
-        near = lookup.nearest(conn, lat, lon, types=[type_], limit=1)
-        if near:
-            answer["autres"].append({"type": type_, "structure": near[0][0], "distance_km": near[0][1]})
-    return answer
-
-
 def _pins(entries: list[dict[str, Any]]) -> list[maps.Pin]:
     return [
         maps.Pin(
@@ -218,11 +196,9 @@ def _region() -> str:
 def index():
     """Home page: one search box, "Me localiser", and the région's structures by département."""
     conn = get_conn()
-    counts: dict[str, int] = {}
-    for s in store_structures.published(conn):
-        counts[s["departement"]] = counts.get(s["departement"], 0) + 1
+    counts = lookup.published_by_departement(conn)
     departements = [
-        {**d, "structures": counts.get(d["code"], 0)} for d in store_communes.departements(conn, _region())
+        {**d, "structures": counts.get(d["code"], 0)} for d in lookup.departements(conn, _region())
     ]
     carte = _map([], label="Carte de toutes les structures de la région")
     return render_template(
@@ -363,16 +339,14 @@ def commune(code: str):
 def structure(structure_id: str):
     """A structure's printable fiche, with its Mission locale or its reception points."""
     conn = get_conn()
-    s = store_structures.get(conn, structure_id[:120])
-    if s is None or s["statut"] != "publie":
+    s = lookup.structure(conn, structure_id[:120])
+    if s is None:
         raise PageError("Cette structure n’existe pas ou n’est plus publiée.")
-    parent = store_structures.get(conn, s["parent_id"]) if s.get("parent_id") else None
-    if parent is not None and parent["statut"] != "publie":
-        parent = None
-    children = store_structures.children(conn, s["id"])
+    parent = lookup.structure(conn, s["parent_id"]) if s.get("parent_id") else None
+    children = lookup.reception_points(conn, s["id"])
     entries = [_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)]
     carte = _map(_pins(entries), label=f"Carte : {s['nom']}")
-    dep = store_communes.departement(conn, s["departement"]) if s.get("departement") else None
+    dep = lookup.departement_info(conn, s["departement"]) if s.get("departement") else None
     return render_template(
         "structure.html",
         departement_nom=dep["nom"] if dep else None,
@@ -390,7 +364,7 @@ def departement(code: str):
     """A département: its structures by type, on a list and a map."""
     dep = codes.normalize_departement(code.strip()[:5])
     conn = get_conn()
-    info = store_communes.departement(conn, dep) if dep else None
+    info = lookup.departement_info(conn, dep) if dep else None
     if info is None:
         raise PageError(f"Aucun département n’a le code « {code[:10]} ».")
     types = _types()

@@ -7,8 +7,7 @@ itself; account management needs the admin role (403 otherwise). Forms carry a C
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -29,6 +28,8 @@ from flask_wtf.csrf import CSRFError
 
 from ...admin import accounts
 from ...store import db as store_db
+from ..negotiation import wants_json
+from ..security import content_security_policy
 from ..store import get_conn
 
 if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
@@ -41,16 +42,6 @@ public_bp = Blueprint("signaler", __name__)
 # Endpoints reachable without a session.
 OPEN_ENDPOINTS = {"admin.login"}
 SESSION_KEY = "admin_jeton"
-
-
-def wants_json() -> bool:
-    """Tell whether the caller expects JSON (fetch calls of the admin pages, .json routes)."""
-    if request.path.endswith(".json") or request.is_json:
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return (
-        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-    )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -70,14 +61,9 @@ def client_ip() -> str:
     return request.remote_addr or "inconnue"
 
 
-@contextlib.contextmanager
-def writer() -> Iterator[sqlite_utils.Database]:
-    """Open the store's writer connection for one request; the caller opens its transaction."""
-    db = store_db.writer(current_app.config["DB"], float(current_app.config["WRITE_WAIT_SECONDS"]))
-    try:
-        yield db
-    finally:
-        db.close()
+def writer() -> sqlite_utils.Database:
+    """Open the store's writer connection for one request (`with writer() as db:` closes it)."""
+    return store_db.writer(current_app.config["DB"], float(current_app.config["WRITE_WAIT_SECONDS"]))
 
 
 def tile_settings() -> dict:
@@ -96,10 +82,8 @@ def security_headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: {tiles}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        script="'self'", tiles=tiles, base_uri="'none'", frame_ancestors="'none'"
     )
     return response
 
@@ -149,7 +133,7 @@ def _user():
 
 def _csrf_error(err: CSRFError):
     message = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
-    if wants_json() or request.path.startswith("/api/"):
+    if wants_json():
         return jsonify({"erreur": message}), 400
     return render_template("erreur.html", status=400, message=message), 400
 

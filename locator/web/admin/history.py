@@ -92,9 +92,7 @@ def import_undo(import_id: int):
             count = store_history.undo_import(
                 db, import_id, g.user["email"], now_iso(), with_dependants=with_dependants
             )
-    except store_history.UndoConflict as err:
-        flash(str(err), "erreur")
-    except ValueError as err:
+    except (store_history.UndoConflict, store_history.UnknownImport, store_history.AlreadyUndone) as err:
         flash(str(err), "erreur")
     else:
         flash(f"Import n° {import_id} annulé : {count} fiche(s) remise(s) dans leur état précédent.")

@@ -92,7 +92,7 @@ def import_start():
     if problem:
         return _upload_page(problem, 400)
     statut = "brouillon" if request.form.get("statut") == "brouillon" else "publie"
-    reglages = wizard.new_settings(statut)
+    reglages = wizard.new_reglages(statut)
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "fichier.csv"
     plan = wizard.plan(get_conn(), contenu, filename, reglages, current_app.config)
     if plan.erreur:

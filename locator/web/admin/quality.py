@@ -7,6 +7,7 @@ from datetime import date
 from flask import Response, abort, current_app, jsonify, render_template
 
 from ...admin import quality
+from ...publish import spreadsheet
 from ..store import get_conn
 from . import bp, tile_settings
 
@@ -39,7 +40,7 @@ def quality_csv(check: str):
         abort(404)
     cfg = current_app.config
     rows = quality.run_one(get_conn(), check, cfg["REGION"], date.today(), int(cfg["STALE_MONTHS"]))
-    body = quality.to_csv(rows, quality.COLUMNS[check])
+    body = spreadsheet.text(quality.COLUMNS[check], rows)
     filename = f"qualite-{check}-{date.today().isoformat()}.csv"
     return Response(
         body.encode("utf-8"),

@@ -193,7 +193,7 @@ def _submit(structure: dict | None):
     try:
         with writer() as db:
             sid = editing.save(db, checked, g.user["email"], now_iso(), version)
-    except (editing.EditConflict, ValueError) as err:
+    except editing.EditConflict as err:
         return _render_form(structure, values, status=409, checked=checked, errors=[str(err)], **keep)
     flash("Fiche enregistrée." if checked.action != "inchange" else "Aucun changement.")
     for warning in checked.warnings:
@@ -223,7 +223,7 @@ def _status(structure_id: str, statut: str, done: str):
     try:
         with writer() as db:
             changed = editing.set_status(db, structure_id, statut, g.user["email"], now_iso(), version)
-    except ValueError:
+    except editing.UnknownStructure:
         abort(404)
     except editing.EditConflict as err:
         return _stored_form(structure_id, status=409, errors=[str(err)])
