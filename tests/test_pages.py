@@ -168,3 +168,21 @@ def test_a_search_page_weighs_less_than_500_kb_before_tiles(client):
         response.close()
     assert total < 500_000
     assert not re.search(r'(?:src|href)="https?://', re.sub(r"<a [^>]+>", "", body))
+
+
+@pytest.mark.parametrize("url", ["/recherche?q=Ambert", "/communes/63003", "/departements/63"])
+def test_a_cached_page_shows_a_change_committed_after_it_was_served(store_copy, url):
+    app = create_app({"DB": str(store_copy), "TESTING": True, "SECRET_KEY": "test"})
+    client = app.test_client()
+    assert "Mission locale du Livradois-Forez" in text(client.get(url))
+    assert "Mission locale du Livradois-Forez" in text(client.get(url))  # served again, now from the cache
+    writer = store_db.writer(store_copy)
+    ml = store_structures.get(writer.conn, AMBERT_ML)
+    with writer.conn:
+        store_structures.upsert(
+            writer, [{**ml, "nom": "Mission locale Renommée d’Ambert"}], "2026-11-29T00:00:00"
+        )
+    writer.conn.close()
+    page = text(client.get(url))
+    assert "Mission locale Renommée d’Ambert" in page
+    assert "Mission locale du Livradois-Forez" not in page

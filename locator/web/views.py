@@ -16,7 +16,7 @@ from ..hours import opening_hours
 from ..store import communes as store_communes
 from ..store import structures as store_structures
 from ..store.schema import STRUCTURE_TYPES
-from . import formatting, maps, params
+from . import formatting, maps, pagecache, params
 from .store import get_conn
 
 bp = Blueprint("views", __name__)
@@ -215,6 +215,7 @@ def _region() -> str:
 
 
 @bp.get("/")
+@pagecache.cached
 def index():
     """Home page: one search box, "Me localiser", and the région's structures by département."""
     conn = get_conn()
@@ -235,6 +236,7 @@ def index():
 
 
 @bp.get("/recherche")
+@pagecache.cached
 def search():
     """Search results: the two-level answer for a commune or a point, or the candidates to choose."""
     q = request.args.get("q", "").strip()[:200]
@@ -282,7 +284,7 @@ def _commune_result(conn, code, q, types, place=None, others=()):
     if info is None:
         raise PageError(f"Aucune commune n’a le code INSEE {code}.")
     note = place.get("note") if place else None
-    if note is None and q:
+    if place is None and q:
         note = next(
             (
                 p["note"]
@@ -339,6 +341,7 @@ def _point_result(conn, place, q, types):
 
 
 @bp.get("/communes/<code>")
+@pagecache.cached
 def commune(code: str):
     """A commune: what it is, and its two-level answer."""
     code = code.strip().upper()[:10]
@@ -386,6 +389,7 @@ def structure(structure_id: str):
 
 
 @bp.get("/departements/<code>")
+@pagecache.cached
 def departement(code: str):
     """A département: its structures by type, on a list and a map."""
     dep = codes.normalize_departement(code.strip()[:5])
