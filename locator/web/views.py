@@ -23,6 +23,9 @@ bp = Blueprint("views", __name__)
 
 # How many more structures "Encore à proximité" lists after the two-level answer.
 MORE_NEARBY = 8
+# The map's first view shows the answer: the nearest others count only within this radius (km), so a
+# far structure (an EPIDE 150 km away) never drags the view off the place searched.
+FIRST_VIEW_KM = 30.0
 # How many candidates an ambiguous search offers.
 CANDIDATES = 10
 
@@ -88,8 +91,11 @@ def _precision() -> int | None:
 # ---------------------------------------------------------------- answers
 
 
-def _entry(s: dict[str, Any], distance: float | None, numero: int, titre: str = "") -> dict[str, Any]:
-    return {"s": s, "distance": distance, "numero": numero, "titre": titre}
+def _entry(
+    s: dict[str, Any], distance: float | None, numero: int, titre: str = "", vue: bool = False
+) -> dict[str, Any]:
+    """A numbered card; `vue`: its pin is part of the answer the map's first view must show."""
+    return {"s": s, "distance": distance, "numero": numero, "titre": titre, "vue": vue}
 
 
 def two_level_answer(
@@ -128,7 +134,7 @@ def two_level_answer(
         out["raison"] = f"{note} {out['raison']}"
     ml = answer.get("mission_locale")
     if show_ml and ml is not None:
-        out["mission_locale"] = _entry(ml, answer.get("distance_km"), len(entries) + 1)
+        out["mission_locale"] = _entry(ml, answer.get("distance_km"), len(entries) + 1, vue=True)
         entries.append(out["mission_locale"])
         point = answer.get("point_accueil")
         if point:
@@ -136,7 +142,7 @@ def two_level_answer(
             if point["structure"]["id"] == ml["id"]:
                 out["accueil_est_siege"] = True
             else:
-                out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1)
+                out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1, vue=True)
                 entries.append(out["accueil"])
     for other in answer.get("autres", []):
         e = _entry(
@@ -144,6 +150,7 @@ def two_level_answer(
             other["distance_km"],
             len(entries) + 1,
             formatting.NEAREST.get(other["type"], "La structure la plus proche"),
+            vue=other["distance_km"] is not None and other["distance_km"] <= FIRST_VIEW_KM,
         )
         out["autres"].append(e)
         entries.append(e)
@@ -188,7 +195,13 @@ def _point_answer(conn, origin: tuple[float, float], others: list[str]) -> dict[
 def _pins(entries: list[dict[str, Any]]) -> list[maps.Pin]:
     return [
         maps.Pin(
-            e["s"]["id"], e["s"]["nom"], e["s"]["type"], e["s"]["latitude"], e["s"]["longitude"], e["numero"]
+            e["s"]["id"],
+            e["s"]["nom"],
+            e["s"]["type"],
+            e["s"]["latitude"],
+            e["s"]["longitude"],
+            e["numero"],
+            e.get("vue", False),
         )
         for e in entries
         if e["s"].get("latitude") is not None

@@ -81,16 +81,25 @@
   var markers = {};
   var place = null;
 
+  // The answer's pins (its Mission locale, reception point, nearest others) sit on the map itself:
+  // a cluster must never swallow them at the first view. The rest are clustered.
+  var answerIds = [];
   cluster.addLayers((data.pins || []).map(function (pin) {
     var marker = L.marker([pin.latitude, pin.longitude], {
       icon: pinIcon(pin.type, pin.title, pin.number), title: pin.title, keyboard: true,
-      riseOnHover: true, structureId: pin.id
+      riseOnHover: true, structureId: pin.id, zIndexOffset: pin.answer ? 500 : 0
     });
     markers[pin.id] = marker;
+    if (pin.answer) {
+      answerIds.push(pin.id);
+      marker.addTo(map);
+      return null;
+    }
     return marker;
-  }));
+  }).filter(Boolean));
+  window[box.getAttribute("data-carte") + "_reponse"] = answerIds;
   if (data.place) {
-    var placeTitle = "Lieu recherché : " + data.place.name;
+    var placeTitle = (data.place.name === "votre position" ? "Votre position" : "Lieu recherché : " + data.place.name);
     place = L.marker([data.place.latitude, data.place.longitude], {
       icon: new TextIcon({
         html: "", texts: [{ text: placeTitle, hidden: true }], className: "epingle-lieu",
@@ -135,9 +144,12 @@
     }
   }
 
+  // The first view fits the answer when there is one (never a far outlier), else every pin.
   function boundsOfAll() {
     var bounds = L.latLngBounds([]);
-    Object.keys(markers).forEach(function (id) { bounds.extend(markers[id].getLatLng()); });
+    (answerIds.length ? answerIds : Object.keys(markers)).forEach(function (id) {
+      bounds.extend(markers[id].getLatLng());
+    });
     if (place) { bounds.extend(place.getLatLng()); }
     return bounds;
   }
@@ -192,6 +204,14 @@
     if (card && card.getAttribute("data-distance")) { parts.push(card.getAttribute("data-distance")); }
     type.textContent = parts.join(" · ");
     div.appendChild(type);
+    // The card's own call, write and itinerary links, copied as nodes (no HTML is parsed).
+    var actions = card ? card.querySelectorAll(".actions-fiche a.action:not([data-site])") : [];
+    if (actions.length) {
+      var list = document.createElement("div");
+      list.className = "popup-actions";
+      Array.prototype.forEach.call(actions, function (a) { list.appendChild(a.cloneNode(true)); });
+      div.appendChild(list);
+    }
     if (card) {
       var button = document.createElement("button");
       button.type = "button";
