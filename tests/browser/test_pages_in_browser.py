@@ -343,9 +343,11 @@ def test_a_hostile_name_stays_text_in_the_list_the_map_and_the_popups(site, desk
     title, spoken = page.evaluate(
         """(id) => {
         let el = null;
-        window[document.querySelector('[data-carte]').dataset.cluster].eachLayer(m => {
-            if (m.options.structureId === id) { el = m.getElement(); }
-        });
+        // answer pins sit on the map itself, the others in the cluster
+        const box = document.querySelector('[data-carte]');
+        [window[box.dataset.carte], window[box.dataset.cluster]].forEach(layers => layers.eachLayer(m => {
+            if (m.options.structureId === id && m.getElement()) { el = m.getElement(); }
+        }));
         return [el.title, el.querySelector('.visually-hidden').textContent];
     }""",
         XSS_ID,

@@ -1,4 +1,4 @@
-"""The phone map (390 px) after "Me localiser": the first view shows the answer, pins have the card's buttons."""
+"""The phone map (390 px) after "Me localiser": the first view shows the answer; pins carry the buttons."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_first_phone_view_after_locating_shows_the_answer_and_no_far_outlier(sit
 def test_a_pin_popup_has_the_cards_call_and_itinerary_buttons_44_px_high(site, browser):
     context, watch, page = _located_map(browser, site)
     first = page.evaluate("window.carte_leaflet_reponse[0]")
-    page.locator(f".carte-leaflet .epingle[title^='1. ']").first.click()
+    page.locator(".carte-leaflet .epingle[title^='1. ']").first.click()
     popup = page.locator(".leaflet-popup .popup")
     popup.wait_for()
     links = popup.locator(".popup-actions a")
@@ -83,8 +83,8 @@ def test_a_pin_popup_has_the_cards_call_and_itinerary_buttons_44_px_high(site, b
     assert any(h.startswith("tel:") for h in hrefs)
     assert any("openstreetmap.org/directions" in h for h in hrefs)
     card_hrefs = page.evaluate(
-        "id => [...document.querySelectorAll(`[data-fiche='${id}'] .actions-fiche a.action:not([data-site])`)]"
-        ".map(a => a.getAttribute('href'))",
+        "id => [...document.querySelectorAll("
+        "`[data-fiche='${id}'] .actions-fiche a.action:not([data-site])`)].map(a => a.getAttribute('href'))",
         first,
     )
     assert hrefs == card_hrefs
