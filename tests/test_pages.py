@@ -186,3 +186,30 @@ def test_a_cached_page_shows_a_change_committed_after_it_was_served(store_copy, 
     page = text(client.get(url))
     assert "Mission locale Renommée d’Ambert" in page
     assert "Mission locale du Livradois-Forez" not in page
+
+
+@pytest.mark.parametrize(
+    "url", ["/recherche?q=Ambert", "/recherche?q=Thiers", "/communes/63003", "/communes/69383"]
+)
+def test_answer_pages_use_plain_words_plurals_and_no_sources_in_cards(client, url):
+    page = text(client.get(url))
+    assert "connu(s)" not in page and "siège" not in page.lower().split("<main", 1)[1].replace("sièges", "")
+    assert re.search(r"parmi (1 lieu connu|\d+ lieux connus)\.", page)
+    assert "Source :" not in page
+    # one "c'est quoi ?" per type shown, on its first card
+    assert page.count("<strong>Mission locale, c’est quoi ?") == 1
+    assert page.count("<strong>CIO – Centre d’information et d’orientation, c’est quoi ?") == 1
+
+
+def test_the_structure_page_keeps_its_sources_and_says_what_it_is(client):
+    page = text(client.get(f"/structures/{AMBERT_ML}"))
+    assert "Source :" in page
+    assert "Mission locale, c’est quoi ?" in page
+
+
+def test_home_page_says_what_each_type_is_and_the_description_promises_no_hours(client):
+    page = text(client.get("/"))
+    for name in ("Mission locale", "CIO", "PSAD", "École de la 2e chance", "EPIDE", "Dispositif local"):
+        assert f"<dt>{name}" in page
+    description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
+    assert "horaires" not in description

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .. import lookup
-from ..geo import codes
+from ..geo import codes, names
 from ..hours import opening_hours
 from ..store import communes as store_communes
 from ..store import structures as store_structures
@@ -62,6 +62,7 @@ def _template_helpers() -> dict[str, Any]:
             d, int(current_app.config["INFO_OLD_AFTER_YEARS"])
         ),
         "all_types": STRUCTURE_TYPES,
+        "what_is": formatting.what_is,
     }
 
 
@@ -138,7 +139,7 @@ def two_level_answer(
         entries.append(out["mission_locale"])
         point = answer.get("point_accueil")
         if point:
-            out["accueil_raison"] = point["raison"]
+            out["accueil_raison"] = _reception_reason(conn, ml, point, origin, answer.get("commune"))
             if point["structure"]["id"] == ml["id"]:
                 out["accueil_est_siege"] = True
             else:
@@ -162,8 +163,28 @@ def two_level_answer(
                 e = _entry(s, d, len(entries) + 1)
                 out["plus"].append(e)
                 entries.append(e)
-    out["entries"] = entries
+    out["entries"] = explain_first(entries)
     return out
+
+
+def _reception_reason(conn, ml, point, origin, commune) -> str:
+    """Why this reception point, in plain words (lookup's phrase says "siège" and "connu(s)")."""
+    places = [ml] + store_structures.children(conn, ml["id"])
+    known = sum(1 for p in places if p.get("latitude") is not None)
+    where = "de votre position" if origin or not commune else names.of(commune["nom"])
+    main = point["structure"]["id"] == ml["id"]
+    return formatting.reception_reason(main, ml["nom"], where, point["distance_km"], known)
+
+
+def explain_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give the first card of each type its "c'est quoi ?" line (the later ones would repeat it)."""
+    seen: set[str] = set()
+    for e in entries:
+        type_ = e["s"]["type"]
+        if type_ not in seen:
+            seen.add(type_)
+            e["quoi"] = formatting.what_is(type_)
+    return entries
 
 
 def _centre(commune: dict[str, Any] | None) -> tuple[float, float] | None:
@@ -386,7 +407,7 @@ def structure(structure_id: str):
     if parent is not None and parent["statut"] != "publie":
         parent = None
     children = store_structures.children(conn, s["id"])
-    entries = [_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)]
+    entries = explain_first([_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)])
     carte = _map(_pins(entries), label=f"Carte : {s['nom']}")
     dep = store_communes.departement(conn, s["departement"]) if s.get("departement") else None
     return render_template(
@@ -421,7 +442,7 @@ def departement(code: str):
             for s in members:
                 numero += 1
                 entries.append(_entry(s, None, numero))
-            groups.append({"type": type_, "entries": entries})
+            groups.append({"type": type_, "entries": entries, "quoi": formatting.what_is(type_)})
     all_entries = [e for grp in groups for e in grp["entries"]]
     carte = _map(_pins(all_entries), label=f"Carte : les structures du département {info['nom']}")
     return render_template(

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import AMBERT_HOURS, map_ready
+from tests.browser.conftest import AMBERT_HOURS, AMBERT_ML, map_ready
 
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
@@ -45,3 +45,15 @@ def test_the_printout_keeps_the_answer_and_drops_urls_and_the_rest(site, desktop
         ".filter(c => c && c !== 'none' && c !== 'normal')"
     )
     assert after == []
+
+
+def test_the_anti_spam_field_is_neither_seen_nor_printed(site, desktop):
+    page, _watch = desktop
+    page.goto(f"{site}/structures/{AMBERT_ML}")
+    trap = page.locator("#signaler-site")
+    box = trap.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0  # off screen: people never see it
+    assert page.locator(".signaler-piege").get_attribute("aria-hidden") == "true"
+    page.emulate_media(media="print")
+    assert trap.is_hidden()
+    assert "Ne remplissez pas" not in page.locator("body").inner_text()
