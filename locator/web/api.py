@@ -25,6 +25,25 @@ def _credits() -> dict[str, str]:
     }
 
 
+# CORS: the public API is open data, read from any site (a lycée's page, a town hall's) like
+# geo.api.gouv.fr; no cookie is ever sent or honoured cross-origin. Pages and /admin get nothing.
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type, If-None-Match",
+    "Access-Control-Expose-Headers": "ETag, Retry-After",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@bp.after_app_request
+def _cors(response):
+    """Let other sites' pages call the API from the browser (GET and the OPTIONS preflight)."""
+    if request.path.startswith(bp.url_prefix + "/") and request.method in ("GET", "HEAD", "OPTIONS"):
+        response.headers.update(CORS_HEADERS)
+    return response
+
+
 @bp.errorhandler(ApiError)
 def _api_error(err: ApiError):
     return jsonify({"erreur": err.message}), err.status
