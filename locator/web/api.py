@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from .. import lookup
 from ..geo import codes
 from ..publish import serializers
 from ..store import structures as store_structures
-from . import params
+from . import formatting, params
 from .openapi import spec
 from .params import ApiError
 from .store import get_conn
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Structures whose name matches, offered by the search box under their own heading.
+STRUCTURE_SUGGESTIONS = 5
 
 
 def _credits() -> dict[str, str]:
@@ -95,7 +98,19 @@ def places():
             item.update(serializers.commune(info))
             item["type"] = "commune"
         results.append(item)
-    return jsonify({"results": results, **_credits()})
+    structures = [
+        {
+            "id": s["id"],
+            "nom": s["nom"],
+            "type": s["type"],
+            "type_libelle": formatting.type_label(s["type"]),
+            "code_postal": s["code_postal"],
+            "commune": s["commune"],
+            "url": url_for("views.structure", structure_id=s["id"]),
+        }
+        for s in lookup.structures_named(conn, q, limit=STRUCTURE_SUGGESTIONS)
+    ]
+    return jsonify({"results": results, "structures": structures, **_credits()})
 
 
 def _commune_or_404(code: str, full: bool = True) -> dict[str, Any]:

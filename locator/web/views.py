@@ -26,6 +26,8 @@ MORE_NEARBY = 8
 # The map's first view shows the answer: the nearest others count only within this radius (km), so a
 # far structure (an EPIDE 150 km away) never drags the view off the place searched.
 FIRST_VIEW_KM = 30.0
+# How many structures whose name matches a search lists.
+STRUCTURES_FOUND = 8
 # How many candidates an ambiguous search offers.
 CANDIDATES = 10
 
@@ -282,8 +284,18 @@ def search():
     if code:
         return _commune_result(conn, code, q, types)
     places = lookup.resolve(conn, q, limit=CANDIDATES, region=_region())
-    if not places:
-        return render_template("recherche_vide.html", q=q, types=types, introuvable=True)
+    structures = lookup.structures_named(conn, q, limit=STRUCTURES_FOUND)
+    strong = [p for p in places if p["match"] not in ("debut", "approche")]
+    if not places or (structures and not strong):
+        # No place, or only a guess of one, but structures named so: they are what was meant.
+        return render_template(
+            "recherche_vide.html",
+            q=q,
+            types=types,
+            introuvable=not structures,
+            structures=structures,
+            candidates=_candidates(conn, places[:5]),
+        )
     first = places[0]
     if first["type"] == "departement":
         return redirect(url_for(".departement", code=first["code"], types=types or None))
@@ -296,8 +308,12 @@ def search():
         or any(p["nom"] == first["nom"] for p in places[1:])
     )
     if ambiguous:
-        return render_template("choix.html", q=q, types=types, candidates=_candidates(conn, places))
-    return _commune_result(conn, first["code"], q, types, place=first, others=places[1:])
+        return render_template(
+            "choix.html", q=q, types=types, candidates=_candidates(conn, places), structures=structures
+        )
+    return _commune_result(
+        conn, first["code"], q, types, place=first, others=places[1:], structures=structures
+    )
 
 
 def _candidates(conn, places: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -311,7 +327,7 @@ def _candidates(conn, places: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _commune_result(conn, code, q, types, place=None, others=()):
+def _commune_result(conn, code, q, types, place=None, others=(), structures=()):
     if not codes.is_insee_code(code):
         raise PageError(f"« {code[:20]} » n’est pas un code de commune (code INSEE à 5 caractères).")
     info = lookup.commune_info(conn, code)
@@ -346,6 +362,8 @@ def _commune_result(conn, code, q, types, place=None, others=()):
         answer=answer,
         carte=carte,
         origin=None,
+        structures=structures,
+        hors_region=bool(q) and info.get("region") != _region(),
     )
 
 

@@ -89,7 +89,7 @@ def test_hours_are_said_in_plain_french(site, desktop):
 def test_typing_and_picking_a_suggestion_with_the_keyboard(site, desktop):
     page, watch = desktop
     page.goto(site + "/")
-    box = page.get_by_role("combobox", name="Commune, code postal ou département")
+    box = page.get_by_role("combobox", name="Commune, code postal, département ou nom d’une structure")
     box.press_sequentially("annecy-le-v", delay=30)
     listbox = page.get_by_role("listbox")
     listbox.get_by_role("option").first.wait_for()
