@@ -213,3 +213,20 @@ def test_home_page_says_what_each_type_is_and_the_description_promises_no_hours(
         assert f"<dt>{name}" in page
     description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
     assert "horaires" not in description
+
+
+def test_a_card_with_hours_says_if_it_is_open_and_the_cached_page_expires_then(store_copy):
+    writer = store_db.writer(store_copy)
+    ml = store_structures.get(writer.conn, AMBERT_ML)
+    with writer.conn:
+        store_structures.upsert(
+            writer,
+            [{**ml, "horaires_accueil": "Mo-Fr 08:30-12:00,13:30-17:00; PH off"}],
+            "2026-11-29T00:00:00",
+        )
+    writer.conn.close()
+    app = create_app({"DB": str(store_copy), "TESTING": True, "SECRET_KEY": "test"})
+    page = text(app.test_client().get("/communes/63003"))
+    assert re.search(r'class="statut-horaires statut-(ouvert|ferme)">(Ouvert maintenant|Fermé)', page)
+    kept = [expiry for _body, expiry in app.extensions["locator_pages"].pages.values()]
+    assert kept and kept[0] is not None  # the status changes at a known moment: the page is kept until then

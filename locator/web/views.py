@@ -60,12 +60,21 @@ def _template_helpers() -> dict[str, Any]:
         "sources": formatting.sources,
         "precision_note": formatting.precision_note,
         "horaires": opening_hours.describe,
+        "statut_horaires": _hours_status,
         "information_date": lambda d: formatting.information_date(
             d, int(current_app.config["INFO_OLD_AFTER_YEARS"])
         ),
         "all_types": STRUCTURE_TYPES,
         "what_is": formatting.what_is,
     }
+
+
+def _hours_status(spec: str | None) -> dict[str, Any] | None:
+    """Open now or not (Paris time), computed at render; the page cache keeps it until it changes."""
+    found = opening_hours.status(spec)
+    if found is not None:
+        pagecache.expires_at(found["change"])
+    return found
 
 
 # ---------------------------------------------------------------- request parsing

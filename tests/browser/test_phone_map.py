@@ -92,3 +92,17 @@ def test_a_pin_popup_has_the_cards_call_and_itinerary_buttons_44_px_high(site, b
         assert links.nth(i).bounding_box()["height"] >= 44
     assert watch.errors == []
     context.close()
+
+
+def test_a_pin_popup_says_if_the_place_is_open_now(site, phone):
+    page, watch = phone
+    page.goto(f"{site}/recherche?q=Ambert")  # the Mission locale of Ambert has hours in the browser store
+    map_ready(page)
+    card_status = page.locator(".bloc-ml .statut-horaires").inner_text()
+    assert card_status.startswith(("Ouvert maintenant", "Fermé"))
+    page.get_by_role("button", name="Carte", exact=True).click()
+    page.locator(".carte-leaflet .epingle[title^='1. ']").first.click()
+    popup = page.locator(".leaflet-popup .popup")
+    popup.wait_for()
+    assert popup.locator(".statut-horaires").inner_text() == card_status
+    assert watch.errors == []

@@ -204,6 +204,9 @@
     if (card && card.getAttribute("data-distance")) { parts.push(card.getAttribute("data-distance")); }
     type.textContent = parts.join(" · ");
     div.appendChild(type);
+    // Open now or not, as the card says it (computed by the server at render).
+    var status = card ? card.querySelector(".statut-horaires") : null;
+    if (status) { div.appendChild(status.cloneNode(true)); }
     // The card's own call, write and itinerary links, copied as nodes (no HTML is parsed).
     var actions = card ? card.querySelectorAll(".actions-fiche a.action:not([data-site])") : [];
     if (actions.length) {
