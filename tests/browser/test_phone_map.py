@@ -49,6 +49,15 @@ STATE = """() => {
 }"""
 
 
+def _answer_titles(page) -> list[str]:
+    return page.evaluate(
+        """() => { const ids = window.carte_leaflet_reponse, out = [];
+                   window.carte_leaflet.eachLayer(l => { if (ids.includes(l.options.structureId)) {
+                       out.push(l.options.title); } });
+                   return out; }"""
+    )
+
+
 def test_first_phone_view_after_locating_shows_the_answer_and_no_far_outlier(site, browser):
     context, watch, page = _located_map(browser, site)
     state = page.evaluate(STATE)
@@ -59,6 +68,10 @@ def test_first_phone_view_after_locating_shows_the_answer_and_no_far_outlier(sit
     for structure_id in state["answer"]:
         assert shown[structure_id]["own_icon"], f"{structure_id} is hidden in a cluster"
         assert shown[structure_id]["in_view"], f"{structure_id} is outside the first view"
+    # Two answers at one address (the E2C and the lycée de la nouvelle chance) do not hide each other.
+    boxes = [page.locator(f".epingle[title='{p}']").bounding_box() for p in _answer_titles(page)]
+    corners = [(round(b["x"]), round(b["y"])) for b in boxes]
+    assert len(set(corners)) == len(corners)
     # The view stays around Clermont-Ferrand: its centre is near, and no far structure is in it.
     assert _km(here, state["centre"]) < 15
     (south, west), (north, east) = state["view"]

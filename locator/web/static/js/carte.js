@@ -40,12 +40,15 @@
     return /^[a-z_]+$/.test(type || "") ? type : "partenaire";
   }
 
-  function pinIcon(type, title, number) {
+  // `shift`: how many answer pins already stand on this exact spot (one address, two structures):
+  // each one more is drawn a pin's width to the right, so none hides another.
+  function pinIcon(type, title, number, shift) {
     var texts = [{ text: title, hidden: true }];
     if (number !== null && number !== undefined) { texts.push({ text: String(number) }); }
+    var dx = 30 * (shift || 0);
     return new TextIcon({
       html: "", texts: texts, className: "epingle epingle-" + safeType(type),
-      iconSize: [32, 40], iconAnchor: [16, 40], popupAnchor: [0, -36]
+      iconSize: [32, 40], iconAnchor: [16 - dx, 40], popupAnchor: [dx, -36]
     });
   }
 
@@ -84,9 +87,12 @@
   // The answer's pins (its Mission locale, reception point, nearest others) sit on the map itself:
   // a cluster must never swallow them at the first view. The rest are clustered.
   var answerIds = [];
+  var spots = {};
   cluster.addLayers((data.pins || []).map(function (pin) {
+    var spot = pin.latitude + "," + pin.longitude;
+    var shift = pin.answer ? (spots[spot] = (spots[spot] || 0) + 1) - 1 : 0;
     var marker = L.marker([pin.latitude, pin.longitude], {
-      icon: pinIcon(pin.type, pin.title, pin.number), title: pin.title, keyboard: true,
+      icon: pinIcon(pin.type, pin.title, pin.number, shift), title: pin.title, keyboard: true,
       riseOnHover: true, structureId: pin.id, zIndexOffset: pin.answer ? 500 : 0
     });
     markers[pin.id] = marker;
