@@ -41,7 +41,9 @@ def cached(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        local = current_app.extensions.setdefault("locator_pages", _ThreadPages())
+        local = current_app.extensions.get("locator_pages")
+        if local is None:
+            local = current_app.extensions.setdefault("locator_pages", _ThreadPages())
         version = db.version(get_conn())
         if local.version != version:
             local.version = version
