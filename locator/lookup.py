@@ -319,3 +319,51 @@ def _distance(lat: float | None, lon: float | None, s: dict[str, Any]) -> float 
 
 def _km(d: float) -> str:
     return f"{d:.1f} km".replace(".", ",")
+
+
+# ---------------------------------------------------------------- structures by name
+
+# Words a type answers to besides its name ("E2C" finds every École de la 2e chance).
+_TYPE_WORDS = {
+    "mission_locale": "mission locale ml",
+    "antenne_mission_locale": "antenne mission locale ml permanence",
+    "cio": "cio centre information orientation",
+    "psad": "psad plateforme decrocheurs",
+    "mlds": "mlds",
+    "e2c": "e2c ecole 2e deuxieme chance",
+    "epide": "epide",
+    "dispositif": "dispositif",
+}
+# Per connection: (connection, data version, [(name words, all words, structure)]), rebuilt after any
+# commit; the connection is kept so that its id cannot be reused by another one while cached.
+_NAMED: dict[int, tuple[sqlite3.Connection, Any, list[tuple[list[str], set[str], dict[str, Any]]]]] = {}
+_NAMED_MAX = 64
+
+
+def structures_named(conn: sqlite3.Connection, text: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Return published structures whose name (or type) holds every word typed, names first.
+
+    Words match whatever the accents and case, the last one as a prefix (it is being typed):
+    "Mission locale de Thiers", "CIO Vichy", "E2C", "Tillion".
+    """
+    query = [w for w in names.words(text) if w not in names.STOPWORDS]
+    if not query or not any(len(w) >= 2 for w in query):
+        return []
+    version = store_db.version(conn)
+    cached = _NAMED.get(id(conn))
+    if cached is None or cached[0] is not conn or cached[1] != version:
+        index = []
+        for s in store_structures.published(conn):
+            own = names.words(s["nom"])
+            index.append((own, set(own) | set(_TYPE_WORDS.get(s["type"], "").split()), s))
+        if len(_NAMED) >= _NAMED_MAX:
+            _NAMED.clear()
+        cached = _NAMED[id(conn)] = (conn, version, index)
+    *whole, last = query
+    found = []
+    for own, every, s in cached[2]:
+        if all(w in every for w in whole) and any(w.startswith(last) for w in every):
+            in_name = sum(1 for w in query if any(o.startswith(w) for o in own))
+            found.append((-in_name, len(own), s["nom"], s))
+    found.sort(key=lambda f: f[:3])
+    return [f[3] for f in found[:limit]]

@@ -304,6 +304,44 @@ def bench_http(path: Path, n: int, names: list[str]) -> None:
         proc.wait(timeout=10)
 
 
+# Pages measured against /healthz on the same server (issue 13: every page ≤ ×5 at the median).
+PAGE_COMMUNES = ("63003", "69383", "74010", "03310", "38185")
+PAGE_QUERIES = ("Ambert", "Lyon 3e", "Annecy", "Vichy", "Grenoble")
+PAGE_DEPARTEMENTS = ("63", "69", "38")
+
+
+def page_urls(path: Path, n: int) -> dict[str, list[str]]:
+    """Return `n` URLs of each public page kind, cycling over real communes and structures."""
+    ids = [r[0] for r in sqlite3.connect(path).execute("SELECT id FROM structures LIMIT 40")]
+    kinds = {
+        "/": ["/"],
+        "/recherche?q=<commune>": [f"/recherche?q={urllib.parse.quote(q)}" for q in PAGE_QUERIES],
+        "/communes/<code>": [f"/communes/{c}" for c in PAGE_COMMUNES],
+        "/departements/<code>": [f"/departements/{d}" for d in PAGE_DEPARTEMENTS],
+        "/structures/<id>": [f"/structures/{urllib.parse.quote(i)}" for i in ids],
+    }
+    return {k: [v[i % len(v)] for i in range(n)] for k, v in kinds.items()}
+
+
+def bench_pages(path: Path, n: int, port: int | None = None) -> None:
+    """Median of each page vs /healthz, interleaved on one connection to one server."""
+    proc = None
+    if port is None:
+        proc, port = start_server(path)
+    try:
+        for kind, urls in page_urls(path, n).items():
+            h, p = bench_http_pair(port, urls)
+            report(
+                f"HTTP page {kind}: médiane",
+                f"{p:.2f} ms → ×{p / h:.2f} /healthz",
+                f"≤ ×5 {verdict(p / h <= 5)}",
+            )
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def bench_autocomplete(path: Path, names: list[str]) -> None:
     conn = store_db.connect(path)
     lookup.resolve(conn, "ambert")  # build the name index once
@@ -324,12 +362,16 @@ def bench_autocomplete(path: Path, names: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer queries (a smoke run)")
+    parser.add_argument("--pages-only", action="store_true", help="only the pages vs /healthz")
     args = parser.parse_args()
     n_queries = 300 if args.quick else 2000
     print(f"{'mesure':<58} {'valeur':<28} budget")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         real = build_real(tmp)
+        if args.pages_only:
+            bench_pages(real, 100 if args.quick else 400)
+            return
         conn = sqlite3.connect(real)
         rng = random.Random(84)
         communes = conn.execute(
@@ -350,6 +392,7 @@ def main() -> None:
             os.remove(path)
         bench_autocomplete(real, names)
         bench_http(real, 500 if args.quick else 2000, names[:200])
+        bench_pages(real, 100 if args.quick else 400)
         try:
             from bench_import import run as bench_import
         except ImportError:

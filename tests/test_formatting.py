@@ -78,3 +78,20 @@ def test_place_names_take_french_elision_and_contraction():
     assert of("Les Abrets en Dauphiné") == "des Abrets en Dauphiné"
     assert of("La Roche-Morey") == "de La Roche-Morey"
     assert of("Thiers") == "de Thiers"
+
+
+def test_a_distance_just_under_a_kilometre_is_said_in_kilometres():
+    assert f.km(0.996) == "1,0 km"
+    assert f.km(0.994) == "990 m"
+    assert f.km(0.5) == "500 m"
+
+
+def test_counts_agree_with_their_noun():
+    assert f.count(1, "lieu connu", "lieux connus") == "1 lieu connu"
+    assert f.count(3, "lieu connu", "lieux connus") == "3 lieux connus"
+
+
+def test_every_type_has_a_plain_what_is_line():
+    from locator.store.schema import STRUCTURE_TYPES
+
+    assert all(f.what_is(t) for t in STRUCTURE_TYPES)

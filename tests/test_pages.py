@@ -168,3 +168,65 @@ def test_a_search_page_weighs_less_than_500_kb_before_tiles(client):
         response.close()
     assert total < 500_000
     assert not re.search(r'(?:src|href)="https?://', re.sub(r"<a [^>]+>", "", body))
+
+
+@pytest.mark.parametrize("url", ["/recherche?q=Ambert", "/communes/63003", "/departements/63"])
+def test_a_cached_page_shows_a_change_committed_after_it_was_served(store_copy, url):
+    app = create_app({"DB": str(store_copy), "TESTING": True, "SECRET_KEY": "test"})
+    client = app.test_client()
+    assert "Mission locale du Livradois-Forez" in text(client.get(url))
+    assert "Mission locale du Livradois-Forez" in text(client.get(url))  # served again, now from the cache
+    writer = store_db.writer(store_copy)
+    ml = store_structures.get(writer.conn, AMBERT_ML)
+    with writer.conn:
+        store_structures.upsert(
+            writer, [{**ml, "nom": "Mission locale Renommée d’Ambert"}], "2026-11-29T00:00:00"
+        )
+    writer.conn.close()
+    page = text(client.get(url))
+    assert "Mission locale Renommée d’Ambert" in page
+    assert "Mission locale du Livradois-Forez" not in page
+
+
+@pytest.mark.parametrize(
+    "url", ["/recherche?q=Ambert", "/recherche?q=Thiers", "/communes/63003", "/communes/69383"]
+)
+def test_answer_pages_use_plain_words_plurals_and_no_sources_in_cards(client, url):
+    page = text(client.get(url))
+    assert "connu(s)" not in page and "siège" not in page.lower().split("<main", 1)[1].replace("sièges", "")
+    assert re.search(r"parmi (1 lieu connu|\d+ lieux connus)\.", page)
+    assert "Source :" not in page
+    # one "c'est quoi ?" per type shown, on its first card
+    assert page.count("<strong>Mission locale, c’est quoi ?") == 1
+    assert page.count("<strong>CIO – Centre d’information et d’orientation, c’est quoi ?") == 1
+
+
+def test_the_structure_page_keeps_its_sources_and_says_what_it_is(client):
+    page = text(client.get(f"/structures/{AMBERT_ML}"))
+    assert "Source :" in page
+    assert "Mission locale, c’est quoi ?" in page
+
+
+def test_home_page_says_what_each_type_is_and_the_description_promises_no_hours(client):
+    page = text(client.get("/"))
+    for name in ("Mission locale", "CIO", "PSAD", "École de la 2e chance", "EPIDE", "Dispositif local"):
+        assert f"<dt>{name}" in page
+    description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
+    assert "horaires" not in description
+
+
+def test_a_card_with_hours_says_if_it_is_open_and_the_cached_page_expires_then(store_copy):
+    writer = store_db.writer(store_copy)
+    ml = store_structures.get(writer.conn, AMBERT_ML)
+    with writer.conn:
+        store_structures.upsert(
+            writer,
+            [{**ml, "horaires_accueil": "Mo-Fr 08:30-12:00,13:30-17:00; PH off"}],
+            "2026-11-29T00:00:00",
+        )
+    writer.conn.close()
+    app = create_app({"DB": str(store_copy), "TESTING": True, "SECRET_KEY": "test"})
+    page = text(app.test_client().get("/communes/63003"))
+    assert re.search(r'class="statut-horaires statut-(ouvert|ferme)">(Ouvert maintenant|Fermé)', page)
+    kept = [expiry for _body, expiry in app.extensions["locator_pages"].pages.values()]
+    assert kept and kept[0] is not None  # the status changes at a known moment: the page is kept until then

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import opening_hours
 from .days import CODES as DAYS
 from .days import NAMES as DAY_NAMES
 from .days import PATTERN as _DAY
@@ -84,6 +85,15 @@ def parse(text: str | None) -> Week | None:
     return week
 
 
+def validate_text(text: str | None) -> None:
+    """Raise HoursError unless the text is empty or valid OSM opening_hours (checked by the library)."""
+    if text and text.strip() and not opening_hours.is_valid(text):
+        raise HoursError(
+            "Horaires : ce texte n’est pas au format OSM opening_hours "
+            "(par exemple « Mo-Fr 09:00-12:00,14:00-17:00; PH off »)."
+        )
+
+
 def check(week: Week) -> None:
     """Raise HoursError unless every range ends after it starts and ranges of a day do not overlap."""
     for name, spans in zip(DAY_NAMES, week.days, strict=True):
@@ -125,7 +135,9 @@ def format_week(week: Week) -> str | None:
     ]
     if week.closed_public_holidays:
         rules.append("PH off")
-    return "; ".join(rules) or None
+    text = "; ".join(rules) or None
+    validate_text(text)
+    return text
 
 
 def from_form(form: dict[str, str]) -> Week:

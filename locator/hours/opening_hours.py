@@ -1,15 +1,77 @@
-"""Opening hours in OSM `opening_hours` syntax → plain French lines, for the pages.
+"""Opening hours in OSM `opening_hours` syntax: validity and "open now?" by a real parser, French lines.
 
-Only the common subset is read (weekdays and ranges, PH, times, off/closed, 24/7, comments):
-anything else gives None, and the page shows the text as written rather than a wrong reading.
+The maintained `opening-hours-py` library (module `opening_hours`) parses the full grammar and
+answers is-open / next change, with French public holidays (`PH`). The French description lines
+cover the common subset (weekdays and ranges, PH, times, off/closed, 24/7, comments): anything else
+gives None, and the page shows the text as written rather than a wrong reading.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
+from zoneinfo import ZoneInfo
 
-from .days import CODES, NAME_OF_CODE
+import opening_hours as osm_hours
+
+from .days import CODES, NAME_OF_CODE, NAMES
 from .days import PATTERN as _DAY
+
+# Every structure is in France: times are Paris times, public holidays French ones.
+TIMEZONE = ZoneInfo("Europe/Paris")
+COUNTRY = "FR"
+# A change further away than this is not worth saying ("ouvre dans 3 mois").
+HORIZON = dt.timedelta(days=8)
+
+
+@functools.lru_cache(maxsize=1024)
+def parse(spec: str | None) -> osm_hours.OpeningHours | None:
+    """Return the parsed hours (Paris time, French holidays); None when absent or not valid OSM syntax."""
+    if spec is None or not spec.strip():
+        return None
+    try:
+        return osm_hours.OpeningHours(spec.strip(), timezone=TIMEZONE, country=COUNTRY)
+    except (osm_hours.ParserError, SyntaxError, ValueError):
+        return None
+
+
+def is_valid(spec: str) -> bool:
+    """Tell whether a text is valid OSM opening_hours (the full grammar)."""
+    return parse(spec) is not None
+
+
+def status(spec: str | None, now: dt.datetime | None = None) -> dict | None:
+    """Return {"ouvert", "texte", "change"}: open now or not, said in French, and when that changes.
+
+    None when there are no readable hours or their state is unknown. `now` defaults to the present.
+    """
+    hours = parse(spec)
+    if hours is None:
+        return None
+    now = (now or dt.datetime.now(TIMEZONE)).astimezone(TIMEZONE)
+    state = hours.state(now)[0]
+    if state not in (osm_hours.State.OPEN, osm_hours.State.CLOSED):
+        return None
+    change = hours.next_change(now)
+    change = change.astimezone(TIMEZONE) if change is not None else None
+    near = change is not None and change - now <= HORIZON
+    if state == osm_hours.State.OPEN:
+        texte = f"Ouvert maintenant, jusqu’à {_when(change, now)}" if near else "Ouvert maintenant"
+        return {"ouvert": True, "texte": texte, "change": change}
+    texte = f"Fermé — ouvre {_when(change, now, opening=True)}" if near else "Fermé en ce moment"
+    return {"ouvert": False, "texte": texte, "change": change}
+
+
+def _when(moment: dt.datetime, now: dt.datetime, opening: bool = False) -> str:
+    """ "17 h" today, else "demain à 9 h" / "lundi à 9 h" (opening) or "lundi 12 h"."""
+    hour = _time(str(moment.hour), f"{moment.minute:02d}")
+    days = (moment.date() - now.date()).days
+    if days == 0:
+        return f"aujourd’hui à {hour}" if opening else hour
+    day = "demain" if days == 1 else NAMES[moment.weekday()]
+    return f"{day} à {hour}"
+
 
 _DAY_PART = rf"(?:PH|{_DAY}(?:-{_DAY})?)"
 _SELECTOR = re.compile(rf"^{_DAY_PART}(?:,{_DAY_PART})*$")
@@ -19,7 +81,7 @@ _COMMENT = re.compile(r'^(.*?)\s*"([^"]*)"\s*$')
 
 def describe(spec: str | None) -> list[str] | None:
     """Return the opening hours as French lines; None when absent or outside the subset we read."""
-    if spec is None or not spec.strip():
+    if parse(spec) is None:  # not valid OSM syntax: the page shows the text as written
         return None
     text = spec.strip()
     if text == "24/7":

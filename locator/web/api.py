@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from .. import lookup
 from ..geo import codes
 from ..publish import serializers
-from . import params
+from . import formatting, params
 from .openapi import spec
 from .params import ApiError
 from .store import get_conn
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Structures whose name matches, offered by the search box under their own heading.
+STRUCTURE_SUGGESTIONS = 5
 
 
 def _credits() -> dict[str, str]:
@@ -22,6 +25,25 @@ def _credits() -> dict[str, str]:
         "attribution": current_app.config["ATTRIBUTION"],
         "licence": current_app.config["LICENCE"],
     }
+
+
+# CORS: the public API is open data, read from any site (a lycée's page, a town hall's) like
+# geo.api.gouv.fr; no cookie is ever sent or honoured cross-origin. Pages and /admin get nothing.
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type, If-None-Match",
+    "Access-Control-Expose-Headers": "ETag, Retry-After",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@bp.after_app_request
+def _cors(response):
+    """Let other sites' pages call the API from the browser (GET and the OPTIONS preflight)."""
+    if request.path.startswith(bp.url_prefix + "/") and request.method in ("GET", "HEAD", "OPTIONS"):
+        response.headers.update(CORS_HEADERS)
+    return response
 
 
 @bp.errorhandler(ApiError)
@@ -78,7 +100,19 @@ def places():
             item.update(serializers.commune(info))
             item["type"] = "commune"
         results.append(item)
-    return jsonify({"results": results, **_credits()})
+    structures = [
+        {
+            "id": s["id"],
+            "nom": s["nom"],
+            "type": s["type"],
+            "type_libelle": formatting.type_label(s["type"]),
+            "code_postal": s["code_postal"],
+            "commune": s["commune"],
+            "url": url_for("views.structure", structure_id=s["id"]),
+        }
+        for s in lookup.structures_named(conn, request.args["q"], limit=STRUCTURE_SUGGESTIONS)
+    ]
+    return jsonify({"results": results, "structures": structures, **_credits()})
 
 
 def _commune_or_404(code: str, full: bool = True) -> dict[str, Any]:

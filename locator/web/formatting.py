@@ -39,6 +39,26 @@ NEAREST = {
     "partenaire": "Le partenaire le plus proche",
 }
 
+# "C'est quoi ?": each type in the words of a 16-25-year-old, said where the type first appears.
+WHAT_IS = {
+    "mission_locale": "Elle aide gratuitement les 16-25 ans qui ne sont plus à l’école : trouver une "
+    "formation, un emploi, mais aussi un logement ou des soins.",
+    "antenne_mission_locale": "Un lieu où la Mission locale vous reçoit, plus près de chez vous.",
+    "cio": "Centre d’information et d’orientation : des psychologues de l’Éducation nationale vous aident "
+    "gratuitement à choisir une formation ou à reprendre vos études.",
+    "psad": "Plateforme de suivi et d’appui aux décrocheurs : elle contacte les jeunes qui ont quitté "
+    "l’école sans diplôme et leur propose une solution (études, formation, emploi).",
+    "mlds": "Mission de lutte contre le décrochage scolaire : dans les lycées, elle aide les élèves qui ont "
+    "arrêté ou vont arrêter à reprendre une formation.",
+    "e2c": "Une école pour les 16-25 ans sans diplôme ni emploi : remise à niveau et stages en entreprise, "
+    "avec une rémunération.",
+    "epide": "Un centre pour les 17-25 ans sans diplôme ni emploi : on y vit en internat et on prépare un "
+    "métier, avec une allocation.",
+    "dispositif": "Une action menée près de chez vous pour aider les jeunes à rester à l’école "
+    "ou à y revenir.",
+    "partenaire": "Une structure qui peut vous aider ou vous orienter.",
+}
+
 _MONTHS = [
     "janvier",
     "février",
@@ -67,11 +87,33 @@ def km(distance: float | None) -> str:
     """Return a distance as French text: "850 m", "4,2 km", "57 km"."""
     if distance is None:
         return ""
-    if distance < 1:
-        return f"{max(10, round(distance * 1000, -1)):.0f} m"
+    metres = max(10, round(distance * 1000, -1))
+    if metres < 1000:  # 995 m rounds to "1,0 km", never "1000 m"
+        return f"{metres:.0f} m"
     if distance < 10:
         return f"{distance:.1f} km".replace(".", ",")
     return f"{distance:.0f} km"
+
+
+def what_is(type_: str) -> str:
+    """Return the one-line "c'est quoi ?" of a structure type ("" when unknown)."""
+    return WHAT_IS.get(type_, "")
+
+
+def count(n: int, singular: str, plural: str) -> str:
+    """Return "1 lieu connu", "3 lieux connus": the number and the noun agreed."""
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def reception_reason(main: bool, ml_nom: str, where: str, distance: float | None, known: int) -> str:
+    """Say why this reception point was chosen, in plain words ("lieu principal", not "siège")."""
+    head = (
+        "Le lieu principal de la Mission locale est aussi son lieu d’accueil le plus proche"
+        if main
+        else f"Le lieu d’accueil de la {ml_nom} le plus proche"
+    )
+    far = f" ({km(distance)})" if distance is not None else ""
+    return f"{head} {where}{far}, parmi {count(known, 'lieu connu', 'lieux connus')}."
 
 
 def tel_href(phone: str | None) -> str | None:

@@ -46,6 +46,7 @@ class Pin:
     latitude: float
     longitude: float
     numero: int | None = None
+    answer: bool = False  # part of the answer: drawn outside the cluster, and the first view fits it
 
 
 @dataclass
@@ -123,6 +124,7 @@ def _pin(pin: Pin) -> dict[str, Any]:
         "type": pin.type,
         "title": title,
         "number": pin.numero,
+        "answer": pin.answer,
         "latitude": pin.latitude,
         "longitude": pin.longitude,
     }

@@ -11,16 +11,21 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .. import lookup
-from ..geo import codes
+from ..geo import codes, names
 from ..hours import opening_hours
 from ..store.schema import STRUCTURE_TYPES
-from . import formatting, maps, params
+from . import formatting, maps, pagecache, params
 from .store import get_conn
 
 bp = Blueprint("views", __name__)
 
 # How many more structures "Encore à proximité" lists after the two-level answer.
 MORE_NEARBY = 8
+# The map's first view shows the answer: the nearest others count only within this radius (km), so a
+# far structure (an EPIDE 150 km away) never drags the view off the place searched.
+FIRST_VIEW_KM = 30.0
+# How many structures whose name matches a search lists.
+STRUCTURES_FOUND = 8
 # How many candidates an ambiguous search offers.
 CANDIDATES = 10
 
@@ -53,11 +58,21 @@ def _template_helpers() -> dict[str, Any]:
         "sources": formatting.sources,
         "precision_note": formatting.precision_note,
         "horaires": opening_hours.describe,
+        "statut_horaires": _hours_status,
         "information_date": lambda d: formatting.information_date(
             d, int(current_app.config["INFO_OLD_AFTER_YEARS"])
         ),
         "all_types": STRUCTURE_TYPES,
+        "what_is": formatting.what_is,
     }
+
+
+def _hours_status(spec: str | None) -> dict[str, Any] | None:
+    """Open now or not (Paris time), computed at render; the page cache keeps it until it changes."""
+    found = opening_hours.status(spec)
+    if found is not None:
+        pagecache.expires_at(found["change"])
+    return found
 
 
 # ---------------------------------------------------------------- request parsing
@@ -86,8 +101,11 @@ def _precision() -> int | None:
 # ---------------------------------------------------------------- answers
 
 
-def _entry(s: dict[str, Any], distance: float | None, numero: int, titre: str = "") -> dict[str, Any]:
-    return {"s": s, "distance": distance, "numero": numero, "titre": titre}
+def _entry(
+    s: dict[str, Any], distance: float | None, numero: int, titre: str = "", vue: bool = False
+) -> dict[str, Any]:
+    """A numbered card; `vue`: its pin is part of the answer the map's first view must show."""
+    return {"s": s, "distance": distance, "numero": numero, "titre": titre, "vue": vue}
 
 
 def two_level_answer(
@@ -126,15 +144,15 @@ def two_level_answer(
         out["raison"] = f"{note} {out['raison']}"
     ml = answer.get("mission_locale")
     if show_ml and ml is not None:
-        out["mission_locale"] = _entry(ml, answer.get("distance_km"), len(entries) + 1)
+        out["mission_locale"] = _entry(ml, answer.get("distance_km"), len(entries) + 1, vue=True)
         entries.append(out["mission_locale"])
         point = answer.get("point_accueil")
         if point:
-            out["accueil_raison"] = point["raison"]
+            out["accueil_raison"] = _reception_reason(conn, ml, point, origin, answer.get("commune"))
             if point["structure"]["id"] == ml["id"]:
                 out["accueil_est_siege"] = True
             else:
-                out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1)
+                out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1, vue=True)
                 entries.append(out["accueil"])
     for other in answer.get("autres", []):
         e = _entry(
@@ -142,6 +160,7 @@ def two_level_answer(
             other["distance_km"],
             len(entries) + 1,
             formatting.NEAREST.get(other["type"], "La structure la plus proche"),
+            vue=other["distance_km"] is not None and other["distance_km"] <= FIRST_VIEW_KM,
         )
         out["autres"].append(e)
         entries.append(e)
@@ -153,8 +172,28 @@ def two_level_answer(
                 e = _entry(s, d, len(entries) + 1)
                 out["plus"].append(e)
                 entries.append(e)
-    out["entries"] = entries
+    out["entries"] = explain_first(entries)
     return out
+
+
+def _reception_reason(conn, ml, point, origin, commune) -> str:
+    """Why this reception point, in plain words (lookup's phrase says "siège" and "connu(s)")."""
+    places = [ml] + lookup.reception_points(conn, ml["id"])
+    known = sum(1 for p in places if p.get("latitude") is not None)
+    where = "de votre position" if origin or not commune else names.of(commune["nom"])
+    main = point["structure"]["id"] == ml["id"]
+    return formatting.reception_reason(main, ml["nom"], where, point["distance_km"], known)
+
+
+def explain_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give the first card of each type its "c'est quoi ?" line (the later ones would repeat it)."""
+    seen: set[str] = set()
+    for e in entries:
+        type_ = e["s"]["type"]
+        if type_ not in seen:
+            seen.add(type_)
+            e["quoi"] = formatting.what_is(type_)
+    return entries
 
 
 def _centre(commune: dict[str, Any] | None) -> tuple[float, float] | None:
@@ -166,7 +205,13 @@ def _centre(commune: dict[str, Any] | None) -> tuple[float, float] | None:
 def _pins(entries: list[dict[str, Any]]) -> list[maps.Pin]:
     return [
         maps.Pin(
-            e["s"]["id"], e["s"]["nom"], e["s"]["type"], e["s"]["latitude"], e["s"]["longitude"], e["numero"]
+            e["s"]["id"],
+            e["s"]["nom"],
+            e["s"]["type"],
+            e["s"]["latitude"],
+            e["s"]["longitude"],
+            e["numero"],
+            e.get("vue", False),
         )
         for e in entries
         if e["s"].get("latitude") is not None
@@ -193,6 +238,7 @@ def _region() -> str:
 
 
 @bp.get("/")
+@pagecache.cached
 def index():
     """Home page: one search box, "Me localiser", and the région's structures by département."""
     conn = get_conn()
@@ -211,6 +257,7 @@ def index():
 
 
 @bp.get("/recherche")
+@pagecache.cached
 def search():
     """Search results: the two-level answer for a commune or a point, or the candidates to choose."""
     q = request.args.get("q", "").strip()[:200]
@@ -222,8 +269,18 @@ def search():
     if code:
         return _commune_result(conn, code, q, types)
     places = lookup.resolve(conn, q, limit=CANDIDATES, region=_region())
-    if not places:
-        return render_template("recherche_vide.html", q=q, types=types, introuvable=True)
+    structures = lookup.structures_named(conn, q, limit=STRUCTURES_FOUND)
+    strong = [p for p in places if p["match"] not in ("debut", "approche")]
+    if not places or (structures and not strong):
+        # No place, or only a guess of one, but structures named so: they are what was meant.
+        return render_template(
+            "recherche_vide.html",
+            q=q,
+            types=types,
+            introuvable=not structures,
+            structures=structures,
+            candidates=_candidates(conn, places[:5]),
+        )
     first = places[0]
     if first["type"] == "departement":
         return redirect(url_for(".departement", code=first["code"], types=types or None))
@@ -236,8 +293,12 @@ def search():
         or any(p["nom"] == first["nom"] for p in places[1:])
     )
     if ambiguous:
-        return render_template("choix.html", q=q, types=types, candidates=_candidates(conn, places))
-    return _commune_result(conn, first["code"], q, types, place=first, others=places[1:])
+        return render_template(
+            "choix.html", q=q, types=types, candidates=_candidates(conn, places), structures=structures
+        )
+    return _commune_result(
+        conn, first["code"], q, types, place=first, others=places[1:], structures=structures
+    )
 
 
 def _candidates(conn, places: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -251,14 +312,14 @@ def _candidates(conn, places: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _commune_result(conn, code, q, types, place=None, others=()):
+def _commune_result(conn, code, q, types, place=None, others=(), structures=()):
     if not codes.is_insee_code(code):
         raise PageError(f"« {code[:20]} » n’est pas un code de commune (code INSEE à 5 caractères).")
     info = lookup.commune_info(conn, code)
     if info is None:
         raise PageError(f"Aucune commune n’a le code INSEE {code}.")
     note = place.get("note") if place else None
-    if note is None and q:
+    if place is None and q:
         note = next(
             (
                 p["note"]
@@ -286,6 +347,8 @@ def _commune_result(conn, code, q, types, place=None, others=()):
         answer=answer,
         carte=carte,
         origin=None,
+        structures=structures,
+        hors_region=bool(q) and info.get("region") != _region(),
     )
 
 
@@ -315,6 +378,7 @@ def _point_result(conn, place, q, types):
 
 
 @bp.get("/communes/<code>")
+@pagecache.cached
 def commune(code: str):
     """A commune: what it is, and its two-level answer."""
     code = code.strip().upper()[:10]
@@ -344,7 +408,7 @@ def structure(structure_id: str):
         raise PageError("Cette structure n’existe pas ou n’est plus publiée.")
     parent = lookup.structure(conn, s["parent_id"]) if s.get("parent_id") else None
     children = lookup.reception_points(conn, s["id"])
-    entries = [_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)]
+    entries = explain_first([_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)])
     carte = _map(_pins(entries), label=f"Carte : {s['nom']}")
     dep = lookup.departement_info(conn, s["departement"]) if s.get("departement") else None
     return render_template(
@@ -360,6 +424,7 @@ def structure(structure_id: str):
 
 
 @bp.get("/departements/<code>")
+@pagecache.cached
 def departement(code: str):
     """A département: its structures by type, on a list and a map."""
     dep = codes.normalize_departement(code.strip()[:5])
@@ -378,7 +443,7 @@ def departement(code: str):
             for s in members:
                 numero += 1
                 entries.append(_entry(s, None, numero))
-            groups.append({"type": type_, "entries": entries})
+            groups.append({"type": type_, "entries": entries, "quoi": formatting.what_is(type_)})
     all_entries = [e for grp in groups for e in grp["entries"]]
     carte = _map(_pins(all_entries), label=f"Carte : les structures du département {info['nom']}")
     return render_template(

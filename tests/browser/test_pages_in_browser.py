@@ -89,7 +89,7 @@ def test_hours_are_said_in_plain_french(site, desktop):
 def test_typing_and_picking_a_suggestion_with_the_keyboard(site, desktop):
     page, watch = desktop
     page.goto(site + "/")
-    box = page.get_by_role("combobox", name="Commune, code postal ou département")
+    box = page.get_by_role("combobox", name="Commune, code postal, département ou nom d’une structure")
     box.press_sequentially("annecy-le-v", delay=30)
     listbox = page.get_by_role("listbox")
     listbox.get_by_role("option").first.wait_for()
@@ -343,9 +343,11 @@ def test_a_hostile_name_stays_text_in_the_list_the_map_and_the_popups(site, desk
     title, spoken = page.evaluate(
         """(id) => {
         let el = null;
-        window[document.querySelector('[data-carte]').dataset.cluster].eachLayer(m => {
-            if (m.options.structureId === id) { el = m.getElement(); }
-        });
+        // answer pins sit on the map itself, the others in the cluster
+        const box = document.querySelector('[data-carte]');
+        [window[box.dataset.carte], window[box.dataset.cluster]].forEach(layers => layers.eachLayer(m => {
+            if (m.options.structureId === id && m.getElement()) { el = m.getElement(); }
+        }));
         return [el.title, el.querySelector('.visually-hidden').textContent];
     }""",
         XSS_ID,

@@ -163,6 +163,10 @@ def _submit(structure: dict | None):
     if form.get("horaires_mode") == "texte":
         hours_text = form.get("horaires_texte", "")
         values["horaires_accueil"] = hours_text
+        try:
+            hours_form.validate_text(hours_text)
+        except hours_form.HoursError as err:
+            errors.append(str(err))
     else:
         try:
             week = hours_form.from_form(form)

@@ -40,12 +40,15 @@
     return /^[a-z_]+$/.test(type || "") ? type : "partenaire";
   }
 
-  function pinIcon(type, title, number) {
+  // `shift`: how many answer pins already stand on this exact spot (one address, two structures):
+  // each one more is drawn a pin's width to the right, so none hides another.
+  function pinIcon(type, title, number, shift) {
     var texts = [{ text: title, hidden: true }];
     if (number !== null && number !== undefined) { texts.push({ text: String(number) }); }
+    var dx = 30 * (shift || 0);
     return new TextIcon({
       html: "", texts: texts, className: "epingle epingle-" + safeType(type),
-      iconSize: [32, 40], iconAnchor: [16, 40], popupAnchor: [0, -36]
+      iconSize: [32, 40], iconAnchor: [16 - dx, 40], popupAnchor: [dx, -36]
     });
   }
 
@@ -81,16 +84,28 @@
   var markers = {};
   var place = null;
 
+  // The answer's pins (its Mission locale, reception point, nearest others) sit on the map itself:
+  // a cluster must never swallow them at the first view. The rest are clustered.
+  var answerIds = [];
+  var spots = {};
   cluster.addLayers((data.pins || []).map(function (pin) {
+    var spot = pin.latitude + "," + pin.longitude;
+    var shift = pin.answer ? (spots[spot] = (spots[spot] || 0) + 1) - 1 : 0;
     var marker = L.marker([pin.latitude, pin.longitude], {
-      icon: pinIcon(pin.type, pin.title, pin.number), title: pin.title, keyboard: true,
-      riseOnHover: true, structureId: pin.id
+      icon: pinIcon(pin.type, pin.title, pin.number, shift), title: pin.title, keyboard: true,
+      riseOnHover: true, structureId: pin.id, zIndexOffset: pin.answer ? 500 : 0
     });
     markers[pin.id] = marker;
+    if (pin.answer) {
+      answerIds.push(pin.id);
+      marker.addTo(map);
+      return null;
+    }
     return marker;
-  }));
+  }).filter(Boolean));
+  window[box.getAttribute("data-carte") + "_reponse"] = answerIds;
   if (data.place) {
-    var placeTitle = "Lieu recherché : " + data.place.name;
+    var placeTitle = (data.place.name === "votre position" ? "Votre position" : "Lieu recherché : " + data.place.name);
     place = L.marker([data.place.latitude, data.place.longitude], {
       icon: new TextIcon({
         html: "", texts: [{ text: placeTitle, hidden: true }], className: "epingle-lieu",
@@ -135,9 +150,12 @@
     }
   }
 
+  // The first view fits the answer when there is one (never a far outlier), else every pin.
   function boundsOfAll() {
     var bounds = L.latLngBounds([]);
-    Object.keys(markers).forEach(function (id) { bounds.extend(markers[id].getLatLng()); });
+    (answerIds.length ? answerIds : Object.keys(markers)).forEach(function (id) {
+      bounds.extend(markers[id].getLatLng());
+    });
     if (place) { bounds.extend(place.getLatLng()); }
     return bounds;
   }
@@ -192,6 +210,17 @@
     if (card && card.getAttribute("data-distance")) { parts.push(card.getAttribute("data-distance")); }
     type.textContent = parts.join(" · ");
     div.appendChild(type);
+    // Open now or not, as the card says it (computed by the server at render).
+    var status = card ? card.querySelector(".statut-horaires") : null;
+    if (status) { div.appendChild(status.cloneNode(true)); }
+    // The card's own call, write and itinerary links, copied as nodes (no HTML is parsed).
+    var actions = card ? card.querySelectorAll(".actions-fiche a.action:not([data-site])") : [];
+    if (actions.length) {
+      var list = document.createElement("div");
+      list.className = "popup-actions";
+      Array.prototype.forEach.call(actions, function (a) { list.appendChild(a.cloneNode(true)); });
+      div.appendChild(list);
+    }
     if (card) {
       var button = document.createElement("button");
       button.type = "button";

@@ -25,6 +25,9 @@
   }
 
   function describe(item) {
+    if (item.kind === "structure") {
+      return { nom: item.nom, detail: [item.type_libelle, item.commune].filter(Boolean).join(" · "), note: "" };
+    }
     if (item.type === "departement") {
       return { nom: item.nom + " (" + item.code + ")", detail: "Département", note: "" };
     }
@@ -39,6 +42,7 @@
 
   function targetUrl(form, item, typed) {
     var types = typesQuery(form);
+    if (item.kind === "structure") { return item.url; }
     if (item.type === "departement") {
       return "/departements/" + encodeURIComponent(item.code) + (types ? "?" + types.slice(1) : "");
     }
@@ -102,15 +106,41 @@
       if (!item) { return; }
       var typed = input.value.trim();
       var text = describe(item);
-      if (!item.note && item.type === "commune") { input.value = item.nom; typed = item.nom; }
+      if (!item.note && item.type === "commune" && item.kind !== "structure") { input.value = item.nom; typed = item.nom; }
       close();
       say("Recherche : " + text.nom);
       window.location.assign(targetUrl(form, item, typed));
     }
 
-    function render(results) {
+    // Places, then structures whose name matches, each group under its own heading.
+    function group(label, id) {
+      var li = document.createElement("li");
+      li.setAttribute("role", "group");
+      li.setAttribute("aria-labelledby", id);
+      var title = document.createElement("span");
+      title.id = id;
+      title.className = "option-groupe";
+      title.setAttribute("role", "presentation");
+      title.textContent = label;
+      li.appendChild(title);
+      var ul = document.createElement("ul");
+      ul.setAttribute("role", "none");
+      li.appendChild(ul);
+      list.appendChild(li);
+      return ul;
+    }
+
+    function render(places, structures) {
+      structures = (structures || []).map(function (s) {
+        var copy = {}; Object.keys(s).forEach(function (k) { copy[k] = s[k]; });
+        copy.kind = "structure";
+        return copy;
+      });
+      var results = places.concat(structures);
       items = results;
       list.textContent = "";
+      var placesList = places.length ? (structures.length ? group("Lieux", list.id + "-lieux") : list) : null;
+      var structuresList = structures.length ? group("Structures", list.id + "-structures") : null;
       results.forEach(function (item, i) {
         var text = describe(item);
         var li = document.createElement("li");
@@ -136,13 +166,17 @@
         // mousedown would blur the input first and close the list: keep the focus where it is.
         li.addEventListener("mousedown", function (event) { event.preventDefault(); });
         li.addEventListener("click", function () { choose(i); });
-        list.appendChild(li);
+        (item.kind === "structure" ? structuresList : placesList).appendChild(li);
       });
       active = -1;
       if (results.length) {
         open();
-        say(results.length + (results.length > 1 ? " lieux proposés" : " lieu proposé") +
-            " : flèches haut et bas pour choisir, Entrée pour valider.");
+        var said = [];
+        if (places.length) { said.push(places.length + (places.length > 1 ? " lieux" : " lieu")); }
+        if (structures.length) {
+          said.push(structures.length + (structures.length > 1 ? " structures" : " structure"));
+        }
+        say(said.join(" et ") + (results.length > 1 ? " proposés" : " proposé") + " : flèches haut et bas pour choisir, Entrée pour valider.");
       } else {
         close();
         say("Aucun lieu ne correspond.");
@@ -162,11 +196,11 @@
       })
         .then(function (response) { return response.ok ? response.json() : { results: [] }; })
         .then(function (body) {
-          if (input.value.trim() === q) { render(body.results || []); }
+          if (input.value.trim() === q) { render(body.results || [], body.structures || []); }
         })
         .catch(function (error) {
           if (error && error.name === "AbortError") { return; }
-          render([]);
+          render([], []);
         });
     }
 
