@@ -154,6 +154,14 @@ PROXY_COUNT = 0
 # Who may embed the pages in a frame (CSP frame-ancestors): partners' origins, space-separated.
 FRAME_ANCESTORS = "'self'"
 
+# Where someone outside the home région finds their Mission locale: the Missions locales network's
+# national finder (not checkable from the build machines: check it at deployment).
+NATIONAL_FINDER_URL = "https://www.unml.info/les-missions-locales/annuaire/"
+
+# The two-level answer names the nearest CIO, PSAD… only within this distance (km) of the place;
+# beyond it the page says "aucune PSAD connue à moins de 60 km" and shows the nearest known one as such.
+FAR_KM_BY_TYPE = {"cio": 40, "psad": 60, "mlds": 60, "e2c": 80, "epide": 150, "dispositif": 40}
+
 # Browser/proxy caching, in seconds: API answers (revalidated by ETag) and static assets.
 API_MAX_AGE = 300
 STATIC_MAX_AGE = 3600

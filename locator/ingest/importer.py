@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlite_utils
 
+from .. import territories
 from ..store import coverage as store_coverage
 from ..store import geocache
 from ..store import history as store_history
@@ -30,6 +31,7 @@ from .limits import Limits
 from .pipeline import Options, PlanRow, RowPipeline
 from .table import FileProblem
 
+TERRITORY_TYPES = territories.TERRITORY_TYPES
 ORIGIN_OF_GENRE = {"structures": "import", "annuaire": "annuaire", "couverture": "import"}
 
 
@@ -341,8 +343,10 @@ def apply_import(
     plan: ImportPlan,
     auteur: str | None = None,
     options: Options | dict | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """Apply a plan in one transaction; record the import and, per row created or changed, its history.
+    """Apply a plan in one transaction (territories recomputed in it when Missions locales, antennes
+    or coverage change); record the import and, per row created or changed, its history.
 
     Returns the report with `import_id`. Raises FileProblem when the plan holds no importable row
     (nothing written) and PlanStale when a structure changed since planning (nothing written).
@@ -383,7 +387,16 @@ def apply_import(
             geocache.put_many(db, plan.geocache, now)
         report["import_id"] = import_id
         store_imports.set_report(db, import_id, report)
+        if plan.genre == "couverture" or any(_reception(row) for row in plan.lignes):
+            territories.refresh(db, region)
     return report
+
+
+def _reception(row: PlanRow) -> bool:
+    """Tell whether a row writes a Mission locale or an antenne (territories then change)."""
+    if row.action not in ("nouveau", "mis_a_jour"):
+        return False
+    return any((s or {}).get("type") in TERRITORY_TYPES for s in (row.structure, row.avant))
 
 
 def import_file(
@@ -416,7 +429,7 @@ def import_file(
         if dry_run or plan.erreur:
             return plan.report()
         try:
-            return apply_import(db, plan, auteur, options)
+            return apply_import(db, plan, auteur, options, region)
         except FileProblem as err:
             plan.erreur = str(err)
             return plan.report()
@@ -427,6 +440,7 @@ def import_file(
     key = {"nouveau": "crees", "mis_a_jour": "mis_a_jour", "inchange": "inchanges", "rejete": "rejetes"}
     now = _now()
     report: dict[str, Any] = {}
+    touched = False
     try:
         with db.atomic():
             import_id = None
@@ -448,6 +462,7 @@ def import_file(
                 counts[key[row.action]] += 1
                 if not dry_run:
                     _write_row(db, row, import_id, auteur, now)
+                    touched = touched or _reception(row)
                 if row.erreurs or row.avertissements:
                     kept.append(
                         PlanRow(
@@ -469,6 +484,8 @@ def import_file(
             if import_id is not None:
                 report["import_id"] = import_id
                 store_imports.set_report(db, import_id, report)
+            if touched and record and not dry_run:  # the seed's build recomputes once, after it
+                territories.refresh(db, region)
             if dry_run:
                 raise _Abort
     except _Abort:
