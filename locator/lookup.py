@@ -234,7 +234,7 @@ def competent(
     return _answer(
         commune,
         "territoire_probable",
-        f"{prefix}La {ml['nom']} reçoit à {site['commune'] or place['nom']}, à {_km(d)} ; la liste "
+        f"{prefix}La {ml['nom']} reçoit {names.at(site['commune'] or place['nom'])}, à {_km(d)} ; la liste "
         "officielle des communes couvertes n'est pas encore importée.",
         ml,
         site_id=site["site_id"],

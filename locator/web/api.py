@@ -100,8 +100,13 @@ def commune(code: str):
 def mission_locale(code: str):
     """The Mission locale competent for a commune, how it was chosen, and its nearest reception point."""
     info = _commune_or_404(code)
+    config = current_app.config
     answer = lookup.two_level(
-        get_conn(), info["ancienne"]["code"] if info.get("ancienne") else info["code"], others=()
+        get_conn(),
+        info["ancienne"]["code"] if info.get("ancienne") else info["code"],
+        region=config["REGION"],
+        finder_url=config["NATIONAL_FINDER_URL"],
+        far_km=config["FAR_KM_BY_TYPE"],
     )
     ml = answer["mission_locale"]
     point = answer.get("point_accueil")
@@ -111,6 +116,7 @@ def mission_locale(code: str):
             "mission_locale": serializers.structure(ml, answer["distance_km"]) if ml else None,
             "methode": answer["methode"],
             "raison": answer["raison"],
+            **({"annuaire_national": answer["annuaire_national"]} if "annuaire_national" in answer else {}),
             "missions_locales": [
                 serializers.structure(s, s.get("distance_km")) for s in answer["missions_locales"]
             ],
@@ -122,6 +128,16 @@ def mission_locale(code: str):
                 if point
                 else None
             ),
+            "autres": [
+                {
+                    "type": a["type"],
+                    "structure": serializers.structure(a["structure"], a["distance_km"]),
+                    "distance_km": a["distance_km"],
+                    "loin_km": a["loin_km"],
+                    "raison": a["raison"],
+                }
+                for a in answer["autres"]
+            ],
             **_credits(),
         }
     )

@@ -107,8 +107,17 @@ def two_level_answer(
     wanted = types or list(STRUCTURE_TYPES)
     show_ml = any(t in wanted for t in lookup.RECEPTION_TYPES)
     others = [t for t in lookup.OTHER_TYPES if t in wanted]
+    config = current_app.config
     if code is not None:
-        answer = lookup.two_level(conn, code, others=others, origin=origin)
+        answer = lookup.two_level(
+            conn,
+            code,
+            others=others,
+            origin=origin,
+            region=config["REGION"],
+            finder_url=config["NATIONAL_FINDER_URL"],
+            far_km=config["FAR_KM_BY_TYPE"],
+        )
     else:
         answer = _point_answer(conn, origin, others)
     entries: list[dict[str, Any]] = []
@@ -116,6 +125,7 @@ def two_level_answer(
         "commune": answer.get("commune"),
         "methode": answer.get("methode"),
         "raison": answer.get("raison"),
+        "annuaire_national": answer.get("annuaire_national"),
         "mission_locale": None,
         "accueil": None,
         "accueil_raison": None,
@@ -139,12 +149,11 @@ def two_level_answer(
                 out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1)
                 entries.append(out["accueil"])
     for other in answer.get("autres", []):
-        e = _entry(
-            other["structure"],
-            other["distance_km"],
-            len(entries) + 1,
-            formatting.NEAREST.get(other["type"], "La structure la plus proche"),
-        )
+        titre = formatting.NEAREST.get(other["type"], "La structure la plus proche")
+        if other.get("loin_km"):
+            titre = lookup.NONE_KNOWN[other["type"]][0] + f" à moins de {other['loin_km']:g} km"
+        e = _entry(other["structure"], other["distance_km"], len(entries) + 1, titre)
+        e["raison"] = other.get("raison")
         out["autres"].append(e)
         entries.append(e)
     centre = origin or _centre(answer.get("commune"))
@@ -166,23 +175,16 @@ def _centre(commune: dict[str, Any] | None) -> tuple[float, float] | None:
 
 
 def _point_answer(conn, origin: tuple[float, float], others: list[str]) -> dict[str, Any]:
-    """The answer for a point in no known commune: the nearest of each kind, measured from it."""
-    lat, lon = origin
-    answer: dict[str, Any] = {
+    """The answer for a point in no known commune: no Mission locale is its own; the structures
+    nearest to it are listed below under their distance."""
+    return {
         "commune": None,
-        "methode": "plus_proche",
-        "raison": "Ce point n’est dans aucune commune connue : voici la Mission locale la plus proche.",
+        "methode": "inconnue",
+        "raison": "Ce point n’est dans aucune commune connue : aucune Mission locale n’est présentée "
+        "comme la vôtre. Les structures les plus proches sont listées ci-dessous avec leur distance.",
         "mission_locale": None,
         "autres": [],
     }
-    found = lookup.nearest(conn, lat, lon, types=["mission_locale"], limit=1)
-    if found:
-        answer["mission_locale"], answer["distance_km"] = found[0]
-    for type_ in others:
-        near = lookup.nearest(conn, lat, lon, types=[type_], limit=1)
-        if near:
-            answer["autres"].append({"type": type_, "structure": near[0][0], "distance_km": near[0][1]})
-    return answer
 
 
 def _pins(entries: list[dict[str, Any]]) -> list[maps.Pin]:
