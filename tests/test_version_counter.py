@@ -100,7 +100,10 @@ def test_a_store_of_the_previous_version_is_migrated_without_a_rebuild(store_cop
     store_db.migrate(store_copy)
     conn = sqlite3.connect(store_copy)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == SCHEMA_VERSION  # issue 11: now 5
+        assert (
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+            == SCHEMA_VERSION
+        )
         assert conn.execute("SELECT MIN(version) FROM structures").fetchone()[0] == 0
     finally:
         conn.close()
