@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -10,6 +11,7 @@ from .. import lookup
 from ..geo import codes
 from ..publish import serializers
 from ..store import structures as store_structures
+from ..store import territories as store_territories
 from . import params
 from .openapi import spec
 from .params import ApiError
@@ -253,3 +255,53 @@ def structure(structure_id: str):
     out = serializers.structure(s)
     out["points_accueil"] = [serializers.structure(c) for c in store_structures.children(conn, s["id"])]
     return jsonify({**out, **_credits()})
+
+
+def _territory_feature(ml: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": json.loads(t["geometrie"]) if t["geometrie"] else None,
+        "properties": {
+            "id": ml["id"],
+            "nom": ml["nom"],
+            "departement": ml["departement"],
+            "communes": t["communes"],
+            "population": t["population"],
+            "par_couverture": t["par_couverture"],
+            "par_territoire_probable": t["par_territoire_probable"],
+        },
+    }
+
+
+def _geojson(body: dict[str, Any]):
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/structures/<structure_id>/territoire.geojson")
+def territory(structure_id: str):
+    """A Mission locale's territory: a Feature (MultiPolygon) with its communes, population and how
+    many were given by a coverage list or by the probable-territory rule."""
+    conn = get_conn()
+    ml = store_structures.get(conn, structure_id[:120])
+    if ml is None or ml["statut"] != "publie" or ml["type"] != "mission_locale":
+        raise ApiError(f"Aucune Mission locale publiée n'a l'identifiant « {structure_id[:80]} ».", 404)
+    t = store_territories.territory(conn, ml["id"])
+    if t is None:
+        raise ApiError("Le territoire de cette Mission locale n'est pas encore calculé.", 404)
+    return _geojson({**_territory_feature(ml, t), **_credits()})
+
+
+@bp.get("/territoires.geojson")
+def territories():
+    """Every Mission locale's territory, as a FeatureCollection."""
+    conn = get_conn()
+    rows = store_territories.territories(conn)
+    mls = {s["id"]: s for s in store_structures.get_many(conn, [r["structure_id"] for r in rows])}
+    features = [
+        _territory_feature(mls[r["structure_id"]], store_territories.territory(conn, r["structure_id"]))
+        for r in rows
+        if r["structure_id"] in mls
+    ]
+    return _geojson({"type": "FeatureCollection", "features": features, **_credits()})

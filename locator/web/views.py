@@ -15,6 +15,7 @@ from ..geo import codes
 from ..hours import opening_hours
 from ..store import communes as store_communes
 from ..store import structures as store_structures
+from ..store import territories as store_territories
 from ..store.schema import STRUCTURE_TYPES
 from . import formatting, maps, params
 from .store import get_conn
@@ -384,6 +385,8 @@ def structure(structure_id: str):
         entry=entries[0],
         carte=carte,
         origin=None,
+        territoire=store_territories.territory(conn, s["id"]) if s["type"] == "mission_locale" else None,
+        tiles=maps.tile_layer(current_app.config),
     )
 
 
@@ -417,4 +420,18 @@ def departement(code: str):
         count=len(all_entries),
         carte=carte,
         origin=None,
+    )
+
+
+@bp.get("/territoires")
+def territories():
+    """The région's Missions locales as a map of their territories, and the same as a table."""
+    conn = get_conn()
+    rows = store_territories.territories(conn)
+    deps = {d["code"]: d["nom"] for d in store_communes.departements(conn, _region())}
+    return render_template(
+        "territoires.html",
+        territoires=[{**r, "departement_nom": deps.get(r["departement"], r["departement"])} for r in rows],
+        tiles=maps.tile_layer(current_app.config),
+        leaflet=maps.leaflet_links(lambda path: url_for("static", filename=path)),
     )
