@@ -129,6 +129,20 @@ def spec() -> dict[str, Any]:
                     "responses": {"200": _json("#/components/schemas/Structure", "Structure"), **_ERRORS},
                 }
             },
+            "/api/v1/structures/{structure_id}/territoire.geojson": {
+                "get": {
+                    "summary": "Le territoire d'une Mission locale (Feature GeoJSON, MultiPolygon ; "
+                    "propriétés : communes, population, par_couverture, par_territoire_probable)",
+                    "parameters": [_param("structure_id", "Identifiant", {"type": "string"}, True, "path")],
+                    "responses": {"200": {"description": "Feature GeoJSON"}, **_ERRORS},
+                }
+            },
+            "/api/v1/territoires.geojson": {
+                "get": {
+                    "summary": "Les territoires de toutes les Missions locales (FeatureCollection)",
+                    "responses": {"200": {"description": "FeatureCollection GeoJSON"}},
+                }
+            },
         },
         "components": {
             "schemas": {
