@@ -1,4 +1,5 @@
-"""Downloading the official annuaire: streamed to a temporary file, checked, then put in place.
+"""Downloading official files (the DILA annuaire, the Missions locales' coverage file): streamed to a
+temporary file, checked, then put in place.
 
 The last good copy stays until a new download is complete and valid: a broken or truncated answer
 never replaces it (the temporary file is removed), so there is never a half file to import.
@@ -10,14 +11,17 @@ import http.client
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
 
 from . import annuaire
 from .limits import Limits
-from .table import FileProblem
+from .table import FileProblem, open_table
 
 CHUNK = 1 << 16
 FILENAME = "annuaire.json"
+COVERAGE_FILENAME = "couverture.csv"
 
 
 class FetchError(RuntimeError):
@@ -38,17 +42,67 @@ def _check(path: Path, limits: Limits | None = None) -> int:
 def download(
     url: str, dest_dir: str | Path, timeout: float, max_bytes: int, limits: Limits | None = None
 ) -> tuple[Path, int]:
-    """Download `url` into dest_dir/annuaire.json (replaced only by a complete, valid file).
+    """Download the annuaire `url` into dest_dir/annuaire.json (replaced only by a complete, valid file).
 
     Returns (path, records). Raises FetchError, leaving any previous copy untouched.
     """
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    final = dest_dir / FILENAME
-    part = dest_dir / (FILENAME + ".part")
+    path, count = fetch_file(
+        url, Path(dest_dir) / FILENAME, timeout, max_bytes, lambda p: _check(p, limits), "application/json"
+    )
+    return path, count
+
+
+def coverage_checker(
+    region_codes: Collection[str],
+    region: str,
+    min_communes: int,
+    max_bytes: int,
+    limits: Limits | None = None,
+) -> Callable[[Path], dict[str, int]]:
+    """Return the check of a downloaded coverage file: the coverage header, at least `min_communes`
+    communes, some of the home région (`region_codes`); it returns {"communes", "communes_region"}."""
+
+    def check(path: Path) -> dict[str, int]:
+        try:
+            table = open_table(path, max_bytes, limits)
+            if table.kind != "couverture":
+                raise FetchError(
+                    "fichier téléchargé inutilisable : ce n'est pas une liste de communes couvertes "
+                    "(colonnes attendues : Code INSEE;Nom Commune;Code ML;Nom Officiel ML;…)"
+                )
+            codes = {(raw.get("code_insee") or "").strip() for _, raw in table.rows()} - {""}
+        except FileProblem as err:
+            raise FetchError(f"fichier téléchargé inutilisable : {err}") from None
+        if len(codes) < min_communes:
+            raise FetchError(
+                f"fichier téléchargé tronqué ou incomplet : {len(codes)} commune(s), il en faut au moins "
+                f"{min_communes}"
+            )
+        home = len(codes & set(region_codes))
+        if home == 0:
+            raise FetchError(f"fichier téléchargé sans aucune commune de la région {region}")
+        return {"communes": len(codes), "communes_region": home}
+
+    return check
+
+
+def fetch_file(
+    url: str,
+    final: Path,
+    timeout: float,
+    max_bytes: int,
+    check: Callable[[Path], Any],
+    accept: str = "*/*",
+) -> tuple[Path, Any]:
+    """Download `url` to `final` (replaced only by a complete file that `check` accepts).
+
+    Returns (path, what check returned). Raises FetchError, leaving any previous copy untouched.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    part = final.with_name(final.name + ".part")
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(f"adresse refusée (http ou https seulement) : {url[:80]}")
-    headers = {"User-Agent": "locator", "Accept": "application/json"}
+    headers = {"User-Agent": "locator", "Accept": accept}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer, open(part, "wb") as f:  # noqa: S310
@@ -63,9 +117,9 @@ def download(
                 raise FetchError(f"téléchargement incomplet ({size} octets reçus sur {expected})")
             f.flush()
             os.fsync(f.fileno())
-        count = _check(part, limits)
+        result = check(part)
         os.replace(part, final)
-        return final, count
+        return final, result
     except urllib.error.HTTPError as err:
         raise FetchError(f"le serveur a répondu {err.code} ({err.reason})") from None
     except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as err:

@@ -385,10 +385,10 @@ def apply_import(
                 _write_row(db, row, import_id, auteur, now)
         if plan.geocache:
             geocache.put_many(db, plan.geocache, now)
+        if plan.genre == "couverture" or any(_reception(row) for row in plan.lignes):
+            report["territoires"] = territories.refresh(db, region)
         report["import_id"] = import_id
         store_imports.set_report(db, import_id, report)
-        if plan.genre == "couverture" or any(_reception(row) for row in plan.lignes):
-            territories.refresh(db, region)
     return report
 
 
