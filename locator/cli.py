@@ -75,15 +75,16 @@ def build(db_path: Path, seed: Path, as_json: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=None, help="Fils par processus.")
 def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Servir le site et l'API avec gunicorn."""
-    from . import create_app
-    from .store.db import check, migrate
+    from . import create_app, territories
+    from .store.db import check
     from .web.server import serve as run_server
 
     problem = check(db_path)
     if problem:
         click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
-    migrate(db_path)  # a store of the previous version gets its new columns before the workers start
+    # A store of the previous version gets its new columns, and its territories, before the workers start.
+    territories.migrate(db_path)
     app = create_app({"DB": str(db_path)})
     _warm(db_path, app.config["REGION"])
     run_server(
@@ -433,11 +434,14 @@ def restore(db_path: Path, source: Path, yes: bool) -> None:
 
     if not yes:
         click.confirm(f"Remplacer tout le contenu de {db_path} par {source} ?", abort=True)
+    from . import territories
+
     try:
         run_restore(source, db_path)
     except BackupError as err:
         click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
+    territories.migrate(db_path)  # a backup of schema 4 has no territories yet
     click.echo(f"Restauré depuis {source}.")
 
 

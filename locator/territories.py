@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import config
@@ -131,3 +132,22 @@ def refresh(db: sqlite_utils.Database, region: str | None = None) -> dict[str, A
         "plusieurs_listes": sum(1 for a in answers if a["listes"] > 1),
         "secondes": round(time.perf_counter() - started, 2),
     }
+
+
+def migrate(path: str | Path, region: str | None = None) -> dict[str, Any] | None:
+    """Bring an older store up to date and, when its answers were never computed (a store of schema 4
+    just migrated, a restored old backup), compute them now so that no page serves empty territories;
+    return what refresh did, or None when there was nothing to do."""
+    from .store import db as store_db
+
+    store_db.migrate(path)
+    if store_db.read_only_medium(path):
+        return None
+    db = store_db.writer(path)
+    try:
+        if store_territories.count(db.conn):
+            return None
+        with db.atomic():
+            return refresh(db, region)
+    finally:
+        db.close()

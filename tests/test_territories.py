@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 
 import pytest
+import requests
 import shapely
+from click.testing import CliRunner
+from conftest import start_server
 
 from locator import lookup
+from locator.cli import main
 from locator.geo.distance import haversine_km
 from locator.store import territories as store_territories
 
@@ -100,3 +106,41 @@ def test_territories_page_lists_every_mission_locale(client):
     body = client.get("/territoires").get_data(as_text=True)
     assert body.count('<tr><td><a href="/structures/') == 61
     assert "Mission locale du Chablais" in body
+
+
+def _as_schema_4(path) -> None:
+    """Turn a store into one built before territories existed (schema 4)."""
+    with sqlite3.connect(path) as c:
+        c.execute("DROP TABLE competences")
+        c.execute("DROP TABLE territoires")
+        c.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    c.close()
+
+
+def test_a_store_of_schema_4_is_served_with_its_territories(store_copy):
+    _as_schema_4(store_copy)
+    proc, base = start_server(store_copy)
+    try:
+        r = requests.get(
+            base + "/api/v1/structures/mission-locale-du-chablais-74281/territoire.geojson", timeout=10
+        )
+        assert r.status_code == 200 and r.json()["properties"]["communes"] > 10
+        douvaine = requests.get(base + "/api/v1/communes/74105/mission-locale", timeout=10).json()
+        assert douvaine["mission_locale"]["id"] == "mission-locale-du-chablais-74281"
+        page = requests.get(base + "/territoires", timeout=10).text
+        assert page.count('<tr><td><a href="/structures/') == 61
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_restored_backup_of_schema_4_gets_its_territories(store_copy, tmp_path):
+    old = tmp_path / "ancienne.sqlite"
+    shutil.copyfile(store_copy, old)
+    _as_schema_4(old)
+    result = CliRunner().invoke(main, ["restore", str(old), "--db", str(store_copy), "--yes"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(store_copy) as c:
+        assert c.execute("SELECT COUNT(*) FROM competences").fetchone()[0] > 4000
+        assert c.execute("SELECT COUNT(*) FROM territoires").fetchone()[0] == 61
+    c.close()
