@@ -385,7 +385,10 @@ def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bo
     db = _open_store(db_path)
     try:
         home = {c["code"] for c in store_territories.region_communes(db.conn, region)}
-        check = coverage_checker(home, region, int(settings["COUVERTURE_MIN_COMMUNES"]), max_bytes, limits)
+        others = store_territories.other_region_codes(db.conn, region)
+        check = coverage_checker(
+            home, others, region, int(settings["COUVERTURE_MIN_COMMUNES"]), max_bytes, limits
+        )
         try:
             path, found = fetch_file(
                 url,
@@ -403,12 +406,13 @@ def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bo
         if not as_json:
             click.echo(
                 f"Téléchargé : {path} ({found['communes']} communes, dont {found['communes_region']} "
-                f"de la région {region})."
+                f"de la région {region} ; {found['lignes_autres_regions']} lignes d'autres régions "
+                "laissées de côté)."
             )
         try:
             report = import_file(
                 db,
-                path,
+                found.pop("donnees"),  # the région's lines: other régions' would be rejected one by one
                 COVERAGE_FILENAME,
                 options={"max_bytes": max_bytes, "limits": limits},
                 dry_run=dry_run,

@@ -56,7 +56,8 @@ def server(built_store, monkeypatch):
             "SELECT code, nom FROM communes WHERE region = '93' AND type = 'COM' ORDER BY code LIMIT 150"
         ).fetchall()
     outside = HEADER + "".join(f"{code};{nom};13055S00;13-ML MARSEILLE;Non\n" for code, nom in paca).encode()
-    Handler.routes = {"/paca.csv": (200, outside, len(outside))}
+    france = SAMPLE + outside[len(HEADER) :]  # like the national file: the région and others
+    Handler.routes = {"/paca.csv": (200, outside, len(outside)), "/france.csv": (200, france, len(france))}
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -94,7 +95,7 @@ def test_fetch_couverture_imports_the_list_and_the_api_answers_couverture(server
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["genre"] == "couverture" and report["crees"] == 150 and report["rejetes"] == []
-    assert report["telechargement"] == {"communes": 149, "communes_region": 149}
+    assert report["telechargement"] == {"communes": 149, "communes_region": 149, "lignes_autres_regions": 0}
     assert report["territoires"]["sans_reponse"] == 0 and report["territoires"]["communes"] > 4000
     assert (folder / "couverture.csv").read_bytes() == SAMPLE
     assert sorted(p.name for p in folder.iterdir()) == ["couverture.csv"]
@@ -109,6 +110,15 @@ def test_fetch_couverture_imports_the_list_and_the_api_answers_couverture(server
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_national_file_imports_the_region_s_lines_only(server, store_copy, tmp_path):
+    result = fetch(store_copy, server + "/france.csv", tmp_path / "couverture")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["telechargement"] == {"communes": 299, "communes_region": 149, "lignes_autres_regions": 150}
+    assert report["crees"] == 150 and report["rejetes"] == []  # no line of Provence reported as unknown
+    assert stored(store_copy, AMBERT) == (LIVRADOIS, "couverture")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ never replaces it (the temporary file is removed), so there is never a half file
 
 from __future__ import annotations
 
+import csv
 import http.client
+import io
 import os
 import urllib.error
 import urllib.request
@@ -17,7 +19,7 @@ from typing import Any
 
 from . import annuaire
 from .limits import Limits
-from .table import FileProblem, open_table
+from .table import FileProblem, Table, open_table
 
 CHUNK = 1 << 16
 FILENAME = "annuaire.json"
@@ -54,15 +56,18 @@ def download(
 
 def coverage_checker(
     region_codes: Collection[str],
+    other_codes: Collection[str],
     region: str,
     min_communes: int,
     max_bytes: int,
     limits: Limits | None = None,
-) -> Callable[[Path], dict[str, int]]:
+) -> Callable[[Path], dict[str, Any]]:
     """Return the check of a downloaded coverage file: the coverage header, at least `min_communes`
-    communes, some of the home région (`region_codes`); it returns {"communes", "communes_region"}."""
+    communes, some of the home région (`region_codes`). It returns {"communes", "communes_region",
+    "lignes_autres_regions"} and, under "donnees", the file without the lines about communes of other
+    régions (`other_codes`): the network's file covers all of France, this directory one région."""
 
-    def check(path: Path) -> dict[str, int]:
+    def check(path: Path) -> dict[str, Any]:
         try:
             table = open_table(path, max_bytes, limits)
             if table.kind != "couverture":
@@ -71,19 +76,46 @@ def coverage_checker(
                     "(colonnes attendues : Code INSEE;Nom Commune;Code ML;Nom Officiel ML;…)"
                 )
             codes = {(raw.get("code_insee") or "").strip() for _, raw in table.rows()} - {""}
+            if len(codes) < min_communes:
+                raise FetchError(
+                    f"fichier téléchargé tronqué ou incomplet : {len(codes)} commune(s), il en faut au "
+                    f"moins {min_communes}"
+                )
+            home = len(codes & set(region_codes))
+            if home == 0:
+                raise FetchError(f"fichier téléchargé sans aucune commune de la région {region}")
+            data, left_out = _without_other_regions(path, table, set(other_codes))
         except FileProblem as err:
             raise FetchError(f"fichier téléchargé inutilisable : {err}") from None
-        if len(codes) < min_communes:
-            raise FetchError(
-                f"fichier téléchargé tronqué ou incomplet : {len(codes)} commune(s), il en faut au moins "
-                f"{min_communes}"
-            )
-        home = len(codes & set(region_codes))
-        if home == 0:
-            raise FetchError(f"fichier téléchargé sans aucune commune de la région {region}")
-        return {"communes": len(codes), "communes_region": home}
+        return {
+            "communes": len(codes),
+            "communes_region": home,
+            "lignes_autres_regions": left_out,
+            "donnees": data,
+        }
 
     return check
+
+
+def _without_other_regions(path: Path, table: Table, other_codes: set[str]) -> tuple[bytes, int]:
+    """Return the file (UTF-8 with BOM) without its lines about communes of other régions, and how many
+    lines were left out; lines with an unknown code stay, for the importer to report."""
+    column = table.columns.index("code_insee")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=table.delimiter, lineterminator="\r\n")
+    left_out = 0
+    try:
+        with open(path, encoding=table.encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=table.delimiter)
+            writer.writerow(next(reader, table.headers))
+            for row in reader:
+                if len(row) > column and row[column].strip() in other_codes:
+                    left_out += 1
+                    continue
+                writer.writerow(row)
+    except csv.Error as err:
+        raise FileProblem(f"ligne {reader.line_num} illisible ({err})") from None
+    return ("\ufeff" + out.getvalue()).encode("utf-8"), left_out
 
 
 def fetch_file(

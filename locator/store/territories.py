@@ -77,6 +77,11 @@ def region_communes(conn: sqlite3.Connection, region: str, contours: bool = Fals
     return [dict(r) for r in rows]
 
 
+def other_region_codes(conn: sqlite3.Connection, region: str) -> set[str]:
+    """Return the codes of the communes and arrondissements of every other région."""
+    return {r[0] for r in conn.execute("SELECT code FROM communes WHERE region != ?", (region,))}
+
+
 def coverage_by_commune(conn: sqlite3.Connection, region: str) -> dict[str, list[str]]:
     """Return code → ids of the published Missions locales whose coverage lists that commune of the
     région (an arrondissement listed counts for its city), ids sorted by the Mission locale's name."""
