@@ -75,15 +75,16 @@ def build(db_path: Path, seed: Path, as_json: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=None, help="Fils par processus.")
 def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Servir le site et l'API avec gunicorn."""
-    from . import create_app
-    from .store.db import check, migrate
+    from . import create_app, territories
+    from .store.db import check
     from .web.server import serve as run_server
 
     problem = check(db_path)
     if problem:
         click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
-    migrate(db_path)  # a store of the previous version gets its new columns before the workers start
+    # A store of the previous version gets its new columns, and its territories, before the workers start.
+    territories.migrate(db_path)
     app = create_app({"DB": str(db_path)})
     _warm(db_path, app.config["REGION"])
     run_server(
@@ -350,6 +351,76 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
     _finish(report, as_json, dry_run)
 
 
+@fetch.command("couverture")
+@db_option
+@click.option("--url", default=lambda: config.load()["COUVERTURE_URL"], show_default="réglage COUVERTURE_URL")
+@click.option(
+    "--dir",
+    "dest_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier de la copie (défaut : réglage COUVERTURE_DIR).",
+)
+@click.option("--dry-run", is_flag=True, help="Télécharger et vérifier, sans rien écrire dans les données.")
+@click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
+def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool, as_json: bool) -> None:
+    """Télécharger la liste des communes couvertes par chaque Mission locale (réseau des Missions
+    locales), l'importer en une transaction et recalculer les territoires."""
+    from .ingest.fetch import COVERAGE_FILENAME, FetchError, coverage_checker, fetch_file
+    from .ingest.importer import import_file
+    from .ingest.limits import Limits
+    from .store import territories as store_territories
+
+    settings = config.load()
+    region = str(settings["REGION"])
+    dest = dest_dir or Path(settings["COUVERTURE_DIR"])
+    max_bytes = int(settings["COUVERTURE_MAX_BYTES"])
+    limits = Limits.from_settings(settings)
+    db = _open_store(db_path)
+    try:
+        home = {c["code"] for c in store_territories.region_communes(db.conn, region)}
+        others = store_territories.other_region_codes(db.conn, region)
+        check = coverage_checker(
+            home, others, region, int(settings["COUVERTURE_MIN_COMMUNES"]), max_bytes, limits
+        )
+        try:
+            path, found = fetch_file(
+                url,
+                dest / COVERAGE_FILENAME,
+                float(settings["ANNUAIRE_TIMEOUT"]),
+                max_bytes,
+                check,
+                "text/csv",
+            )
+        except FetchError as err:
+            kept = dest / COVERAGE_FILENAME
+            note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
+            click.echo(f"Erreur : {err}.{note}", err=True)
+            sys.exit(1)
+        if not as_json:
+            click.echo(
+                f"Téléchargé : {path} ({found['communes']} communes, dont {found['communes_region']} "
+                f"de la région {region} ; {found['lignes_autres_regions']} lignes d'autres régions "
+                "laissées de côté)."
+            )
+        try:
+            report = import_file(
+                db,
+                found.pop("donnees"),  # the région's lines: other régions' would be rejected one by one
+                COVERAGE_FILENAME,
+                options={"max_bytes": max_bytes, "limits": limits},
+                dry_run=dry_run,
+                auteur="locator fetch couverture",
+                region=region,
+            )
+        except sqlite3.OperationalError as err:
+            report = _store_error(COVERAGE_FILENAME, err)
+    finally:
+        db.close()
+    report["telechargement"] = found
+    _finish(report, as_json, dry_run)
+
+
 @main.command()
 @db_option
 @click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
@@ -361,11 +432,14 @@ def restore(db_path: Path, source: Path, yes: bool) -> None:
 
     if not yes:
         click.confirm(f"Remplacer tout le contenu de {db_path} par {source} ?", abort=True)
+    from . import territories
+
     try:
         run_restore(source, db_path)
     except BackupError as err:
         click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
+    territories.migrate(db_path)  # a backup of schema 4 has no territories yet
     click.echo(f"Restauré depuis {source}.")
 
 

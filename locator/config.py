@@ -139,6 +139,18 @@ ANNUAIRE_URL = (
 ANNUAIRE_DIR = os.path.join("instance", "annuaire")
 ANNUAIRE_TIMEOUT = 120.0  # seconds without a byte before a download is abandoned
 ANNUAIRE_MAX_BYTES = 2 * 1024**3  # the full national file (all office types) is far smaller
+# The Missions locales network's coverage file (commune → Mission locale, all of France), published
+# by the apprentissage API project: where `locator fetch couverture` downloads it (not reachable from
+# the build machines: check it at deployment), where the last good copy is kept, the largest download
+# accepted, and the fewest communes a complete file holds (the région alone has about 4,000; fewer
+# means a truncated or wrong file). The download waits ANNUAIRE_TIMEOUT seconds at most for a byte.
+COUVERTURE_URL = (
+    "https://raw.githubusercontent.com/mission-apprentissage/api-apprentissage/main/"
+    "server/static/mission_locales/zones_de_couverture_janvier_2026.csv"
+)
+COUVERTURE_DIR = os.path.join("instance", "couverture")
+COUVERTURE_MAX_BYTES = 50 * 1024 * 1024  # the national file is a few MB
+COUVERTURE_MIN_COMMUNES = 1000
 # Rate limits per client address ("N per second|minute|hour", `limits` syntax): the public API, and
 # the public HTML pages with the report form (static files, /healthz and /admin are not counted here).
 # Counters live in RATE_LIMIT_STORAGE: "memory://" counts per worker process; several servers share
@@ -153,6 +165,14 @@ PROXY_COUNT = 0
 
 # Who may embed the pages in a frame (CSP frame-ancestors): partners' origins, space-separated.
 FRAME_ANCESTORS = "'self'"
+
+# Where someone outside the home région finds their Mission locale: the Missions locales network's
+# national finder (not checkable from the build machines: check it at deployment).
+NATIONAL_FINDER_URL = "https://www.unml.info/les-missions-locales/annuaire/"
+
+# The two-level answer names the nearest CIO, PSAD… only within this distance (km) of the place;
+# beyond it the page says "aucune PSAD connue à moins de 60 km" and shows the nearest known one as such.
+FAR_KM_BY_TYPE = {"cio": 40, "psad": 60, "mlds": 60, "e2c": 80, "epide": 150, "dispositif": 40}
 
 # Browser/proxy caching, in seconds: API answers (revalidated by ETag) and static assets.
 API_MAX_AGE = 300

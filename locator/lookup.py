@@ -11,12 +11,15 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from . import config, territories
 from .geo import names
 from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
 from .places.communes import commune_at, commune_centre, commune_info, departement_info, departements
 from .places.resolve import resolve
+from .store import communes as store_communes
 from .store import db as store_db
 from .store import structures as store_structures
+from .store import territories as store_territories
 
 __all__ = [
     "resolve",
@@ -191,19 +194,71 @@ def in_departement(
     return store_structures.published(conn, types=types, departement=code, limit=limit)
 
 
-def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
-    """Return the Mission locale competent for a commune: from the coverage lists, else the nearest.
+# "None within N km" phrases per type, and how the nearest known one is then named.
+NONE_KNOWN = {
+    "mission_locale": ("Aucune Mission locale connue", "la plus proche connue"),
+    "antenne_mission_locale": ("Aucune antenne de Mission locale connue", "la plus proche connue"),
+    "cio": ("Aucun CIO connu", "le plus proche connu"),
+    "psad": ("Aucune PSAD connue", "la plus proche connue"),
+    "mlds": ("Aucune MLDS connue", "la plus proche connue"),
+    "e2c": ("Aucune École de la 2e chance connue", "la plus proche connue"),
+    "epide": ("Aucun centre EPIDE connu", "le plus proche connu"),
+    "dispositif": ("Aucun dispositif local connu", "le plus proche connu"),
+    "partenaire": ("Aucun partenaire connu", "le plus proche connu"),
+}
 
-    The answer says how it was chosen (`methode`: "couverture" or "plus_proche") and why (`raison`).
+
+def _answer(
+    commune: dict[str, Any], methode: str, raison: str, ml: dict[str, Any] | None = None, **more: Any
+):
+    d = _distance(commune["latitude"], commune["longitude"], ml) if ml else None
+    return {
+        "commune": commune,
+        "mission_locale": ml,
+        "distance_km": d,
+        "missions_locales": [dict(ml, distance_km=d)] if ml else [],
+        "methode": methode,
+        "raison": raison,
+        **more,
+    }
+
+
+def competent(
+    conn: sqlite3.Connection, code: str, region: str | None = None, finder_url: str | None = None
+) -> dict[str, Any] | None:
+    """Return the Mission locale competent for a commune, how it was chosen (`methode`) and why (`raison`).
+
+    `couverture`: in an imported coverage list (several lists → all of them); `territoire_probable`:
+    the Mission locale of its département with the site nearest to its centre (locator.territories);
+    `hors_region`: outside `region`, no Mission locale is presented as its own (`annuaire_national`
+    links to a national finder); `inconnue`: no Mission locale in the département, or no position.
+    A former commune answers as its current commune, a Paris/Lyon/Marseille arrondissement as its city.
     None when the commune is unknown.
     """
     commune = commune_info(conn, code)
     if commune is None:
         return None
-    codes = [commune["code"]] + ([commune["commune_parent"]] if commune.get("commune_parent") else [])
-    covering = store_structures.covering(conn, codes, ["mission_locale"])
-    lat, lon = commune["latitude"], commune["longitude"]
+    settings = config.load() if region is None or finder_url is None else {}
+    region = region or settings["REGION"]
+    finder_url = finder_url or settings["NATIONAL_FINDER_URL"]
     prefix = commune["ancienne"]["note"] + " " if commune.get("ancienne") else ""
+    if commune["region"] != region:
+        home = store_communes.region_name(conn, region) or region
+        where = ", ".join(p for p in (commune.get("departement_nom"), commune.get("region_nom")) if p)
+        return _answer(
+            commune,
+            "hors_region",
+            f"{prefix}{commune['nom']} ({where}) est hors de la région {home}, la seule que couvre cet "
+            "annuaire : aucune Mission locale n'y est présentée comme la sienne. Cherchez sa Mission "
+            "locale dans l'annuaire national des Missions locales.",
+            annuaire_national=finder_url,
+        )
+    city = store_communes.get(conn, commune["commune_parent"]) if commune.get("commune_parent") else None
+    if city is not None:
+        prefix += f"{commune['nom']} fait partie de {city['nom']}. "
+    place = city or commune
+    covering = store_structures.covering(conn, [commune["code"], place["code"]], ["mission_locale"])
+    lat, lon = commune["latitude"], commune["longitude"]
     if covering:
         with_distance = [(s, _distance(lat, lon, s)) for s in covering]
         ml, d = with_distance[0]
@@ -212,31 +267,34 @@ def competent(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
             if len(covering) > 1
             else ""
         )
-        return {
-            "commune": commune,
-            "mission_locale": ml,
-            "distance_km": d,
-            "missions_locales": [dict(s, distance_km=dd) for s, dd in with_distance],
-            "methode": "couverture",
-            "raison": f"{prefix}{commune['nom']} figure dans la liste des communes couvertes par "
-            f"la {ml['nom']}.{others}",
-        }
-    if lat is None or lon is None:
-        return _unknown(commune, f"{prefix}La position {names.of(commune['nom'])} est inconnue.")
-    found = nearest(conn, lat, lon, types=["mission_locale"], limit=1)
-    if not found:
-        return _unknown(commune, "Aucune Mission locale n'est encore enregistrée.")
-    ml, d = found[0]
-    return {
-        "commune": commune,
-        "mission_locale": ml,
-        "distance_km": d,
-        "missions_locales": [dict(ml, distance_km=d)],
-        "methode": "plus_proche",
-        "raison": f"{prefix}Approximation : la liste des communes couvertes par chaque Mission locale "
-        f"n'est pas encore connue, voici la Mission locale la plus proche {names.of(commune['nom'])} "
-        f"({_km(d)}).",
-    }
+        answer = _answer(
+            commune,
+            "couverture",
+            f"{prefix}{place['nom']} figure dans la liste des communes couvertes par la {ml['nom']}.{others}",
+            ml,
+        )
+        answer["missions_locales"] = [dict(s, distance_km=dd) for s, dd in with_distance]
+        return answer
+    if place["latitude"] is None or place["longitude"] is None:
+        return _answer(commune, "inconnue", f"{prefix}La position {names.of(place['nom'])} est inconnue.")
+    found = territories.probable(conn, place["departement"], place["latitude"], place["longitude"])
+    if found is None:
+        return _answer(
+            commune,
+            "inconnue",
+            f"{prefix}Aucune Mission locale n'est connue dans le département "
+            f"{commune.get('departement_nom') or place['departement']}.",
+        )
+    site, d = found
+    ml = store_structures.get(conn, site["ml_id"])
+    return _answer(
+        commune,
+        "territoire_probable",
+        f"{prefix}La {ml['nom']} reçoit {names.at(site['commune'] or place['nom'])}, à {_km(d)} ; la liste "
+        "officielle des communes couvertes n'est pas encore importée.",
+        ml,
+        site_id=site["site_id"],
+    )
 
 
 def _unknown(commune: dict[str, Any], raison: str) -> dict[str, Any]:
@@ -256,15 +314,21 @@ def two_level(
     code: str,
     others: Sequence[str] = OTHER_TYPES,
     origin: tuple[float, float] | None = None,
+    region: str | None = None,
+    finder_url: str | None = None,
+    far_km: dict[str, float] | None = None,
 ) -> dict[str, Any] | None:
     """Return the full answer for a commune: its Mission locale, that one's nearest reception point,
     and the nearest structure of each other type — each with its distance and why it was chosen.
 
     `origin` (lat, lon), e.g. the user's own position, replaces the commune centre for the distances.
+    An other type whose nearest structure lies beyond `far_km[type]` is said so (`loin_km`, `raison`).
     """
-    answer = competent(conn, code)
+    answer = competent(conn, code, region, finder_url)
     if answer is None:
         return None
+    if far_km is None:
+        far_km = config.load()["FAR_KM_BY_TYPE"]
     commune = answer["commune"]
     lat, lon = origin if origin else (commune["latitude"], commune["longitude"])
     where = "de votre position" if origin else names.of(commune["nom"])
@@ -280,35 +344,70 @@ def two_level(
             answer["point_accueil"] = {
                 "structure": best,
                 "distance_km": d,
-                "raison": (
-                    "Le siège est le lieu d'accueil le plus proche"
-                    if best["id"] == ml["id"]
-                    else f"Le lieu d'accueil de la {ml['nom']} le plus proche"
-                )
-                + f" {where} ({_km(d)}), parmi {len(located)} connu(s).",
+                "raison": _reception_reason(best["id"] == ml["id"], ml["nom"], where, d, len(located)),
             }
-    answer["autres"] = nearest_of_each(conn, lat, lon, others) if lat is not None else []
+    answer["autres"] = _others(conn, lat, lon, others, far_km) if lat is not None else []
     return answer
 
 
 def point_answer(
-    conn: sqlite3.Connection, lat: float, lon: float, others: Sequence[str] = OTHER_TYPES
+    conn: sqlite3.Connection,
+    lat: float,
+    lon: float,
+    others: Sequence[str] = OTHER_TYPES,
+    far_km: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Return the answer for a point in no known commune: the nearest Mission locale and of each other type.
+    """Return the answer for a point in no known commune: no Mission locale is presented as its own;
+    the nearest structure of each other type is listed with its distance from the point.
 
-    Shaped like `two_level`'s (without a commune nor a reception point), distances measured from the point.
+    Shaped like `two_level`'s (without a commune nor a reception point).
     """
-    answer: dict[str, Any] = {
+    return {
         "commune": None,
-        "methode": "plus_proche",
-        "raison": "Ce point n’est dans aucune commune connue : voici la Mission locale la plus proche.",
+        "methode": "inconnue",
+        "raison": "Ce point n’est dans aucune commune connue : aucune Mission locale n’est présentée "
+        "comme la vôtre. Les structures les plus proches sont listées avec leur distance.",
         "mission_locale": None,
         "distance_km": None,
-        "autres": nearest_of_each(conn, lat, lon, others),
+        "autres": _others(conn, lat, lon, others, far_km),
     }
-    for found in nearest_of_each(conn, lat, lon, ["mission_locale"]):
-        answer["mission_locale"], answer["distance_km"] = found["structure"], found["distance_km"]
-    return answer
+
+
+def _others(
+    conn: sqlite3.Connection, lat: float, lon: float, others: Sequence[str], far_km: dict[str, float] | None
+) -> list[dict[str, Any]]:
+    """The nearest structure of each other type, said far beyond its type's distance (FAR_KM_BY_TYPE)."""
+    if far_km is None:
+        far_km = config.load()["FAR_KM_BY_TYPE"]
+    return [
+        _other(o["type"], o["structure"], o["distance_km"], far_km.get(o["type"]))
+        for o in nearest_of_each(conn, lat, lon, others)
+    ]
+
+
+def _other(type_: str, s: dict[str, Any], d: float, far: float | None) -> dict[str, Any]:
+    """The nearest structure of a type; beyond `far` km it is named the nearest *known* one."""
+    if far is None or d <= far:
+        return {"type": type_, "structure": s, "distance_km": d, "loin_km": None, "raison": None}
+    none, nearest_known = NONE_KNOWN.get(type_, ("Aucune structure connue", "la plus proche connue"))
+    return {
+        "type": type_,
+        "structure": s,
+        "distance_km": d,
+        "loin_km": far,
+        "raison": f"{none} à moins de {far:g} km ; {nearest_known} est à {_km(d)}.",
+    }
+
+
+def _reception_reason(main: bool, ml_nom: str, where: str, d: float, known: int) -> str:
+    """Why this reception point, in plain words ("lieu principal", not "siège"; plurals agreed)."""
+    head = (
+        f"Le lieu principal de la {ml_nom} est aussi son lieu d’accueil le plus proche"
+        if main
+        else f"Le lieu d’accueil de la {ml_nom} le plus proche"
+    )
+    places = "1 lieu connu" if known == 1 else f"{known} lieux connus"
+    return f"{head} {where} ({_km(d)}), parmi {places}."
 
 
 def _distance(lat: float | None, lon: float | None, s: dict[str, Any]) -> float | None:
@@ -367,3 +466,13 @@ def structures_named(conn: sqlite3.Connection, text: str, limit: int = 5) -> lis
             found.append((-in_name, len(own), s["nom"], s))
     found.sort(key=lambda f: f[:3])
     return [f[3] for f in found[:limit]]
+
+
+def territory_of(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] | None:
+    """Return a Mission locale's stored territory (outline and counts), or None."""
+    return store_territories.territory(conn, structure_id)
+
+
+def all_territories(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return every stored territory of the région's Missions locales."""
+    return store_territories.territories(conn)

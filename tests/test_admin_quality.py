@@ -8,6 +8,8 @@ import sqlite3
 from datetime import date
 
 import pytest
+from import_helpers import DATA, run_import
+from test_admin_structures import press
 
 from locator.admin import quality
 from locator.publish import spreadsheet
@@ -15,6 +17,10 @@ from locator.store.db import connect
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 THIERS_ML = "mission-locale-du-bassin-de-thiers-63430"
+CANTAL_MLS = (
+    "mission-locale-de-l-arrondissement-d-aurillac-15014",
+    "mission-locale-des-hautes-terres-et-du-nord-ouest-cantal-15187",
+)
 
 
 def _exec(db, sql, *args):
@@ -108,16 +114,59 @@ def test_antennes_without_a_live_parent(store_copy):
     assert "n'existe plus" in found[child[0]]
 
 
-def test_communes_without_a_competent_mission_locale(store_copy):
-    before = {c["code"] for c in _run(store_copy, "communes")}
+def test_communes_in_no_official_list_are_listed_apart(store_copy):
+    before = {c["code"] for c in _run(store_copy, "sans_liste")}
     assert {"63003", "63430", "43157", "69383"} & before == {"63003", "63430", "43157"}  # Lyon 3e is an ARM
     assert all(
         code[:2] in ("01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74")
         for code in before
     )
     _exec(store_copy, "INSERT INTO couverture (code_insee, structure_id) VALUES ('63003', ?)", AMBERT_ML)
-    after = {c["code"] for c in _run(store_copy, "communes")}
+    after = {c["code"] for c in _run(store_copy, "sans_liste")}
     assert before - after == {"63003"}
+
+
+def test_communes_without_an_answer_stand_out_on_the_page_the_map_and_the_csv(admin_client, admin_store):
+    assert _run(admin_store, "communes") == []  # every commune of the région has its Mission locale
+    for ml in CANTAL_MLS:  # the Cantal loses both its Missions locales
+        assert press(admin_client, f"/admin/structures/{ml}", "archiver").status_code == 302
+    rows = _run(admin_store, "communes")
+    assert len(rows) == 250 and {r["departement"] for r in rows} == {"15"}
+    assert "Aucune Mission locale publiée n'a son siège dans ce département" in rows[0]["probleme"]
+    page = admin_client.get("/admin/qualite").get_data(as_text=True)
+    assert "Communes sans Mission locale compétente (250)" in page
+    assert '<a href="/communes/15014">Aurillac</a> (15014)' in page
+    features = admin_client.get("/admin/qualite/carte.json").get_json()["features"]
+    assert sum(1 for f in features if f["properties"]["controle"] == "communes") == 250
+    csv_rows = _csv(admin_client, "communes")
+    assert csv_rows[0] == list(quality.COLUMNS["communes"]) and len(csv_rows) == 251
+    assert csv_rows[1 + [r[0] for r in csv_rows[1:]].index("15014")][:3] == ["15014", "Aurillac", "15"]
+
+
+def test_communes_named_by_several_lists_stand_out_on_the_page_the_map_and_the_csv(admin_client, admin_store):
+    assert _run(admin_store, "plusieurs") == []
+    code, report, out = run_import(admin_store, DATA / "couverture_ml_extrait.csv")
+    assert code == 0, out
+    [augerolles] = _run(admin_store, "plusieurs")  # listed by the Livradois-Forez and Thiers lists
+    assert augerolles["code"] == "63016" and augerolles["listes"] == 2
+    assert augerolles["missions_locales"] == (
+        "Mission locale du bassin de Thiers ; Mission locale du Livradois-Forez"
+    )
+    page = admin_client.get("/admin/qualite").get_data(as_text=True)
+    assert "Communes couvertes par plusieurs Missions locales (1)" in page
+    assert "Nommée par les listes de 2 Missions locales" in page
+    features = admin_client.get("/admin/qualite/carte.json").get_json()["features"]
+    assert [f["properties"]["id"] for f in features if f["properties"]["controle"] == "plusieurs"] == [
+        "63016"
+    ]
+    csv_rows = _csv(admin_client, "plusieurs")
+    assert csv_rows[1][:2] == ["63016", "Augerolles"] and "bassin de Thiers" in csv_rows[1][4]
+
+
+def _csv(client, check):
+    r = client.get(f"/admin/qualite/{check}.csv")
+    assert r.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(r.get_data().decode("utf-8-sig")), delimiter=";"))
 
 
 def test_dashboard_lists_maps_and_exports(admin_client, admin_store):
@@ -130,7 +179,7 @@ def test_dashboard_lists_maps_and_exports(admin_client, admin_store):
     assert 'id="carte-qualite"' in page and "qualite.js" in page
     features = admin_client.get("/admin/qualite/carte.json").get_json()["features"]
     kinds = {f["properties"]["controle"] for f in features}
-    assert {"positions", "anciennes", "antennes", "communes"} <= kinds
+    assert {"positions", "anciennes", "antennes", "sans_liste"} <= kinds
     r = admin_client.get("/admin/qualite/anciennes.csv")
     assert r.mimetype == "text/csv" and "attachment" in r.headers["Content-Disposition"]
     raw = r.get_data()

@@ -66,11 +66,41 @@ def test_former_commune_code_answers_with_current_commune(live_server):
 
 
 def test_mission_locale_answer_says_method_and_reason(live_server):
+    # Issue 11: without a coverage list, the probable territory (the site nearest, in the département).
     body = get(live_server, "/api/v1/communes/63003/mission-locale").json()
-    assert body["methode"] == "plus_proche"
-    assert "plus proche" in body["raison"]
+    assert body["methode"] == "territoire_probable"
+    assert body["raison"].startswith("La Mission locale du Livradois-Forez reçoit à Ambert, à 0,")
+    assert "pas encore importée" in body["raison"]
     assert body["mission_locale"]["type"] == "mission_locale"
     assert body["point_accueil"]["structure"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("code", "where"),
+    [
+        ("13055", "Bouches-du-Rhône, Provence-Alpes-Côte d'Azur"),
+        ("21231", "Côte-d'Or, Bourgogne-Franche-Comté"),
+        ("75056", "Paris, Île-de-France"),
+        ("2A004", "Corse-du-Sud, Corse"),
+        ("75103", "Paris, Île-de-France"),
+    ],
+)
+def test_communes_outside_the_region_get_no_mission_locale(live_server, code, where):
+    body = get(live_server, f"/api/v1/communes/{code}/mission-locale").json()
+    assert body["methode"] == "hors_region"
+    assert body["mission_locale"] is None and body["missions_locales"] == [] and body["point_accueil"] is None
+    assert f"({where}) est hors de la région Auvergne-Rhône-Alpes" in body["raison"]
+    assert body["annuaire_national"].startswith("https://")
+
+
+def test_far_types_are_said_far_with_the_nearest_known(live_server):
+    # The région's only PSAD is far from Annecy: "aucune PSAD connue à moins de 60 km".
+    body = get(live_server, "/api/v1/communes/74010/mission-locale").json()
+    psad = next(a for a in body["autres"] if a["type"] == "psad")
+    assert psad["loin_km"] == 60 and psad["distance_km"] > 60
+    assert psad["raison"].startswith("Aucune PSAD connue à moins de 60 km ; la plus proche connue est à ")
+    cio = next(a for a in body["autres"] if a["type"] == "cio")
+    assert cio["loin_km"] is None and cio["distance_km"] < 40
 
 
 def test_structures_by_point_departement_and_text(live_server):

@@ -46,7 +46,7 @@ def test_network_file_fills_coverage_and_the_api_answers_by_coverage(store_copy)
             and lyon3["mission_locale"]["id"] == "mission-locale-de-lyon-69387"
         )
         clermont = requests.get(base + "/api/v1/communes/63113/mission-locale", timeout=10).json()
-        assert clermont["methode"] == "plus_proche"  # not in the file
+        assert clermont["methode"] == "territoire_probable"  # not in the file (issue 11: was plus_proche)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -29,7 +29,7 @@ def text(response) -> str:
         ("/recherche?q=Annecy-le-Vieux", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
         ("/communes/74011", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
         ("/communes/63003", "Mission locale du Livradois-Forez"),
-        ("/communes/43157", "la Mission locale la plus proche du Puy-en-Velay"),
+        ("/communes/43157", "reçoit au Puy-en-Velay, à 0,"),  # issue 11: was "la plus proche"
     ],
 )
 def test_answer_pages_say_the_mission_locale_and_why(client, url, expected):
@@ -74,6 +74,33 @@ def test_a_point_answers_around_it(client):
     assert "Autour de votre position" in text(r)
     assert "Mission locale du Livradois-Forez" in text(r)
     assert "de votre position" in text(r)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/communes/13055",  # Marseille
+        "/communes/21231",  # Dijon
+        "/communes/75056",  # Paris
+        "/communes/2A004",  # Ajaccio
+        "/recherche?q=Marseille",
+        "/recherche?q=Dijon",
+        "/recherche?q=48.8566,2.3522",  # a position in Paris ("Me localiser")
+    ],
+)
+def test_outside_the_region_no_mission_locale_is_presented_as_yours(client, url):
+    body = text(client.get(url))
+    assert "Votre Mission locale" not in body and "Son lieu d’accueil" not in body
+    said = body.index("est hors de la région Auvergne-Rhône-Alpes")
+    assert said < body.index('class="fiche')  # said before any list
+    assert "Trouver sa Mission locale dans l’annuaire national" in body
+
+
+def test_a_far_type_is_said_far_and_its_nearest_known_shown(client):
+    body = text(client.get("/communes/74010"))  # Annecy: the région's only PSAD is far away
+    assert "Aucune PSAD connue à moins de 60 km : " in body
+    assert "la plus proche connue est à " in body
+    assert "La PSAD la plus proche" not in body
 
 
 def test_type_filter_keeps_only_the_chosen_kinds(client):

@@ -9,6 +9,7 @@ from admin_helpers import post_form, text
 from test_admin_structures import AMBERT_ML, EDIT, form_of, press, save, status_form, stored
 
 from locator.store import db as store_db
+from locator.store.schema import SCHEMA_VERSION
 
 
 def test_a_form_without_its_version_is_refused(admin_client, admin_store):
@@ -99,7 +100,27 @@ def test_a_store_of_the_previous_version_is_migrated_without_a_rebuild(store_cop
     store_db.migrate(store_copy)
     conn = sqlite3.connect(store_copy)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
+        assert (
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+            == SCHEMA_VERSION
+        )
         assert conn.execute("SELECT MIN(version) FROM structures").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_a_store_of_schema_4_gets_the_territory_tables(store_copy):
+    conn = sqlite3.connect(store_copy)
+    with conn:
+        conn.execute("DROP TABLE competences")
+        conn.execute("DROP TABLE territoires")
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    conn.close()
+    assert store_db.check(store_copy) is None
+    store_db.migrate(store_copy)
+    conn = sqlite3.connect(store_copy)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "5"
+        assert conn.execute("SELECT COUNT(*) FROM territoires").fetchone()[0] == 0
     finally:
         conn.close()

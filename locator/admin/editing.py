@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from .. import territories
 from ..ingest.geocoders import OfflineGeocoder
 from ..ingest.pipeline import PARENT_TYPES, Options, RowPipeline
 from ..store import communes as store_communes
@@ -229,7 +230,17 @@ def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, ver
                 quand=now,
                 objet="couverture",
             )
+        if coverage_changed or _moves_territories(before, s if checked.action != "inchange" else before):
+            territories.refresh(db)
     return sid
+
+
+def _moves_territories(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
+    """Tell whether a write of a Mission locale or an antenne may change territories."""
+    fields = ("type", "statut", "latitude", "longitude", "departement", "parent_id")
+    if not any((r or {}).get("type") in territories.TERRITORY_TYPES for r in (before, after)):
+        return False
+    return any((before or {}).get(f) != (after or {}).get(f) for f in fields)
 
 
 def _claim_version(db: sqlite_utils.Database, sid: str, version: int | None, writes: bool) -> None:
@@ -273,4 +284,6 @@ def set_status(
             auteur=auteur,
             quand=now,
         )
+        if before["type"] in territories.TERRITORY_TYPES:
+            territories.refresh(db)
     return True

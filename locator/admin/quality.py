@@ -30,6 +30,8 @@ CHECKS = {
     "doublons": "Doublons probables",
     "antennes": "Antennes sans Mission locale de rattachement",
     "communes": "Communes sans Mission locale compétente",
+    "plusieurs": "Communes couvertes par plusieurs Missions locales",
+    "sans_liste": "Communes absentes des listes officielles (territoire probable)",
 }
 # Columns of each CSV export, in order.
 COLUMNS = {
@@ -38,7 +40,11 @@ COLUMNS = {
     "doublons": ("id", "nom", "adresse", "commune", "autre_id", "autre_nom", "distance_km", "probleme"),
     "antennes": ("id", "nom", "commune", "parent_id", "probleme"),
     "communes": ("code", "nom", "departement", "population", "probleme"),
+    "plusieurs": ("code", "nom", "departement", "population", "missions_locales", "probleme"),
+    "sans_liste": ("code", "nom", "departement", "population", "probleme"),
 }
+# The commune checks: rows are communes (a code, no structure to edit), drawn at their centre.
+COMMUNE_CHECKS = ("communes", "plusieurs", "sans_liste")
 
 
 def imprecise_positions(conn: sqlite3.Connection, structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -164,12 +170,50 @@ def orphan_antennes(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def unanswered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
+    """Return the communes of the région for which no Mission locale is competent, saying why."""
+    why = {
+        None: "Réponse pas encore calculée : relancez « locator build » ou « locator serve ».",
+        "inconnue": "Aucune Mission locale publiée n'a son siège dans ce département, ou la position de "
+        "la commune est inconnue.",
+    }
+    rows = sorted(
+        store_quality.unanswered_communes(conn, region),
+        key=lambda c: (c["departement"], names.fold(c["nom"])),
+    )
+    return [{**c, "probleme": why.get(c["methode"], why["inconnue"])} for c in rows]
+
+
+def several_lists_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
+    """Return the communes of the région that several coverage lists name: the answer lists them all,
+    but one of the lists is probably wrong."""
+    rows = sorted(
+        store_quality.several_lists_communes(conn, region),
+        key=lambda c: (c["departement"], names.fold(c["nom"])),
+    )
+    out = []
+    for c in rows:
+        mls = " ; ".join(sorted(set((c["missions_locales"] or "").split(" ; ")) - {""}, key=names.fold))
+        out.append(
+            {
+                **c,
+                "missions_locales": mls,
+                "probleme": f"Nommée par les listes de {c['listes']} Missions locales : {mls}. "
+                "Vérifiez laquelle est compétente.",
+            }
+        )
+    return out
+
+
 def uncovered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
     """Return the communes of the région that no Mission locale's coverage list names."""
     rows = sorted(
         store_quality.uncovered_communes(conn, region), key=lambda c: (c["departement"], names.fold(c["nom"]))
     )
-    note = "Aucune Mission locale ne déclare couvrir cette commune (réponse : la plus proche)."
+    note = (
+        "Aucune liste officielle ne nomme cette commune : sa Mission locale est celle du territoire "
+        "probable (site le plus proche dans le département)."
+    )
     return [{**c, "probleme": note} for c in rows]
 
 
@@ -181,7 +225,9 @@ def run(conn: sqlite3.Connection, region: str, today: date, stale_months: int = 
         "anciennes": stale(structures, today, stale_months),
         "doublons": duplicates(structures),
         "antennes": orphan_antennes(structures),
-        "communes": uncovered_communes(conn, region),
+        "communes": unanswered_communes(conn, region),
+        "plusieurs": several_lists_communes(conn, region),
+        "sans_liste": uncovered_communes(conn, region),
     }
 
 
@@ -189,11 +235,13 @@ def run_one(
     conn: sqlite3.Connection, check: str, region: str, today: date, stale_months: int = 12
 ) -> list[dict]:
     """Run one check by name (KeyError when unknown)."""
-    structures = store_quality.live_structures(conn) if check != "communes" else []
+    structures = store_quality.live_structures(conn) if check not in COMMUNE_CHECKS else []
     return {
         "positions": lambda: imprecise_positions(conn, structures),
         "anciennes": lambda: stale(structures, today, stale_months),
         "doublons": lambda: duplicates(structures),
         "antennes": lambda: orphan_antennes(structures),
-        "communes": lambda: uncovered_communes(conn, region),
+        "communes": lambda: unanswered_communes(conn, region),
+        "plusieurs": lambda: several_lists_communes(conn, region),
+        "sans_liste": lambda: uncovered_communes(conn, region),
     }[check]()

@@ -108,6 +108,14 @@ def of(nom: str) -> str:
     return f"d'{nom}" if vowel_sound and first else f"de {nom}"
 
 
+def at(nom: str) -> str:
+    """Return "à" + a name the French way: "à Ambert", "au Puy-en-Velay", "aux Abrets"."""
+    for article, contracted in (("Le ", "au "), ("Les ", "aux ")):
+        if nom.startswith(article):
+            return contracted + nom[len(article) :]
+    return f"à {nom}"
+
+
 def former_note(nom: str, type_: str, current: str) -> str:
     """Say in French which current commune a former commune (COMD / COMA) now belongs to."""
     what = "une commune déléguée" if type_ == "COMD" else "une commune associée"

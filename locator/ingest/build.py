@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import territories
 from ..store import communes as store_communes
 from ..store import db as store_db
 from ..store import schema
@@ -58,6 +59,13 @@ def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str]
                 "référence est construite. « locator fetch annuaire » remplit l'annuaire depuis "
                 "la source officielle."
             )
+        with db.atomic():
+            done = territories.refresh(db)
+        report["territoires"] = done
+        say(
+            f"Territoires : {done['communes']} communes de la région, {done['territoires']} Missions "
+            f"locales, {done['sans_reponse']} commune(s) sans réponse ({done['secondes']} s)."
+        )
         store_db.finish_build(db)
     report["secondes"] = round(time.perf_counter() - started, 1)
     return report

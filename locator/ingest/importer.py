@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlite_utils
 
+from .. import territories
 from ..store import coverage as store_coverage
 from ..store import geocache
 from ..store import history as store_history
@@ -30,6 +31,7 @@ from .limits import Limits
 from .pipeline import Options, PlanRow, RowPipeline
 from .table import FileProblem
 
+TERRITORY_TYPES = territories.TERRITORY_TYPES
 ORIGIN_OF_GENRE = {"structures": "import", "annuaire": "annuaire", "couverture": "import"}
 # The report's count of each row action ("vide" rows are counted apart: they are not read rows).
 COUNT_OF_ACTION = {
@@ -356,8 +358,10 @@ def apply_import(
     plan: ImportPlan,
     auteur: str | None = None,
     options: Options | dict | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """Apply a plan in one transaction; record the import and, per row created or changed, its history.
+    """Apply a plan in one transaction (territories recomputed in it when Missions locales, antennes
+    or coverage change); record the import and, per row created or changed, its history.
 
     Returns the report with `import_id`. Raises FileProblem when the plan holds no importable row
     (nothing written) and PlanStale when a structure changed since planning (nothing written).
@@ -396,9 +400,18 @@ def apply_import(
                 _write_row(db, row, import_id, auteur, now)
         if plan.geocache:
             geocache.put_many(db, plan.geocache, now)
+        if plan.genre == "couverture" or any(_reception(row) for row in plan.lignes):
+            report["territoires"] = territories.refresh(db, region)
         report["import_id"] = import_id
         store_imports.set_report(db, import_id, report)
     return report
+
+
+def _reception(row: PlanRow) -> bool:
+    """Tell whether a row writes a Mission locale or an antenne (territories then change)."""
+    if row.action not in ("nouveau", "mis_a_jour"):
+        return False
+    return any((s or {}).get("type") in TERRITORY_TYPES for s in (row.structure, row.avant))
 
 
 def import_file(
@@ -431,7 +444,7 @@ def import_file(
         if dry_run or plan.erreur:
             return plan.report()
         try:
-            return apply_import(db, plan, auteur, options)
+            return apply_import(db, plan, auteur, options, region)
         except FileProblem as err:
             plan.erreur = str(err)
             return plan.report()
@@ -441,6 +454,7 @@ def import_file(
     kept: list[PlanRow] = []  # rows with something to report (problems), not the others
     now = _now()
     report: dict[str, Any] = {}
+    touched = False
     try:
         with db.atomic():
             import_id = None
@@ -460,6 +474,7 @@ def import_file(
                     continue
                 if not dry_run:
                     _write_row(db, row, import_id, auteur, now)
+                    touched = touched or _reception(row)
                 if row.erreurs or row.avertissements:
                     kept.append(
                         PlanRow(
@@ -480,6 +495,8 @@ def import_file(
             if import_id is not None:
                 report["import_id"] = import_id
                 store_imports.set_report(db, import_id, report)
+            if touched and record and not dry_run:  # the seed's build recomputes once, after it
+                territories.refresh(db, region)
             if dry_run:
                 raise _Abort
     except _Abort:

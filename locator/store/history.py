@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -212,6 +213,7 @@ def undo_import(
     quand: str,
     *,
     with_dependants: bool = False,
+    then: Callable[[sqlite_utils.Database], Any] | None = None,
 ) -> int:
     """Put back every structure and coverage list an import changed, as it was before; return how many.
 
@@ -251,4 +253,6 @@ def undo_import(
                 objet=objet,
             )
         store_imports.mark_undone(db, import_id, auteur, quand)
+        if then is not None:  # e.g. recompute territories, in the same transaction
+            then(db)
     return len(first)

@@ -29,3 +29,31 @@ def uncovered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, 
         (region,),
     )
     return [dict(r) for r in rows]
+
+
+def unanswered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
+    """Return the current communes of a région whose stored answer names no Mission locale (or that
+    have no stored answer at all), with the answer's `methode` (None: never computed)."""
+    rows = conn.execute(
+        "SELECT c.code, c.nom, c.departement, c.population, c.latitude, c.longitude, k.methode "
+        "FROM communes c LEFT JOIN competences k ON k.code_insee = c.code "
+        "WHERE c.region = ? AND c.type = 'COM' AND k.structure_id IS NULL ORDER BY c.departement, c.nom",
+        (region,),
+    )
+    return [dict(r) for r in rows]
+
+
+def several_lists_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
+    """Return the current communes of a région that several Missions locales' coverage lists name, with
+    those Missions locales' names (`missions_locales`, sorted, ' ; '-separated)."""
+    rows = conn.execute(
+        "SELECT c.code, c.nom, c.departement, c.population, c.latitude, c.longitude, k.listes, "
+        "(SELECT group_concat(nom, ' ; ') FROM (SELECT DISTINCT s.nom FROM couverture v "
+        "  JOIN communes cc ON cc.code = v.code_insee JOIN structures s ON s.id = v.structure_id "
+        "  WHERE COALESCE(cc.commune_parent, cc.code) = c.code AND s.type = 'mission_locale' "
+        "  AND s.statut = 'publie' ORDER BY s.nom)) AS missions_locales "
+        "FROM competences k JOIN communes c ON c.code = k.code_insee "
+        "WHERE c.region = ? AND k.listes > 1 ORDER BY c.departement, c.nom",
+        (region,),
+    )
+    return [dict(r) for r in rows]

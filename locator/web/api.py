@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -136,8 +137,13 @@ def commune(code: str):
 def mission_locale(code: str):
     """The Mission locale competent for a commune, how it was chosen, and its nearest reception point."""
     info = _commune_or_404(code)
+    config = current_app.config
     answer = lookup.two_level(
-        get_conn(), info["ancienne"]["code"] if info.get("ancienne") else info["code"], others=()
+        get_conn(),
+        info["ancienne"]["code"] if info.get("ancienne") else info["code"],
+        region=config["REGION"],
+        finder_url=config["NATIONAL_FINDER_URL"],
+        far_km=config["FAR_KM_BY_TYPE"],
     )
     ml = answer["mission_locale"]
     point = answer.get("point_accueil")
@@ -147,6 +153,7 @@ def mission_locale(code: str):
             "mission_locale": serializers.structure(ml, answer["distance_km"]) if ml else None,
             "methode": answer["methode"],
             "raison": answer["raison"],
+            **({"annuaire_national": answer["annuaire_national"]} if "annuaire_national" in answer else {}),
             "missions_locales": [
                 serializers.structure(s, s.get("distance_km")) for s in answer["missions_locales"]
             ],
@@ -158,6 +165,16 @@ def mission_locale(code: str):
                 if point
                 else None
             ),
+            "autres": [
+                {
+                    "type": a["type"],
+                    "structure": serializers.structure(a["structure"], a["distance_km"]),
+                    "distance_km": a["distance_km"],
+                    "loin_km": a["loin_km"],
+                    "raison": a["raison"],
+                }
+                for a in answer["autres"]
+            ],
             **_credits(),
         }
     )
@@ -273,3 +290,53 @@ def structure(structure_id: str):
     out = serializers.structure(s)
     out["points_accueil"] = [serializers.structure(c) for c in lookup.reception_points(conn, s["id"])]
     return jsonify({**out, **_credits()})
+
+
+def _territory_feature(ml: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": json.loads(t["geometrie"]) if t["geometrie"] else None,
+        "properties": {
+            "id": ml["id"],
+            "nom": ml["nom"],
+            "departement": ml["departement"],
+            "communes": t["communes"],
+            "population": t["population"],
+            "par_couverture": t["par_couverture"],
+            "par_territoire_probable": t["par_territoire_probable"],
+        },
+    }
+
+
+def _geojson(body: dict[str, Any]):
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/structures/<structure_id>/territoire.geojson")
+def territory(structure_id: str):
+    """A Mission locale's territory: a Feature (MultiPolygon) with its communes, population and how
+    many were given by a coverage list or by the probable-territory rule."""
+    conn = get_conn()
+    ml = lookup.structure(conn, structure_id[:120])
+    if ml is None or ml["type"] != "mission_locale":
+        raise ApiError(f"Aucune Mission locale publiée n'a l'identifiant « {structure_id[:80]} ».", 404)
+    t = lookup.territory_of(conn, ml["id"])
+    if t is None:
+        raise ApiError("Le territoire de cette Mission locale n'est pas encore calculé.", 404)
+    return _geojson({**_territory_feature(ml, t), **_credits()})
+
+
+@bp.get("/territoires.geojson")
+def territories():
+    """Every Mission locale's territory, as a FeatureCollection."""
+    conn = get_conn()
+    rows = lookup.all_territories(conn)
+    mls = {s["id"]: s for s in lookup.published(conn, ["mission_locale"])}
+    features = [
+        _territory_feature(mls[r["structure_id"]], lookup.territory_of(conn, r["structure_id"]))
+        for r in rows
+        if r["structure_id"] in mls
+    ]
+    return _geojson({"type": "FeatureCollection", "features": features, **_credits()})

@@ -105,17 +105,6 @@ def count(n: int, singular: str, plural: str) -> str:
     return f"{n} {singular if n == 1 else plural}"
 
 
-def reception_reason(main: bool, ml_nom: str, where: str, distance: float | None, known: int) -> str:
-    """Say why this reception point was chosen, in plain words ("lieu principal", not "siège")."""
-    head = (
-        "Le lieu principal de la Mission locale est aussi son lieu d’accueil le plus proche"
-        if main
-        else f"Le lieu d’accueil de la {ml_nom} le plus proche"
-    )
-    far = f" ({km(distance)})" if distance is not None else ""
-    return f"{head} {where}{far}, parmi {count(known, 'lieu connu', 'lieux connus')}."
-
-
 def tel_href(phone: str | None) -> str | None:
     """Return a tel: link for a French phone number (+33), None when it is not one."""
     if not phone:

@@ -130,6 +130,11 @@ def _pin(pin: Pin) -> dict[str, Any]:
     }
 
 
+def leaflet_links(static_url: Callable[[str], str]) -> Markup:
+    """The Leaflet assets alone, for pages drawing their own map (the territories)."""
+    return _links(static_url)
+
+
 def _links(static_url: Callable[[str], str]) -> Markup:
     """Stylesheets and scripts of Leaflet and its cluster plugin, from the app's static files."""
     css = [

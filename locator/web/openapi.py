@@ -129,6 +129,20 @@ def spec() -> dict[str, Any]:
                     "responses": {"200": _json("#/components/schemas/Structure", "Structure"), **_ERRORS},
                 }
             },
+            "/api/v1/structures/{structure_id}/territoire.geojson": {
+                "get": {
+                    "summary": "Le territoire d'une Mission locale (Feature GeoJSON, MultiPolygon ; "
+                    "propriétés : communes, population, par_couverture, par_territoire_probable)",
+                    "parameters": [_param("structure_id", "Identifiant", {"type": "string"}, True, "path")],
+                    "responses": {"200": {"description": "Feature GeoJSON"}, **_ERRORS},
+                }
+            },
+            "/api/v1/territoires.geojson": {
+                "get": {
+                    "summary": "Les territoires de toutes les Missions locales (FeatureCollection)",
+                    "responses": {"200": {"description": "FeatureCollection GeoJSON"}},
+                }
+            },
         },
         "components": {
             "schemas": {
@@ -158,9 +172,28 @@ def spec() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "commune": {"$ref": "#/components/schemas/Commune"},
-                        "mission_locale": {"$ref": "#/components/schemas/Structure"},
-                        "methode": {"type": "string", "enum": ["couverture", "plus_proche", "inconnue"]},
-                        "raison": {"type": "string"},
+                        "mission_locale": {"$ref": "#/components/schemas/Structure", "nullable": True},
+                        "methode": {
+                            "type": "string",
+                            "enum": ["couverture", "territoire_probable", "hors_region", "inconnue"],
+                            "description": "couverture: the commune is in an imported coverage list "
+                            "(several: all in missions_locales); territoire_probable: no list, the "
+                            "Mission locale of its département whose site (siège or antenne) is nearest "
+                            "to its centre; hors_region: outside the home région, no Mission locale "
+                            "(see annuaire_national); inconnue: none known in the département, or no "
+                            "position.",
+                        },
+                        "raison": {"type": "string", "description": "Why, in French."},
+                        "annuaire_national": {
+                            "type": "string",
+                            "description": "hors_region only: the national finder of Missions locales.",
+                        },
+                        "autres": {
+                            "type": "array",
+                            "description": "Nearest structure of each other type (cio, psad, e2c…); "
+                            "loin_km is set when it lies beyond that distance, raison then says so.",
+                            "items": {"type": "object"},
+                        },
                         "missions_locales": {
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/Structure"},

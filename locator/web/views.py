@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .. import lookup
-from ..geo import codes, names
+from ..geo import codes
 from ..hours import opening_hours
 from ..store.schema import STRUCTURE_TYPES
 from . import formatting, maps, pagecache, params
@@ -123,15 +123,25 @@ def two_level_answer(
     wanted = types or list(STRUCTURE_TYPES)
     show_ml = any(t in wanted for t in lookup.RECEPTION_TYPES)
     others = [t for t in lookup.OTHER_TYPES if t in wanted]
+    config = current_app.config
     if code is not None:
-        answer = lookup.two_level(conn, code, others=others, origin=origin)
+        answer = lookup.two_level(
+            conn,
+            code,
+            others=others,
+            origin=origin,
+            region=config["REGION"],
+            finder_url=config["NATIONAL_FINDER_URL"],
+            far_km=config["FAR_KM_BY_TYPE"],
+        )
     else:
-        answer = lookup.point_answer(conn, origin[0], origin[1], others)
+        answer = lookup.point_answer(conn, origin[0], origin[1], others, far_km=config["FAR_KM_BY_TYPE"])
     entries: list[dict[str, Any]] = []
     out: dict[str, Any] = {
         "commune": answer.get("commune"),
         "methode": answer.get("methode"),
         "raison": answer.get("raison"),
+        "annuaire_national": answer.get("annuaire_national"),
         "mission_locale": None,
         "accueil": None,
         "accueil_raison": None,
@@ -148,20 +158,24 @@ def two_level_answer(
         entries.append(out["mission_locale"])
         point = answer.get("point_accueil")
         if point:
-            out["accueil_raison"] = _reception_reason(conn, ml, point, origin, answer.get("commune"))
+            out["accueil_raison"] = point["raison"]
             if point["structure"]["id"] == ml["id"]:
                 out["accueil_est_siege"] = True
             else:
                 out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1, vue=True)
                 entries.append(out["accueil"])
     for other in answer.get("autres", []):
+        titre = formatting.NEAREST.get(other["type"], "La structure la plus proche")
+        if other.get("loin_km"):
+            titre = lookup.NONE_KNOWN[other["type"]][0] + f" à moins de {other['loin_km']:g} km"
         e = _entry(
             other["structure"],
             other["distance_km"],
             len(entries) + 1,
-            formatting.NEAREST.get(other["type"], "La structure la plus proche"),
+            titre,
             vue=other["distance_km"] is not None and other["distance_km"] <= FIRST_VIEW_KM,
         )
+        e["raison"] = other.get("raison")
         out["autres"].append(e)
         entries.append(e)
     centre = origin or _centre(answer.get("commune"))
@@ -174,15 +188,6 @@ def two_level_answer(
                 entries.append(e)
     out["entries"] = explain_first(entries)
     return out
-
-
-def _reception_reason(conn, ml, point, origin, commune) -> str:
-    """Why this reception point, in plain words (lookup's phrase says "siège" and "connu(s)")."""
-    places = [ml] + lookup.reception_points(conn, ml["id"])
-    known = sum(1 for p in places if p.get("latitude") is not None)
-    where = "de votre position" if origin or not commune else names.of(commune["nom"])
-    main = point["structure"]["id"] == ml["id"]
-    return formatting.reception_reason(main, ml["nom"], where, point["distance_km"], known)
 
 
 def explain_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -420,6 +425,8 @@ def structure(structure_id: str):
         entry=entries[0],
         carte=carte,
         origin=None,
+        territoire=lookup.territory_of(conn, s["id"]) if s["type"] == "mission_locale" else None,
+        tiles=maps.tile_layer(current_app.config),
     )
 
 
@@ -454,4 +461,18 @@ def departement(code: str):
         count=len(all_entries),
         carte=carte,
         origin=None,
+    )
+
+
+@bp.get("/territoires")
+def territories():
+    """The région's Missions locales as a map of their territories, and the same as a table."""
+    conn = get_conn()
+    rows = lookup.all_territories(conn)
+    deps = {d["code"]: d["nom"] for d in lookup.departements(conn, _region())}
+    return render_template(
+        "territoires.html",
+        territoires=[{**r, "departement_nom": deps.get(r["departement"], r["departement"])} for r in rows],
+        tiles=maps.tile_layer(current_app.config),
+        leaflet=maps.leaflet_links(lambda path: url_for("static", filename=path)),
     )

@@ -46,8 +46,8 @@ def _ml_heading(page) -> str:
 @pytest.mark.parametrize(
     ("query", "ml", "reason"),
     [
-        ("Ambert", AMBERT_ML_NAME, "Mission locale la plus proche d'Ambert"),
-        ("Lyon 3e", "Mission locale de Lyon", "Mission locale la plus proche de Lyon 3e Arrondissement"),
+        ("Ambert", AMBERT_ML_NAME, "Mission locale du Livradois-Forez reçoit à Ambert"),  # issue 11
+        ("Lyon 3e", "Mission locale de Lyon", "Lyon 3e Arrondissement fait partie de Lyon."),
         ("Annecy-le-Vieux", ANNECY_ML, "Annecy-le-Vieux est une commune déléguée d'Annecy"),
     ],
 )

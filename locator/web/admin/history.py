@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from ... import territories
 from ...admin.accounts import now_iso
 from ...store import history as store_history
 from ...store import imports as store_imports
@@ -90,7 +91,12 @@ def import_undo(import_id: int):
     try:
         with writer() as db:
             count = store_history.undo_import(
-                db, import_id, g.user["email"], now_iso(), with_dependants=with_dependants
+                db,
+                import_id,
+                g.user["email"],
+                now_iso(),
+                with_dependants=with_dependants,
+                then=lambda d: territories.refresh(d, current_app.config["REGION"]),
             )
     except (store_history.UndoConflict, store_history.UnknownImport, store_history.AlreadyUndone) as err:
         flash(str(err), "erreur")

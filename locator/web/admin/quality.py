@@ -28,6 +28,7 @@ def quality_page():
         "admin/qualite.html",
         results=results,
         checks=quality.CHECKS,
+        commune_checks=quality.COMMUNE_CHECKS,
         page_rows=PAGE_ROWS,
         tiles=tile_settings(),
     )
@@ -53,7 +54,7 @@ def _point(kind: str, row: dict, lat: float | None, lon: float | None) -> dict |
     if lat is None or lon is None:
         return None
     properties = {"controle": kind, "id": row.get("id") or row.get("code"), "nom": row["nom"]}
-    if kind != "communes":  # thousands of communes share one message: the page says it once
+    if kind != "sans_liste":  # thousands of communes share one message: the page says it once
         properties["probleme"] = row["probleme"]
     return {
         "type": "Feature",

@@ -1,0 +1,76 @@
+"""Issue 11: /territoires in chromium — fitted to the région, one territory per Mission locale, names on
+hover, focus and from a closer zoom, and the list; axe finds nothing serious."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.browser.conftest import run_axe
+
+# The union of the territories' drawn boxes, as a share of the map's width and height.
+SPAN = """() => {
+    const map = document.querySelector('#carte-territoires').getBoundingClientRect();
+    const boxes = [...document.querySelectorAll('#carte-territoires path.leaflet-interactive')]
+        .map(p => p.getBoundingClientRect());
+    const left = Math.min(...boxes.map(b => b.left)), right = Math.max(...boxes.map(b => b.right));
+    const top = Math.min(...boxes.map(b => b.top)), bottom = Math.max(...boxes.map(b => b.bottom));
+    return [(right - left) / map.width, (bottom - top) / map.height,
+            left >= map.left - 1 && right <= map.right + 1 && top >= map.top - 1 && bottom <= map.bottom + 1];
+}"""
+
+
+def _ready(page, site):
+    response = page.goto(f"{site}/territoires")
+    assert response.status == 200
+    page.wait_for_selector("#carte-territoires[data-pret]", timeout=20000)
+
+
+def test_territories_page_opens_fitted_to_the_region_with_one_territory_per_mission_locale(site, desktop):
+    page, watch = desktop
+    _ready(page, site)
+    assert page.locator("#carte-territoires").get_attribute("data-pret") == "61"
+    assert page.locator("#carte-territoires path.leaflet-interactive").count() == 61
+    width, height, inside = page.evaluate(SPAN)
+    assert inside and max(width, height) > 0.9  # the whole région, filling the map one way
+    assert page.locator("table.tableau-territoires tbody tr").count() == 61
+    # The list's columns line up: every name starts where its header starts.
+    lefts = page.evaluate(
+        "() => [...document.querySelectorAll('table.tableau-territoires tr > :first-child')]"
+        ".map(c => Math.round(c.getBoundingClientRect().left + parseFloat(getComputedStyle(c).paddingLeft)))"
+    )
+    assert len(set(lefts)) == 1
+    assert watch.errors == []
+    if os.environ.get("LOCATOR_SCREENSHOT"):
+        page.screenshot(path=os.environ["LOCATOR_SCREENSHOT"], full_page=False)
+
+
+def test_territory_names_show_on_hover_and_focus_and_stay_from_a_closer_zoom(site, desktop):
+    page, _watch = desktop
+    _ready(page, site)
+    assert page.locator("#carte-territoires").get_attribute("data-etiquettes") == "survol"
+    assert page.locator(".territoire-etiquette").count() == 0  # 61 names at once would be unreadable
+    chablais = page.locator('#carte-territoires path[aria-label="Mission locale du Chablais"]')
+    chablais.hover()
+    assert page.locator(".territoire-etiquette").all_inner_texts() == ["Mission locale du Chablais"]
+    page.mouse.move(0, 0)
+    chablais.focus()
+    assert page.locator(".territoire-etiquette").all_inner_texts() == ["Mission locale du Chablais"]
+    for _ in range(3):
+        page.locator(".leaflet-control-zoom-in").click()
+        page.wait_for_timeout(400)
+    page.wait_for_selector('#carte-territoires[data-etiquettes="permanentes"]')
+    assert page.locator(".territoire-etiquette").count() == 61
+    chablais.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/structures/mission-locale-du-chablais-74281")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_axe_finds_nothing_serious_on_the_territories_page(site, request, viewport):
+    page, watch = request.getfixturevalue(viewport)
+    _ready(page, site)
+    assert run_axe(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert watch.errors == []
