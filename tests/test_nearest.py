@@ -128,12 +128,11 @@ def test_a_type_absent_from_the_store_answers_at_once_with_nothing(conn):
     assert lookup.nearest(conn, 45.0, 4.0, ["mlds", "epide"], 5)[0][0]["type"] == "epide"
 
 
-def test_point_answer_gives_the_nearest_of_each_kind_measured_from_the_point(conn):
-    lat, lon = 45.0, 3.2  # a point given by hand, whatever commune it falls in
+def test_point_answer_gives_the_nearest_of_each_kind_and_no_mission_locale_as_its_own(conn):
+    lat, lon = 45.0, 3.2  # a point given by hand, in no known commune for this answer
     answer = lookup.point_answer(conn, lat, lon, ["cio", "e2c"])
-    assert answer["commune"] is None and answer["methode"] == "plus_proche"
-    ml = lookup.nearest(conn, lat, lon, ["mission_locale"], 1)[0]
-    assert (answer["mission_locale"], answer["distance_km"]) == ml
+    assert answer["commune"] is None and answer["methode"] == "inconnue"
+    assert answer["mission_locale"] is None and "aucune Mission locale" in answer["raison"]
     assert [a["type"] for a in answer["autres"]] == ["cio", "e2c"]
     for other in answer["autres"]:
         expected = brute_force(conn, lat, lon, [other["type"]], 1)[0]
@@ -144,4 +143,5 @@ def test_two_level_lists_the_other_kinds_like_the_point_answer(conn):
     ambert = lookup.commune_info(conn, "63003")
     answer = lookup.two_level(conn, "63003", others=["cio", "psad"])
     at_centre = lookup.nearest_of_each(conn, ambert["latitude"], ambert["longitude"], ["cio", "psad"])
-    assert answer["autres"] == at_centre and at_centre
+    shown = [{k: a[k] for k in ("type", "structure", "distance_km")} for a in answer["autres"]]
+    assert shown == at_centre and at_centre

@@ -70,7 +70,7 @@ def coverage_checker(
     def check(path: Path) -> dict[str, Any]:
         try:
             table = open_table(path, max_bytes, limits)
-            if table.kind != "couverture":
+            if table.genre != "couverture":
                 raise FetchError(
                     "fichier téléchargé inutilisable : ce n'est pas une liste de communes couvertes "
                     "(colonnes attendues : Code INSEE;Nom Commune;Code ML;Nom Officiel ML;…)"
