@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from locator import config, create_app
 from locator.ingest.build import build
+from locator.testing import serve_in_background
 
 SEED = Path(config.SEED)
 
@@ -57,64 +53,11 @@ def client(app):
     return app.test_client()
 
 
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `locator serve` (gunicorn) on a free port and wait for /healthz; return (process, base URL)."""
-    import os
-
-    port = free_port()
-    # Tests send many requests from one address: a high default limit, unless a test sets its own.
-    env = {
-        **os.environ,
-        "LOCATOR_RATE_LIMIT_API": "100000 per minute",
-        "LOCATOR_RATE_LIMIT_PAGES": "100000 per minute",
-        **(extra_env or {}),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "locator.cli",
-            "serve",
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not answer /healthz within 30 s")
-
-
 @pytest.fixture(scope="session")
 def live_server(built_store):
     """A real gunicorn server on the session store; yields its base URL."""
-    proc, base = start_server(built_store)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_in_background(built_store) as base:
+        yield base
 
 
 @pytest.fixture

@@ -102,7 +102,9 @@ def run_drill(mode: str, store: Path, csv_file: Path) -> dict:
         cmd = ["unshare", "--mount", *cmd]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "server_error" not in result, result["server_error"]
+    return result
 
 
 def test_full_disk_gives_a_clear_error_and_the_site_keeps_serving(conn, built_store, tmp_path):
