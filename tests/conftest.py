@@ -1,7 +1,8 @@
-"""Shared fixtures: one real store built per session, copied for tests that write, and a real server."""
+"""Shared fixtures: real stores (a small one for the fast tier, the national one), copies, a real server."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -12,15 +13,58 @@ from locator.ingest.build import build
 from locator.testing import serve_in_background
 
 SEED = Path(config.SEED)
+TESTS = Path(__file__).parent
+# The small store: four départements of the région, every commune of them, and their seed structures.
+SMALL_DEPARTEMENTS = ("43", "63", "69", "74")
+# Fixtures that start `locator serve`; a test that starts one itself carries @pytest.mark.server.
+SERVER_FIXTURES = {"live_server", "site", "admin_site", "busy_server", "template_server", "server"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tiers (see pyproject.toml) from its fixtures and folder, before -m selects."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "national_store" in fixtures:
+            item.add_marker(pytest.mark.national)
+        if fixtures & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
+        if (TESTS / "browser") in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
-def built_store(tmp_path_factory) -> Path:
+def national_store(tmp_path_factory) -> Path:
     """A store built from the real reference geography and the team's seed file (read-only use)."""
     if not SEED.is_file():
         pytest.fail(f"seed file missing: {SEED} (../shared must sit beside the repository)")
     path = tmp_path_factory.mktemp("store") / "locator.sqlite"
     build(path, SEED, say=lambda _m: None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_store(national_store) -> Path:
+    """The store of the shared fixtures; a module overriding it with small_built_store joins the fast tier."""
+    return national_store
+
+
+@pytest.fixture(scope="session")
+def small_built_store(tmp_path_factory) -> Path:
+    """A store of four départements: real communes and their seed structures, built in seconds (read-only)."""
+    if not SEED.is_file():
+        pytest.fail(f"seed file missing: {SEED} (../shared must sit beside the repository)")
+    folder = tmp_path_factory.mktemp("small-store")
+    with SEED.open(encoding="utf-8", newline="") as f:
+        lines = f.read().splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    column = header.index("departement")
+    seed = folder / "structures.csv"
+    kept = [line for line in csv.reader(lines[1:]) if line[column] in SMALL_DEPARTEMENTS]
+    with seed.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *kept])
+    path = folder / "locator.sqlite"
+    build(path, seed, say=lambda _m: None, departements=SMALL_DEPARTEMENTS)
     return path
 
 

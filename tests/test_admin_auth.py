@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from admin_helpers import ADMIN, EDITOR, Clock, csrf_token, login, make_app, post_form, text
 from click.testing import CliRunner
 
 from locator.cli import main
+
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need four départements only: the small store (fast tier)."""
+    return small_built_store
 
 
 def _hash_of(db, email):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+import pytest
 import requests
 from click.testing import CliRunner
 
@@ -21,6 +22,7 @@ def count(path, sql="SELECT COUNT(*) FROM structures"):
         return c.execute(sql).fetchone()[0]
 
 
+@pytest.mark.server
 def test_backup_while_serving_then_restore_brings_data_back(store_copy, tmp_path):
     with serve_in_background(store_copy) as base:
         errors = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from click.testing import CliRunner
 
 from locator.cli import main
@@ -74,6 +75,7 @@ def test_building_twice_changes_nothing(store_copy):
     assert _dump(store_copy) == before
 
 
+@pytest.mark.national  # builds the whole geography itself
 def test_missing_seed_builds_geography_and_says_so(tmp_path):
     db = tmp_path / "s.sqlite"
     result = CliRunner().invoke(main, ["build", "--db", str(db), "--seed", str(tmp_path / "absent.csv")])

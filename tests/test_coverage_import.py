@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import requests
 from import_helpers import DATA, dump, rejected, run_import, warnings, write
 
@@ -20,6 +21,7 @@ def covered(db, sid: str) -> list[str]:
         return store_coverage.codes_of(c, sid)
 
 
+@pytest.mark.server
 def test_network_file_fills_coverage_and_the_api_answers_by_coverage(store_copy):
     code, report, _ = run_import(store_copy, SAMPLE)
     assert code == 0, report

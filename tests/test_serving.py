@@ -6,6 +6,7 @@ import gzip
 import socket
 import time
 
+import pytest
 import requests
 
 from locator.testing import serve_in_background
@@ -73,6 +74,7 @@ def test_health_and_errors_are_not_cached(client):
     assert "ETag" not in client.get("/api/v1/communes/99999").headers
 
 
+@pytest.mark.server
 def test_api_rate_limit_answers_429_with_retry_after(built_store):
     with serve_in_background(built_store, env={"LOCATOR_RATE_LIMIT_API": "5 per minute"}) as base:
         codes = [requests.get(base + "/api/v1/communes?q=Thiers", timeout=10).status_code for _ in range(7)]
@@ -88,6 +90,7 @@ def test_api_rate_limit_answers_429_with_retry_after(built_store):
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 
 
+@pytest.mark.server
 def test_html_pages_rate_limit_answers_a_french_429_page_with_retry_after(built_store):
     """Public pages and the report form share one per-address counter; static, health and admin do not."""
     with serve_in_background(built_store, env={"LOCATOR_RATE_LIMIT_PAGES": "5 per minute"}) as base:
@@ -118,6 +121,7 @@ def _healthz_seconds(base: str) -> float:
     return time.monotonic() - start
 
 
+@pytest.mark.server
 def test_slow_clients_do_not_take_the_serving_threads(built_store):
     """Clients trickling their headers (one line a second) leave /healthz answering at once."""
     with serve_in_background(built_store) as base:
