@@ -98,9 +98,9 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
-def live_server(built_store):
-    """A real gunicorn server on the session store; yields its base URL."""
-    with serve_in_background(built_store) as base:
+def live_server(national_store):
+    """A real gunicorn server on the national store (one per session, whatever a module overrides)."""
+    with serve_in_background(national_store) as base:
         yield base
 
 
