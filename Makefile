@@ -7,7 +7,7 @@ PORT ?= 5000
 DB ?= instance/locator.sqlite
 VENDOR := locator/web/static/vendor
 
-.PHONY: install run build test lint format bench load soak clean browser
+.PHONY: install run build test test-fast lint format bench load soak clean browser
 
 install: $(VENV)/.installed $(VENDOR)/.installed
 
@@ -46,8 +46,13 @@ build: install
 run: install $(DB)
 	$(BIN)/locator serve --db $(DB) --port $(PORT)
 
+# Every tier: national store, real servers, the browser, the packaging check (see pyproject.toml markers).
 test: install browser
 	$(BIN)/python -m pytest
+
+# The fast tier: small stores only; no browser, no server, no national build, no packaging.
+test-fast: install
+	$(BIN)/python -m pytest -m "not (browser or server or national or packaging)"
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCKOUT_SECONDS = 900
 LOGIN_LOCKOUT_MAX_SECONDS = 86400  # progressive lockouts stop growing here
 LOGIN_KNOWN_DEVICE_DAYS = 90  # how long a browser stays "known" after a successful login
+# The clock login throttling reads (a function returning seconds since the epoch): a test passes its
+# own to move time instead of sleeping. Code, not text: no environment variable sets it.
+CLOCK = time.time
 
 # A write waits this long for another write (an import, a double click) before the caller is told
 # the store is busy (503 + Retry-After, or a French message from the CLI), instead of hanging.
@@ -197,6 +201,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for key, raw in os.environ.items():
         if key.startswith("LOCATOR_"):
             name = key[len("LOCATOR_") :]
+            if callable(settings.get(name)):
+                continue  # a function (CLOCK) is not set from text
             if isinstance(settings.get(name), str):
                 settings[name] = raw
                 continue

@@ -11,7 +11,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from locator.geo.distance import EARTH_RADIUS_KM, haversine_km  # noqa: E402
 from locator.ingest.build import build  # noqa: E402
 from locator.store import db as store_db  # noqa: E402
 from locator.store import schema  # noqa: E402
+from locator.testing import serve_in_background  # noqa: E402
 
 ROWS: list[tuple[str, str, str]] = []
 
@@ -188,38 +188,6 @@ def bench_geopandas(points: np.ndarray, queries: list[tuple[float, float]]) -> N
 # --- HTTP -----------------------------------------------------------------------------------------
 
 
-def start_server(path: Path) -> tuple[subprocess.Popen, int]:
-    """Start `locator serve` (one worker, four threads) on a free local port; return it and the port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "locator.cli", "serve", "--db", str(path), "--port", str(port)]
-        + ["--workers", "1", "--threads", "4"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-        # One benchmark client = one address: lift the per-address limits for this run only.
-        env={
-            **os.environ,
-            "LOCATOR_RATE_LIMIT_API": "100000000 per minute",
-            "LOCATOR_RATE_LIMIT_PAGES": "100000000 per minute",
-        },
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                c.close()
-                return proc, port
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("le serveur n'a pas démarré")
-
-
 def bench_http_pair(port: int, urls: list[str]) -> tuple[float, float]:
     """Median ms of /healthz and of the given URLs, interleaved on one keep-alive connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -255,8 +223,8 @@ def worker_rss_mb(master: int) -> float:
 
 
 def bench_http(path: Path, n: int, names: list[str]) -> None:
-    proc, port = start_server(path)
-    try:
+    with serve_in_background(path, threads=4, cwd=ROOT) as base:
+        port = base.port
         rng = random.Random(5)
         codes = [
             r[0]
@@ -293,15 +261,12 @@ def bench_http(path: Path, n: int, names: list[str]) -> None:
             f"{pct(auto, 0.5):.2f} / {pct(auto, 0.99):.2f} ms",
             f"p99 < 10 ms {verdict(pct(auto, 0.99) < 10)}",
         )
-        rss = worker_rss_mb(proc.pid)
+        rss = worker_rss_mb(base.process.pid)
         report(
             "mémoire d'un processus serveur après la charge (RSS)",
             f"{rss:.0f} Mo",
             f"< 150 Mo {verdict(rss < 150)}",
         )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 # Pages measured against /healthz on the same server (issue 13: every page ≤ ×5 at the median).
@@ -323,23 +288,16 @@ def page_urls(path: Path, n: int) -> dict[str, list[str]]:
     return {k: [v[i % len(v)] for i in range(n)] for k, v in kinds.items()}
 
 
-def bench_pages(path: Path, n: int, port: int | None = None) -> None:
+def bench_pages(path: Path, n: int) -> None:
     """Median of each page vs /healthz, interleaved on one connection to one server."""
-    proc = None
-    if port is None:
-        proc, port = start_server(path)
-    try:
+    with serve_in_background(path, threads=4, cwd=ROOT) as base:
         for kind, urls in page_urls(path, n).items():
-            h, p = bench_http_pair(port, urls)
+            h, p = bench_http_pair(base.port, urls)
             report(
                 f"HTTP page {kind}: médiane",
                 f"{p:.2f} ms → ×{p / h:.2f} /healthz",
                 f"≤ ×5 {verdict(p / h <= 5)}",
             )
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def bench_autocomplete(path: Path, names: list[str]) -> None:

@@ -7,13 +7,11 @@ Starts `locator serve` on a free port; tiles are refused (they are not part of t
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from urllib.parse import urlsplit
+
+from locator.testing import serve_in_background
 
 QUERIES = ("Ambert", "Lyon 3e", "Annecy-le-Vieux")
 CHROMIUM_ARGS = [
@@ -33,26 +31,8 @@ def main() -> None:
     parser.add_argument("--db", default="instance/locator.sqlite")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "locator.cli", "serve", "--db", args.db, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serve_in_background(args.db, workers=2) as base:
         run(base, args.runs)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def local_only(route) -> None:

@@ -13,20 +13,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from locator.testing import HIGH_RATE_LIMITS, serve_in_background  # noqa: E402
 
 
 def workers_rss_mb(master: int) -> list[float]:
@@ -63,44 +56,13 @@ def main() -> None:
             backup(source, db)  # a consistent copy, even of a store in WAL mode
         else:
             subprocess.run([BIN / "locator", "build", "--db", str(db)], check=True, cwd=ROOT)
-        port = free_port()
-        host = f"http://127.0.0.1:{port}"
-        # One load generator = one client address: the per-address limits would throttle it.
-        env = {
-            **os.environ,
-            "LOCATOR_RATE_LIMIT_API": "10000000 per minute",
-            "LOCATOR_RATE_LIMIT_PAGES": "10000000 per minute",
-            "LOCATOR_DB": str(db),
-        }
-        server = subprocess.Popen(
-            [
-                BIN / "locator",
-                "serve",
-                "--db",
-                str(db),
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=ROOT,
+        # One load generator = one client address: the launcher lifts the per-address limits.
+        env = {**os.environ, **HIGH_RATE_LIMITS, "LOCATOR_DB": str(db)}
+        serving = serve_in_background(
+            db, env={"LOCATOR_DB": str(db)}, workers=args.workers, threads=args.threads, cwd=ROOT
         )
-        try:
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(host + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    if server.poll() is not None:
-                        raise SystemExit(
-                            "le serveur n'a pas démarré (voir « locator serve --db ... »)"
-                        ) from None
-                    time.sleep(0.1)
+        with serving as host:
+            server = host.process
             prefix = Path(tmp) / "stats"
             load = subprocess.Popen(
                 [
@@ -137,9 +99,6 @@ def main() -> None:
             report(prefix, samples, args)
             if load.returncode not in (0, 1):
                 print(load.stderr.read().decode()[-2000:])
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
 
 
 def report(prefix: Path, samples: list[tuple[float, list[float]]], args: argparse.Namespace) -> None:

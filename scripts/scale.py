@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
-from bench import bench_http_pair, pct, start_server  # noqa: E402
+from bench import bench_http_pair, pct  # noqa: E402
 
 from locator import lookup  # noqa: E402
 from locator.store import db as store_db  # noqa: E402
+from locator.testing import serve_in_background  # noqa: E402
 
 LOCATOR = Path(sys.executable).parent / "locator"
 MIX = (("antenne_mission_locale", 0.55), ("cio", 0.10), ("psad", 0.08), ("e2c", 0.04), ("partenaire", 0.23))
@@ -114,18 +115,14 @@ def main() -> None:
             f"réponse à deux niveaux (ML compétente + lieu d'accueil + CIO, PSAD...) : "
             f"médiane {statistics.median(comp) / 1000:.2f} ms, p99 {pct(comp, 0.99) / 1000:.2f} ms"
         )
-        proc, port = start_server(store)
-        try:
+        with serve_in_background(store, threads=4) as base:
             health, nearest_ms = bench_http_pair(
-                port, [f"/api/v1/structures?commune={c}&limit=5" for c in sample]
+                base.port, [f"/api/v1/structures?commune={c}&limit=5" for c in sample]
             )
             print(
                 f"HTTP : /healthz {health:.2f} ms, nearest-5 par commune {nearest_ms:.2f} ms "
                 f"(×{nearest_ms / health:.2f})"
             )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 if __name__ == "__main__":

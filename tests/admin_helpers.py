@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import html
 import re
+import time
 
 from locator import create_app
 
 ADMIN = ("admin@example.fr", "un-mot-de-passe-admin-solide")
 EDITOR = ("editeur@example.fr", "un-mot-de-passe-editeur-solide")
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Clock:
+    """A clock the test moves by hand (the CLOCK setting): seconds since the epoch, starting now."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
 
 
 def make_app(db, **extra):

@@ -1,30 +1,70 @@
-"""Shared fixtures: one real store built per session, copied for tests that write, and a real server."""
+"""Shared fixtures: real stores (a small one for the fast tier, the national one), copies, a real server."""
 
 from __future__ import annotations
 
+import csv
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from locator import config, create_app
 from locator.ingest.build import build
+from locator.testing import serve_in_background
 
 SEED = Path(config.SEED)
+TESTS = Path(__file__).parent
+# The small store: four départements of the région, every commune of them, and their seed structures.
+SMALL_DEPARTEMENTS = ("43", "63", "69", "74")
+# Fixtures that start `locator serve`; a test that starts one itself carries @pytest.mark.server.
+SERVER_FIXTURES = {"live_server", "site", "admin_site", "busy_server", "template_server", "server"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tiers (see pyproject.toml) from its fixtures and folder, before -m selects."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "national_store" in fixtures:
+            item.add_marker(pytest.mark.national)
+        if fixtures & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
+        if (TESTS / "browser") in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
-def built_store(tmp_path_factory) -> Path:
+def national_store(tmp_path_factory) -> Path:
     """A store built from the real reference geography and the team's seed file (read-only use)."""
     if not SEED.is_file():
         pytest.fail(f"seed file missing: {SEED} (../shared must sit beside the repository)")
     path = tmp_path_factory.mktemp("store") / "locator.sqlite"
     build(path, SEED, say=lambda _m: None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_store(national_store) -> Path:
+    """The store of the shared fixtures; a module overriding it with small_built_store joins the fast tier."""
+    return national_store
+
+
+@pytest.fixture(scope="session")
+def small_built_store(tmp_path_factory) -> Path:
+    """A store of four départements: real communes and their seed structures, built in seconds (read-only)."""
+    if not SEED.is_file():
+        pytest.fail(f"seed file missing: {SEED} (../shared must sit beside the repository)")
+    folder = tmp_path_factory.mktemp("small-store")
+    with SEED.open(encoding="utf-8", newline="") as f:
+        lines = f.read().splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    column = header.index("departement")
+    seed = folder / "structures.csv"
+    kept = [line for line in csv.reader(lines[1:]) if line[column] in SMALL_DEPARTEMENTS]
+    with seed.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *kept])
+    path = folder / "locator.sqlite"
+    build(path, seed, say=lambda _m: None, departements=SMALL_DEPARTEMENTS)
     return path
 
 
@@ -57,64 +97,11 @@ def client(app):
     return app.test_client()
 
 
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `locator serve` (gunicorn) on a free port and wait for /healthz; return (process, base URL)."""
-    import os
-
-    port = free_port()
-    # Tests send many requests from one address: a high default limit, unless a test sets its own.
-    env = {
-        **os.environ,
-        "LOCATOR_RATE_LIMIT_API": "100000 per minute",
-        "LOCATOR_RATE_LIMIT_PAGES": "100000 per minute",
-        **(extra_env or {}),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "locator.cli",
-            "serve",
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not answer /healthz within 30 s")
-
-
 @pytest.fixture(scope="session")
-def live_server(built_store):
-    """A real gunicorn server on the session store; yields its base URL."""
-    proc, base = start_server(built_store)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+def live_server(national_store):
+    """A real gunicorn server on the national store (one per session, whatever a module overrides)."""
+    with serve_in_background(national_store) as base:
+        yield base
 
 
 @pytest.fixture

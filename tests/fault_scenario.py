@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
+
+from locator.testing import serve_in_background
 
 BIN = Path(sys.executable).parent
 
@@ -49,55 +48,31 @@ store = mount / "locator.sqlite"
 shutil.copyfile(source, store)
 if mode == "readonly":
     subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-env = {
-    **os.environ,
-    "LOCATOR_RATE_LIMIT_API": "100000 per minute",
-    "LOCATOR_RATE_LIMIT_PAGES": "100000 per minute",
-}
-server = subprocess.Popen(
-    [BIN / "locator", "serve", "--db", str(store), "--port", str(port), "--workers", "1"],
-    stdout=subprocess.DEVNULL,
-    stderr=subprocess.PIPE,
-    env=env,
-)
-base = f"http://127.0.0.1:{port}"
 result: dict = {}
 try:
-    for _ in range(300):
-        if server.poll() is not None:
-            result["server_error"] = server.stderr.read().decode()[-1000:]
-            break
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    result["read_before"] = get(base + "/api/v1/structures?commune=63003&limit=3")
-    before = digest(store)
-    if mode == "full":
-        with open(mount / "remplissage", "wb") as filler:  # fill every free byte of the disk
-            try:
-                while True:
-                    filler.write(b"\0" * 65536)
-                    filler.flush()
-            except OSError:
-                pass
-    imported = subprocess.run(
-        [BIN / "locator", "import", str(csv_file), "--db", str(store), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    result["import_exit"] = imported.returncode
-    result["import_output"] = imported.stdout + imported.stderr
-    result["unchanged"] = digest(store) == before
-    result["read_after"] = get(base + "/api/v1/structures?commune=63003&limit=3")
-    result["page_after"] = get(base + "/recherche?q=Ambert")
+    with serve_in_background(store, command=[BIN / "locator"]) as base:
+        result["read_before"] = get(base + "/api/v1/structures?commune=63003&limit=3")
+        before = digest(store)
+        if mode == "full":
+            with open(mount / "remplissage", "wb") as filler:  # fill every free byte of the disk
+                try:
+                    while True:
+                        filler.write(b"\0" * 65536)
+                        filler.flush()
+                except OSError:
+                    pass
+        imported = subprocess.run(
+            [BIN / "locator", "import", str(csv_file), "--db", str(store), "--json"],
+            capture_output=True,
+            text=True,
+        )
+        result["import_exit"] = imported.returncode
+        result["import_output"] = imported.stdout + imported.stderr
+        result["unchanged"] = digest(store) == before
+        result["read_after"] = get(base + "/api/v1/structures?commune=63003&limit=3")
+        result["page_after"] = get(base + "/recherche?q=Ambert")
+except RuntimeError as err:  # the server did not start: said in the result, the test fails on it
+    result["server_error"] = str(err)[-1000:]
 finally:
-    server.terminate()
-    server.wait(timeout=10)
     subprocess.run(["umount", "-l", str(mount)], check=False)
 print(json.dumps(result))

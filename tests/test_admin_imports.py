@@ -6,8 +6,16 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
 from admin_helpers import ADMIN, EDITOR, csrf_token, login, make_app, post_form, text
 from import_helpers import content_rows
+
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need four départements only: the small store (fast tier)."""
+    return small_built_store
+
 
 MESSY = Path(__file__).parent / "data" / "import_desordre.csv"
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"

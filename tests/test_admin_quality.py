@@ -15,6 +15,13 @@ from locator.admin import quality
 from locator.publish import spreadsheet
 from locator.store.db import connect
 
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 THIERS_ML = "mission-locale-du-bassin-de-thiers-63430"
 CANTAL_MLS = (

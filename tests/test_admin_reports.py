@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import pytest
 from admin_helpers import csrf_token, make_app, post_form, text
+
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 FORM = f"/structures/{AMBERT_ML}/signaler"

@@ -15,6 +15,13 @@ from werkzeug.routing import IntegerConverter
 
 from locator.admin import accounts
 
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 SAMPLE = {"int": "1", "default": "x"}
 PAYLOAD = '<img src=x onerror="alert(1)">'
 

@@ -14,6 +14,13 @@ from locator import lookup
 from locator.hours import form as hours_form
 from locator.store.db import connect
 
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need four départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 THIERS_ML = "mission-locale-du-bassin-de-thiers-63430"
 EDIT = f"/admin/structures/{AMBERT_ML}"

@@ -20,6 +20,13 @@ from locator.cli import main
 from locator.ingest import annuaire
 from locator.store import structures as store_structures
 
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 RAW_2017 = Path(config.SEED).parent / "raw" / "dila_2017_betagouv_annuaire"
 SAMPLE = DATA / "annuaire_2022_extrait.json"
 
@@ -154,6 +161,7 @@ def test_new_format_opening_hours_keep_comments_as_osm_comments():
     assert annuaire.opening_hours_new("pas du JSON") is None
 
 
+@pytest.mark.national  # builds the whole geography itself
 def test_without_the_seed_the_domains_tell_sieges_from_antennes(tmp_path):
     db = tmp_path / "s.sqlite"
     result = CliRunner().invoke(main, ["build", "--db", str(db), "--seed", str(tmp_path / "absent.csv")])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+import pytest
 import requests
 from click.testing import CliRunner
-from conftest import start_server
 
 from locator.cli import main
 from locator.store.db import writer
 from locator.store.schema import SCHEMA_VERSION
+from locator.testing import serve_in_background
 
 ML_AMBERT = "mission-locale-du-livradois-forez-63003"
 
@@ -21,40 +22,39 @@ def count(path, sql="SELECT COUNT(*) FROM structures"):
         return c.execute(sql).fetchone()[0]
 
 
+@pytest.mark.server
 def test_backup_while_serving_then_restore_brings_data_back(store_copy, tmp_path):
-    proc, base = start_server(store_copy)
-    errors = []
-    stop = threading.Event()
+    with serve_in_background(store_copy) as base:
+        errors = []
+        stop = threading.Event()
 
-    def traffic():
-        while not stop.is_set():
-            r = requests.get(base + "/api/v1/structures?commune=63003&limit=5", timeout=10)
-            if r.status_code != 200:
-                errors.append(r.status_code)
+        def traffic():
+            while not stop.is_set():
+                r = requests.get(base + "/api/v1/structures?commune=63003&limit=5", timeout=10)
+                if r.status_code != 200:
+                    errors.append(r.status_code)
 
-    worker = threading.Thread(target=traffic)
-    worker.start()
-    try:
-        saved = tmp_path / "sauvegarde.sqlite"
-        result = CliRunner().invoke(main, ["backup", "--db", str(store_copy), str(saved)])
-        assert result.exit_code == 0, result.output
-        assert count(saved) == count(store_copy)
+        worker = threading.Thread(target=traffic)
+        worker.start()
+        try:
+            saved = tmp_path / "sauvegarde.sqlite"
+            result = CliRunner().invoke(main, ["backup", "--db", str(store_copy), str(saved)])
+            assert result.exit_code == 0, result.output
+            assert count(saved) == count(store_copy)
 
-        db = writer(store_copy)
-        with db.atomic():
-            db.execute("DELETE FROM structures WHERE id = ?", [ML_AMBERT])
-        db.close()
-        assert requests.get(f"{base}/api/v1/structures/{ML_AMBERT}", timeout=10).status_code == 404
+            db = writer(store_copy)
+            with db.atomic():
+                db.execute("DELETE FROM structures WHERE id = ?", [ML_AMBERT])
+            db.close()
+            assert requests.get(f"{base}/api/v1/structures/{ML_AMBERT}", timeout=10).status_code == 404
 
-        result = CliRunner().invoke(main, ["restore", "--db", str(store_copy), str(saved), "--yes"])
-        assert result.exit_code == 0, result.output
-        assert requests.get(f"{base}/api/v1/structures/{ML_AMBERT}", timeout=10).status_code == 200
-    finally:
-        stop.set()
-        worker.join()
-        proc.terminate()
-        proc.wait(timeout=10)
-    assert errors == []
+            result = CliRunner().invoke(main, ["restore", "--db", str(store_copy), str(saved), "--yes"])
+            assert result.exit_code == 0, result.output
+            assert requests.get(f"{base}/api/v1/structures/{ML_AMBERT}", timeout=10).status_code == 200
+        finally:
+            stop.set()
+            worker.join()
+        assert errors == []
 
 
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(store_copy, tmp_path):

@@ -7,6 +7,12 @@ import requests
 from admin_helpers import csrf_token, text
 
 
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 @pytest.mark.parametrize(
     "path",
     [

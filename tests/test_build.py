@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from click.testing import CliRunner
 
 from locator.cli import main
@@ -74,6 +75,7 @@ def test_building_twice_changes_nothing(store_copy):
     assert _dump(store_copy) == before
 
 
+@pytest.mark.national  # builds the whole geography itself
 def test_missing_seed_builds_geography_and_says_so(tmp_path):
     db = tmp_path / "s.sqlite"
     result = CliRunner().invoke(main, ["build", "--db", str(db), "--seed", str(tmp_path / "absent.csv")])
@@ -90,3 +92,11 @@ def _dump(path):
             c.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
             for t in ("structures", "noms", "codes_postaux", "anciennes_communes", "couverture")
         ] + [c.execute("SELECT code, nom, latitude, longitude FROM communes ORDER BY code").fetchall()]
+
+
+def test_a_partial_geography_never_passes_for_the_full_one():
+    """A small test store's checksum differs, so the next full build replaces its communes."""
+    from locator.ingest import reference
+
+    assert reference.checksum(["63", "69"]) != reference.checksum()
+    assert reference.checksum(["69", "63"]) == reference.checksum(["63", "69"])

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 from admin_helpers import ADMIN
-from conftest import start_server
+
+from locator.testing import serve_in_background
 
 MESSY = Path(__file__).parent / "data" / "import_desordre.csv"
 WAIT = 2  # seconds a write waits for the lock in these tests (setting WRITE_WAIT_SECONDS)
@@ -31,10 +32,8 @@ def busy_server(tmp_path_factory, built_store):
     db = tmp_path_factory.mktemp("busy") / "locator.sqlite"
     shutil.copyfile(built_store, db)
     accounts.add_user(db, ADMIN[0], "admin", ADMIN[1])
-    proc, base = start_server(db, {"LOCATOR_WRITE_WAIT_SECONDS": str(WAIT)})
-    yield db, base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_in_background(db, env={"LOCATOR_WRITE_WAIT_SECONDS": str(WAIT)}) as base:
+        yield db, base
 
 
 class WriteLock:

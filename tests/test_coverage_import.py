@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import requests
-from conftest import start_server
 from import_helpers import DATA, dump, rejected, run_import, warnings, write
 
 from locator.store import coverage as store_coverage
 from locator.store import history, imports
 from locator.store.db import writer
+from locator.testing import serve_in_background
 
 SAMPLE = DATA / "couverture_ml_extrait.csv"
 
@@ -20,14 +21,14 @@ def covered(db, sid: str) -> list[str]:
         return store_coverage.codes_of(c, sid)
 
 
+@pytest.mark.server
 def test_network_file_fills_coverage_and_the_api_answers_by_coverage(store_copy):
     code, report, _ = run_import(store_copy, SAMPLE)
     assert code == 0, report
     assert report["genre"] == "couverture" and report["crees"] == 150 and report["rejetes"] == []
     assert "63003" in covered(store_copy, "mission-locale-du-livradois-forez-63003")
     assert covered(store_copy, "mission-locale-de-lyon-69387") == ["69123"]
-    proc, base = start_server(store_copy)
-    try:
+    with serve_in_background(store_copy) as base:
         ambert = requests.get(base + "/api/v1/communes/63003/mission-locale", timeout=10).json()
         assert ambert["methode"] == "couverture"
         assert ambert["mission_locale"]["id"] == "mission-locale-du-livradois-forez-63003"
@@ -47,9 +48,6 @@ def test_network_file_fills_coverage_and_the_api_answers_by_coverage(store_copy)
         )
         clermont = requests.get(base + "/api/v1/communes/63113/mission-locale", timeout=10).json()
         assert clermont["methode"] == "territoire_probable"  # not in the file (issue 11: was plus_proche)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_coverage_import_is_idempotent_and_undoable(store_copy):

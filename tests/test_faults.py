@@ -102,9 +102,12 @@ def run_drill(mode: str, store: Path, csv_file: Path) -> dict:
         cmd = ["unshare", "--mount", *cmd]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "server_error" not in result, result["server_error"]
+    return result
 
 
+@pytest.mark.server
 def test_full_disk_gives_a_clear_error_and_the_site_keeps_serving(conn, built_store, tmp_path):
     csv_file = csv_of_real_communes(conn, tmp_path / "lot.csv", 500)
     result = run_drill("full", built_store, csv_file)
@@ -116,6 +119,7 @@ def test_full_disk_gives_a_clear_error_and_the_site_keeps_serving(conn, built_st
     assert result["read_after"] == 200 and result["page_after"] == 200
 
 
+@pytest.mark.server
 def test_read_only_store_serves_reads_and_refuses_writes_clearly(conn, built_store, tmp_path):
     csv_file = csv_of_real_communes(conn, tmp_path / "lot.csv", 50)
     result = run_drill("readonly", built_store, csv_file)

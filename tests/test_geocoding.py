@@ -16,6 +16,13 @@ from locator.ingest.geocoders import BanGeocoder, OfflineGeocoder, make
 from locator.store import communes
 from locator.store.db import connect
 
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 # Query fragment → (answer features, seconds to wait before answering).
 ANSWERS = {
     "20 rue des Docteurs-Dumas": (

@@ -12,6 +12,12 @@ from import_helpers import DATA, HEADER, by_name, dump, rejected, run_import, st
 from locator.cli import main
 
 
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need four départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 # -- the messy Windows-1252 spreadsheet ------------------------------------------------------------
 def test_messy_cp1252_spreadsheet_imports_with_a_readable_report(store_copy):
     code, report, _ = run_import(store_copy, DATA / "permanences_cp1252.csv")
@@ -93,13 +99,15 @@ def test_dry_run_reports_and_writes_nothing(store_copy):
 
 
 def test_html_and_sql_looking_text_is_kept_as_text(store_copy):
+    with sqlite3.connect(store_copy) as c:
+        before = c.execute("SELECT COUNT(*) FROM structures").fetchone()[0]
     run_import(store_copy, DATA / "permanences_cp1252.csv")
     html = by_name(store_copy, "<b>Permanence</b> <script>alert('x')</script> Saint-Anthème")
     assert html is not None and html["code_insee"] == "63319"
     sql = by_name(store_copy, "Robert'); DROP TABLE structures;--")
     assert sql["type"] == "partenaire"
     with sqlite3.connect(store_copy) as c:
-        assert c.execute("SELECT COUNT(*) FROM structures").fetchone()[0] == 193 + 8
+        assert c.execute("SELECT COUNT(*) FROM structures").fetchone()[0] == before + 8
 
 
 def test_human_report_lists_each_problem_row(store_copy):

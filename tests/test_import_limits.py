@@ -15,7 +15,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from import_helpers import DATA, HEADER, dump, run_import, write
+
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
 
 ROW = "cio;CIO de Thiers {n};1 rue de la République;63300;Thiers;45,8564;3,5478"
 # Runs the CLI and writes its own peak memory (kB) to stderr's last line: VmHWM starts afresh at

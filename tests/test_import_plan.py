@@ -16,6 +16,12 @@ from locator.store import structures as store_structures
 from locator.store.db import connect, writer
 
 
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 @pytest.fixture
 def db(store_copy):
     w = writer(store_copy)

@@ -12,10 +12,10 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import start_server
 from import_helpers import run_import
 
 from locator import config
+from locator.testing import serve_in_background
 from locator.web import maps
 
 HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>${alert(3)}`"
@@ -134,10 +134,8 @@ def template_server(tmp_path_factory, built_store):
     csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
     code, report, output = run_import(db, csv)
     assert code == 0 and report["importes"] == len(rows) - 1, output
-    proc, base = start_server(db)
-    yield base, db, proof
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_in_background(db) as base:
+        yield base, db, proof
 
 
 def _template_rows(proof: Path) -> list[tuple[str, str, str, str]]:

@@ -12,6 +12,12 @@ from locator.store import structures as store_structures
 from locator.store.db import connect, writer
 
 
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 def brute_force(conn, lat, lon, types, limit, rayon=None):
     rows = store_structures.published(conn, types)
     scored = sorted(

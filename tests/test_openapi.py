@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
 
 def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)

@@ -11,6 +11,13 @@ from locator import create_app
 from locator.store import db as store_db
 from locator.store import structures as store_structures
 
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need four départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 
 
@@ -40,7 +47,14 @@ def test_answer_pages_say_the_mission_locale_and_why(client, url, expected):
     assert "Le CIO le plus proche" in text(r)
 
 
-def test_an_ambiguous_name_offers_the_candidates_with_shareable_links(client):
+@pytest.fixture
+def region_client(national_store):
+    """A client on the national store (five communes of the région are named Beaulieu)."""
+    return create_app({"DB": str(national_store), "TESTING": True, "SECRET_KEY": "test"}).test_client()
+
+
+def test_an_ambiguous_name_offers_the_candidates_with_shareable_links(region_client):
+    client = region_client
     r = client.get("/recherche?q=Beaulieu")  # five communes of the région bear this name
     assert r.status_code == 200
     assert "Plusieurs lieux correspondent" in text(r)

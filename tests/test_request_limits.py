@@ -8,7 +8,8 @@ import time
 import pytest
 import requests
 from admin_helpers import csrf_token
-from conftest import start_server
+
+from locator.testing import serve_in_background
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 FORM = "application/x-www-form-urlencoded"
@@ -16,10 +17,8 @@ FORM = "application/x-www-form-urlencoded"
 
 @pytest.fixture(scope="module")
 def server(built_store):
-    proc, base = start_server(built_store)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_in_background(built_store) as base:
+        yield base
 
 
 def _post(url: str, body: bytes) -> tuple[requests.Response, float]:

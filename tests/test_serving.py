@@ -6,8 +6,10 @@ import gzip
 import socket
 import time
 
+import pytest
 import requests
-from conftest import start_server
+
+from locator.testing import serve_in_background
 
 
 def test_pages_and_api_carry_security_headers(client):
@@ -72,9 +74,9 @@ def test_health_and_errors_are_not_cached(client):
     assert "ETag" not in client.get("/api/v1/communes/99999").headers
 
 
+@pytest.mark.server
 def test_api_rate_limit_answers_429_with_retry_after(built_store):
-    proc, base = start_server(built_store, {"LOCATOR_RATE_LIMIT_API": "5 per minute"})
-    try:
+    with serve_in_background(built_store, env={"LOCATOR_RATE_LIMIT_API": "5 per minute"}) as base:
         codes = [requests.get(base + "/api/v1/communes?q=Thiers", timeout=10).status_code for _ in range(7)]
         assert codes[:5] == [200] * 5
         assert codes[5:] == [429, 429]
@@ -83,18 +85,15 @@ def test_api_rate_limit_answers_429_with_retry_after(built_store):
         assert r.json()["erreur"]
         assert 0 < int(r.headers["Retry-After"]) <= 60
         assert requests.get(base + "/healthz", timeout=10).status_code == 200  # health is never limited
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 
 
+@pytest.mark.server
 def test_html_pages_rate_limit_answers_a_french_429_page_with_retry_after(built_store):
     """Public pages and the report form share one per-address counter; static, health and admin do not."""
-    proc, base = start_server(built_store, {"LOCATOR_RATE_LIMIT_PAGES": "5 per minute"})
-    try:
+    with serve_in_background(built_store, env={"LOCATOR_RATE_LIMIT_PAGES": "5 per minute"}) as base:
         paths = ["/", "/recherche?q=Ambert", "/communes/63003", f"/structures/{AMBERT_ML}"]
         paths += [f"/structures/{AMBERT_ML}/signaler", "/departements/63"]
         codes = [requests.get(base + p, timeout=10).status_code for p in paths]
@@ -108,9 +107,6 @@ def test_html_pages_rate_limit_answers_a_french_429_page_with_retry_after(built_
         assert posted.status_code == 429  # counted before the form (and its CSRF token) is looked at
         for free in ("/healthz", "/static/favicon.svg", "/admin/login", "/api/v1/communes?q=Thiers"):
             assert requests.get(base + free, timeout=10).status_code == 200, free
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 SLOW_CLIENTS = 16  # four times the threads of the test server's one worker
@@ -125,26 +121,24 @@ def _healthz_seconds(base: str) -> float:
     return time.monotonic() - start
 
 
+@pytest.mark.server
 def test_slow_clients_do_not_take_the_serving_threads(built_store):
     """Clients trickling their headers (one line a second) leave /healthz answering at once."""
-    proc, base = start_server(built_store)
-    port = int(base.rsplit(":", 1)[1])
-    slow = []
-    try:
-        for _ in range(SLOW_CLIENTS):
-            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            slow.append(sock)
-        seconds = []
-        for line in range(4):
-            time.sleep(1)
+    with serve_in_background(built_store) as base:
+        slow = []
+        try:
+            for _ in range(SLOW_CLIENTS):
+                sock = socket.create_connection(("127.0.0.1", base.port), timeout=5)
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                slow.append(sock)
+            seconds = []
+            for line in range(4):
+                time.sleep(1)
+                for sock in slow:
+                    sock.sendall(b"X-Lent: %d\r\n" % line)
+                seconds.append(_healthz_seconds(base))
+            print(f"/healthz with {SLOW_CLIENTS} slow clients: {[round(s, 3) for s in seconds]} s")
+            assert max(seconds) < 1
+        finally:
             for sock in slow:
-                sock.sendall(b"X-Lent: %d\r\n" % line)
-            seconds.append(_healthz_seconds(base))
-        print(f"/healthz with {SLOW_CLIENTS} slow clients: {[round(s, 3) for s in seconds]} s")
-        assert max(seconds) < 1
-    finally:
-        for sock in slow:
-            sock.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+                sock.close()

@@ -5,8 +5,16 @@ from __future__ import annotations
 import io
 import sqlite3
 
+import pytest
 from admin_helpers import csrf_token, post_form, text
 from test_admin_structures import save, stored
+
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need two départements only: the small store (fast tier)."""
+    return small_built_store
+
 
 ML_CSV = "type;nom;code_insee;telephone\nmission_locale;Mission locale des Essais;63132;04 73 11 22 33\n"
 

@@ -12,6 +12,12 @@ from locator.store import db as store_db
 from locator.store.schema import SCHEMA_VERSION
 
 
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """These tests need four départements only: the small store (fast tier)."""
+    return small_built_store
+
+
 def test_a_form_without_its_version_is_refused(admin_client, admin_store):
     values = form_of(admin_client, EDIT)
     assert values["version"].isdigit()

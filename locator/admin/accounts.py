@@ -13,7 +13,8 @@ import re
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,11 @@ class Throttling:
     lockout: float = 900.0
     per_account_all: int = 50
     lockout_max: float = 86400.0
+    clock: Callable[[], float] = field(default=time.time, compare=False)  # seconds since the epoch
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> Throttling:
-        """Read the LOGIN_* settings."""
+        """Read the LOGIN_* settings and the CLOCK."""
         return cls(
             int(cfg["LOGIN_FAILURES_PER_ACCOUNT"]),
             int(cfg["LOGIN_FAILURES_PER_IP"]),
@@ -64,6 +66,7 @@ class Throttling:
             float(cfg["LOGIN_LOCKOUT_SECONDS"]),
             int(cfg["LOGIN_FAILURES_PER_ACCOUNT_ALL"]),
             float(cfg["LOGIN_LOCKOUT_MAX_SECONDS"]),
+            cfg.get("CLOCK") or time.time,
         )
 
 
@@ -197,7 +200,7 @@ def _throttled_check(
     The attempt is counted before the password is checked, in the same write transaction as the
     lockout check, so that parallel guesses cannot slip past the limit.
     """
-    now = time.time()
+    now = rules.clock()
     with store_db.writer(db_path) as db:
         with throttle.immediate(db):
             check_lockout(db.conn, attempt, rules, now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from .. import territories
@@ -26,17 +26,22 @@ def load_seed(db, seed_path: str | Path, far_km: float = 2.0) -> dict:
     return import_file(db, Path(seed_path), options=options, record=False)
 
 
-def build(db_path: str | Path, seed_path: str | Path | None, say: Callable[[str], None] = print) -> dict:
-    """Create or refresh the store; return what was done. Each step is one transaction."""
+def build(
+    db_path: str | Path,
+    seed_path: str | Path | None,
+    say: Callable[[str], None] = print,
+    departements: Collection[str] | None = None,
+) -> dict:
+    """Create or refresh the store (only these départements' communes if given); return what was done."""
     started = time.perf_counter()
     report: dict = {"communes": None, "structures": None}
     with store_db.writer(db_path) as db:
         schema.create(db)
-        wanted = reference.checksum()
+        wanted = reference.checksum(departements)
         if store_communes.reference_checksum(db) == wanted:
             say("Géographie de référence : déjà à jour.")
         else:
-            ref = reference.load()
+            ref = reference.load(departements)
             with db.atomic():
                 store_communes.replace_reference(db, ref)
             report["communes"] = len(ref.communes)

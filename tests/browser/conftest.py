@@ -19,7 +19,7 @@ import pytest
 
 from locator.store import db as store_db
 from locator.store import structures as store_structures
-from tests.conftest import start_server
+from locator.testing import serve_in_background
 
 CHROMIUM = "/usr/bin/chromium"
 # Flags that work on this machine: no sandbox as root, no background calls to the outside.
@@ -131,10 +131,8 @@ def browser_store(built_store, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def site(browser_store, tile_server):
     """Base URL of a real gunicorn server on the browser store, tiles from the local tile server."""
-    proc, base = start_server(browser_store, {"LOCATOR_TILE_URL": tile_server.url})
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_in_background(browser_store, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

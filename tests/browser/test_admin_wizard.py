@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from locator.admin import accounts
+from locator.testing import serve_in_background
 from tests.browser.conftest import open_context, run_axe
-from tests.conftest import start_server
 
 MESSY = Path(__file__).resolve().parents[1] / "data" / "import_desordre.csv"
 EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
@@ -24,10 +24,8 @@ def admin_site(built_store, tmp_path, tile_server):
     db = tmp_path / "locator.sqlite"
     shutil.copyfile(built_store, db)
     accounts.add_user(db, EMAIL, "admin", PASSWORD)
-    proc, base = start_server(db, {"LOCATOR_TILE_URL": tile_server.url})
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
+        yield base
 
 
 def _published_names(base) -> set[str]:
