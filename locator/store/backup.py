@@ -42,6 +42,22 @@ def backup(store: str | Path, target: str | Path) -> int:
 
 # Objects a store of an older, migratable version lacks: the restore adds them (db.migrate).
 _ADDED_SINCE_3 = {("trigger", "structures_version")}
+_ADDED_SINCE_4 = {
+    ("table", "positions"),
+    *(("table", f"positions_rtree{t}") for t in ("", "_node", "_rowid", "_parent")),
+    ("index", "structures_position"),
+    *(
+        ("trigger", t)
+        for t in (
+            "positions_rtree_insert",
+            "positions_rtree_count",
+            "positions_rtree_delete",
+            "structures_positions_insert",
+            "structures_positions_update",
+            "structures_positions_delete",
+        )
+    ),
+}
 # Reference tables that are never empty in a built store.
 _NON_EMPTY = ("regions", "departements", "communes", "communes_rtree", "codes_postaux", "noms")
 
@@ -73,7 +89,8 @@ def verify(source: str | Path) -> str | None:
     conn = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-        expected = _expected_objects() - (_ADDED_SINCE_3 if version == "3" else set())
+        added = {"3": _ADDED_SINCE_3 | _ADDED_SINCE_4, "4": _ADDED_SINCE_4}.get(version, set())
+        expected = _expected_objects() - added
         missing = sorted(name for _, name in expected - _objects(conn))
         if missing:
             return f"il manque {len(missing)} table(s) ou index : {', '.join(missing[:8])}."
