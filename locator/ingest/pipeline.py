@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from rapidfuzz import fuzz
-
 from ..geo import names
 from ..geo.distance import bbox_around
 from ..store import history as store_history
@@ -22,6 +20,7 @@ from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
 from ..store.scratch import Scratch
 from . import clean
+from .dedupe import Matcher
 from .geocoders import Geocoder
 from .limits import Limits
 from .place import PlaceResolver, clean_place_values
@@ -40,7 +39,6 @@ FAMILIES = {
 # Precision words, best first: a point is only replaced by one at least as precise (same commune).
 PRECISION_RANK = {"source": 0, "adresse": 1, "rue": 2, "commune": 3}
 NEAR_DUPLICATE_KM = 0.05
-NEAR_DUPLICATE_SCORE = 92
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
 
 ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete")
@@ -54,7 +52,8 @@ class Options:
     whose origin is still the seed (and never re-create a row someone deleted); statut: of new rows;
     source / date_maj: used when a row gives none (date_maj "today" by default for admin files);
     choix_communes: line → INSEE code picked by the admin among the candidates of an ambiguous row;
-    corrections: line → {column: text} typed by the admin in the wizard, replacing the file's cells.
+    corrections: line → {column: text} typed by the admin in the wizard, replacing the file's cells;
+    region / hors_region: the home région, and whether rows outside it are wanted (kept with a warning).
     """
 
     origine: str = "import"
@@ -67,6 +66,8 @@ class Options:
     far_km: float = 2.0
     max_bytes: int = 50 * 1024 * 1024
     limits: Limits = field(default_factory=Limits)
+    region: str | None = None
+    hors_region: bool = False
 
     def vintage(self) -> str | None:
         """Return the default vintage of rows: a date, or today when "today"."""
@@ -133,6 +134,7 @@ class RowPipeline:
         self.conn = conn
         self.options = options
         self.places = PlaceResolver(conn, geocoder, options.far_km)
+        self.matcher = Matcher(conn)
         # structure id → line that took it; name key → id, for parents named in the file.
         self.seen: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self.file_names: dict[str, str] | Scratch = Scratch(conn) if spill else {}
@@ -226,24 +228,17 @@ class RowPipeline:
         key = names.normalize(v["nom"])
         types = FAMILIES.get(v["type"], (v["type"],))
         if v.get("code_insee"):
-            for cand in store_structures.in_commune(self.conn, v["code_insee"], types):
-                if names.normalize(cand["nom"]) == key and cand["id"] not in self.seen:
-                    return cand["id"], cand
+            sid = self.matcher.same_name_in_commune(key, v["code_insee"], types, self.seen)
+            if sid is not None:
+                return sid, store_structures.get_stored(self.conn, sid)
         if v.get("latitude") is not None:
             box = bbox_around(v["latitude"], v["longitude"], NEAR_DUPLICATE_KM)
-            for cand in store_structures.stored_in_box(self.conn, box, types):
-                if cand["id"] in self.seen or cand["statut"] == "archive":
-                    continue
-                other = names.normalize(cand["nom"])
-                score = max(
-                    fuzz.token_sort_ratio(key, other), fuzz.ratio(names.glued(key), names.glued(other))
+            found = self.matcher.near_duplicate(key, box, types, self.seen)
+            if found is not None:
+                row.erreurs.append(
+                    f"doublon probable de « {found[1]} » (id {found[0]}), au même endroit : "
+                    f"ajoutez une colonne id = {found[0]} pour la mettre à jour"
                 )
-                if score >= NEAR_DUPLICATE_SCORE:
-                    row.erreurs.append(
-                        f"doublon probable de « {cand['nom']} » (id {cand['id']}), au même endroit : "
-                        f"ajoutez une colonne id = {cand['id']} pour la mettre à jour"
-                    )
-                    return computed, None
         return computed, None
 
     # -- parents ------------------------------------------------------------------------------------
