@@ -355,3 +355,18 @@ def test_a_locked_store_gives_a_clear_error_and_no_change(store_copy, tmp_path, 
         holder.close()
     assert code == 1 and "n'a pas pu être écrit" in report["erreur"]
     assert by_name(store_copy, "CIO") is None
+
+
+# -- row checks (issue 12) -------------------------------------------------------------------------
+def test_cells_that_start_like_a_spreadsheet_formula_are_refused_with_the_reason(store_copy):
+    code, report, _ = run_import(store_copy, DATA / "formules_tableur.csv")
+    assert code == 0
+    bad = rejected(report)
+    assert "formule de tableur" in bad[2] and "nom" in bad[2]  # =HYPERLINK(...)
+    assert "formule de tableur" in bad[3] and "adresse" in bad[3]  # after leading spaces
+    assert "formule de tableur" in bad[4] and "description" in bad[4]  # after a line break
+    assert "formule de tableur" in bad[6]  # full-width ＝
+    assert report["crees"] == 1  # phone numbers written +33 4 … stay valid
+    kept = by_name(store_copy, "Permanence jeunesse de Thiers")
+    assert kept["telephone"].replace(" ", "").endswith("473800004")
+    assert by_name(store_copy, "Point info jeunes de Thiers") is None

@@ -209,6 +209,7 @@ class RowPipeline:
         if raw.get("__manque__"):
             warnings.append(f"{raw['__manque__']} colonne(s) manquante(s) en fin de ligne : lues vides")
         v.update(clean_place_values(raw, errors))
+        errors[:] = list(dict.fromkeys(errors))  # a cell read by two steps is reported once
         return v
 
     # -- matching -----------------------------------------------------------------------------------
