@@ -116,12 +116,8 @@ def nearest(
             _typical.clear()
         _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * _kth(scored, limit) * 1.2)
     # Structures at one position tie exactly: the first `limit` of each by id are the only candidates.
-    pks = [
-        pk
-        for d, _n, plat, plon, ptype in scored
-        if d <= cutoff
-        for pk in store_positions.first_at(conn, plat, plon, ptype, limit)
-    ]
+    places = [(plat, plon, ptype) for d, _n, plat, plon, ptype in scored if d <= cutoff]
+    pks = store_positions.first_at(conn, places, limit)
     return _exact(conn, lat, lon, pks, limit, rayon_km)
 
 

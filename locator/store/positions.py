@@ -136,13 +136,25 @@ def nearest_in_box(
     ).fetchall()
 
 
+_COMPOUND_MAX = 200
+
+
 def first_at(
-    conn: sqlite3.Connection, latitude: float, longitude: float, type_: str, limit: int
+    conn: sqlite3.Connection, positions: Sequence[tuple[float, float, str]], limit: int
 ) -> list[int]:
-    """Return the pks of the first `limit` published structures (by id) of a type at exactly this point."""
-    rows = conn.execute(
-        "SELECT pk FROM structures WHERE latitude = ? AND longitude = ? AND type = ? AND statut = 'publie' "
-        "ORDER BY id LIMIT ?",
-        (latitude, longitude, type_, limit),
+    """Return the pks of the first `limit` published structures (by id) at each (latitude, longitude, type).
+
+    One statement for every position (each part walks the position index in id order).
+    """
+    if not positions:
+        return []
+    part = (
+        "SELECT * FROM (SELECT pk FROM structures WHERE latitude = ? AND longitude = ? AND type = ? "
+        "AND statut = 'publie' ORDER BY id LIMIT ?)"
     )
-    return [r[0] for r in rows]
+    out: list[int] = []
+    for start in range(0, len(positions), _COMPOUND_MAX):  # SQLite joins at most 500 SELECTs in one
+        chunk = positions[start : start + _COMPOUND_MAX]
+        args = [x for lat, lon, type_ in chunk for x in (lat, lon, type_, limit)]
+        out += [r[0] for r in conn.execute(" UNION ALL ".join([part] * len(chunk)), args)]
+    return out
