@@ -180,8 +180,13 @@ def _say_report(report: dict, dry_run: bool) -> None:
 )
 @click.option("--auteur", default=None, help="Qui importe (gardé dans l'historique).")
 @click.option("--brouillon", is_flag=True, help="Créer les nouvelles structures en brouillon (non publiées).")
+@click.option(
+    "--hors-region",
+    is_flag=True,
+    help="Garder (avec un avertissement) les lignes dont la commune est hors de la région (réglage REGION).",
+)
 def import_(
-    db_path: Path, file: Path, dry_run: bool, as_json: bool, geocoder: str, auteur, brouillon
+    db_path: Path, file: Path, dry_run: bool, as_json: bool, geocoder: str, auteur, brouillon, hors_region
 ) -> None:
     """Importer un fichier : CSV de structures, liste de communes couvertes, ou annuaire DILA (JSON).
 
@@ -205,6 +210,8 @@ def import_(
                 "max_bytes": int(settings["IMPORT_MAX_BYTES"]),
                 "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
                 "limits": Limits.from_settings(settings),
+                "region": str(settings["REGION"]),
+                "hors_region": hors_region,
             }
             report = import_file(
                 db,

@@ -55,6 +55,8 @@ def fix(client, token, ligne, **fields):
     page = f"/admin/import/{token}/lignes/{ligne}"
     form = text(client.get(page))
     values = dict(re.findall(r'<input id="f-[a-z_]+" name="([a-z_]+)" type="text" value="([^"]*)"', form))
+    chosen = re.search(r'<option value="([^"]*)" selected>', form)  # the type is a choice list
+    values["type"] = chosen.group(1) if chosen else ""
     values.update(fields)
     return post_form(client, page, values, page=page)
 

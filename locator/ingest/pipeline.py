@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from ..geo import names
 from ..geo.distance import bbox_around
+from ..store import communes as store_communes
 from ..store import history as store_history
 from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
@@ -39,6 +42,8 @@ FAMILIES = {
 # Precision words, best first: a point is only replaced by one at least as precise (same commune).
 PRECISION_RANK = {"source": 0, "adresse": 1, "rue": 2, "commune": 3}
 NEAR_DUPLICATE_KM = 0.05
+# How many Mission locale names a warning about an antenne's missing parent suggests.
+PARENT_SUGGESTIONS = 3
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
 
 ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete")
@@ -139,6 +144,8 @@ class RowPipeline:
         self.seen: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self.file_names: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self._store_names: dict[str, list[str]] | None = None
+        self._ml_names: dict[str, str] | None = None  # normalised name → name of every Mission locale
+        self._region_names: dict[str, str | None] = {}
         self.older: list[int] = []  # lines left alone because the store holds newer information
         self.today = date.today().isoformat()
         # A vintage in the future would make every later import look older, so none would apply.
@@ -242,6 +249,29 @@ class RowPipeline:
                 )
         return computed, None
 
+    # -- région -------------------------------------------------------------------------------------
+    def _region_name(self, code: str) -> str:
+        if code not in self._region_names:
+            self._region_names[code] = store_communes.region_name(self.conn, code)
+        return self._region_names[code] or f"région {code}"
+
+    def _check_region(self, commune: dict[str, Any], row: PlanRow) -> None:
+        """Refuse a commune outside the home région, or keep it with a warning when such rows are wanted."""
+        home = self.options.region
+        if not home or not commune.get("region") or commune["region"] == home:
+            return
+        where = f"{commune['nom']} ({commune['code']}) est en {self._region_name(commune['region'])}"
+        if self.options.hors_region:
+            row.avertissements.append(
+                f"{where}, hors de la région {self._region_name(home)} : gardée (structures hors région "
+                "acceptées pour cet import)"
+            )
+        else:
+            row.erreurs.append(
+                f"{where}, hors de la région {self._region_name(home)} : refusée ; si elle est voulue, "
+                "importez avec --hors-region (ou cochez « Accepter les structures hors région »)"
+            )
+
     # -- parents ------------------------------------------------------------------------------------
     def _store_parent(self, key: str) -> list[str]:
         if self._store_names is None:
@@ -269,8 +299,28 @@ class RowPipeline:
                 f"plusieurs structures s'appellent « {name} » : rattachement à {ids[0]} ; vérifiez"
             )
             return ids[0]
-        row.avertissements.append(f"structure parente « {name} » introuvable : non rattachée")
+        row.avertissements.append(
+            f"structure parente « {name} » introuvable : non rattachée" + self._closest_missions(name, row)
+        )
         return None
+
+    def _closest_missions(self, name: str, row: PlanRow) -> str:
+        """For an antenne, the end of a warning naming the stored Missions locales whose names are closest."""
+        if not row.structure or row.structure["type"] != "antenne_mission_locale":
+            return ""
+        if self._ml_names is None:
+            self._ml_names = {
+                names.normalize(nom): nom
+                for _sid, nom, _t in store_structures.names_of_types(self.conn, ("mission_locale",))
+            }
+        found = process.extract(
+            names.normalize(name), list(self._ml_names), scorer=fuzz.WRatio, limit=PARENT_SUGGESTIONS
+        )
+        if not found:
+            return ""
+        return " ; Missions locales aux noms proches : " + ", ".join(
+            f"« {self._ml_names[key]} »" for key, _score, _i in found
+        )
 
     # -- the row ------------------------------------------------------------------------------------
     def prepare(
@@ -301,6 +351,9 @@ class RowPipeline:
         if row.erreurs:
             return row
         commune = place.commune
+        self._check_region(commune, row)
+        if row.erreurs:
+            return row
         v["code_insee"] = commune["code"]
         v["latitude"], v["longitude"] = place.latitude, place.longitude
         computed = structure_id(v["type"], v["nom"], commune["code"])
@@ -401,6 +454,11 @@ class RowPipeline:
                 row.avertissements.append("une structure ne peut pas être sa propre parente : ignoré")
             elif parent:
                 s["parent_id"] = parent
+        elif s["type"] == "antenne_mission_locale" and not s.get("parent_id"):
+            row.avertissements.append(
+                "antenne sans Mission locale de rattachement (colonne parent vide) : non rattachée"
+                + self._closest_missions(s["nom"], row)
+            )
         old = row.avant
         if old is None:
             if self.options.seed_only and store_history.has_history(self.conn, s["id"]):
