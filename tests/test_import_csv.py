@@ -82,7 +82,9 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(store_cop
         assert data == [
             c.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("structures", "historique")
         ]
-        assert c.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == 2  # both recorded
+        # issue 12: an import that changes nothing is not recorded (was: both recorded)
+        assert c.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == 1
+    assert report["aucun_changement"] is True
 
 
 def test_dry_run_reports_and_writes_nothing(store_copy):
@@ -286,7 +288,7 @@ def test_file_over_the_size_limit_is_refused(store_copy, tmp_path, monkeypatch):
 
 def test_missing_file_and_usage_errors(store_copy, tmp_path):
     code, report, _ = run_import(store_copy, tmp_path / "absent.csv")
-    assert code == 1 and "introuvable" in report["erreur"]
+    assert code == 2 and "introuvable" in report["erreur"]  # a usage error (was 1 before issue 12)
     result = CliRunner().invoke(main, ["import", "--db", str(store_copy), "--geocoder", "google", "x.csv"])
     assert result.exit_code == 2
 

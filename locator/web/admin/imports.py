@@ -286,6 +286,9 @@ def import_confirm(token: str):
         return redirect(url_for("admin.import_preview", token=token))
     if report is None:
         return _already_confirmed(plan)
+    if report.get("aucun_changement"):
+        flash("Aucun changement : les données sont déjà à jour ; aucun import n'est ajouté à l'historique.")
+        return redirect(url_for("admin.history"))
     flash(
         f"Import publié : {report['crees']} créée(s), {report['mis_a_jour']} mise(s) à jour, "
         f"{len(report['rejetes'])} ligne(s) rejetée(s) non importée(s)."
