@@ -372,3 +372,27 @@ def test_cells_that_start_like_a_spreadsheet_formula_are_refused_with_the_reason
     kept = by_name(store_copy, "Permanence jeunesse de Thiers")
     assert kept["telephone"].replace(" ", "").endswith("473800004")
     assert by_name(store_copy, "Point info jeunes de Thiers") is None
+
+
+def test_duplicate_checks_answer_the_same_whether_the_store_is_read_at_once_or_cell_by_cell(
+    built_store, tmp_path, monkeypatch
+):
+    """A small store is read in one statement when the import begins; a big one commune by commune."""
+    import shutil
+
+    from locator.ingest import dedupe
+
+    thiers = structure(built_store, "cio-de-thiers-63430")
+    near = f"type;nom;latitude;longitude\ncio;C.I.O. de Thiers;{thiers['latitude']};{thiers['longitude']}\n"
+    reports = []
+    for preload in (dedupe.PRELOAD_MAX, 0):
+        monkeypatch.setattr(dedupe, "PRELOAD_MAX", preload)
+        db = tmp_path / f"store-{preload}.sqlite"
+        shutil.copyfile(built_store, db)
+        runs = [run_import(db, DATA / "permanences_cp1252.csv")[1], run_import(db, write(tmp_path, near))[1]]
+        reports.append([{k: v for k, v in r.items() if k != "import_id"} for r in runs])
+    assert reports[0] == reports[1]
+    assert (
+        "doublon probable" in rejected(reports[0][1])[2]
+        and "doublon de la ligne 2" in rejected(reports[0][0])[11]
+    )

@@ -24,6 +24,9 @@ NEAR_DUPLICATE_SCORE = 92
 CELL_DEG = 0.02  # about 2 km: a 50 m box touches at most four cells
 BLOCK_CAP = 64  # a word shared by more stored names than this is too common to block on
 MAX_CACHED = 4096  # communes and cells kept (least recently used dropped): memory stays bounded
+# A store with at most this many structures is read in one statement when the import begins (a few
+# megabytes); a bigger one is read commune by commune and cell by cell, as rows need them.
+PRELOAD_MAX = 20_000
 
 
 @dataclass
@@ -32,6 +35,9 @@ class _Cell:
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id, nom, type, statut, lat, lon, key)
     blocks: dict[str, list[int]] = field(default_factory=dict)
+
+
+_EMPTY = _Cell()  # a cell where the preloaded store has nothing (never written to)
 
 
 def block_keys(key: str) -> set[str]:
@@ -54,6 +60,28 @@ class Matcher:
         self.max_pk = store_structures.max_pk(conn)
         self._communes: OrderedDict[str, dict[str, list[tuple[str, str]]]] = OrderedDict()
         self._cells: OrderedDict[tuple[int, int], _Cell] = OrderedDict()
+        self._complete = False  # True: every stored structure is in the caches (absent = none there)
+        if self.max_pk <= PRELOAD_MAX:
+            self._preload()
+
+    def _preload(self) -> None:
+        """Read the whole (small) store once: no statement per row for communes and cells."""
+        located: list[tuple[Any, ...]] = []
+        drafts: list[tuple[Any, ...]] = []
+        for sid, nom, type_, statut, lat, lon, code in store_structures.snapshot(self.conn, self.max_pk):
+            key = names.normalize(nom)
+            if code:
+                self._communes.setdefault(code, {}).setdefault(key, []).append((sid, type_))
+            if lat is not None and lon is not None and statut in ("publie", "brouillon"):
+                (located if statut == "publie" else drafts).append((sid, nom, type_, statut, lat, lon, key))
+        for row in located + drafts:  # published first, then drafts, as `located_in_box` gives them
+            cell = self._cells.setdefault(
+                (math.floor(row[4] / CELL_DEG), math.floor(row[5] / CELL_DEG)), _Cell()
+            )
+            for b in block_keys(row[6]):
+                cell.blocks.setdefault(b, []).append(len(cell.rows))
+            cell.rows.append(row)
+        self._complete = True
 
     @staticmethod
     def _touch(cache: OrderedDict, key: Any, load) -> Any:
@@ -73,6 +101,8 @@ class Matcher:
                 keys.setdefault(names.normalize(nom), []).append((sid, type_))
             return keys
 
+        if self._complete:
+            return self._communes.get(code, {})
         return self._touch(self._communes, code, load)
 
     def same_name_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> str | None:
@@ -95,6 +125,8 @@ class Matcher:
                 cell.rows.append((sid, nom, type_, statut, lat, lon, key))
             return cell
 
+        if self._complete:
+            return self._cells.get((i, j), _EMPTY)
         return self._touch(self._cells, (i, j), load)
 
     def _candidates(self, key: str, box: tuple[float, float, float, float]) -> Iterable[tuple[Any, ...]]:

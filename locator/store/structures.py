@@ -297,6 +297,16 @@ def names_in_commune(conn: sqlite3.Connection, code_insee: str, max_pk: int) -> 
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+def snapshot(conn: sqlite3.Connection, max_pk: int) -> list[tuple[Any, ...]]:
+    """Return (id, nom, type, statut, latitude, longitude, code_insee) of every structure up to `max_pk`."""
+    rows = conn.execute(
+        "SELECT id, nom, type, statut, latitude, longitude, code_insee FROM structures "
+        "WHERE pk <= ? ORDER BY pk",
+        (max_pk,),
+    )
+    return [tuple(r) for r in rows]
+
+
 def located_in_box(
     conn: sqlite3.Connection, box: tuple[float, float, float, float], max_pk: int
 ) -> list[tuple[str, str, str, str, float, float]]:
