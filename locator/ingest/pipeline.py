@@ -325,7 +325,7 @@ class RowPipeline:
         key = names.normalize(name)
         said = self._suggested.get(key)
         if said is None:
-            # plain ratio on normalised names: WRatio costs ~100x more per row for the same top 3 here
+            # plain ratio on normalised names: WRatio measured ~1 ms a call here, ratio ~7 µs
             found = process.extract(key, list(self._ml_names), scorer=fuzz.ratio, limit=PARENT_SUGGESTIONS)
             said = ", ".join(f"« {self._ml_names[k]} »" for k, _score, _i in found)
             if len(self._suggested) > 1000:
