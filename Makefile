@@ -7,7 +7,7 @@ PORT ?= 5000
 DB ?= instance/locator.sqlite
 VENDOR := locator/web/static/vendor
 
-.PHONY: install run build test test-fast lint format bench load soak clean browser
+.PHONY: install run build test test-fast lint format bench load soak clean browser redis
 
 install: $(VENV)/.installed $(VENDOR)/.installed
 
@@ -36,6 +36,10 @@ $(VENDOR)/.installed: package.json package-lock.json
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
+# The shared rate-limit test starts Debian's redis-server itself (127.0.0.1, a free port, a temp dir).
+redis:
+	@command -v redis-server >/dev/null || (apt-get update && apt-get install -y --no-install-recommends redis-server)
+
 # The store is built once when missing; `make build` refreshes it (idempotent).
 $(DB): | install
 	$(BIN)/locator build --db $(DB)
@@ -47,7 +51,7 @@ run: install $(DB)
 	$(BIN)/locator serve --db $(DB) --port $(PORT)
 
 # Every tier: national store, real servers, the browser, the packaging check (see pyproject.toml markers).
-test: install browser
+test: install browser redis
 	$(BIN)/python -m pytest
 
 # The fast tier: small stores only; no browser, no server, no national build, no packaging.

@@ -163,6 +163,10 @@ def _say_report(report: dict, dry_run: bool) -> None:
         click.echo(f"Erreur : {report['erreur']} Le fichier de données n'a pas changé.", err=True)
     elif dry_run:
         click.echo(f"Essai à blanc : rien n'a été écrit ({report['importes']} ligne(s) {verb} importée(s)).")
+    elif report.get("aucun_changement"):
+        click.echo(
+            "Aucun changement : les données sont déjà à jour ; aucun import n'est ajouté à l'historique."
+        )
     else:
         click.echo(f"Import n° {report.get('import_id')} enregistré.")
 
@@ -179,10 +183,20 @@ def _say_report(report: dict, dry_run: bool) -> None:
     show_default="offline ou $LOCATOR_GEOCODER",
     help="Géocodage des lignes sans coordonnées : centre de la commune, ou Base adresse nationale.",
 )
-@click.option("--auteur", default=None, help="Qui importe (gardé dans l'historique).")
+@click.option(
+    "--auteur",
+    default=None,
+    help="Qui importe (gardé dans l'historique).",
+    show_default="l'utilisateur du système + « (ligne de commande) »",
+)
 @click.option("--brouillon", is_flag=True, help="Créer les nouvelles structures en brouillon (non publiées).")
+@click.option(
+    "--hors-region",
+    is_flag=True,
+    help="Garder (avec un avertissement) les lignes dont la commune est hors de la région (réglage REGION).",
+)
 def import_(
-    db_path: Path, file: Path, dry_run: bool, as_json: bool, geocoder: str, auteur, brouillon
+    db_path: Path, file: Path, dry_run: bool, as_json: bool, geocoder: str, auteur, brouillon, hors_region
 ) -> None:
     """Importer un fichier : CSV de structures, liste de communes couvertes, ou annuaire DILA (JSON).
 
@@ -194,10 +208,10 @@ def import_(
     from .ingest.limits import Limits
 
     settings = config.load()
-    if not file.is_file():
+    if not file.is_file():  # a usage error, like any wrong argument: exit 2
         report = {"fichier": str(file), "erreur": f"fichier introuvable : {file}", "lus": 0}
         click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
-        sys.exit(1)
+        sys.exit(2)
     try:
         with _open_store(db_path) as db:
             options = {
@@ -205,6 +219,8 @@ def import_(
                 "max_bytes": int(settings["IMPORT_MAX_BYTES"]),
                 "far_km": float(settings["FAR_FROM_COMMUNE_KM"]),
                 "limits": Limits.from_settings(settings),
+                "region": str(settings["REGION"]),
+                "hors_region": hors_region,
             }
             report = import_file(
                 db,
@@ -213,12 +229,102 @@ def import_(
                 geocoders.make(geocoder, settings),
                 options,
                 dry_run=dry_run,
-                auteur=auteur or os.environ.get("USER"),
+                auteur=auteur or _command_line_author(),
                 region=str(settings["REGION"]),
             )
     except sqlite3.OperationalError as err:  # locked by another writer, disk full...
         report = _store_error(file.name, err)
     _finish(report, as_json, dry_run)
+
+
+def _command_line_author() -> str:
+    """Who runs the command, as the history shows it: the system user, "(ligne de commande)"."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor in the password database
+        user = "utilisateur inconnu"
+    return f"{user} (ligne de commande)"
+
+
+@main.command()
+@db_option
+@click.argument("import_id", type=click.IntRange(min=1), metavar="IMPORT_ID")
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
+@click.option(
+    "--avec-dependances",
+    is_flag=True,
+    help="Annuler aussi les changements faits depuis qui dépendent de l'import (sinon : refus).",
+)
+@click.option("--auteur", default=None, help="Qui annule (gardé dans l'historique).")
+def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependances: bool, auteur) -> None:
+    """Annuler l'import IMPORT_ID comme la page d'administration : chaque fiche revient à son état d'avant.
+
+    Code de sortie : 0 annulé ; 1 refusé ou impossible (import inconnu, déjà annulé, changements faits
+    depuis : listés), données inchangées ; 2 usage.
+    """
+    from .admin.accounts import now_iso
+    from .store import history, imports
+
+    out: dict = {"import_id": import_id, "annule": False}
+
+    def fail(message: str, **extra) -> None:
+        out.update(erreur=message, **extra)
+        click.echo(json.dumps(out, ensure_ascii=False) if as_json else f"Erreur : {message}", err=not as_json)
+        sys.exit(1)
+
+    try:
+        db = _open_store(db_path)
+        try:
+            record = imports.get(db.conn, import_id)
+            if record is None:
+                fail(f"import n° {import_id} inconnu (voir /admin/historique).")
+            if record["annule_le"]:
+                fail(f"l'import n° {import_id} a déjà été annulé le {record['annule_le']}.")
+            blocked = history.undo_blockers(db.conn, import_id)
+            if blocked and not avec_dependances:
+                fail(
+                    f"{blocked} Rien n'a changé. Pour les annuler aussi : --avec-dependances.",
+                    bloquants=_blockers_json(blocked),
+                )
+            if not yes:
+                click.confirm(
+                    f"Annuler l'import n° {import_id} ({record['fichier']}, le {record['quand']}, "
+                    f"{record['crees']} fiche(s) créée(s), {record['mis_a_jour']} mise(s) à jour)"
+                    + (" et les changements faits depuis qui en dépendent" if blocked else "")
+                    + " ?",
+                    abort=True,
+                    err=True,
+                )
+            count = history.undo_import(
+                db, import_id, auteur or _command_line_author(), now_iso(), with_dependants=avec_dependances
+            )
+        finally:
+            db.close()
+    except history.UndoBlocked as err:  # later work arrived between the check and the undo
+        fail(f"{err} Rien n'a changé.", bloquants=_blockers_json(err))
+    except ValueError as err:
+        fail(str(err))
+    except sqlite3.OperationalError as err:
+        from .store.db import explain
+
+        fail(f"le fichier de données n'a pas pu être écrit : {explain(err)} Rien n'a changé.")
+    out.update(annule=True, fiches=count)
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        click.echo(f"Import n° {import_id} annulé : {count} fiche(s) remise(s) dans leur état précédent.")
+
+
+def _blockers_json(blocked) -> dict:
+    """The later work that blocks an undo, as JSON: edited structures, coverage, antennes."""
+    return {
+        "structures_modifiees": [{"id": i, "nom": n} for i, n in blocked.edited],
+        "communes_couvertes": blocked.coverage,
+        "antennes": [{"id": i, "nom": n, "parent_id": p} for i, n, p in blocked.antennes],
+    }
 
 
 @main.command()

@@ -18,6 +18,7 @@ from .places.communes import commune_at, commune_centre, commune_info, departeme
 from .places.resolve import resolve
 from .store import communes as store_communes
 from .store import db as store_db
+from .store import positions as store_positions
 from .store import structures as store_structures
 from .store import territories as store_territories
 
@@ -82,9 +83,10 @@ def nearest(
 ) -> list[tuple[dict[str, Any], float]]:
     """Return up to `limit` (structure, distance_km) pairs nearest to the point, ascending, ties by id.
 
-    The R*Tree only narrows the candidates: the search box grows until `limit` of them lie within
-    the radius the box is guaranteed to contain, so no true neighbour is ever missed. Rare types
-    are ranked over all their rows instead.
+    The positions index (one entry per distinct point and type, with a count) only narrows the
+    candidates: the search box grows until `limit` structures lie within the radius the box is
+    guaranteed to contain, so no true neighbour is ever missed. Rare types are ranked over all their
+    rows instead.
     """
     if types:
         present = sum(_published_counts(conn).get(t, 0) for t in types)
@@ -102,28 +104,42 @@ def nearest(
     radius = min(_typical.get(key, 20.0), max_radius)
     fetch = limit + 8
     while True:
-        # Index distances are within INDEX_ERROR_KM of the exact ones: a candidate is surely inside
-        # the radius only with that margin, and then the box provably holds the `limit` nearest.
-        scored = store_structures.nearest_in_box(
+        # The index holds distinct positions with their counts: a pile on one town hall is one entry.
+        # Index distances are within INDEX_ERROR_KM of the exact ones: a position is surely inside the
+        # radius only with that margin, and then the box provably holds the `limit` nearest.
+        scored = store_positions.nearest_in_box(
             conn, bbox_around(lat, lon, radius), types, (lat, lon), EARTH_RADIUS_KM, fetch
         )
-        sure = sum(1 for d, _pk in scored if d <= radius - INDEX_ERROR_KM)
+        sure = sum(n for d, n, *_rest in scored if d <= radius - INDEX_ERROR_KM)
         if sure >= limit or radius >= max_radius:
-            cutoff = scored[min(limit, len(scored)) - 1][0] + 2 * INDEX_ERROR_KM if scored else 0.0
+            cutoff = _kth(scored, limit) + 2 * INDEX_ERROR_KM if scored else 0.0
             if len(scored) == fetch and scored[-1][0] <= cutoff:
-                fetch *= 2  # more rows tie within the rounding margin than fetched: fetch them all
+                fetch *= 2  # more positions tie within the rounding margin than fetched: fetch them all
                 continue
             break
-        # Grow from what was seen: enough area for `limit` points at the density found.
+        # Grow from what was seen: enough area for `limit` structures at the density found.
         factor = 4.0 if not sure else max(1.5, 1.2 * math.sqrt(limit / sure))
         radius = min(radius * factor, max_radius)
     if not scored:
         return []
-    if len(scored) >= limit and rayon_km is None:
+    if sum(n for _d, n, *_rest in scored) >= limit and rayon_km is None:
         if len(_typical) > _TYPICAL_MAX_KEYS:
             _typical.clear()
-        _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * scored[limit - 1][0] * 1.2)
-    return _exact(conn, lat, lon, [pk for d, pk in scored if d <= cutoff], limit, rayon_km)
+        _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * _kth(scored, limit) * 1.2)
+    # Structures at one position tie exactly: the first `limit` of each by id are the only candidates.
+    places = [(plat, plon, ptype) for d, _n, plat, plon, ptype in scored if d <= cutoff]
+    pks = store_positions.first_at(conn, places, limit)
+    return _exact(conn, lat, lon, pks, limit, rayon_km)
+
+
+def _kth(scored: list[tuple[float, int, float, float, str]], k: int) -> float:
+    """Return the index distance of the k-th structure of positions sorted by distance (the last if fewer)."""
+    total = 0
+    for d, n, *_rest in scored:
+        total += n
+        if total >= k:
+            return d
+    return scored[-1][0]
 
 
 def _exact(

@@ -1,21 +1,27 @@
 """Offline import of a large admin CSV: speed (rows/s) and peak memory, as DESIGN.md budgets them.
 
-Run alone (`.venv/bin/python scripts/bench_import.py [--rows N]`) or from scripts/bench.py, which calls
-`run()`. Generates a Windows-1252 ';' CSV with decimal commas (half the rows with coordinates, half
-geocoded offline, 1 % bad rows), then imports it with `locator.ingest.importer.import_file` into a
-temporary store built from the reference geography and the seed.
+Run alone (`.venv/bin/python scripts/bench_import.py [--rows N] [--one-commune N] [--national N]`) or from
+scripts/bench.py, which calls `run()`. Three files, each imported with `locator.ingest.importer.import_file`
+into a fresh copy of a store built from the reference geography and the seed, in a child process whose
+peak RSS is read from the kernel:
+- a Windows-1252 ';' CSV with decimal commas (half the rows with coordinates, half geocoded offline,
+  1 % bad rows) about communes of the région;
+- address-only rows in one commune (Lyon): the offline geocoder puts every one on its town hall;
+- a national-scale file where a third of the rows are address-only (their commune's town hall).
+Each is also imported at a tenth of its size: memory is flat when the peak barely moves.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
+import resource
 import shutil
 import sqlite3
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +36,7 @@ BUDGET_ROWS_PER_S = 2000
 # "Flat": the peak for 10× more rows stays within this factor (the per-row work is streamed; only ids
 # already met and the rows with a problem to report are kept).
 FLAT_FACTOR = 2.0
+ONE_COMMUNE = "69123"  # Lyon: its town hall receives every address-only row
 
 
 def make_csv(store: Path, path: Path, rows: int, seed: int = 84) -> None:
@@ -57,72 +64,129 @@ def make_csv(store: Path, path: Path, rows: int, seed: int = 84) -> None:
             )
 
 
-def _import(store: Path, csv_path: Path, traced: bool) -> tuple[float, int, dict]:
-    """Import into a fresh copy of the store; return (seconds, peak traced bytes, report)."""
-    copy = store.with_name(f"copy-{csv_path.stem}-{int(traced)}.sqlite")
+def make_one_commune_csv(store: Path, path: Path, rows: int, code: str = ONE_COMMUNE) -> None:
+    """Write `rows` address-only permanences in one commune (no coordinates, no INSEE code)."""
+    with sqlite3.connect(store) as c:
+        nom, cp = c.execute(
+            "SELECT c.nom, MIN(p.code_postal) FROM communes c LEFT JOIN codes_postaux p "
+            "ON p.code_insee = c.code "
+            "OR p.code_insee IN (SELECT code FROM communes WHERE commune_parent = c.code) "
+            "WHERE c.code = ?",
+            (code,),
+        ).fetchone()
+    types = ["Antenne", "CIO", "Mission Locale", "partenaire"]
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        f.write("type;nom;adresse;code_postal;commune;telephone\r\n")
+        for i in range(rows):
+            f.write(
+                f"{types[i % len(types)]};Permanence {i} quartier {i % 50};{i % 200 + 1} rue Garibaldi;"
+                f"{cp};{nom};+33 4 72 {i % 100:02d} {i % 97:02d} 00\r\n"
+            )
+
+
+def make_national_csv(store: Path, path: Path, rows: int, seed: int = 75) -> None:
+    """Write a national-scale file: every French commune, a third of the rows address-only."""
+    rng = random.Random(seed)
+    with sqlite3.connect(store) as c:
+        communes = c.execute(
+            "SELECT c.code, c.nom, c.latitude, c.longitude FROM communes c WHERE c.type = 'COM' "
+            "AND c.latitude IS NOT NULL"
+        ).fetchall()
+    types = ["Antenne", "CIO", "Mission Locale", "partenaire", "E2C", "PSAD"]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("type,nom,adresse,code_insee,commune,latitude,longitude\r\n")
+        for i in range(rows):
+            code, nom, lat, lon = rng.choice(communes)
+            point = ("", "")
+            if i % 3:
+                point = (f"{lat + rng.uniform(-0.01, 0.01):.6f}", f"{lon + rng.uniform(-0.01, 0.01):.6f}")
+            nom_csv = nom.replace('"', "")
+            f.write(
+                f'{rng.choice(types)},"Site {i} de {nom_csv}",{i % 90 + 1} place de la Mairie,{code},'
+                f'"{nom_csv}",{point[0]},{point[1]}\r\n'
+            )
+
+
+def _child(store: str, csv_path: str, options: dict, out) -> None:
+    """Import into a fresh copy of the store in this (child) process; send back time, peak RSS, report."""
+    copy = Path(store).with_name(f"copy-{Path(csv_path).stem}.sqlite")
     shutil.copyfile(store, copy)
     db = writer(copy)
     try:
-        if traced:
-            tracemalloc.start()
         started = time.perf_counter()
-        report = import_file(db, csv_path, options={"max_bytes": 1 << 30})
+        report = import_file(db, Path(csv_path), options={"max_bytes": 1 << 30, **options})
         seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1] if traced else 0
-        if traced:
-            tracemalloc.stop()
     finally:
         db.close()
         copy.unlink()
-    return seconds, peak, report
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.send((seconds, rss_kb * 1024, {k: report.get(k) for k in ("crees", "lus")}, len(report["rejetes"])))
+    out.close()
 
 
-def run(rows: int = 20_000) -> list[tuple[str, str, str]]:
-    """Measure the offline import; return (measure, value, budget and verdict) lines."""
+def _import(store: Path, csv_path: Path, options: dict | None = None) -> tuple[float, int, dict, int]:
+    """Import in a forked child; return (seconds, peak RSS bytes, counts, rejected rows)."""
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(str(store), str(csv_path), options or {}, there))
+    proc.start()
+    result = here.recv()
+    proc.join()
+    return result
+
+
+def _scenario(
+    store: Path, tmp: Path, label: str, make, rows: int, options: dict | None = None
+) -> list[tuple[str, str, str]]:
+    """Import `rows` rows and a tenth of them; return the speed and peak-memory lines."""
+    small, large = tmp / f"{make.__name__}-small.csv", tmp / f"{make.__name__}-large.csv"
+    make(store, small, max(rows // 10, 1))
+    make(store, large, rows)
+    _s, rss_small, _c, _r = _import(store, small, options)
+    seconds, rss_large, counts, rejected = _import(store, large, options)
+    rate = rows / seconds
+    ratio = rss_large / max(rss_small, 1)
+    return [
+        (
+            f"import hors ligne, {label}, {rows} lignes",
+            f"{rate:,.0f} lignes/s ({seconds:.1f} s)".replace(",", " "),
+            f"≥ {BUDGET_ROWS_PER_S} lignes/s : {'OK' if rate >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
+        ),
+        ("  dont créées / rejetées", f"{counts['crees']} / {rejected}", "information"),
+        (
+            f"  RSS au pic, {rows // 10} → {rows} lignes",
+            f"{rss_small / 1e6:.0f} Mo → {rss_large / 1e6:.0f} Mo (× {ratio:.2f})",
+            f"plate (× ≤ {FLAT_FACTOR:g}) : " + ("OK" if ratio <= FLAT_FACTOR else "DÉPASSÉ"),
+        ),
+    ]
+
+
+def run(rows: int = 20_000, one_commune: int = 20_000, national: int = 100_000) -> list[tuple[str, str, str]]:
+    """Measure the offline imports; return (measure, value, budget and verdict) lines."""
     out: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         store = tmp / "store.sqlite"
         seed = config.SEED if Path(config.SEED).is_file() else None
         build(store, seed, say=lambda _m: None)
-        small, large = tmp / "small.csv", tmp / "large.csv"
-        make_csv(store, small, rows // 10)
-        make_csv(store, large, rows)
-        seconds, _peak, report = _import(store, large, traced=False)
-        rate = rows / seconds
-        out.append(
-            (
-                f"import hors ligne, {rows} lignes (cp1252, ';', CEDEX)",
-                f"{rate:,.0f} lignes/s ({seconds:.1f} s)".replace(",", " "),
-                f"≥ {BUDGET_ROWS_PER_S} lignes/s : {'OK' if rate >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
-            )
-        )
-        out.append(
-            (
-                "  dont créées / rejetées",
-                f"{report['crees']} / {len(report['rejetes'])}",
-                "information",
-            )
-        )
-        _s, peak_small, _r = _import(store, small, traced=True)
-        _s, peak_large, _r = _import(store, large, traced=True)
-        ratio = peak_large / max(peak_small, 1)
-        out.append(
-            (
-                f"mémoire Python au pic, {rows // 10} → {rows} lignes",
-                f"{peak_small / 1e6:.1f} Mo → {peak_large / 1e6:.1f} Mo (× {ratio:.2f})",
-                f"plate (× ≤ {FLAT_FACTOR:g} pour 10 fois plus de lignes) : "
-                + ("OK" if ratio <= FLAT_FACTOR else "DÉPASSÉ"),
-            )
-        )
+        if rows:
+            out += _scenario(store, tmp, "Excel cp1252 ';' CEDEX", make_csv, rows)
+        if one_commune:
+            label = "adresses seules dans une commune"
+            out += _scenario(store, tmp, label, make_one_commune_csv, one_commune)
+        if national:
+            label = "fichier national, 1/3 en mairie"
+            out += _scenario(store, tmp, label, make_national_csv, national, {"hors_region": True})
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=20_000, help="mixed Excel file (0: skip)")
+    parser.add_argument("--one-commune", type=int, default=20_000, help="address-only rows in Lyon (0: skip)")
+    parser.add_argument("--national", type=int, default=100_000, help="national-scale file (0: skip)")
     args = parser.parse_args()
-    for measure, value, budget in run(args.rows):
+    for measure, value, budget in run(args.rows, args.one_commune, args.national):
         print(f"{measure:<58} {value:<34} {budget}", flush=True)
 
 

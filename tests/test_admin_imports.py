@@ -63,6 +63,8 @@ def fix(client, token, ligne, **fields):
     page = f"/admin/import/{token}/lignes/{ligne}"
     form = text(client.get(page))
     values = dict(re.findall(r'<input id="f-[a-z_]+" name="([a-z_]+)" type="text" value="([^"]*)"', form))
+    chosen = re.search(r'<option value="([^"]*)" selected>', form)  # the type is a choice list
+    values["type"] = chosen.group(1) if chosen else ""
     values.update(fields)
     return post_form(client, page, values, page=page)
 
@@ -170,7 +172,7 @@ def test_history_shows_the_import_and_undo_restores_exactly_the_previous_rows(ad
     page = text(admin_client.get(detail))
     assert "telephone : « 04 73 82 05 88 » → « 04 73 82 99 99 »" in page
     assert page.count("Création") == 5
-    r = post_form(admin_client, f"/admin/imports/{import_id}/annuler", page=detail)
+    r = post_form(admin_client, f"/admin/imports/{import_id}/annuler", {"confirmer": "oui"}, page=detail)
     assert "remise(s) dans leur état précédent" in text(admin_client.get(r.headers["Location"]))
     assert dump(admin_store) == before
     page = text(admin_client.get(detail))
@@ -189,7 +191,8 @@ def test_undo_is_refused_when_a_row_was_edited_since(admin_client, admin_store):
             (AMBERT_ML,),
         )
     snapshot = dump(admin_store)
-    r = post_form(admin_client, f"/admin/imports/{import_id}/annuler", page=r.headers["Location"])
+    detail = r.headers["Location"]
+    r = post_form(admin_client, f"/admin/imports/{import_id}/annuler", {"confirmer": "oui"}, page=detail)
     assert "Annulation impossible" in text(admin_client.get(r.headers["Location"]))
     assert dump(admin_store) == snapshot
 

@@ -88,7 +88,9 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(store_cop
         assert data == [
             c.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("structures", "historique")
         ]
-        assert c.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == 2  # both recorded
+        # issue 12: an import that changes nothing is not recorded (was: both recorded)
+        assert c.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == 1
+    assert report["aucun_changement"] is True
 
 
 def test_dry_run_reports_and_writes_nothing(store_copy):
@@ -294,7 +296,7 @@ def test_file_over_the_size_limit_is_refused(store_copy, tmp_path, monkeypatch):
 
 def test_missing_file_and_usage_errors(store_copy, tmp_path):
     code, report, _ = run_import(store_copy, tmp_path / "absent.csv")
-    assert code == 1 and "introuvable" in report["erreur"]
+    assert code == 2 and "introuvable" in report["erreur"]  # a usage error (was 1 before issue 12)
     result = CliRunner().invoke(main, ["import", "--db", str(store_copy), "--geocoder", "google", "x.csv"])
     assert result.exit_code == 2
 
@@ -363,3 +365,42 @@ def test_a_locked_store_gives_a_clear_error_and_no_change(store_copy, tmp_path, 
         holder.close()
     assert code == 1 and "n'a pas pu être écrit" in report["erreur"]
     assert by_name(store_copy, "CIO") is None
+
+
+# -- row checks (issue 12) -------------------------------------------------------------------------
+def test_cells_that_start_like_a_spreadsheet_formula_are_refused_with_the_reason(store_copy):
+    code, report, _ = run_import(store_copy, DATA / "formules_tableur.csv")
+    assert code == 0
+    bad = rejected(report)
+    assert "formule de tableur" in bad[2] and "nom" in bad[2]  # =HYPERLINK(...)
+    assert "formule de tableur" in bad[3] and "adresse" in bad[3]  # after leading spaces
+    assert "formule de tableur" in bad[4] and "description" in bad[4]  # after a line break
+    assert "formule de tableur" in bad[6]  # full-width ＝
+    assert report["crees"] == 1  # phone numbers written +33 4 … stay valid
+    kept = by_name(store_copy, "Permanence jeunesse de Thiers")
+    assert kept["telephone"].replace(" ", "").endswith("473800004")
+    assert by_name(store_copy, "Point info jeunes de Thiers") is None
+
+
+def test_duplicate_checks_answer_the_same_whether_the_store_is_read_at_once_or_cell_by_cell(
+    built_store, tmp_path, monkeypatch
+):
+    """A small store is read in one statement when the import begins; a big one commune by commune."""
+    import shutil
+
+    from locator.ingest import dedupe
+
+    thiers = structure(built_store, "cio-de-thiers-63430")
+    near = f"type;nom;latitude;longitude\ncio;C.I.O. de Thiers;{thiers['latitude']};{thiers['longitude']}\n"
+    reports = []
+    for preload in (dedupe.PRELOAD_MAX, 0):
+        monkeypatch.setattr(dedupe, "PRELOAD_MAX", preload)
+        db = tmp_path / f"store-{preload}.sqlite"
+        shutil.copyfile(built_store, db)
+        runs = [run_import(db, DATA / "permanences_cp1252.csv")[1], run_import(db, write(tmp_path, near))[1]]
+        reports.append([{k: v for k, v in r.items() if k != "import_id"} for r in runs])
+    assert reports[0] == reports[1]
+    assert (
+        "doublon probable" in rejected(reports[0][1])[2]
+        and "doublon de la ligne 2" in rejected(reports[0][0])[11]
+    )

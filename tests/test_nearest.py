@@ -151,3 +151,48 @@ def test_two_level_lists_the_other_kinds_like_the_point_answer(conn):
     at_centre = lookup.nearest_of_each(conn, ambert["latitude"], ambert["longitude"], ["cio", "psad"])
     shown = [{k: a[k] for k in ("type", "structure", "distance_km")} for a in answer["autres"]]
     assert shown == at_centre and at_centre
+
+
+def test_piles_on_town_halls_stay_exact_and_follow_every_write(store_copy):
+    # What the offline geocoder makes of address-only rows: 600 sites on Thiers' town hall, 300 on Ambert's.
+    c = connect(store_copy)
+    halls = [lookup.commune_info(c, code) for code in ("63430", "63003")]
+    c.close()
+    rng = random.Random(12)
+    rows = [
+        {
+            "id": f"pile-{rng.randrange(10**6):06d}-{i}",
+            "type": rng.choice(["partenaire", "cio"]),
+            "nom": f"Permanence {i}",
+            "latitude": halls[i % 3 == 2]["latitude"],
+            "longitude": halls[i % 3 == 2]["longitude"],
+            "statut": "publie",
+        }
+        for i in range(900)
+    ]
+    db = writer(store_copy)
+    with db.atomic():
+        store_structures.upsert(db, rows, "2026-01-01")
+        # Archiving one and moving another off the pile must leave the index exact.
+        db.execute("UPDATE structures SET statut = 'archive' WHERE id = ?", (rows[0]["id"],))
+        db.execute("UPDATE structures SET latitude = latitude + 0.01 WHERE id = ?", (rows[3]["id"],))
+        db.execute("DELETE FROM structures WHERE id = ?", (rows[6]["id"],))
+    db.close()
+    c = connect(store_copy)
+    thiers = halls[0]
+    at = (thiers["latitude"], thiers["longitude"])
+    piled = c.execute("SELECT SUM(n), COUNT(*) FROM positions WHERE latitude = ? AND longitude = ?", at)
+    published = c.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT type) FROM structures WHERE statut = 'publie' "
+        "AND latitude = ? AND longitude = ?",
+        at,
+    )
+    assert tuple(piled.fetchone()) == tuple(published.fetchone())  # one index entry per type, counted
+    for hall in halls:
+        for dlat in (0.0, 0.003, -0.2):
+            for types in (None, ["partenaire"], ["cio"], ["cio", "mission_locale"]):
+                for limit in (1, 5, 40):
+                    lat, lon = hall["latitude"] + dlat, hall["longitude"]
+                    got = [(round(d, 9), s["id"]) for s, d in lookup.nearest(c, lat, lon, types, limit)]
+                    want = [(round(d, 9), i) for d, i in brute_force(c, lat, lon, types, limit)]
+                    assert got == want, (hall["code"], dlat, types, limit)

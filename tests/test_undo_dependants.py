@@ -85,7 +85,7 @@ def test_undo_refuses_and_names_the_coverage_and_antennes_added_since(admin_clie
     antenne = later_work(admin_client, sid)
     before = snapshot(admin_store)
     detail = f"/admin/imports/{import_id}"
-    r = post_form(admin_client, detail + "/annuler", page=detail)
+    r = post_form(admin_client, detail + "/annuler", {"confirmer": "oui"}, page=detail)
     page = text(admin_client.get(r.headers["Location"]))
     assert "Annulation impossible" in page
     assert "63003" in page and antenne in page and "Antenne des Essais à Ambert" in page
@@ -116,7 +116,7 @@ def test_undo_refuses_when_the_structure_was_edited_by_hand_since_and_says_its_n
     import_id, sid = import_new_ml(admin_client)
     assert save(admin_client, f"/admin/structures/{sid}", telephone="04 73 99 99 99").status_code == 302
     detail = f"/admin/imports/{import_id}"
-    r = post_form(admin_client, detail + "/annuler", page=detail)
+    r = post_form(admin_client, detail + "/annuler", {"confirmer": "oui"}, page=detail)
     page = text(admin_client.get(r.headers["Location"]))
     assert "Annulation impossible" in page and "Mission locale des Essais" in page
     assert stored(admin_store, sid)["telephone"] == "04 73 99 99 99"

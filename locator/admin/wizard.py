@@ -10,11 +10,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from ..ingest import geocoders, table
+from ..ingest import clean, geocoders, table
 from ..ingest.importer import ImportPlan, plan_import
 from ..ingest.importer import sniff as sniff_genre
 from ..ingest.limits import Limits
 from ..ingest.pipeline import Options
+from ..store.schema import STRUCTURE_TYPES
 from .editing import FORM_FIELDS
 
 # Columns a fix may set: those of the structure form (import-format names), and the parent's name.
@@ -27,9 +28,9 @@ ACTION_LABELS = {
 }
 
 
-def new_reglages(statut: str) -> dict[str, Any]:
-    """Return the fixes of a fresh upload: none yet, and the status new rows get."""
-    return {"statut": statut, "corrections": {}, "choix_communes": {}}
+def new_reglages(statut: str, hors_region: bool = False) -> dict[str, Any]:
+    """Return the fixes of a fresh upload: none yet, the status new rows get, out-of-région rows wanted."""
+    return {"statut": statut, "corrections": {}, "choix_communes": {}, "hors_region": hors_region}
 
 
 def sniff(contenu: bytes, settings: dict[str, Any]) -> str | None:
@@ -63,6 +64,8 @@ def plan(
         far_km=float(settings.get("FAR_FROM_COMMUNE_KM", 2.0)),
         max_bytes=int(settings["IMPORT_MAX_BYTES"]),
         limits=Limits.from_settings(settings),
+        region=str(settings["REGION"]),
+        hors_region=bool(reglages.get("hors_region")),
     )
     return plan_import(
         conn, contenu, fichier, _geocoder(settings, known_answers), options, region=settings["REGION"]
@@ -83,6 +86,14 @@ def raw_rows(
     return dict(table.open_table(contenu, max_bytes, limits).rows())
 
 
+def type_of(value: str | None) -> str:
+    """Return the type a cell names (a type or a French label such as « Antenne »), or "" if none."""
+    try:
+        return clean.structure_type(value, STRUCTURE_TYPES)[0] or ""
+    except clean.Invalid:
+        return ""
+
+
 def fix(reglages: dict[str, Any], ligne: int, values: dict[str, str], raw: dict[str, str]) -> dict[str, Any]:
     """Return the réglages with a row's fixes: only the fields that differ from the file are kept."""
     corrections = dict(reglages["corrections"])
@@ -91,7 +102,8 @@ def fix(reglages: dict[str, Any], ligne: int, values: dict[str, str], raw: dict[
         if key not in FIXABLE:
             continue
         value = value.strip()
-        if value == (raw.get(key) or "").strip():
+        same_type = key == "type" and value and value == type_of(raw.get(key))  # chosen from the list
+        if same_type or value == (raw.get(key) or "").strip():
             current.pop(key, None)
         else:
             current[key] = value

@@ -28,11 +28,31 @@ class Invalid(ValueError):
     """A cell that cannot be used; the message says why, in French."""
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection), full-width forms too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Free-text fields published as they are (a phone, a postcode or a link is checked by its own parser).
+FORMULA_CHECKED = ("nom", "adresse", "complement_adresse", "commune", "horaires_accueil", "description")
+FORMULA_CHECKED += ("source", "parent")
+
+
+def looks_like_formula(value: str) -> bool:
+    """Tell whether a text cell starts, after any spaces or line breaks, like a spreadsheet formula."""
+    return value.lstrip().startswith(FORMULA_STARTS)
+
+
 def text(value: str | None, field: str = "", multiline: bool = False) -> str | None:
-    """Return the cell as clean one-line text (NFC, no control characters, single spaces), or None."""
+    """Return the cell as clean one-line text (NFC, no control characters, single spaces), or None.
+
+    A cell that a spreadsheet would run as a formula is refused: it would be published as is.
+    """
     if value is None:
         return None
     value = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
+    if field in FORMULA_CHECKED and looks_like_formula(_CONTROL.sub(" ", value)):
+        raise Invalid(
+            f"{field or 'valeur'} commence comme une formule de tableur (« {value.strip()[:20]} ») : "
+            "refusé ; retirez le signe = + - ou @ du début de la cellule"
+        )
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
         value = "\n".join(_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in value.split("\n"))
@@ -153,6 +173,10 @@ TYPE_LABELS = {
     "mission locale siege": "mission_locale",
     "siege mission locale": "mission_locale",
     "antenne": "antenne_mission_locale",
+    "antennes": "antenne_mission_locale",
+    "permanence": "antenne_mission_locale",
+    "permanences": "antenne_mission_locale",
+    "antenne mission locale permanence": "antenne_mission_locale",
     "antenne ml": "antenne_mission_locale",
     "antenne mission locale": "antenne_mission_locale",
     "antenne de mission locale": "antenne_mission_locale",
@@ -163,18 +187,30 @@ TYPE_LABELS = {
     "cio": "cio",
     "centre d information et d orientation": "cio",
     "centre information orientation": "cio",
+    "centre d information et d orientation cio": "cio",
+    "cio centre d information et d orientation": "cio",
     "psad": "psad",
     "plateforme de suivi et d appui aux decrocheurs": "psad",
     "plate forme de suivi et d appui aux decrocheurs": "psad",
+    "plateforme de suivi et d appui aux decrocheurs psad": "psad",
+    "psad plateforme de suivi et d appui aux decrocheurs": "psad",
+    "plateforme decrochage": "psad",
     "mlds": "mlds",
     "mission de lutte contre le decrochage scolaire": "mlds",
     "e2c": "e2c",
     "ecole de la 2e chance": "e2c",
     "ecole de la deuxieme chance": "e2c",
     "ecole de la seconde chance": "e2c",
+    "ecole de la 2eme chance": "e2c",
+    "ecole 2e chance": "e2c",
+    "ecole de la 2e chance e2c": "e2c",
+    "e2c ecole de la 2e chance": "e2c",
     "epide": "epide",
     "centre epide": "epide",
+    "etablissement pour l insertion dans l emploi": "epide",
+    "epide etablissement pour l insertion dans l emploi": "epide",
     "dispositif": "dispositif",
+    "dispositif local": "dispositif",
     "partenaire": "partenaire",
 }
 

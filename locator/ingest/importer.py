@@ -147,6 +147,7 @@ def build_report(
         "vides": counts["vides"],
         "rejetes": rejetes,
         "avertissements": avertissements,
+        "aucun_changement": False,  # set once written: True when the import changed nothing
     }
     if plan.genre == "couverture":
         out["retires"] = counts.get("retires", 0)
@@ -402,9 +403,18 @@ def apply_import(
             geocache.put_many(db, plan.geocache, now)
         if plan.genre == "couverture" or any(_reception(row) for row in plan.lignes):
             report["territoires"] = territories.refresh(db, region)
+        _close_record(db, import_id, report)
+    return report
+
+
+def _close_record(db: sqlite_utils.Database, import_id: int, report: dict[str, Any]) -> None:
+    """Keep the import's record with its final report, or drop it when the import changed nothing."""
+    if store_history.import_changed_anything(db.conn, import_id):
         report["import_id"] = import_id
         store_imports.set_report(db, import_id, report)
-    return report
+    else:
+        store_imports.forget(db, import_id)
+        report["aucun_changement"] = True
 
 
 def _reception(row: PlanRow) -> bool:
@@ -493,8 +503,9 @@ def import_file(
             if isinstance(geocoder, BanGeocoder) and geocoder.pending and not dry_run:
                 geocache.put_many(db, geocoder.pending, now)
             if import_id is not None:
-                report["import_id"] = import_id
-                store_imports.set_report(db, import_id, report)
+                _close_record(db, import_id, report)
+            elif counts["crees"] == counts["mis_a_jour"] == 0:
+                report["aucun_changement"] = True
             if touched and record and not dry_run:  # the seed's build recomputes once, after it
                 territories.refresh(db, region)
             if dry_run:

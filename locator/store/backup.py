@@ -42,7 +42,25 @@ def backup(store: str | Path, target: str | Path) -> int:
 
 # Objects a store of an older, migratable version lacks: the restore adds them (db.migrate).
 _ADDED_SINCE_3 = {("trigger", "structures_version")}
-_ADDED_SINCE_4 = {("table", "competences"), ("index", "competences_structure"), ("table", "territoires")}
+_ADDED_SINCE_4 = {
+    ("table", "competences"),
+    ("index", "competences_structure"),
+    ("table", "territoires"),
+    ("table", "positions"),
+    *(("table", f"positions_rtree{t}") for t in ("", "_node", "_rowid", "_parent")),
+    ("index", "structures_position"),
+    *(
+        ("trigger", t)
+        for t in (
+            "positions_rtree_insert",
+            "positions_rtree_count",
+            "positions_rtree_delete",
+            "structures_positions_insert",
+            "structures_positions_update",
+            "structures_positions_delete",
+        )
+    ),
+}
 # Reference tables that are never empty in a built store.
 _NON_EMPTY = ("regions", "departements", "communes", "communes_rtree", "codes_postaux", "noms")
 

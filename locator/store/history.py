@@ -98,6 +98,12 @@ def changes_of_structure(conn: sqlite3.Connection, structure_id: str) -> list[di
     ]
 
 
+def import_changed_anything(conn: sqlite3.Connection, import_id: int) -> bool:
+    """Tell whether an import recorded at least one change (one that changed nothing is not kept)."""
+    row = conn.execute("SELECT 1 FROM historique WHERE import_id = ? LIMIT 1", (import_id,)).fetchone()
+    return row is not None
+
+
 def has_history(conn: sqlite3.Connection, structure_id: str) -> bool:
     """Tell whether anyone ever recorded a change of this structure (the seed keeps off those)."""
     row = conn.execute(

@@ -84,6 +84,11 @@ def latest_of(conn: sqlite3.Connection, sha256: str, auteur: str | None) -> dict
     return _decode(row) if row else None
 
 
+def forget(db: sqlite_utils.Database, import_id: int) -> None:
+    """Remove the record of an import that changed nothing (it is not an import of the history)."""
+    db.execute("DELETE FROM imports WHERE id = ?", (import_id,))
+
+
 def mark_undone(db: sqlite_utils.Database, import_id: int, auteur: str | None, quand: str) -> None:
     """Record that an import was undone, when and by whom."""
     db.execute("UPDATE imports SET annule_le = ?, annule_par = ? WHERE id = ?", (quand, auteur, import_id))

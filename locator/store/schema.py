@@ -10,7 +10,8 @@ if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, rea
 
 SCHEMA_VERSION = "5"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history;
 # 4: structures.version, the edit counter (concurrency check of the admin form); 5: competences and
-# territoires (commune → Mission locale of the région, territory polygons)
+# territoires (commune → Mission locale of the région, territory polygons) and step "positions"
+# (store/positions.py), one index entry per distinct point and type
 MIGRATABLE_VERSIONS = ("3", "4")  # older stores the next writer brings up to date without a rebuild
 
 STRUCTURE_TYPES = (
@@ -252,9 +253,9 @@ def create(db: sqlite_utils.Database) -> None:
             )
             db.conn.commit()
     db.conn.executescript(_DDL)
-    from . import pending, reports, territories, throttle, users  # each module owns its DDL
+    from . import pending, positions, reports, territories, throttle, users  # each module owns its DDL
 
-    for module in (users, throttle, reports, pending, territories):
+    for module in (users, throttle, reports, pending, territories, positions):
         module.create(db)
     for table, columns in _ADDED_COLUMNS.items():
         present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}

@@ -38,6 +38,11 @@ class Scratch:
         self.conn.execute(f"INSERT OR IGNORE INTO {self.table} (k, v) VALUES (?, ?)", (key, value))
         return self[key]
 
+    def claim(self, key: str, value: str) -> str | None:
+        """Set a key that is not set yet and return None, or return the value it already has."""
+        cur = self.conn.execute(f"INSERT OR IGNORE INTO {self.table} (k, v) VALUES (?, ?)", (key, value))
+        return None if cur.rowcount == 1 else self.get(key)
+
     def close(self) -> None:
         """Drop the table."""
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

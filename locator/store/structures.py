@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .schema import STRUCTURE_FIELDS
+from .schema import STRUCTURE_FIELDS, STRUCTURE_TYPES
 
 if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
     import sqlite_utils
@@ -42,53 +42,6 @@ def _type_filter(types: Sequence[str] | None) -> tuple[str, list[str]]:
     if not types:
         return "", []
     return f" AND s.type IN ({','.join('?' * len(types))})", list(types)
-
-
-# Great-circle distance (km) from the point (:phi, :lam in radians, :cos_phi = cos(:phi)) to the
-# centre of an index box, computed by SQLite's math functions so that only the nearest rows reach Python.
-_HAVERSINE_SQL = (
-    "2 * :r * asin(min(1.0, sqrt("
-    "pow(sin((radians((min_lat + max_lat) / 2) - :phi) / 2), 2) + "
-    ":cos_phi * cos(radians((min_lat + max_lat) / 2)) * "
-    "pow(sin((radians((min_lon + max_lon) / 2) - :lam) / 2), 2))))"
-)
-
-
-def nearest_in_box(
-    conn: sqlite3.Connection,
-    box: tuple[float, float, float, float],
-    types: Sequence[str] | None,
-    point: tuple[float, float],
-    earth_radius_km: float,
-    fetch: int,
-) -> list[tuple[float, int]]:
-    """Return up to `fetch` (distance_km, pk) of published structures in the box, nearest first.
-
-    The box is (min_lat, max_lat, min_lon, max_lon). Distances use the index's float32 boxes:
-    within a metre or so of the exact ones, which the caller recomputes for the rows it keeps.
-    """
-    phi, lam = math.radians(point[0]), math.radians(point[1])
-    args: dict[str, Any] = {
-        "r": earth_radius_km,
-        "phi": phi,
-        "lam": lam,
-        "cos_phi": math.cos(phi),
-        "s": box[0],
-        "n": box[1],
-        "w": box[2],
-        "e": box[3],
-        "fetch": fetch,
-    }
-    type_sql = ""
-    if types:
-        type_sql = f" AND type IN ({','.join(f':t{i}' for i in range(len(types)))})"
-        args.update({f"t{i}": t for i, t in enumerate(types)})
-    return conn.execute(
-        f"SELECT {_HAVERSINE_SQL} AS d, pk FROM structures_rtree "
-        f"WHERE max_lat >= :s AND min_lat <= :n AND max_lon >= :w AND min_lon <= :e{type_sql} "
-        "ORDER BY d LIMIT :fetch",
-        args,
-    ).fetchall()
 
 
 def count_by_status(conn: sqlite3.Connection) -> dict[str, int]:
@@ -328,6 +281,52 @@ def stored_in_box(
         [*types, *box],
     )
     return [dict(zip(STORED_COLUMNS, tuple(r), strict=True)) for rows in (published, drafts) for r in rows]
+
+
+def max_pk(conn: sqlite3.Connection) -> int:
+    """Return the largest internal key: rows above it were written later (by the running import)."""
+    return conn.execute("SELECT COALESCE(MAX(pk), 0) FROM structures").fetchone()[0]
+
+
+def names_in_commune(conn: sqlite3.Connection, code_insee: str, max_pk: int) -> list[tuple[str, str, str]]:
+    """Return (id, nom, type) of every structure (any status) of one commune up to `max_pk`, by pk."""
+    rows = conn.execute(
+        "SELECT id, nom, type FROM structures WHERE code_insee = ? AND pk <= ? ORDER BY pk",
+        (code_insee, max_pk),
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def snapshot(conn: sqlite3.Connection, max_pk: int) -> list[tuple[Any, ...]]:
+    """Return (id, nom, type, statut, latitude, longitude, code_insee) of every structure up to `max_pk`."""
+    rows = conn.execute(
+        "SELECT id, nom, type, statut, latitude, longitude, code_insee FROM structures "
+        "WHERE pk <= ? ORDER BY pk",
+        (max_pk,),
+    )
+    return [tuple(r) for r in rows]
+
+
+def located_in_box(
+    conn: sqlite3.Connection, box: tuple[float, float, float, float], max_pk: int
+) -> list[tuple[str, str, str, str, float, float]]:
+    """Return (id, nom, type, statut, latitude, longitude) of published and draft structures in the box.
+
+    Only rows up to `max_pk`; published ones through the R*Tree, drafts through the type index.
+    """
+    published = conn.execute(
+        "SELECT s.id, s.nom, s.type, s.statut, s.latitude, s.longitude FROM structures_rtree r "
+        "CROSS JOIN structures s ON s.pk = r.pk "
+        "WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lon >= ? AND r.min_lon <= ? AND r.pk <= ?",
+        [*box, max_pk],
+    ).fetchall()
+    marks = ",".join("?" * len(STRUCTURE_TYPES))
+    drafts = conn.execute(
+        f"SELECT id, nom, type, statut, latitude, longitude FROM structures WHERE type IN ({marks}) "
+        "AND statut = 'brouillon' AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ? AND pk <= ?",
+        [*STRUCTURE_TYPES, *box, max_pk],
+    ).fetchall()
+    return [tuple(r) for r in published + drafts]
 
 
 def names_of_types(conn: sqlite3.Connection, types: Sequence[str]) -> list[tuple[str, str, str]]:

@@ -9,21 +9,29 @@ The public forms (login, "Signaler une erreur") have their own counters in the s
 
 Flask-Limiter resolved its rules on every request (≈ 100 µs, more than a nearest lookup); the same
 counters through `limits` directly cost ≈ 4 µs. Counters live in RATE_LIMIT_STORAGE: "memory://"
-counts per worker process; several servers share "redis://..." or "memcached://...".
+counts per worker process; several servers share "redis://..." or "memcached://...". When that
+storage cannot be reached the limit fails open: requests are answered, uncounted, and a warning is
+logged (at most once a minute per process) — a rate limit must not take the site down with it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from flask import Blueprint, Flask, request
 from limits import parse, storage, strategies
+from limits.errors import StorageError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 # The routes that receive a file: the only ones allowed a body up to IMPORT_MAX_BYTES.
 UPLOAD_ENDPOINTS = frozenset({"admin.import_start"})
 _URLENCODED = "application/x-www-form-urlencoded"
+# A shared counter store that does not answer within this delay counts as down (fail open).
+SHARED_TIMEOUT_S = 0.5
+WARN_EVERY_S = 60.0
+log = logging.getLogger(__name__)
 
 
 class BodyTooLarge(RequestEntityTooLarge):
@@ -46,9 +54,14 @@ class Limits:
 
     def __init__(self, app: Flask):
         self.enabled = bool(app.config["RATE_LIMIT_ENABLED"])
+        uri = app.config["RATE_LIMIT_STORAGE"]
+        options = {}
+        if uri.startswith(("redis://", "rediss://", "redis+unix://")):
+            options = {"socket_timeout": SHARED_TIMEOUT_S, "socket_connect_timeout": SHARED_TIMEOUT_S}
         self.limiter = strategies.SlidingWindowCounterRateLimiter(
-            storage.storage_from_string(app.config["RATE_LIMIT_STORAGE"])
+            storage.storage_from_string(uri, wrap_exceptions=True, **options)
         )
+        self._warned_at = float("-inf")
         self.rules = {
             "api": parse(app.config["RATE_LIMIT_API"]),
             "pages": parse(app.config["RATE_LIMIT_PAGES"]),
@@ -60,9 +73,22 @@ class Limits:
             return
         rule = self.rules[scope]
         key = request.remote_addr or "inconnu"
-        if not self.limiter.hit(rule, scope, key):
+        try:
+            if self.limiter.hit(rule, scope, key):
+                return
             reset, _remaining = self.limiter.get_window_stats(rule, scope, key)
-            raise RateLimited(max(1, math.ceil(reset - time.time())))
+        except StorageError as err:  # the shared counters are unreachable: answer, uncounted
+            self._warn(err)
+            return
+        raise RateLimited(max(1, math.ceil(reset - time.time())))
+
+    def _warn(self, err: StorageError) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_S:
+            self._warned_at = now
+            log.warning(
+                "rate-limit storage unreachable, requests are not counted (fail open): %s", err.storage_error
+            )
 
 
 def _size(n: int) -> str:

@@ -107,7 +107,7 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
 
     # Fix 3: edit a field of line 6 (an unknown type).
     page.get_by_role("link", name="Corriger la ligne 6").click()
-    page.get_by_label("Type", exact=True).fill("cio")
+    page.get_by_label("Type", exact=True).select_option("cio")  # a choice list since issue 12
     page.get_by_role("button", name=re.compile("Appliquer la correction")).click()
     page.wait_for_url(re.compile(r".*#ligne-6$"))
     assert "nouveau" in _row(page, 6).inner_text()
@@ -133,6 +133,7 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     import_id = import_url.rsplit("/", 1)[1]
     page.get_by_role("link", name=f"Import n° {import_id}").click()
     page.wait_for_url(import_url)
+    page.get_by_label(re.compile("Je confirme : annuler l'import")).check()  # required since issue 12
     page.get_by_role("button", name="Annuler cet import").click()
     page.locator(".admin-messages", has_text="remise(s) dans leur état précédent").wait_for()
     published = _published_names(base)

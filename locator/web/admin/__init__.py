@@ -148,3 +148,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["signaler_champs"] = reports.FIELDS
     app.jinja_env.filters["change_label"] = history.change_label
     app.jinja_env.filters["change_diff"] = history.change_diff
+    app.jinja_env.filters["heure_paris"] = history.paris_time  # every stored UTC time an admin page shows

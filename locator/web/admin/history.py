@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
@@ -16,6 +18,22 @@ from . import bp, writer
 
 # Columns that change with every write and say nothing to a reader.
 _QUIET = {"modifie_le", "cree_le", "origine"}
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_time(value: str | None) -> str:
+    """Show a stored UTC time (ISO 8601) as the admins read it: « 29/01/2026 à 15:04 », Paris time."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)  # not a time we wrote: shown as it is
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the store writes UTC
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
 
 def change_label(change: dict[str, Any]) -> str:
@@ -85,8 +103,12 @@ def import_detail(import_id: int):
 def import_undo(import_id: int):
     """Undo an import; with `dependants=annuler` (box ticked) also the later work depending on it."""
     with_dependants = request.form.get("dependants") == "annuler"
-    if with_dependants and request.form.get("confirmer") != "oui":
-        flash("Cochez la case de confirmation pour annuler aussi les changements faits depuis.", "erreur")
+    if request.form.get("confirmer") != "oui":
+        flash(
+            "Cochez la case de confirmation pour annuler l'import"
+            + (" et les changements faits depuis." if with_dependants else "."),
+            "erreur",
+        )
         return redirect(url_for("admin.import_detail", import_id=import_id))
     try:
         with writer() as db:

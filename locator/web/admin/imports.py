@@ -16,7 +16,9 @@ from ...ingest.importer import ImportPlan, PlanStale, apply_import
 from ...ingest.table import FileProblem
 from ...store import imports as store_imports
 from ...store import pending as store_pending
+from ...store.schema import STRUCTURE_TYPES
 from .. import params
+from ..formatting import TYPE_LABELS
 from ..store import get_conn
 from . import bp, tile_settings, writer
 
@@ -92,7 +94,7 @@ def import_start():
     if problem:
         return _upload_page(problem, 400)
     statut = "brouillon" if request.form.get("statut") == "brouillon" else "publie"
-    reglages = wizard.new_reglages(statut)
+    reglages = wizard.new_reglages(statut, hors_region=request.form.get("hors_region") == "oui")
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "fichier.csv"
     plan = wizard.plan(get_conn(), contenu, filename, reglages, current_app.config)
     if plan.erreur:
@@ -184,6 +186,7 @@ def import_row(token: str, ligne: int):
     raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
     values = {k: raw.get(k, "") for k in wizard.FIXABLE}
     values.update(item["reglages"]["corrections"].get(str(ligne), {}))
+    values["type"] = wizard.type_of(values.get("type")) or values.get("type", "")
     return render_template(
         "admin/import_ligne.html",
         token=token,
@@ -191,6 +194,7 @@ def import_row(token: str, ligne: int):
         values=values,
         raw=raw,
         fields=wizard.FIXABLE,
+        types=[(t, TYPE_LABELS[t][0]) for t in STRUCTURE_TYPES],
         chosen=item["reglages"]["choix_communes"].get(str(ligne)),
         libelle=wizard.ACTION_LABELS.get(row["action"], row["action"]),
         tiles=tile_settings(),
@@ -203,7 +207,8 @@ def import_row_fix(token: str, ligne: int):
     item = _load(token)
     row = _row(item, ligne)
     raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
-    reglages = wizard.fix(item["reglages"], ligne, {k: request.form.get(k, "") for k in wizard.FIXABLE}, raw)
+    sent = {k: request.form[k] for k in wizard.FIXABLE if k in request.form}  # a field not sent stays
+    reglages = wizard.fix(item["reglages"], ligne, sent, raw)
     choice = request.form.get("choix_commune") or None
     allowed = {c["code_insee"] for c in row.get("communes_candidates") or []}
     allowed.add(item["reglages"]["choix_communes"].get(str(ligne)))
@@ -281,6 +286,9 @@ def import_confirm(token: str):
         return redirect(url_for("admin.import_preview", token=token))
     if report is None:
         return _already_confirmed(plan)
+    if report.get("aucun_changement"):
+        flash("Aucun changement : les données sont déjà à jour ; aucun import n'est ajouté à l'historique.")
+        return redirect(url_for("admin.history"))
     flash(
         f"Import publié : {report['crees']} créée(s), {report['mis_a_jour']} mise(s) à jour, "
         f"{len(report['rejetes'])} ligne(s) rejetée(s) non importée(s)."

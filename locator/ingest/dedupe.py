@@ -1,0 +1,158 @@
+"""Finding the stored structure a row may repeat, at a cost that does not grow with piles.
+
+Only structures stored before the import began are candidates (rows of the file are told apart by
+the file's own id check), so each commune and each grid cell is read from the store once, then kept:
+exact keys (normalised name + type + commune) by dictionary, near-duplicates by rapidfuzz against a
+bounded candidate set (blocking on the name's words, capped per block).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from ..geo import names
+from ..store import structures as store_structures
+
+NEAR_DUPLICATE_SCORE = 92
+CELL_DEG = 0.02  # about 2 km: a 50 m box touches at most four cells
+BLOCK_CAP = 64  # a word shared by more stored names than this is too common to block on
+MAX_CACHED = 4096  # communes and cells kept (least recently used dropped): memory stays bounded
+# A store with at most this many structures is read in one statement when the import begins (a few
+# megabytes); a bigger one is read commune by commune and cell by cell, as rows need them.
+PRELOAD_MAX = 20_000
+
+
+@dataclass
+class _Cell:
+    """Stored structures located in one grid cell, with their names' blocking keys."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id, nom, type, statut, lat, lon, key)
+    blocks: dict[str, list[int]] = field(default_factory=dict)
+
+
+_EMPTY = _Cell()  # a cell where the preloaded store has nothing (never written to)
+
+
+def block_keys(key: str) -> set[str]:
+    """Return the blocking keys of a normalised name: its words and the start of its glued form."""
+    out = {w for w in key.split() if len(w) > 1 and w not in names.STOPWORDS}
+    out.add("#" + names.glued(key)[:5])
+    return out
+
+
+def similarity(key: str, other: str) -> float:
+    """Return how alike two normalised names are (0–100), word order and glued words aside."""
+    return max(fuzz.token_sort_ratio(key, other), fuzz.ratio(names.glued(key), names.glued(other)))
+
+
+class Matcher:
+    """Exact-key and near-duplicate lookups against the structures stored when the import began."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.max_pk = store_structures.max_pk(conn)
+        self._communes: OrderedDict[str, dict[str, list[tuple[str, str]]]] = OrderedDict()
+        self._cells: OrderedDict[tuple[int, int], _Cell] = OrderedDict()
+        self._complete = False  # True: every stored structure is in the caches (absent = none there)
+        if self.max_pk <= PRELOAD_MAX:
+            self._preload()
+
+    def _preload(self) -> None:
+        """Read the whole (small) store once: no statement per row for communes and cells."""
+        located: list[tuple[Any, ...]] = []
+        drafts: list[tuple[Any, ...]] = []
+        for sid, nom, type_, statut, lat, lon, code in store_structures.snapshot(self.conn, self.max_pk):
+            key = names.normalize(nom)
+            if code:
+                self._communes.setdefault(code, {}).setdefault(key, []).append((sid, type_))
+            if lat is not None and lon is not None and statut in ("publie", "brouillon"):
+                (located if statut == "publie" else drafts).append((sid, nom, type_, statut, lat, lon, key))
+        for row in located + drafts:  # published first, then drafts, as `located_in_box` gives them
+            cell = self._cells.setdefault(
+                (math.floor(row[4] / CELL_DEG), math.floor(row[5] / CELL_DEG)), _Cell()
+            )
+            for b in block_keys(row[6]):
+                cell.blocks.setdefault(b, []).append(len(cell.rows))
+            cell.rows.append(row)
+        self._complete = True
+
+    @staticmethod
+    def _touch(cache: OrderedDict, key: Any, load) -> Any:
+        value = cache.get(key)
+        if value is None:
+            value = cache[key] = load()
+            if len(cache) > MAX_CACHED:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return value
+
+    def _commune(self, code: str) -> dict[str, list[tuple[str, str]]]:
+        def load() -> dict[str, list[tuple[str, str]]]:
+            keys: dict[str, list[tuple[str, str]]] = {}
+            for sid, nom, type_ in store_structures.names_in_commune(self.conn, code, self.max_pk):
+                keys.setdefault(names.normalize(nom), []).append((sid, type_))
+            return keys
+
+        if self._complete:
+            return self._communes.get(code, {})
+        return self._touch(self._communes, code, load)
+
+    def same_name_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> str | None:
+        """Return the id of the first stored structure of these types with this name key in the commune."""
+        for sid, type_ in self._commune(code).get(key, ()):
+            if type_ in types and sid not in skip:
+                return sid
+        return None
+
+    def _cell(self, i: int, j: int) -> _Cell:
+        def load() -> _Cell:
+            cell = _Cell()
+            box = (i * CELL_DEG, (i + 1) * CELL_DEG, j * CELL_DEG, (j + 1) * CELL_DEG)
+            for sid, nom, type_, statut, lat, lon in store_structures.located_in_box(
+                self.conn, box, self.max_pk
+            ):
+                key = names.normalize(nom)
+                for b in block_keys(key):
+                    cell.blocks.setdefault(b, []).append(len(cell.rows))
+                cell.rows.append((sid, nom, type_, statut, lat, lon, key))
+            return cell
+
+        if self._complete:
+            return self._cells.get((i, j), _EMPTY)
+        return self._touch(self._cells, (i, j), load)
+
+    def _candidates(self, key: str, box: tuple[float, float, float, float]) -> Iterable[tuple[Any, ...]]:
+        """Yield stored rows in the box that share a not-too-common blocking key with the name."""
+        wanted = block_keys(key)
+        for i in range(math.floor(box[0] / CELL_DEG), math.floor(box[1] / CELL_DEG) + 1):
+            for j in range(math.floor(box[2] / CELL_DEG), math.floor(box[3] / CELL_DEG) + 1):
+                cell = self._cell(i, j)
+                blocks = [cell.blocks[b] for b in wanted if b in cell.blocks]
+                if not blocks:
+                    continue
+                small = [b for b in blocks if len(b) <= BLOCK_CAP]
+                # Every word of the name is common here: the rarest block, capped, still gets compared.
+                picked = small or [min(blocks, key=len)[:BLOCK_CAP]]
+                for index in sorted({x for b in picked for x in b}):
+                    yield cell.rows[index]
+
+    def near_duplicate(
+        self, key: str, box: tuple[float, float, float, float], types: Sequence[str], skip
+    ) -> tuple[str, str] | None:
+        """Return (id, nom) of a stored, non-archived structure of these types in the box, named alike."""
+        for sid, nom, type_, statut, lat, lon, other in self._candidates(key, box):
+            if type_ not in types or statut == "archive" or sid in skip:
+                continue
+            if not (box[0] <= lat <= box[1] and box[2] <= lon <= box[3]):
+                continue
+            if similarity(key, other) >= NEAR_DUPLICATE_SCORE:
+                return sid, nom
+        return None

@@ -1,0 +1,160 @@
+"""The positions index: one R*Tree entry per distinct (point, type) of published structures, with a count.
+
+Piles (hundreds of structures on one town hall, what the offline geocoder makes of address-only rows)
+cost one index entry, so `nearest` walks positions by distance and takes the structures of each one
+in id order. Triggers on `structures` keep it exact whatever writes (build, import, edit, undo, rollback).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+# Schema step "positions" (version 5): independent of any other step; `create` adds and fills it.
+DDL = """
+CREATE TABLE IF NOT EXISTS positions (
+    pk INTEGER PRIMARY KEY,
+    latitude REAL NOT NULL,
+    longitude REAL NOT NULL,
+    type TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    UNIQUE (latitude, longitude, type)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS positions_rtree USING rtree(
+    pk, min_lat, max_lat, min_lon, max_lon, +type, +n
+);
+CREATE INDEX IF NOT EXISTS structures_position ON structures(latitude, longitude, type, statut, id);
+CREATE TRIGGER IF NOT EXISTS positions_rtree_insert AFTER INSERT ON positions
+BEGIN
+    INSERT INTO positions_rtree VALUES (
+        new.pk, new.latitude, new.latitude, new.longitude, new.longitude, new.type, new.n
+    );
+END;
+CREATE TRIGGER IF NOT EXISTS positions_rtree_count AFTER UPDATE OF n ON positions
+BEGIN
+    UPDATE positions_rtree SET n = new.n WHERE pk = new.pk;
+END;
+CREATE TRIGGER IF NOT EXISTS positions_rtree_delete AFTER DELETE ON positions
+BEGIN
+    DELETE FROM positions_rtree WHERE pk = old.pk;
+END;
+CREATE TRIGGER IF NOT EXISTS structures_positions_insert AFTER INSERT ON structures
+WHEN new.latitude IS NOT NULL AND new.longitude IS NOT NULL AND new.statut = 'publie'
+BEGIN
+    INSERT INTO positions (latitude, longitude, type, n) VALUES (new.latitude, new.longitude, new.type, 1)
+        ON CONFLICT (latitude, longitude, type) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS structures_positions_update
+AFTER UPDATE OF latitude, longitude, statut, type ON structures
+WHEN (old.latitude IS NOT new.latitude OR old.longitude IS NOT new.longitude
+      OR old.statut IS NOT new.statut OR old.type IS NOT new.type)
+BEGIN
+    UPDATE positions SET n = n - 1
+        WHERE old.statut = 'publie' AND latitude = old.latitude AND longitude = old.longitude
+        AND type = old.type;
+    DELETE FROM positions WHERE n <= 0 AND latitude = old.latitude AND longitude = old.longitude
+        AND type = old.type;
+    INSERT INTO positions (latitude, longitude, type, n)
+        SELECT new.latitude, new.longitude, new.type, 1
+        WHERE new.latitude IS NOT NULL AND new.longitude IS NOT NULL AND new.statut = 'publie'
+        ON CONFLICT (latitude, longitude, type) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS structures_positions_delete AFTER DELETE ON structures
+WHEN old.latitude IS NOT NULL AND old.longitude IS NOT NULL AND old.statut = 'publie'
+BEGIN
+    UPDATE positions SET n = n - 1
+        WHERE latitude = old.latitude AND longitude = old.longitude AND type = old.type;
+    DELETE FROM positions WHERE n <= 0 AND latitude = old.latitude AND longitude = old.longitude
+        AND type = old.type;
+END;
+"""
+
+
+def create(db: sqlite_utils.Database) -> None:
+    """Create the positions index; fill it from the structures when it is new (a migrated store)."""
+    new = "positions" not in db.table_names()
+    db.conn.executescript(DDL)
+    if new:
+        with db.conn:
+            db.execute(
+                "INSERT INTO positions (latitude, longitude, type, n) SELECT latitude, longitude, type, "
+                "COUNT(*) FROM structures WHERE latitude IS NOT NULL AND longitude IS NOT NULL "
+                "AND statut = 'publie' GROUP BY latitude, longitude, type"
+            )
+
+
+# Great-circle distance (km) from the point (:phi, :lam in radians, :cos_phi = cos(:phi)) to the
+# centre of an index box, computed by SQLite's math functions so that only the nearest rows reach Python.
+_HAVERSINE_SQL = (
+    "2 * :r * asin(min(1.0, sqrt("
+    "pow(sin((radians((min_lat + max_lat) / 2) - :phi) / 2), 2) + "
+    ":cos_phi * cos(radians((min_lat + max_lat) / 2)) * "
+    "pow(sin((radians((min_lon + max_lon) / 2) - :lam) / 2), 2))))"
+)
+
+
+def nearest_in_box(
+    conn: sqlite3.Connection,
+    box: tuple[float, float, float, float],
+    types: Sequence[str] | None,
+    point: tuple[float, float],
+    earth_radius_km: float,
+    fetch: int,
+) -> list[tuple[float, int, float, float, str]]:
+    """Return up to `fetch` (distance_km, count, latitude, longitude, type) positions in the box, by distance.
+
+    The box is (min_lat, max_lat, min_lon, max_lon). Distances use the index's float32 boxes: within
+    a metre or so of the exact ones; latitude and longitude are the exact stored ones.
+    """
+    phi, lam = math.radians(point[0]), math.radians(point[1])
+    args: dict[str, Any] = {
+        "r": earth_radius_km,
+        "phi": phi,
+        "lam": lam,
+        "cos_phi": math.cos(phi),
+        "s": box[0],
+        "n": box[1],
+        "w": box[2],
+        "e": box[3],
+        "fetch": fetch,
+    }
+    type_sql = ""
+    if types:
+        type_sql = f" AND type IN ({','.join(f':t{i}' for i in range(len(types)))})"
+        args.update({f"t{i}": t for i, t in enumerate(types)})
+    return conn.execute(
+        "SELECT r.d, r.n, p.latitude, p.longitude, p.type FROM ("
+        f"SELECT {_HAVERSINE_SQL} AS d, pk, n FROM positions_rtree "
+        f"WHERE max_lat >= :s AND min_lat <= :n AND max_lon >= :w AND min_lon <= :e{type_sql} "
+        "ORDER BY d LIMIT :fetch) r JOIN positions p ON p.pk = r.pk ORDER BY r.d",
+        args,
+    ).fetchall()
+
+
+_COMPOUND_MAX = 200
+
+
+def first_at(
+    conn: sqlite3.Connection, positions: Sequence[tuple[float, float, str]], limit: int
+) -> list[int]:
+    """Return the pks of the first `limit` published structures (by id) at each (latitude, longitude, type).
+
+    One statement for every position (each part walks the position index in id order).
+    """
+    if not positions:
+        return []
+    part = (
+        "SELECT * FROM (SELECT pk FROM structures WHERE latitude = ? AND longitude = ? AND type = ? "
+        "AND statut = 'publie' ORDER BY id LIMIT ?)"
+    )
+    out: list[int] = []
+    for start in range(0, len(positions), _COMPOUND_MAX):  # SQLite joins at most 500 SELECTs in one
+        chunk = positions[start : start + _COMPOUND_MAX]
+        args = [x for lat, lon, type_ in chunk for x in (lat, lon, type_, limit)]
+        out += [r[0] for r in conn.execute(" UNION ALL ".join([part] * len(chunk)), args)]
+    return out
