@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 # One test or benchmark client is one address: the per-address limits would throttle it.
 HIGH_RATE_LIMITS = {
@@ -21,10 +22,11 @@ HIGH_RATE_LIMITS = {
 
 
 class ServerURL(str):
-    """The base URL of a running server (`http://127.0.0.1:PORT`), with its port and process."""
+    """The base URL of a running server (`http://127.0.0.1:PORT`), with its port, process and error log."""
 
     port: int
     process: subprocess.Popen
+    errors: IO[bytes]  # what the server wrote on stderr (its log), readable while the block runs
 
 
 def free_port() -> int:
@@ -67,6 +69,7 @@ def serve_in_background(
     url.port = port
     # Errors go to a file, not a pipe: a chatty server never blocks on a pipe nobody reads.
     with tempfile.TemporaryFile() as errors:
+        url.errors = errors
         url.process = proc = subprocess.Popen(  # noqa: S603 (our own command line)
             argv, stdout=subprocess.DEVNULL, stderr=errors, env=full_env, cwd=cwd
         )
