@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -397,23 +398,44 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
     click.echo(f"{n} structure(s) exportée(s)" + (f" dans {output}" if output else "") + ".", err=True)
 
 
+def _fetch_options(url_setting: str, dir_setting: str) -> Callable[[Callable], Callable]:
+    """The options every `locator fetch` command takes: --db, --url, --dir, --dry-run, --json."""
+
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(
+            [
+                db_option,
+                click.option(
+                    "--url", default=lambda: config.load()[url_setting], show_default=f"réglage {url_setting}"
+                ),
+                click.option(
+                    "--dir",
+                    "dest_dir",
+                    type=click.Path(file_okay=False, path_type=Path),
+                    default=None,
+                    help=f"Dossier de la copie (défaut : réglage {dir_setting}).",
+                ),
+                click.option(
+                    "--dry-run",
+                    is_flag=True,
+                    help="Télécharger et vérifier, sans rien écrire dans les données.",
+                ),
+                click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON."),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @main.group()
 def fetch() -> None:
     """Télécharger des données officielles."""
 
 
 @fetch.command("annuaire")
-@db_option
-@click.option("--url", default=lambda: config.load()["ANNUAIRE_URL"], show_default="réglage ANNUAIRE_URL")
-@click.option(
-    "--dir",
-    "dest_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Dossier de la copie (défaut : réglage ANNUAIRE_DIR).",
-)
-@click.option("--dry-run", is_flag=True, help="Télécharger et vérifier, sans rien écrire dans les données.")
-@click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
+@_fetch_options("ANNUAIRE_URL", "ANNUAIRE_DIR")
 def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool, as_json: bool) -> None:
     """Télécharger l'Annuaire de l'administration (DILA) et importer ses Missions locales et CIO."""
     from .ingest.fetch import FetchError, download
@@ -458,17 +480,7 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
 
 
 @fetch.command("couverture")
-@db_option
-@click.option("--url", default=lambda: config.load()["COUVERTURE_URL"], show_default="réglage COUVERTURE_URL")
-@click.option(
-    "--dir",
-    "dest_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Dossier de la copie (défaut : réglage COUVERTURE_DIR).",
-)
-@click.option("--dry-run", is_flag=True, help="Télécharger et vérifier, sans rien écrire dans les données.")
-@click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
+@_fetch_options("COUVERTURE_URL", "COUVERTURE_DIR")
 def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool, as_json: bool) -> None:
     """Télécharger la liste des communes couvertes par chaque Mission locale (réseau des Missions
     locales), l'importer en une transaction et recalculer les territoires."""
