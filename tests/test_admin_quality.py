@@ -24,9 +24,10 @@ def built_store(small_built_store):
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 THIERS_ML = "mission-locale-du-bassin-de-thiers-63430"
-CANTAL_MLS = (
-    "mission-locale-de-l-arrondissement-d-aurillac-15014",
-    "mission-locale-des-hautes-terres-et-du-nord-ouest-cantal-15187",
+HAUTE_LOIRE_MLS = (
+    "mission-locale-du-bassin-d-emploi-de-brioude-43040",
+    "mission-locale-du-velay-43157",
+    "mission-locale-de-la-jeune-loire-et-ses-rivieres-43268",
 )
 
 
@@ -135,19 +136,20 @@ def test_communes_in_no_official_list_are_listed_apart(store_copy):
 
 def test_communes_without_an_answer_stand_out_on_the_page_the_map_and_the_csv(admin_client, admin_store):
     assert _run(admin_store, "communes") == []  # every commune of the région has its Mission locale
-    for ml in CANTAL_MLS:  # the Cantal loses both its Missions locales
+    for ml in HAUTE_LOIRE_MLS:  # the Haute-Loire loses its three Missions locales
         assert press(admin_client, f"/admin/structures/{ml}", "archiver").status_code == 302
     rows = _run(admin_store, "communes")
-    assert len(rows) == 250 and {r["departement"] for r in rows} == {"15"}
+    assert len(rows) == 257 and {r["departement"] for r in rows} == {"43"}
     assert "Aucune Mission locale publiée n'a son siège dans ce département" in rows[0]["probleme"]
     page = admin_client.get("/admin/qualite").get_data(as_text=True)
-    assert "Communes sans Mission locale compétente (250)" in page
-    assert '<a href="/communes/15014">Aurillac</a> (15014)' in page
+    assert "Communes sans Mission locale compétente (257)" in page
+    assert '<a href="/communes/43157">Le Puy-en-Velay</a> (43157)' in page
     features = admin_client.get("/admin/qualite/carte.json").get_json()["features"]
-    assert sum(1 for f in features if f["properties"]["controle"] == "communes") == 250
+    assert sum(1 for f in features if f["properties"]["controle"] == "communes") == 257
     csv_rows = _csv(admin_client, "communes")
-    assert csv_rows[0] == list(quality.COLUMNS["communes"]) and len(csv_rows) == 251
-    assert csv_rows[1 + [r[0] for r in csv_rows[1:]].index("15014")][:3] == ["15014", "Aurillac", "15"]
+    assert csv_rows[0] == list(quality.COLUMNS["communes"]) and len(csv_rows) == 258
+    puy = csv_rows[1 + [r[0] for r in csv_rows[1:]].index("43157")][:3]
+    assert puy == ["43157", "Le Puy-en-Velay", "43"]
 
 
 def test_communes_named_by_several_lists_stand_out_on_the_page_the_map_and_the_csv(admin_client, admin_store):

@@ -13,6 +13,8 @@ from import_helpers import run_import, write
 from locator.cli import main
 from locator.publish.exports import data_inclusion
 from locator.publish.spreadsheet import safe_cell
+from locator.store import db as store_db
+from locator.store import structures as store_structures
 
 
 def export(db, fmt: str, *args: str, output=None) -> tuple[int, bytes, str]:
@@ -42,11 +44,21 @@ def test_csv_has_a_bom_semicolons_and_decimal_commas(built_store, tmp_path):
 
 
 def test_formula_cells_are_neutralised(store_copy, tmp_path):
-    text = "type;nom;code_insee;telephone;adresse\n"
-    text += 'cio;"=HYPERLINK(""http://x"",""clic"")";63430;+33473000000;@SUM(A1)\n'
-    text += "cio;-2+3;63430;;\n"
-    code, report, _ = run_import(store_copy, write(tmp_path, text))
-    assert code == 0 and report["crees"] == 2
+    # Imports refuse such cells now; a store written before that (or by hand) may still hold them.
+    rows = [
+        {
+            "id": "formule-1",
+            "type": "cio",
+            "nom": '=HYPERLINK("http://x","clic")',
+            "code_insee": "63430",
+            "telephone": "+33473000000",
+            "adresse": "@SUM(A1)",
+            "statut": "publie",
+        },
+        {"id": "formule-2", "type": "cio", "nom": "-2+3", "code_insee": "63430", "statut": "publie"},
+    ]
+    with store_db.writer(store_copy) as db:
+        store_structures.upsert(db, rows, "2026-01-01")
     out = tmp_path / "e.csv"
     export(store_copy, "csv", output=out)
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";"))

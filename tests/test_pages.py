@@ -102,8 +102,8 @@ def test_a_point_answers_around_it(client):
         "/recherche?q=48.8566,2.3522",  # a position in Paris ("Me localiser")
     ],
 )
-def test_outside_the_region_no_mission_locale_is_presented_as_yours(client, url):
-    body = text(client.get(url))
+def test_outside_the_region_no_mission_locale_is_presented_as_yours(region_client, url):
+    body = text(region_client.get(url))  # the national store: the communes outside the région exist
     assert "Votre Mission locale" not in body and "Son lieu d’accueil" not in body
     said = body.index("est hors de la région Auvergne-Rhône-Alpes")
     assert said < body.index('class="fiche')  # said before any list

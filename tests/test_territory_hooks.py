@@ -37,7 +37,7 @@ def territory_size(db, structure_id: str) -> int:
 
 def undo(client, import_id: int):
     page = f"/admin/imports/{import_id}"
-    r = post_form(client, page + "/annuler", page=page)
+    r = post_form(client, page + "/annuler", {"confirmer": "oui"}, page=page)
     assert r.status_code == 302
     assert "annulé" in text(client.get(page)), text(client.get(page))[-1500:]
 
