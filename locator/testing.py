@@ -25,6 +25,12 @@ class ServerURL(str):
 
     port: int
     process: subprocess.Popen
+    _errors: int  # file descriptor of the server's error output
+
+    def log(self) -> str:
+        """Return what the server has written to its error output so far (its log)."""
+        size = os.fstat(self._errors).st_size
+        return os.pread(self._errors, size, 0).decode(errors="replace")
 
 
 def free_port() -> int:
@@ -67,6 +73,7 @@ def serve_in_background(
     url.port = port
     # Errors go to a file, not a pipe: a chatty server never blocks on a pipe nobody reads.
     with tempfile.TemporaryFile() as errors:
+        url._errors = errors.fileno()
         url.process = proc = subprocess.Popen(  # noqa: S603 (our own command line)
             argv, stdout=subprocess.DEVNULL, stderr=errors, env=full_env, cwd=cwd
         )

@@ -104,16 +104,39 @@ def live_server(national_store):
         yield base
 
 
-@pytest.fixture
-def admin_store(store_copy):
-    """A private copy of the built store with one admin and one editor account (tests/admin_helpers.py)."""
+@pytest.fixture(scope="session")
+def stores_with_accounts(tmp_path_factory):
+    """Return a function: built store → a copy of it with the admin and editor accounts (read-only use).
+
+    Each copy is made once per session: the two scrypt hashes (the production cost, a third of a
+    second each) are paid once, not by every admin test.
+    """
     from admin_helpers import ADMIN, EDITOR
 
     from locator.admin import accounts
 
-    accounts.add_user(store_copy, ADMIN[0], "admin", ADMIN[1])
-    accounts.add_user(store_copy, EDITOR[0], "editeur", EDITOR[1])
-    return store_copy
+    made: dict[Path, Path] = {}
+
+    def with_accounts(store: Path) -> Path:
+        if store not in made:
+            path = tmp_path_factory.mktemp("accounts") / "locator.sqlite"
+            shutil.copyfile(store, path)
+            accounts.add_user(path, ADMIN[0], "admin", ADMIN[1])
+            accounts.add_user(path, EDITOR[0], "editeur", EDITOR[1])
+            # The writer closed: its WAL is folded into the main file, the one file copied below.
+            assert not path.with_name(path.name + "-wal").exists()
+            made[store] = path
+        return made[store]
+
+    return with_accounts
+
+
+@pytest.fixture
+def admin_store(built_store, stores_with_accounts, tmp_path):
+    """A private copy of the built store with one admin and one editor account (tests/admin_helpers.py)."""
+    path = tmp_path / "locator.sqlite"
+    shutil.copyfile(stores_with_accounts(built_store), path)
+    return path
 
 
 @pytest.fixture

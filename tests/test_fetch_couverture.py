@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from click.testing import CliRunner
-from conftest import start_server
 from import_helpers import DATA, dump
 
 from locator.cli import main
+from locator.testing import serve_in_background
 
 SAMPLE = (DATA / "couverture_ml_extrait.csv").read_bytes()  # 150 lines, 149 communes of Auvergne and Lyon
 HEADER = SAMPLE.split(b"\n", 1)[0] + b"\n"
@@ -100,16 +100,12 @@ def test_fetch_couverture_imports_the_list_and_the_api_answers_couverture(server
     assert (folder / "couverture.csv").read_bytes() == SAMPLE
     assert sorted(p.name for p in folder.iterdir()) == ["couverture.csv"]
     assert stored(store_copy, AMBERT) == (LIVRADOIS, "couverture")
-    proc, base = start_server(store_copy)
-    try:
+    with serve_in_background(store_copy) as base:
         ambert = requests.get(base + f"/api/v1/communes/{AMBERT}/mission-locale", timeout=10).json()
         assert ambert["methode"] == "couverture"
         assert ambert["mission_locale"]["id"] == LIVRADOIS
         territory = requests.get(base + f"/api/v1/structures/{LIVRADOIS}/territoire.geojson", timeout=10)
         assert territory.json()["properties"]["par_couverture"] == 59
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_a_national_file_imports_the_region_s_lines_only(server, store_copy, tmp_path):

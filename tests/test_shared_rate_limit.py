@@ -10,10 +10,12 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import ExitStack
 
 import pytest
 import requests
-from conftest import free_port, start_server
+
+from locator.testing import free_port, serve_in_background
 
 LIMIT = 10
 URL = "/api/v1/communes/63430"  # Thiers
@@ -53,30 +55,20 @@ def redis_server(tmp_path):
         proc.wait(timeout=10)
 
 
-def _stop(proc: subprocess.Popen) -> str:
-    """Stop a server and return what it logged."""
-    proc.terminate()
-    try:
-        return proc.communicate(timeout=15)[1].decode(errors="replace")
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()[1].decode(errors="replace")
-
-
 def test_two_servers_share_one_limit_and_fail_open_when_redis_goes_away(redis_server, built_store, tmp_path):
     redis_proc, port = redis_server
     env = {
         "LOCATOR_RATE_LIMIT_STORAGE": f"redis://127.0.0.1:{port}",
         "LOCATOR_RATE_LIMIT_API": f"{LIMIT} per day",  # one window for the whole test
     }
-    servers = []
-    for name in ("a", "b"):
-        db = tmp_path / f"{name}.sqlite"
-        shutil.copyfile(built_store, db)
-        servers.append(start_server(db, env))
     http = requests.Session()
-    try:
-        (proc_a, a), (proc_b, b) = servers
+    with ExitStack() as stack:
+        servers = []
+        for name in ("a", "b"):
+            db = tmp_path / f"{name}.sqlite"
+            shutil.copyfile(built_store, db)
+            servers.append(stack.enter_context(serve_in_background(db, env)))
+        a, b = servers
         answers = [http.get((a, b)[i % 2] + URL, timeout=10).status_code for i in range(LIMIT + 4)]
         assert answers[:LIMIT] == [200] * LIMIT, answers
         assert answers[LIMIT:] == [429] * 4, answers  # both servers refuse: they count together
@@ -88,7 +80,6 @@ def test_two_servers_share_one_limit_and_fail_open_when_redis_goes_away(redis_se
         after = [http.get(base + URL, timeout=10) for base in (a, b, a, b)]
         assert [r.status_code for r in after] == [200] * 4  # fail open: answered, not counted
         assert after[0].json()["code"] == "63430"
-    finally:
-        logs = [_stop(proc) for proc, _ in servers]
-    for log in logs:
-        assert "rate-limit storage unreachable" in log and "fail open" in log, log[-2000:]
+        for server in servers:
+            log = server.log()
+            assert "rate-limit storage unreachable" in log and "fail open" in log, log[-2000:]

@@ -10,12 +10,12 @@ import pytest
 import requests
 import shapely
 from click.testing import CliRunner
-from conftest import start_server
 
 from locator import lookup
 from locator.cli import main
 from locator.geo.distance import haversine_km
 from locator.store import territories as store_territories
+from locator.testing import serve_in_background
 
 
 def _naive(conn, departement: str, lat: float, lon: float) -> str | None:
@@ -119,8 +119,7 @@ def _as_schema_4(path) -> None:
 
 def test_a_store_of_schema_4_is_served_with_its_territories(store_copy):
     _as_schema_4(store_copy)
-    proc, base = start_server(store_copy)
-    try:
+    with serve_in_background(store_copy) as base:
         r = requests.get(
             base + "/api/v1/structures/mission-locale-du-chablais-74281/territoire.geojson", timeout=10
         )
@@ -129,9 +128,6 @@ def test_a_store_of_schema_4_is_served_with_its_territories(store_copy):
         assert douvaine["mission_locale"]["id"] == "mission-locale-du-chablais-74281"
         page = requests.get(base + "/territoires", timeout=10).text
         assert page.count('<tr><td><a href="/structures/') == 61
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_a_restored_backup_of_schema_4_gets_its_territories(store_copy, tmp_path):
