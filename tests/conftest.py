@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from locator import config, create_app
+from locator import config
 from locator.ingest.build import build
 from locator.testing import serve_in_background
 
@@ -89,7 +89,9 @@ def conn(built_store):
 @pytest.fixture
 def app(built_store):
     """The app on the session store."""
-    return create_app({"DB": str(built_store), "TESTING": True, "SECRET_KEY": "test"})
+    from admin_helpers import new_app
+
+    return new_app({"DB": str(built_store), "TESTING": True, "SECRET_KEY": "test"})
 
 
 @pytest.fixture
