@@ -112,7 +112,10 @@ class FakeBan:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.domain = f"127.0.0.1:{self.server.server_address[1]}/geocodage"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the next poll: 50 ms, not the default half second per test
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self):
