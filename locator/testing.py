@@ -12,7 +12,6 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 # One test or benchmark client is one address: the per-address limits would throttle it.
 HIGH_RATE_LIMITS = {
@@ -22,11 +21,16 @@ HIGH_RATE_LIMITS = {
 
 
 class ServerURL(str):
-    """The base URL of a running server (`http://127.0.0.1:PORT`), with its port, process and error log."""
+    """The base URL of a running server (`http://127.0.0.1:PORT`), with its port and process."""
 
     port: int
     process: subprocess.Popen
-    errors: IO[bytes]  # what the server wrote on stderr (its log), readable while the block runs
+    _errors: int  # file descriptor of the server's error output
+
+    def log(self) -> str:
+        """Return what the server has written to its error output so far (its log)."""
+        size = os.fstat(self._errors).st_size
+        return os.pread(self._errors, size, 0).decode(errors="replace")
 
 
 def free_port() -> int:
@@ -69,7 +73,7 @@ def serve_in_background(
     url.port = port
     # Errors go to a file, not a pipe: a chatty server never blocks on a pipe nobody reads.
     with tempfile.TemporaryFile() as errors:
-        url.errors = errors
+        url._errors = errors.fileno()
         url.process = proc = subprocess.Popen(  # noqa: S603 (our own command line)
             argv, stdout=subprocess.DEVNULL, stderr=errors, env=full_env, cwd=cwd
         )

@@ -6,6 +6,8 @@ import html
 import re
 import time
 
+import jinja2
+
 from locator import create_app
 
 ADMIN = ("admin@example.fr", "un-mot-de-passe-admin-solide")
@@ -27,9 +29,34 @@ class Clock:
         self.now += seconds
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per test session, shared by every app a test creates (Jinja's own cache:
+    a template whose source changed is compiled again)."""
+
+    def __init__(self):
+        self.codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.codes:
+            bucket.bytecode_from_string(self.codes[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
+def new_app(test_config: dict):
+    """create_app(test_config) with the session's compiled templates: a new app does not parse them again."""
+    app = create_app(test_config)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return app
+
+
 def make_app(db, **extra):
     """The app on a store, as a test would configure it."""
-    return create_app({"DB": str(db), "TESTING": True, "SECRET_KEY": "test-admin", **extra})
+    return new_app({"DB": str(db), "TESTING": True, "SECRET_KEY": "test-admin", **extra})
 
 
 def csrf_token(client, path="/admin/login") -> str:

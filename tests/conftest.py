@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from locator import config, create_app
+from locator import config
 from locator.ingest.build import build
 from locator.testing import serve_in_background
 
@@ -89,7 +91,9 @@ def conn(built_store):
 @pytest.fixture
 def app(built_store):
     """The app on the session store."""
-    return create_app({"DB": str(built_store), "TESTING": True, "SECRET_KEY": "test"})
+    from admin_helpers import new_app
+
+    return new_app({"DB": str(built_store), "TESTING": True, "SECRET_KEY": "test"})
 
 
 @pytest.fixture
@@ -104,16 +108,68 @@ def live_server(national_store):
         yield base
 
 
-@pytest.fixture
-def admin_store(store_copy):
-    """A private copy of the built store with one admin and one editor account (tests/admin_helpers.py)."""
-    from admin_helpers import ADMIN, EDITOR
+# The clients a test may ask for, the role each is logged in as.
+LOGGED_IN_CLIENTS = {"admin_client": "admin", "editor_client": "editeur"}
+# The cookies a login leaves in a browser: the Flask session and the known-device cookie.
+LOGIN_COOKIES = (("session", "/"), ("locator_appareil", "/admin"))
+
+
+@pytest.fixture(scope="session")
+def stores_with_accounts(tmp_path_factory):
+    """Return a function: (built store, roles) → (a copy with the admin and editor accounts, where the
+    roles are logged in, and the cookies of each role's browser), for read-only use.
+
+    Each copy is made once per session: the scrypt hashes and checks (the production cost, a third of a
+    second each under load) are paid once, not by every admin test; each test copies the file.
+    """
+    from admin_helpers import ADMIN, EDITOR, login, make_app
 
     from locator.admin import accounts
 
-    accounts.add_user(store_copy, ADMIN[0], "admin", ADMIN[1])
-    accounts.add_user(store_copy, EDITOR[0], "editeur", EDITOR[1])
-    return store_copy
+    passwords = {"admin": ADMIN, "editeur": EDITOR}
+    made: dict[tuple[Path, tuple[str, ...]], tuple[Path, dict]] = {}
+
+    def with_accounts(store: Path, logged_in: tuple[str, ...] = ()) -> tuple[Path, dict]:
+        if (store, logged_in) not in made:
+            path = tmp_path_factory.mktemp("accounts") / "locator.sqlite"
+            cookies: dict[str, list[tuple[str, str, str]]] = {}
+            if logged_in:
+                shutil.copyfile(with_accounts(store)[0], path)
+                app = make_app(path)
+                for role in logged_in:
+                    client = app.test_client()
+                    assert login(client, *passwords[role]).status_code == 302
+                    found = [
+                        (name, where, client.get_cookie(name, path=where)) for name, where in LOGIN_COOKIES
+                    ]
+                    cookies[role] = [(name, where, c.value) for name, where, c in found if c is not None]
+            else:
+                shutil.copyfile(store, path)
+                accounts.add_user(path, ADMIN[0], "admin", ADMIN[1])
+                accounts.add_user(path, EDITOR[0], "editeur", EDITOR[1])
+            # The WAL folded into the main file, the one file the tests copy.
+            with closing(sqlite3.connect(path)) as c:
+                assert c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+            wal = path.with_name(path.name + "-wal")
+            assert not wal.exists() or wal.stat().st_size == 0
+            made[store, logged_in] = path, cookies
+        return made[store, logged_in]
+
+    return with_accounts
+
+
+def _logged_in(request) -> tuple[str, ...]:
+    """The roles of the logged-in clients the test asks for."""
+    return tuple(role for name, role in LOGGED_IN_CLIENTS.items() if name in request.fixturenames)
+
+
+@pytest.fixture
+def admin_store(request, built_store, stores_with_accounts, tmp_path):
+    """A private copy of the built store with one admin and one editor account (tests/admin_helpers.py),
+    with the sessions of the logged-in clients the test asks for (admin_client, editor_client)."""
+    path = tmp_path / "locator.sqlite"
+    shutil.copyfile(stores_with_accounts(built_store, _logged_in(request))[0], path)
+    return path
 
 
 @pytest.fixture
@@ -124,21 +180,29 @@ def admin_app(admin_store):
     return make_app(admin_store)
 
 
+def _client_of(request, app, role: str):
+    """A client of the app logged in as `role`: the browser of the login made once with the store copy."""
+    from admin_helpers import ADMIN, EDITOR, login
+
+    client = app.test_client()
+    cookies = request.getfixturevalue("stores_with_accounts")(
+        request.getfixturevalue("built_store"), _logged_in(request)
+    )[1]
+    if role in cookies:
+        for name, where, value in cookies[role]:
+            client.set_cookie(name, value, path=where)
+    else:  # asked for through getfixturevalue: log in now
+        assert login(client, *{"admin": ADMIN, "editeur": EDITOR}[role]).status_code == 302
+    return client
+
+
 @pytest.fixture
-def admin_client(admin_app):
+def admin_client(request, admin_app):
     """A client logged in as the admin account."""
-    from admin_helpers import ADMIN, login
-
-    client = admin_app.test_client()
-    assert login(client, *ADMIN).status_code == 302
-    return client
+    return _client_of(request, admin_app, "admin")
 
 
 @pytest.fixture
-def editor_client(admin_app):
+def editor_client(request, admin_app):
     """A client logged in as the editor account."""
-    from admin_helpers import EDITOR, login
-
-    client = admin_app.test_client()
-    assert login(client, *EDITOR).status_code == 302
-    return client
+    return _client_of(request, admin_app, "editeur")

@@ -59,7 +59,8 @@ def server(built_store, monkeypatch):
     france = SAMPLE + outside[len(HEADER) :]  # like the national file: the région and others
     Handler.routes = {"/paca.csv": (200, outside, len(outside)), "/france.csv": (200, france, len(france))}
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # shutdown() waits for the next poll: 50 ms, not the default half second per test
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()

@@ -112,7 +112,10 @@ class FakeBan:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.domain = f"127.0.0.1:{self.server.server_address[1]}/geocodage"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the next poll: 50 ms, not the default half second per test
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self):
@@ -178,7 +181,7 @@ def test_untrusted_answers_fall_back_to_the_commune_and_say_why(ban, conn, thier
 
 
 def test_timeouts_fall_back_and_stop_asking_after_three(ban, conn, thiers):
-    g = geocoder(ban, timeout=0.3)
+    g = geocoder(ban, timeout=0.1)  # the answer takes 2 s: any short delay times out
     notes = [g.geocode(conn, f"{n} Place du sommeil", "63300", thiers).note for n in range(3)]
     asked = len(ban.requests)  # geopy's HTTP adapter retries a timed-out request itself
     notes += [g.geocode(conn, f"{n} Place du sommeil", "63300", thiers).note for n in range(3, 5)]
