@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import config, territories
@@ -98,7 +98,8 @@ def nearest(
                 return []
             # SQLite's and Python's arithmetic may differ in the last bits: keep near-ties for the re-rank.
             cutoff = scored[min(limit, len(scored)) - 1][0] + 1e-6
-            return _exact(conn, lat, lon, [pk for d, pk in scored if d <= cutoff], limit, rayon_km)
+            pks = [pk for d, pk in scored if d <= cutoff]
+            return _exact(lat, lon, store_structures.by_pks(conn, pks).values(), limit, rayon_km)
     max_radius = min(rayon_km, MAX_DISTANCE_KM) if rayon_km is not None else MAX_DISTANCE_KM
     key = (id(conn), tuple(types or ()), limit)
     radius = min(_typical.get(key, 20.0), max_radius)
@@ -128,8 +129,7 @@ def nearest(
         _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * _kth(scored, limit) * 1.2)
     # Structures at one position tie exactly: the first `limit` of each by id are the only candidates.
     places = [(plat, plon, ptype) for d, _n, plat, plon, ptype in scored if d <= cutoff]
-    pks = store_positions.first_at(conn, places, limit)
-    return _exact(conn, lat, lon, pks, limit, rayon_km)
+    return _exact(lat, lon, store_structures.first_at(conn, places, limit), limit, rayon_km)
 
 
 def _kth(scored: list[tuple[float, int, float, float, str]], k: int) -> float:
@@ -143,12 +143,11 @@ def _kth(scored: list[tuple[float, int, float, float, str]], k: int) -> float:
 
 
 def _exact(
-    conn: sqlite3.Connection, lat: float, lon: float, pks: list[int], limit: int, rayon_km: float | None
+    lat: float, lon: float, rows: Iterable[dict[str, Any]], limit: int, rayon_km: float | None
 ) -> list[tuple[dict[str, Any], float]]:
     """Rank candidates by exact distance from their stored coordinates (ties by id), within the radius."""
-    rows = store_structures.by_pks(conn, pks)
     exact = []
-    for s in rows.values():
+    for s in rows:
         d = haversine_km(lat, lon, s["latitude"], s["longitude"])
         if rayon_km is None or d <= rayon_km:
             exact.append((d, s["id"], s))

@@ -127,34 +127,12 @@ def nearest_in_box(
     if types:
         type_sql = f" AND type IN ({','.join(f':t{i}' for i in range(len(types)))})"
         args.update({f"t{i}": t for i, t in enumerate(types)})
+    # The R*Tree's auxiliary columns cost a lookup per row in the box: only the type filter reads one;
+    # the count comes with the `fetch` nearest from the positions table.
     return conn.execute(
-        "SELECT r.d, r.n, p.latitude, p.longitude, p.type FROM ("
-        f"SELECT {_HAVERSINE_SQL} AS d, pk, n FROM positions_rtree "
+        "SELECT r.d, p.n, p.latitude, p.longitude, p.type FROM ("
+        f"SELECT {_HAVERSINE_SQL} AS d, pk FROM positions_rtree "
         f"WHERE max_lat >= :s AND min_lat <= :n AND max_lon >= :w AND min_lon <= :e{type_sql} "
         "ORDER BY d LIMIT :fetch) r JOIN positions p ON p.pk = r.pk ORDER BY r.d",
         args,
     ).fetchall()
-
-
-_COMPOUND_MAX = 200
-
-
-def first_at(
-    conn: sqlite3.Connection, positions: Sequence[tuple[float, float, str]], limit: int
-) -> list[int]:
-    """Return the pks of the first `limit` published structures (by id) at each (latitude, longitude, type).
-
-    One statement for every position (each part walks the position index in id order).
-    """
-    if not positions:
-        return []
-    part = (
-        "SELECT * FROM (SELECT pk FROM structures WHERE latitude = ? AND longitude = ? AND type = ? "
-        "AND statut = 'publie' ORDER BY id LIMIT ?)"
-    )
-    out: list[int] = []
-    for start in range(0, len(positions), _COMPOUND_MAX):  # SQLite joins at most 500 SELECTs in one
-        chunk = positions[start : start + _COMPOUND_MAX]
-        args = [x for lat, lon, type_ in chunk for x in (lat, lon, type_, limit)]
-        out += [r[0] for r in conn.execute(" UNION ALL ".join([part] * len(chunk)), args)]
-    return out
