@@ -129,7 +129,41 @@ def nearest(
         _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * _kth(scored, limit) * 1.2)
     # Structures at one position tie exactly: the first `limit` of each by id are the only candidates.
     places = [(plat, plon, ptype) for d, _n, plat, plon, ptype in scored if d <= cutoff]
-    return _exact(lat, lon, store_structures.first_at(conn, places, limit), limit, rayon_km)
+    return _exact(lat, lon, _first_at(conn, places, limit), limit, rayon_km)
+
+
+# Per connection: (connection, data version, {(latitude, longitude, type, limit): first rows by id}).
+# Piles are queried again and again: their rows are read once per store version, not per request.
+# Bounded (a few MB per connection); the connection is kept so that its id cannot be reused meanwhile.
+_Rows = dict[tuple[float, float, str, int], list[dict[str, Any]]]
+_FIRST: dict[int, tuple[sqlite3.Connection, int, _Rows]] = {}
+_FIRST_MAX_POSITIONS = 512
+
+
+def _first_at(
+    conn: sqlite3.Connection, places: list[tuple[float, float, str]], limit: int
+) -> list[dict[str, Any]]:
+    """The first `limit` published structures (by id) at each position, cached per store version."""
+    version = store_db.data_version(conn)
+    cached = _FIRST.get(id(conn))
+    if cached is None or cached[0] is not conn or cached[1] != version:
+        if len(_FIRST) >= _TYPICAL_MAX_KEYS:
+            _FIRST.clear()
+        cached = _FIRST[id(conn)] = (conn, version, {})
+    rows_at = cached[2]
+    missing = [p for p in places if (*p, limit) not in rows_at]
+    if missing:
+        if len(rows_at) + len(missing) > _FIRST_MAX_POSITIONS:
+            rows_at.clear()
+        for p in missing:
+            rows_at[(*p, limit)] = []
+        for s in store_structures.first_at(conn, missing, limit):
+            rows_at[(s["latitude"], s["longitude"], s["type"], limit)].append(s)
+        if len(rows_at) > _FIRST_MAX_POSITIONS:  # more positions in one answer than the bound
+            found = [s for p in places for s in rows_at[(*p, limit)]]
+            rows_at.clear()
+            return found
+    return [s for p in places for s in rows_at[(*p, limit)]]
 
 
 def _kth(scored: list[tuple[float, int, float, float, str]], k: int) -> float:
@@ -152,7 +186,8 @@ def _exact(
         if rayon_km is None or d <= rayon_km:
             exact.append((d, s["id"], s))
     exact.sort(key=lambda t: (t[0], t[1]))
-    return [(s, d) for d, _id, s in exact[:limit]]
+    # Copies: the rows may be cached (`_first_at`), and callers are free to change what they get.
+    return [(dict(s), d) for d, _id, s in exact[:limit]]
 
 
 def nearest_of_each(
