@@ -181,8 +181,12 @@ def _exact(
 ) -> list[tuple[dict[str, Any], float]]:
     """Rank candidates by exact distance from their stored coordinates (ties by id), within the radius."""
     exact = []
+    at: dict[tuple[float, float], float] = {}  # a pile shares one point: one distance for all its rows
     for s in rows:
-        d = haversine_km(lat, lon, s["latitude"], s["longitude"])
+        point = (s["latitude"], s["longitude"])
+        d = at.get(point)
+        if d is None:
+            d = at[point] = haversine_km(lat, lon, *point)
         if rayon_km is None or d <= rayon_km:
             exact.append((d, s["id"], s))
     exact.sort(key=lambda t: (t[0], t[1]))
