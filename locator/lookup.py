@@ -126,7 +126,9 @@ def nearest(
     if sum(n for _d, n, *_rest in scored) >= limit and rayon_km is None:
         if len(_typical) > _TYPICAL_MAX_KEYS:
             _typical.clear()
-        _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * _kth(scored, limit) * 1.2)
+        # 1.6× the k-th distance: a second, wider box costs more than a slightly wide first one (near
+        # piles on town halls: 2.35 → 2.14 statements a query; unchanged on 100,000 spread points).
+        _typical[key] = max(0.05, 0.7 * _typical.get(key, radius) + 0.3 * _kth(scored, limit) * 1.6)
     # Structures at one position tie exactly: the first `limit` of each by id are the only candidates.
     places = [(plat, plon, ptype) for d, _n, plat, plon, ptype in scored if d <= cutoff]
     return _exact(lat, lon, _first_at(conn, places, limit), limit, rayon_km)
