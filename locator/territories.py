@@ -42,19 +42,34 @@ def nearest_site(
     return (best[3], best[0]) if best else None
 
 
+def one_per_point(sites: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return, of the sites sharing a département and a point, the first by (Mission locale id, site id).
+
+    Sites at one point (a pile of antennes on a town hall) are all at one distance from any commune:
+    only that first one can be `nearest_site`, so the others need not be compared.
+    """
+    kept: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    for site in sites:
+        key = (site["departement"], site["latitude"], site["longitude"])
+        best = kept.get(key)
+        if best is None or (site["ml_id"], site["site_id"]) < (best["ml_id"], best["site_id"]):
+            kept[key] = site
+    return list(kept.values())
+
+
 def probable(
     conn: sqlite3.Connection, departement: str, lat: float, lon: float
 ) -> tuple[dict[str, Any], float] | None:
     """Return the site (ml_id, site_id, commune…) deciding the probable Mission locale of a point of
     this département, and its distance; None when no Mission locale has its siège there."""
-    return nearest_site(store_territories.ml_sites(conn, departement), lat, lon)
+    return nearest_site(one_per_point(store_territories.ml_sites(conn, departement)), lat, lon)
 
 
 def compute(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
     """Return the answer of every current commune of the région (sites read once, grouped by département)."""
     covered = store_territories.coverage_by_commune(conn, region)
     by_dep: dict[str, list[dict[str, Any]]] = {}
-    for site in store_territories.ml_sites(conn):
+    for site in one_per_point(store_territories.ml_sites(conn)):
         by_dep.setdefault(site["departement"], []).append(site)
     answers = []
     for c in store_territories.region_communes(conn, region):

@@ -384,6 +384,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer queries (a smoke run)")
     parser.add_argument("--pages-only", action="store_true", help="only the pages vs /healthz")
+    parser.add_argument("--pile-only", action="store_true", help="only nearest-5 near the piled town halls")
     args = parser.parse_args()
     n_queries = 300 if args.quick else 2000
     print(f"{'mesure':<58} {'valeur':<28} budget")
@@ -392,6 +393,10 @@ def main() -> None:
         real = build_real(tmp)
         if args.pages_only:
             bench_pages(real, 100 if args.quick else 400)
+            return
+        if args.pile_only:
+            piled, halls = piled_store(real, tmp)
+            bench_pile(piled, halls, 500 if args.quick else 2000)
             return
         conn = sqlite3.connect(real)
         rng = random.Random(84)

@@ -404,3 +404,39 @@ def test_duplicate_checks_answer_the_same_whether_the_store_is_read_at_once_or_c
         "doublon probable" in rejected(reports[0][1])[2]
         and "doublon de la ligne 2" in rejected(reports[0][0])[11]
     )
+
+
+def test_an_import_leaves_both_spatial_indexes_exact_and_their_triggers_in_place(store_copy, tmp_path):
+    # The streamed import indexes its new rows in bulk at the end (issue 12): same indexes as row by row.
+    with sqlite3.connect(store_copy) as c:
+        triggers = c.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1"
+        ).fetchall()
+    pile = "\n".join(
+        f"{kind};Permanence {i} quartier {i % 7};{i} rue Garibaldi;69003;Lyon;;"
+        for i, kind in enumerate(["Antenne", "CIO", "partenaire"] * 20)
+    )
+    run_import(store_copy, DATA / "permanences_cp1252.csv")  # updates stored rows, creates others
+    code, report, _ = run_import(store_copy, write(tmp_path, f"{HEADER}\n{pile}\n"))
+    assert code == 0 and report["crees"] == 60
+    located = "statut = 'publie' AND latitude IS NOT NULL AND longitude IS NOT NULL"
+    with sqlite3.connect(store_copy) as c:
+        assert c.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1"
+        ).fetchall() == (triggers)
+        positions = c.execute(
+            "SELECT latitude, longitude, type, n FROM positions ORDER BY 1, 2, 3"
+        ).fetchall()
+        assert (
+            positions
+            == c.execute(
+                f"SELECT latitude, longitude, type, COUNT(*) FROM structures WHERE {located} "
+                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            ).fetchall()
+        )
+        assert max(n for *_p, n in positions) >= 20  # the pile on Lyon 3e's town hall is one entry per type
+        assert c.execute("SELECT COUNT(*) FROM positions_rtree").fetchone() == (len(positions),)
+        assert (
+            c.execute("SELECT pk, type FROM structures_rtree ORDER BY pk").fetchall()
+            == c.execute(f"SELECT pk, type FROM structures WHERE {located} ORDER BY pk").fetchall()
+        )

@@ -196,3 +196,42 @@ def test_piles_on_town_halls_stay_exact_and_follow_every_write(store_copy):
                     got = [(round(d, 9), s["id"]) for s, d in lookup.nearest(c, lat, lon, types, limit)]
                     want = [(round(d, 9), i) for d, i in brute_force(c, lat, lon, types, limit)]
                     assert got == want, (hall["code"], dlat, types, limit)
+
+
+def test_an_open_connection_sees_writes_to_a_pile_it_has_already_read(store_copy):
+    # The first rows of each position are cached per connection (the index path, no type filter):
+    # a commit elsewhere must show at once.
+    c = connect(store_copy)
+    hall = lookup.commune_info(c, "63430")
+    at = (hall["latitude"], hall["longitude"])
+    rows = [
+        {
+            "id": f"pile-{i:03d}",
+            "type": "partenaire",
+            "nom": f"Permanence {i}",
+            "latitude": at[0],
+            "longitude": at[1],
+            "statut": "publie",
+        }
+        for i in range(10, 30)
+    ]
+
+    def check():
+        for limit in (1, 5):
+            got = [(round(d, 9), s["id"]) for s, d in lookup.nearest(c, *at, None, limit)]
+            assert got == [(round(d, 9), i) for d, i in brute_force(c, *at, None, limit)]
+
+    db = writer(store_copy)
+    with db.atomic():
+        store_structures.upsert(db, rows, "2026-01-01")
+    check()
+    with db.atomic():  # a smaller id joins the pile, the first one leaves it
+        store_structures.upsert(db, [dict(rows[0], id="pile-001")], "2026-01-02")
+        db.execute("UPDATE structures SET statut = 'archive' WHERE id = 'pile-010'")
+    check()
+    assert lookup.nearest(c, *at, None, 1)[0][0]["id"] == "pile-001"
+    found = lookup.nearest(c, *at, None, 1)[0][0]
+    found["nom"] = "changed by a caller"
+    assert lookup.nearest(c, *at, None, 1)[0][0]["nom"] == "Permanence 10"
+    db.close()
+    c.close()

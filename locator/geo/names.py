@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # INSEE "type de nom en clair" (TNCC) → the article written before the name.
 ARTICLES = {
@@ -64,6 +65,7 @@ def expand(word: str) -> str:
     return _ABBREVIATIONS.get(word, word)
 
 
+@lru_cache(maxsize=8192)  # imports ask for the same names again and again (rows, communes, parents)
 def normalize(text: str) -> str:
     """Return the search key of a name: folded, words split on any separator, abbreviations expanded."""
     return " ".join(expand(w) for w in words(text))

@@ -23,6 +23,7 @@ from ..store import coverage as store_coverage
 from ..store import geocache
 from ..store import history as store_history
 from ..store import imports as store_imports
+from ..store import positions as store_positions
 from ..store import structures as store_structures
 from . import annuaire, table
 from .coverage import CoverageLine, plan_lines
@@ -478,6 +479,9 @@ def import_file(
                     auteur=auteur,
                     rapport={},
                 )
+            # New rows are indexed in bulk once all are written (a row of the file never updates a row
+            # the same file created: the file's id check refuses it first).
+            deferred = None if dry_run else store_positions.defer_insert_indexing(db)
             for row in pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan, opts.limits)):
                 count(counts, row.action)
                 if row.action == "vide":
@@ -494,6 +498,8 @@ def import_file(
                             avertissements=row.avertissements,
                         )
                     )
+            if deferred is not None:
+                store_positions.index_inserted(db, *deferred)
             plan.avertissements += pipeline.notes()
             kept.sort(key=lambda r: r.ligne)
             report = build_report(plan, kept, counts)

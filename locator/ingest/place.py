@@ -126,7 +126,9 @@ class PlaceResolver:
 
     def _name_matches(self, commune: dict[str, Any], name: str) -> bool:
         """Tell whether a written commune name means this commune (its name, its city's, a former one's)."""
-        return _name_key(name) in self._keys_of(commune)
+        written = _name_key(name)
+        # Most rows write the commune's own name: its city's and former names are read only otherwise.
+        return written == _key(commune["nom"]) or written in self._keys_of(commune)
 
     def _keys_of(self, commune: dict[str, Any]) -> set[str]:
         code = commune["code"]

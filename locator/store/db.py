@@ -152,6 +152,11 @@ def version(conn: sqlite3.Connection) -> tuple[str, int]:
     return path, conn.execute("PRAGMA data_version").fetchone()[0]
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """Return the connection's data version: it changes after any other connection's commit."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
 def finish_build(db: sqlite_utils.Database) -> None:
     """Refresh the planner's statistics and fold the WAL into the main file (one file to copy)."""
     db.execute("PRAGMA optimize")

@@ -94,6 +94,31 @@ def by_pks(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, dict[str, 
 _NAMES = (*STRUCTURE_FIELDS, "statut")
 
 
+_COMPOUND_MAX = 200
+
+
+def first_at(
+    conn: sqlite3.Connection, positions: Sequence[tuple[float, float, str]], limit: int
+) -> list[dict[str, Any]]:
+    """Return the first `limit` published structures (by id) at each (latitude, longitude, type).
+
+    One statement for every position (each part walks the position index in id order) that reads
+    the rows themselves, so that no second query fetches them by key.
+    """
+    if not positions:
+        return []
+    part = (
+        f"SELECT * FROM (SELECT {_COLUMNS} FROM structures s WHERE s.latitude = ? AND s.longitude = ? "
+        "AND s.type = ? AND s.statut = 'publie' ORDER BY s.id LIMIT ?)"
+    )
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(positions), _COMPOUND_MAX):  # SQLite joins at most 500 SELECTs in one
+        chunk = positions[start : start + _COMPOUND_MAX]
+        args = [x for lat, lon, type_ in chunk for x in (lat, lon, type_, limit)]
+        out += [_public(r) for r in conn.execute(" UNION ALL ".join([part] * len(chunk)), args)]
+    return out
+
+
 def _public(row: sqlite3.Row) -> dict[str, Any]:
     """Map a row selected as `_COLUMNS` (extra trailing columns ignored) to a dict."""
     return dict(zip(_NAMES, row, strict=False))
