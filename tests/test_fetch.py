@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
+from http_helpers import serve_routes
 from import_helpers import DATA, dump
 
 from locator.cli import main
@@ -19,40 +18,22 @@ SAMPLE = (DATA / "annuaire_2022_extrait.json").read_bytes()
 BOMB = gzip.compress(b'{"service":[' + b" " * 5_000_000 + b"]}", 9)
 
 
-class Handler(BaseHTTPRequestHandler):
-    """Serves the sample, and the ways a download goes wrong."""
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        routes = {
-            "/annuaire.json": (200, SAMPLE, len(SAMPLE)),
-            "/coupe.json": (200, SAMPLE[:2000], len(SAMPLE)),  # connection lost mid-file
-            "/tronque.json": (200, SAMPLE[:2000], 2000),  # a complete answer holding half a JSON file
-            "/panne.html": (200, b"<html><body>Maintenance</body></html>", 37),
-            "/vide.json": (200, b'{"service": []}', 15),
-            "/bombe.json.gz": (200, BOMB, len(BOMB)),
-            "/profond.json": (200, b'{"service":[' + b"[" * 50_000, 50_012),
-        }
-        status, body, length = routes.get(self.path.split("?")[0], (404, b"introuvable", 11))
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(length))
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
-
-    def log_message(self, *args):
-        pass
+ROUTES = {
+    "/annuaire.json": (200, SAMPLE, len(SAMPLE)),
+    "/coupe.json": (200, SAMPLE[:2000], len(SAMPLE)),  # connection lost mid-file
+    "/tronque.json": (200, SAMPLE[:2000], 2000),  # a complete answer holding half a JSON file
+    "/panne.html": (200, b"<html><body>Maintenance</body></html>", 37),
+    "/vide.json": (200, b'{"service": []}', 15),
+    "/bombe.json.gz": (200, BOMB, len(BOMB)),
+    "/profond.json": (200, b'{"service":[' + b"[" * 50_000, 50_012),
+}
 
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # shutdown() waits for the next poll: 50 ms, not the default half second per test
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    """Serves the sample, and the ways a download goes wrong."""
+    with serve_routes(ROUTES, "application/json") as base:
+        yield base
 
 
 def fetch(db, url: str, folder, *args: str):

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from click.testing import CliRunner
+from http_helpers import serve_routes
 from import_helpers import DATA, dump
 
 from locator.cli import main
@@ -22,33 +21,17 @@ AMBERT = "63003"  # listed for the Mission locale du Livradois-Forez
 LIVRADOIS = "mission-locale-du-livradois-forez-63003"
 
 
-class Handler(BaseHTTPRequestHandler):
-    """Serves the sample, and the ways a download goes wrong; `routes` gets the outside-région file."""
-
-    routes: dict[str, tuple[int, bytes, int]] = {}
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        routes = {
-            "/couverture.csv": (200, SAMPLE, len(SAMPLE)),
-            "/coupe.csv": (200, SAMPLE[:3000], len(SAMPLE)),  # connection lost mid-file
-            "/tronque.csv": (200, SAMPLE[:3000], 3000),  # a complete answer holding a fifth of the file
-            "/panne.html": (200, b"<html><body>Maintenance</body></html>", 37),
-            **self.routes,
-        }
-        status, body, length = routes.get(self.path.split("?")[0], (404, b"introuvable", 11))
-        self.send_response(status)
-        self.send_header("Content-Type", "text/csv; charset=utf-8")
-        self.send_header("Content-Length", str(length))
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
-
-    def log_message(self, *args):
-        pass
+ROUTES = {
+    "/couverture.csv": (200, SAMPLE, len(SAMPLE)),
+    "/coupe.csv": (200, SAMPLE[:3000], len(SAMPLE)),  # connection lost mid-file
+    "/tronque.csv": (200, SAMPLE[:3000], 3000),  # a complete answer holding a fifth of the file
+    "/panne.html": (200, b"<html><body>Maintenance</body></html>", 37),
+}
 
 
 @pytest.fixture
 def server(built_store, monkeypatch):
+    """Serves the sample, the ways a download goes wrong, a file of another région and a national one."""
     # The extract holds 150 communes; a real national file holds about 35,000.
     monkeypatch.setenv("LOCATOR_COUVERTURE_MIN_COMMUNES", "100")
     with sqlite3.connect(built_store) as c:
@@ -57,14 +40,9 @@ def server(built_store, monkeypatch):
         ).fetchall()
     outside = HEADER + "".join(f"{code};{nom};13055S00;13-ML MARSEILLE;Non\n" for code, nom in paca).encode()
     france = SAMPLE + outside[len(HEADER) :]  # like the national file: the région and others
-    Handler.routes = {"/paca.csv": (200, outside, len(outside)), "/france.csv": (200, france, len(france))}
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # shutdown() waits for the next poll: 50 ms, not the default half second per test
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    routes = {**ROUTES, "/paca.csv": (200, outside, len(outside)), "/france.csv": (200, france, len(france))}
+    with serve_routes(routes, "text/csv; charset=utf-8") as base:
+        yield base
 
 
 def fetch(db, url: str, folder, *args: str):
