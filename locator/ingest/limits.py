@@ -6,6 +6,7 @@ is refused with a French reason after reading a bounded amount, before any parse
 
 from __future__ import annotations
 
+import abc
 import io
 from dataclasses import dataclass
 from typing import IO, Any
@@ -39,7 +40,7 @@ class Limits:
         return cls(**{f: kind[f](settings[s]) for f, s in names.items() if s in settings})
 
 
-class _Guard(io.RawIOBase):
+class _Guard(io.RawIOBase, abc.ABC):
     """A read-only binary stream over another one, checking each chunk before passing it on."""
 
     def __init__(self, inner: IO[bytes]):
@@ -54,8 +55,9 @@ class _Guard(io.RawIOBase):
         buffer[: len(data)] = data
         return len(data)
 
-    def check(self, data: bytes) -> None:  # pragma: no cover (overridden)
-        raise NotImplementedError
+    @abc.abstractmethod
+    def check(self, data: bytes) -> None:
+        """Refuse the stream (FileProblem) when these bytes take it past a limit."""
 
 
 class Unpacked(_Guard):
