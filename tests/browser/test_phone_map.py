@@ -102,7 +102,7 @@ def test_a_pin_popup_has_the_cards_call_and_itinerary_buttons_44_px_high(site, b
     )
     assert hrefs == card_hrefs
     for i in range(links.count()):
-        assert links.nth(i).bounding_box()["height"] >= 44
+        assert round(links.nth(i).bounding_box()["height"], 2) >= 44  # sub-pixel layout: 43.99997 is 44 px
     assert watch.errors == []
     context.close()
 
