@@ -203,6 +203,50 @@ def test_every_control_and_format_character_is_removed():
     assert kept == []
 
 
+def test_the_fast_path_for_plain_cells_answers_as_the_full_cleaning():
+    from locator.ingest import clean
+
+    def answer(f, *args):
+        try:
+            return f(*args)
+        except clean.Invalid as err:
+            return ("Invalid", str(err))
+
+    import unicodedata
+
+    # The whole BMP, the format and mark characters beyond it, and a sample of the rest.
+    chars = [
+        c
+        for c in range(sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF
+        and (c < 0x10000 or unicodedata.category(chr(c)) in ("Cf", "Mn", "Mc", "Me") or c % 97 == 0)
+    ]
+    for c in chars:
+        ch = chr(c)
+        for cell in (f"a{ch}b", f"{ch}ab", f"ab{ch}"):
+            for field in ("", "nom"):
+                expected = answer(clean._clean_text, cell, field, False)
+                assert answer(clean.text, cell, field) == expected, (hex(c), cell, field)
+    fields = ("", "nom", "telephone", "description")
+    cells = (
+        "a  b",
+        " a",
+        "a ",
+        "x" * 301,
+        "=1+1",
+        " @a",
+        "+33 4 72 00 00 00",
+        "Lyon 3e",
+        "Saint-Étienne",
+        "e\u0301",
+    )
+    for cell in cells:
+        for field in fields:
+            for multiline in (False, True):
+                expected = answer(clean._clean_text, cell, field, multiline)
+                assert answer(clean.text, cell, field, multiline) == expected, (cell, field)
+
+
 def test_annuaire_records_of_unexpected_shapes_are_refused_one_by_one(store_copy, tmp_path):
     data = json.loads((DATA / "annuaire_2022_extrait.json").read_text())
     good = data["service"][0]

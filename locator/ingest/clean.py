@@ -40,6 +40,19 @@ def looks_like_formula(value: str) -> bool:
     return value.lstrip().startswith(FORMULA_STARTS)
 
 
+def _plain(value: str) -> bool:
+    """Tell whether `text` would keep a cell as it is: printable (so no control, invisible, line-break
+    or non-breaking space character: Python counts only " " as a printable space), NFC, single spaces,
+    not empty and not padded."""
+    return (
+        value.isprintable()
+        and value[:1] not in ("", " ")
+        and value[-1] != " "
+        and "  " not in value
+        and (value.isascii() or unicodedata.is_normalized("NFC", value))
+    )
+
+
 def text(value: str | None, field: str = "", multiline: bool = False) -> str | None:
     """Return the cell as clean one-line text (NFC, no control characters, single spaces), or None.
 
@@ -47,6 +60,17 @@ def text(value: str | None, field: str = "", multiline: bool = False) -> str | N
     """
     if value is None:
         return None
+    if _plain(value) and not (field in FORMULA_CHECKED and value.startswith(FORMULA_STARTS)):
+        # Nothing to clean (most cells): what the steps below would return unchanged.
+        limit = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
+        if len(value) > limit:
+            raise Invalid(f"{field or 'valeur'} trop long ({len(value)} caractères, {limit} au plus)")
+        return value
+    return _clean_text(value, field, multiline)
+
+
+def _clean_text(value: str, field: str, multiline: bool) -> str | None:
+    """`text` the long way, for a cell with something to clean."""
     value = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
     if field in FORMULA_CHECKED and looks_like_formula(_CONTROL.sub(" ", value)):
         raise Invalid(

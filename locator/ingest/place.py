@@ -64,6 +64,11 @@ def _name_key(written: str) -> str:
     return _key(without_postal_noise(written) or "")
 
 
+_UNREAD = object()
+# Above the ~35,000 communes and arrondissements: a national file reads each once.
+_COMMUNES_MAX = 50_000
+
+
 @dataclass
 class Place:
     """The resolved place of a row, with the problems found on the way."""
@@ -85,7 +90,7 @@ class PlaceResolver:
         self.conn = conn
         self.geocoder = geocoder
         self.far_km = far_km
-        self._communes: dict[str, dict[str, Any] | None] = {}
+        self._communes: dict[str, tuple | None] = {}  # code → row of store_communes.PUBLIC_FIELDS
         self._postcodes: dict[str, list[str]] = {}
         self._contours: dict[str, bytes | None] = {}
         self._keys: dict[str, set[str]] = {}
@@ -93,12 +98,24 @@ class PlaceResolver:
 
     # -- look-ups, cached -------------------------------------------------------------------------
     def commune(self, code: str) -> dict[str, Any] | None:
-        """Return a current commune or arrondissement by INSEE code (cached)."""
-        if code not in self._communes:
-            if len(self._communes) > 5000:
-                self._communes.clear()
-            self._communes[code] = store_communes.get(self.conn, code)
-        return self._communes[code]
+        """Return a current commune or arrondissement by INSEE code (cached, a département at a time)."""
+        row = self._communes.get(code, _UNREAD)
+        if row is _UNREAD:
+            self._read_departement_of(code)
+            row = self._communes[code]
+        return dict(zip(store_communes.PUBLIC_FIELDS, row, strict=True)) if row else None
+
+    def _read_departement_of(self, code: str) -> None:
+        """Cache every commune of `code`'s département in one read (None for an unknown code).
+
+        A national file meets every commune: rows are kept as tuples, 19 MB for all of France (measured),
+        and the cache is bounded above the number of communes (unknown codes cannot grow it forever).
+        """
+        if len(self._communes) > _COMMUNES_MAX:
+            self._communes.clear()
+        for row in store_communes.rows_of_departement_of(self.conn, code):
+            self._communes[row[0]] = row
+        self._communes.setdefault(code, None)
 
     def by_postcode(self, cp: str) -> list[str]:
         """Return the INSEE codes a postcode serves (cached)."""
@@ -111,9 +128,15 @@ class PlaceResolver:
     def postcodes_of(self, code: str) -> list[str]:
         """Return the postcodes of a commune (cached)."""
         if code not in self._cps:
-            if len(self._cps) > 5000:
+            if len(self._cps) > _COMMUNES_MAX:
                 self._cps.clear()
-            self._cps[code] = store_communes.postcodes_of(self.conn, code)
+            if code not in self._communes:
+                self._read_departement_of(code)
+            row = self._communes[code]
+            if row:  # the whole département in one read
+                self._cps.update(store_communes.postcodes_of_departement(self.conn, row[4]))
+            if code not in self._cps:
+                self._cps[code] = store_communes.postcodes_of(self.conn, code)
         return self._cps[code]
 
     def contour(self, code: str) -> bytes | None:

@@ -9,7 +9,19 @@ if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, rea
     import sqlite_utils
 
 
-_PUBLIC = "code, nom, type, commune_parent, departement, region, population, latitude, longitude, centre"
+PUBLIC_FIELDS = (
+    "code",
+    "nom",
+    "type",
+    "commune_parent",
+    "departement",
+    "region",
+    "population",
+    "latitude",
+    "longitude",
+    "centre",
+)
+_PUBLIC = ", ".join(PUBLIC_FIELDS)
 
 
 def replace_reference(db: sqlite_utils.Database, ref: Any) -> None:
@@ -47,6 +59,35 @@ def get(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
     """Return the current commune or arrondissement with this INSEE code, or None."""
     row = conn.execute(f"SELECT {_PUBLIC} FROM communes WHERE code = ?", (code,)).fetchone()
     return dict(row) if row else None
+
+
+def rows_of_departement_of(conn: sqlite3.Connection, code: str) -> list[tuple]:
+    """Return the rows (columns of PUBLIC_FIELDS) of every commune and arrondissement of the same
+    département as the commune with this INSEE code; empty when the code is unknown."""
+    return [
+        tuple(r)
+        for r in conn.execute(
+            f"SELECT {_PUBLIC} FROM communes "
+            "WHERE departement = (SELECT departement FROM communes WHERE code = ?)",
+            (code,),
+        )
+    ]
+
+
+def postcodes_of_departement(conn: sqlite3.Connection, departement: str) -> dict[str, list[str]]:
+    """Return code → sorted postcodes of every commune and arrondissement of a département (empty list
+    for one without postcode)."""
+    found: dict[str, list[str]] = {}
+    rows = conn.execute(
+        "SELECT c.code, p.code_postal FROM communes c LEFT JOIN codes_postaux p ON p.code_insee = c.code "
+        "WHERE c.departement = ? ORDER BY c.code, p.code_postal",
+        (departement,),
+    )
+    for code, cp in rows:
+        cps = found.setdefault(code, [])
+        if cp is not None:
+            cps.append(cp)
+    return found
 
 
 def get_many(conn: sqlite3.Connection, codes: list[str]) -> list[dict[str, Any]]:
