@@ -8,7 +8,7 @@
   if (!box || !window.L) { return; }
   var PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4"];
   var LABEL_ZOOM = 9;
-  var map = L.map(box, { scrollWheelZoom: false, zoomSnap: 0.25 }).setView([45.5, 4.5], 7);
+  var map = L.map(box, { scrollWheelZoom: false, zoomSnap: 0.1 }).setView([45.5, 4.5], 7);
   var attribution = JSON.parse(document.getElementById("territoires-attribution").textContent);
   L.tileLayer(box.dataset.tuiles, { attribution: attribution, maxZoom: Number(box.dataset.tuilesMax) }).addTo(map);
   var only = box.dataset.structure;
@@ -70,7 +70,8 @@
           if (href) { shape.on("click", function () { window.location.href = href; }); }
         }
       }).addTo(map);
-      if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), { padding: [8, 8] }); }
+      // No animation: the map is ready (data-pret) only once it shows the whole région.
+      if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false }); }
       bindLabels();
       map.on("zoomend", bindLabels);
       shapes.forEach(function (shape) { keyboard(shape, fiche(shape.feature.properties)); });
