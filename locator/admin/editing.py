@@ -20,27 +20,16 @@ from ..store import communes as store_communes
 from ..store import coverage as store_coverage
 from ..store import history as store_history
 from ..store import structures as store_structures
+from ..store.schema import STRUCTURE_FIELDS
 
 if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
     import sqlite_utils
 
-# Columns the form sends, named as in an import file.
-FORM_FIELDS = (
-    "type",
-    "nom",
-    "adresse",
-    "complement_adresse",
-    "code_postal",
-    "commune",
-    "code_insee",
-    "latitude",
-    "longitude",
-    "telephone",
-    "courriel",
-    "site_web",
-    "horaires_accueil",
-    "description",
-    "source",
+# Columns the form sends, named as in an import file: the public fields but those the store derives.
+FORM_FIELDS = tuple(
+    f
+    for f in STRUCTURE_FIELDS
+    if f not in ("id", "departement", "parent_id", "date_maj", "precision_geocodage")
 )
 # Free-text fields the form may empty (the place fields are recomputed from what is left).
 CLEARABLE = (
