@@ -52,6 +52,13 @@ def _api_error(err: ApiError):
     return jsonify({"erreur": err.message}), err.status
 
 
+@bp.before_request
+def _bounded_query():
+    """Refuse an oversized query string before any route parses it."""
+    config = current_app.config
+    params.check_query(request.query_string, config["QUERY_MAX_BYTES"], config["QUERY_MAX_FIELDS"])
+
+
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of this API."""
