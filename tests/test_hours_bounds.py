@@ -12,7 +12,7 @@ from flask import template_rendered
 from import_helpers import rejected, run_import, write
 
 from locator.hours import opening_hours
-from locator.hours.opening_hours import HORIZON, MAX_RULES, SEARCH_DAYS, TIMEZONE, status
+from locator.hours.opening_hours import HORIZON, TIMEZONE, status
 from locator.store import db as store_db
 from locator.store import structures as store_structures
 
@@ -20,8 +20,9 @@ AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 PAGE = f"/structures/{AMBERT_ML}"
 AMBERT_HOURS = "Mo-Fr 08:30-12:00,13:30-17:00; Sa 09:00-12:00; PH off"
 ROUND_THE_CLOCK = "Mo-Su 00:00-24:00"
-# The worst found: each rule is evaluated at every step of the search, which never ends by itself.
-MANY_RULES = "; ".join([ROUND_THE_CLOCK] * MAX_RULES)
+# The worst found: each rule is evaluated at every step of the search, which never ends by itself;
+# as many rules as a text may hold (opening_hours.MAX_RULES).
+MANY_RULES = "; ".join([ROUND_THE_CLOCK] * 16)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ def test_hours_that_do_not_change_soon_are_said_open_round_the_clock_without_sea
     # Nothing was searched beyond the horizon (Christmas is 290 days away), and what is said holds
     # until a change could come within HORIZON.
     assert found["change"] is None
-    assert found["expire"] == moment + dt.timedelta(days=SEARCH_DAYS) - HORIZON
+    assert found["expire"] == moment + dt.timedelta(days=opening_hours.SEARCH_DAYS) - HORIZON
 
 
 def test_a_change_within_the_search_horizon_is_found_and_said_once_near():
