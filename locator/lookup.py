@@ -499,6 +499,8 @@ _TYPE_WORDS = {
 # commit; the connection is kept so that its id cannot be reused by another one while cached.
 _NAMED: dict[int, tuple[sqlite3.Connection, Any, list[tuple[list[str], set[str], dict[str, Any]]]]] = {}
 _NAMED_MAX = 64
+# Words of a name search used, each once (no name holds more): the scan costs structures × words.
+NAMED_WORDS = 12
 
 
 def structures_named(conn: sqlite3.Connection, text: str, limit: int = 5) -> list[dict[str, Any]]:
@@ -507,7 +509,7 @@ def structures_named(conn: sqlite3.Connection, text: str, limit: int = 5) -> lis
     Words match whatever the accents and case, the last one as a prefix (it is being typed):
     "Mission locale de Thiers", "CIO Vichy", "E2C", "Tillion".
     """
-    query = [w for w in names.words(text) if w not in names.STOPWORDS]
+    query = list(dict.fromkeys(w for w in names.words(text) if w not in names.STOPWORDS))[:NAMED_WORDS]
     if not query or not any(len(w) >= 2 for w in query):
         return []
     version = store_db.version(conn)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 import requests
-from admin_helpers import text
+from admin_helpers import make_app, text
+from flask import template_rendered
 
 from locator import lookup
+from locator.store import db as store_db
+from locator.store import structures as store_structures
 from locator.store.schema import STRUCTURE_TYPES
 
 AMBERT = (45.5497, 3.7417)
@@ -124,3 +127,65 @@ def test_a_type_list_of_160_kb_is_refused_at_once_over_http(live_server):
     assert r.status_code == 414
     assert "trop longue" in r.json()["erreur"]
     assert requests.get(live_server + "/healthz", timeout=30).status_code == 200
+
+
+def _renders(app) -> list[str]:
+    """Collect the names of the templates the app renders from now on."""
+    names: list[str] = []
+    template_rendered.connect(lambda _app, template, context: names.append(template.name), app, weak=False)
+    return names
+
+
+def test_parameters_a_page_does_not_read_do_not_force_a_new_render(built_store):
+    app = make_app(built_store)
+    renders = _renders(app)
+    client = app.test_client()
+    first = text(client.get("/departements/63?types=cio,psad"))
+    for url in (
+        "/departements/63?types=psad&types=cio",
+        "/departements/63?types=cio,psad,cio&n=1",
+        "/departements/63?utm_source=lettre&types=+psad+,cio",
+    ):
+        assert text(client.get(url)) == first
+    assert renders == ["departement.html"]
+    client.get("/departements/63?types=cio")  # another page: rendered
+    assert renders == ["departement.html"] * 2
+
+
+def test_the_geojson_of_every_structure_is_built_once_until_the_store_changes(store_copy):
+    app = make_app(store_copy)
+    client = app.test_client()
+    first = client.get("/api/v1/structures.geojson?types=mission_locale,cio")
+    assert first.mimetype == "application/geo+json"
+    features = first.json["features"]
+    assert {f["properties"]["type"] for f in features} == {"mission_locale", "cio"}
+    again = client.get("/api/v1/structures.geojson?types=cio&types=mission_locale,cio&limit=3")
+    assert again.data == first.data
+    assert list(app.extensions["locator_directory"].bodies) == [("cio", "mission_locale")]
+    writer = store_db.writer(store_copy)
+    ml = store_structures.get(writer.conn, AMBERT_ML)
+    with writer.conn:
+        store_structures.upsert(writer, [{**ml, "nom": "Mission locale renommée"}], "2026-11-29T00:00:00")
+    writer.conn.close()
+    names = {f["properties"]["nom"] for f in client.get("/api/v1/structures.geojson").json["features"]}
+    assert "Mission locale renommée" in names and "Mission locale du Livradois-Forez" not in names
+
+
+def test_a_long_noisy_text_is_searched_by_runs_no_longer_than_a_name(conn, monkeypatch):
+    from locator.places import resolve as resolve_module
+
+    probes: list[str] = []
+    real = resolve_module._position
+    monkeypatch.setattr(resolve_module, "_position", lambda idx, key: probes.append(key) or real(idx, key))
+    lookup.resolve(conn, "l’" * 100)  # 100 words: every run of them was 4,950 probes of up to 99 words
+    runs = [k for k in probes if set(k) <= {"l"}]
+    assert len(runs) <= 100 * resolve_module.MAX_NAME_WORDS
+    # The whole text is looked up as it is (a name glued): runs longer than a name, never.
+    assert len([k for k in runs if len(k) > resolve_module.MAX_NAME_WORDS]) <= 2
+    assert lookup.resolve(conn, "mairie l’ l’ l’ l’ de la commune d’Ambert 63600")[0]["code"] == "63003"
+
+
+def test_a_text_full_of_postcodes_looks_up_three_of_them(conn):
+    text = " ".join(f"63{n:03d}" for n in range(100, 940, 20))  # 42 postcodes in 200 characters
+    sent = _statements(conn, lambda: lookup.resolve(conn, text))
+    assert 1 <= sum("FROM codes_postaux WHERE code_postal" in s for s in sent) <= 3

@@ -257,7 +257,7 @@ def _region() -> str:
 
 
 @bp.get("/")
-@pagecache.cached
+@pagecache.cached()
 def index():
     """Home page: one search box, "Me localiser", and the région's structures by département."""
     conn = get_conn()
@@ -276,7 +276,7 @@ def index():
 
 
 @bp.get("/recherche")
-@pagecache.cached
+@pagecache.cached("q", "commune", "types", "precision")
 def search():
     """Search results: the two-level answer for a commune or a point, or the candidates to choose."""
     q = request.args.get("q", "").strip()[:200]
@@ -397,7 +397,7 @@ def _point_result(conn, place, q, types):
 
 
 @bp.get("/communes/<code>")
-@pagecache.cached
+@pagecache.cached("types")
 def commune(code: str):
     """A commune: what it is, and its two-level answer."""
     code = code.strip().upper()[:10]
@@ -419,7 +419,7 @@ def commune(code: str):
 
 
 @bp.get("/structures/<structure_id>")
-@pagecache.cached
+@pagecache.cached()
 def structure(structure_id: str):
     """A structure's printable fiche, with its Mission locale or its reception points."""
     conn = get_conn()
@@ -446,7 +446,7 @@ def structure(structure_id: str):
 
 
 @bp.get("/departements/<code>")
-@pagecache.cached
+@pagecache.cached("types")
 def departement(code: str):
     """A département: its structures by type, on a list and a map."""
     dep = codes.normalize_departement(code.strip()[:5])
