@@ -46,7 +46,7 @@ class Kept(NamedTuple):
 class _ThreadPages(threading.local):
     def __init__(self) -> None:
         self.version: Any = None
-        self.pages: OrderedDict[str, Kept] = OrderedDict()  # URL → page
+        self.pages: OrderedDict[str, Kept] = OrderedDict()  # key (see `_key`) → page
 
 
 def now() -> dt.datetime:
