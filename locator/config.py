@@ -26,6 +26,13 @@ REGION = "84"
 # How many results an API list may return at most, and by default.
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
+# A public page's or API call's query string: at most this many bytes and `name=value` fields, checked
+# before anything parses it (a 160 KB `types=cio,cio,…` cost seconds); beyond, a French 414.
+QUERY_MAX_BYTES = 4096
+QUERY_MAX_FIELDS = 32
+# Rendered public pages kept per server thread (about 40 kB each), until the store changes; 0 renders
+# every page (the benchmark measures cold pages so).
+PAGES_KEPT = 128
 
 # Flask's session signing key; when empty, one is generated once into the instance folder.
 SECRET_KEY = ""

@@ -61,6 +61,11 @@ SCAN_MAX = 300
 _counts: dict[tuple[int, str], tuple[int, dict[str, int]]] = {}  # (connection, store) → (version, counts)
 
 
+def _distinct(types: Sequence[str] | None) -> tuple[str, ...]:
+    """Each type once, in the order given: a type repeated must not multiply the work (nor the SQL)."""
+    return tuple(dict.fromkeys(types or ()))
+
+
 def _published_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Return type → number of published, located structures, re-read only after another commit."""
     path, version = store_db.version(conn)
@@ -86,8 +91,9 @@ def nearest(
     The positions index (one entry per distinct point and type, with a count) only narrows the
     candidates: the search box grows until `limit` structures lie within the radius the box is
     guaranteed to contain, so no true neighbour is ever missed. Rare types are ranked over all their
-    rows instead.
+    rows instead. Types are de-duplicated first: the work depends on the distinct types only.
     """
+    types = _distinct(types)
     if types:
         present = sum(_published_counts(conn).get(t, 0) for t in types)
         if present == 0:
@@ -101,7 +107,7 @@ def nearest(
             pks = [pk for d, pk in scored if d <= cutoff]
             return _exact(lat, lon, store_structures.by_pks(conn, pks).values(), limit, rayon_km)
     max_radius = min(rayon_km, MAX_DISTANCE_KM) if rayon_km is not None else MAX_DISTANCE_KM
-    key = (id(conn), tuple(types or ()), limit)
+    key = (id(conn), types, limit)
     radius = min(_typical.get(key, 20.0), max_radius)
     fetch = limit + 8
     while True:
@@ -204,7 +210,7 @@ def nearest_of_each(
     A type with no located, published structure is left out.
     """
     out = []
-    for type_ in types:
+    for type_ in _distinct(types):
         found = nearest(conn, lat, lon, types=[type_], limit=1)
         if found:
             s, d = found[0]
@@ -225,7 +231,7 @@ def reception_points(conn: sqlite3.Connection, structure_id: str) -> list[dict[s
 
 def published(conn: sqlite3.Connection, types: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Return every published structure (of some types), by type then name."""
-    return store_structures.published(conn, types)
+    return store_structures.published(conn, _distinct(types))
 
 
 def published_by_departement(conn: sqlite3.Connection) -> dict[str, int]:
@@ -240,14 +246,14 @@ def by_name(
     conn: sqlite3.Connection, words: Sequence[str], types: Sequence[str] | None, limit: int
 ) -> list[dict[str, Any]]:
     """Return published structures whose name or commune holds every word, by type then name."""
-    return store_structures.search_names(conn, words, types, limit)
+    return store_structures.search_names(conn, _distinct(words), _distinct(types), limit)
 
 
 def in_departement(
     conn: sqlite3.Connection, code: str, types: Sequence[str] | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """Return the published structures of a département, by type then name."""
-    return store_structures.published(conn, types=types, departement=code, limit=limit)
+    return store_structures.published(conn, types=_distinct(types), departement=code, limit=limit)
 
 
 # "None within N km" phrases per type, and how the nearest known one is then named.
@@ -493,6 +499,8 @@ _TYPE_WORDS = {
 # commit; the connection is kept so that its id cannot be reused by another one while cached.
 _NAMED: dict[int, tuple[sqlite3.Connection, Any, list[tuple[list[str], set[str], dict[str, Any]]]]] = {}
 _NAMED_MAX = 64
+# Words of a name search used, each once (no name holds more): the scan costs structures × words.
+NAMED_WORDS = 12
 
 
 def structures_named(conn: sqlite3.Connection, text: str, limit: int = 5) -> list[dict[str, Any]]:
@@ -501,7 +509,7 @@ def structures_named(conn: sqlite3.Connection, text: str, limit: int = 5) -> lis
     Words match whatever the accents and case, the last one as a prefix (it is being typed):
     "Mission locale de Thiers", "CIO Vichy", "E2C", "Tillion".
     """
-    query = [w for w in names.words(text) if w not in names.STOPWORDS]
+    query = list(dict.fromkeys(w for w in names.words(text) if w not in names.STOPWORDS))[:NAMED_WORDS]
     if not query or not any(len(w) >= 2 for w in query):
         return []
     version = store_db.version(conn)

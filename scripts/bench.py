@@ -251,27 +251,29 @@ def bench_geopandas(points: np.ndarray, queries: list[tuple[float, float]]) -> N
 # --- HTTP -----------------------------------------------------------------------------------------
 
 
-def bench_http_pair(port: int, urls: list[str]) -> tuple[float, float]:
+def bench_http_pair(port: int, urls: list[str], status: int = 200, warm: int = 200) -> tuple[float, float]:
     """Median ms of /healthz and of the given URLs, interleaved on one keep-alive connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    for url in urls[:200]:  # warm-up: index, caches, keep-alive
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    for url in urls[:warm]:  # warm-up: index, caches, keep-alive
         timed_get(conn, "/healthz")
-        timed_get(conn, url)
+        timed_get(conn, url, status)
     health, other = [], []
     for url in urls:
         health.append(timed_get(conn, "/healthz"))
-        other.append(timed_get(conn, url))
+        other.append(timed_get(conn, url, status))
     conn.close()
     return statistics.median(health), statistics.median(other)
 
 
-def timed_get(conn: http.client.HTTPConnection, url: str) -> float:
+def timed_get(conn: http.client.HTTPConnection, url: str, status: int = 200) -> float:
     t = time.perf_counter_ns()
     conn.request("GET", url)
     r = conn.getresponse()
     r.read()
-    if r.status != 200:
-        raise SystemExit(f"{url} → {r.status}")
+    if r.status != status:
+        raise SystemExit(f"{url[:200]} → {r.status}")
+    if r.getheader("Connection", "").lower() == "close":
+        conn.close()  # refused before its end was read: the next request opens a new connection
     return (time.perf_counter_ns() - t) / 1e6
 
 
@@ -363,6 +365,129 @@ def bench_pages(path: Path, n: int) -> None:
             )
 
 
+# --- the costliest requests a client can build (issue 16: ≤ ×5 /healthz whatever the parameters) ---
+
+# Hours that made the library search to the year 9999 (16 s a page before the search horizon): as
+# many rules as an import accepts, each open round the clock; a comment makes each text distinct.
+WORST_HOURS = "; ".join(["Mo-Su 00:00-24:00"] * 16)
+# Texts the resolver and the name search find hardest (searched for: apostrophes, "st", points).
+WORST_Q = ("l’" * 100, " ".join(["st"] * 66), "45.5,3.5 " * 22, "l'a " * 50)
+
+
+def worst_hours_store(real: Path, tmp: Path) -> tuple[Path, str]:
+    """A copy of the store where the Mission locale with the most reception points, and each of them,
+    open at WORST_HOURS (written straight into the store, as data older than the input cap may be)."""
+    path = tmp / "worst_hours.sqlite"
+    shutil.copyfile(real, path)
+    conn = sqlite3.connect(path)
+    with conn:
+        parent = conn.execute(
+            "SELECT parent_id FROM structures WHERE parent_id IS NOT NULL AND statut = 'publie' "
+            "GROUP BY parent_id ORDER BY COUNT(*) DESC, parent_id LIMIT 1"
+        ).fetchone()[0]
+        ids = [parent] + [
+            r[0] for r in conn.execute("SELECT id FROM structures WHERE parent_id = ?", (parent,))
+        ]
+        for i, sid in enumerate(ids):
+            conn.execute(
+                "UPDATE structures SET horaires_accueil = ? WHERE id = ?", (f'{WORST_HOURS} "{i}"', sid)
+            )
+    conn.close()
+    return path, parent
+
+
+def padded(url: str, settings: dict) -> str:
+    """The URL padded with ignored fields up to the query-string limits (bytes and fields)."""
+    fields = url.count("&") + 1
+    room = settings["QUERY_MAX_BYTES"] - len(url.partition("?")[2]) - 1
+    spare = settings["QUERY_MAX_FIELDS"] - fields - 1
+    if spare <= 0 or room <= 8:
+        return url
+    each = max(1, (room - spare * 4) // spare)
+    junk = "&".join(f"z{i}=" + "x" * each for i in range(spare))
+    return f"{url}{'&' if '?' in url else '?'}{junk}"[: len(url) + 1 + room]
+
+
+def worst_urls(parent: str, settings: dict) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The costliest requests under the limits, by kind: (on the server as it runs, pages rendered
+    anew at each request — the page cache off: what a client varying a parameter the page reads
+    can cost). Every URL is padded with ignored fields up to the query-string limits."""
+    types = ",".join(schema.STRUCTURE_TYPES)
+    types += ("," + ",".join(["cio"] * 40))[: 200 - len(types)]  # the longest list accepted
+    qs = [urllib.parse.quote(q.strip()[:200]) for q in WORST_Q]
+    far = "limit=100&rayon_km=20000"
+    api = "/api/v1/structures"
+    served = {
+        "API lat/lon, tous types ×, limit 100, rayon max": [f"{api}?lat=45.76&lon=4.84&{far}&types={types}"],
+        "API lat/lon, sans filtre de type, limit 100, rayon max": [f"{api}?lat=45.76&lon=4.84&{far}"],
+        "API commune + types, limit 100, rayon max": [f"{api}?commune=69123&{far}&types={types}"],
+        "API q long + types, limit 100": [f"{api}?q={q}&{far}&types={types}" for q in qs],
+        "API GeoJSON sans filtre (toutes)": ["/api/v1/structures.geojson?types=" + types],
+        "API /lieux q long, limit 100": [f"/api/v1/lieux?q={q}&limit=100" for q in qs],
+        "API /communes q long, limit 100": [f"/api/v1/communes?q={q}&limit=100" for q in qs],
+        "page /departements/69, types + paramètres ignorés": [f"/departements/69?types={types}&n={{n}}"],
+        "page /structures/<pire horaires>, paramètres ignorés": [f"/structures/{parent}?n={{n}}"],
+    }
+    cold = {
+        "page /recherche q long + types, rendue": [f"/recherche?q={q}&types={types}" for q in qs],
+        "page /recherche?q=Lyon + types, rendue": [f"/recherche?q=Lyon&types={types}"],
+        "page /departements/69 + types, rendue": [f"/departements/69?types={types}"],
+        "page /structures/<pire horaires>, rendue": [f"/structures/{parent}"],
+    }
+    pad = lambda kinds: {k: [padded(u, settings) for u in v] for k, v in kinds.items()}  # noqa: E731
+    return pad(served), pad(cold)
+
+
+def _measure(port: int, kinds: dict[str, list[str]], n: int, label: str = "") -> float:
+    """Report each kind against /healthz; return the worst ratio."""
+    worst = 0.0
+    for kind, urls in kinds.items():
+        many = [urls[i % len(urls)].replace("{n}", str(i)) for i in range(n)]
+        h, p = bench_http_pair(port, many, warm=min(50, n))
+        worst = max(worst, p / h)
+        report(
+            f"HTTP pire{label} : {kind}", f"{p:.2f} ms → ×{p / h:.2f} /healthz", f"≤ ×5 {verdict(p / h <= 5)}"
+        )
+    return worst
+
+
+def bench_worst(real: Path, tmp: Path, n: int, serve_from: Path | None = None) -> None:
+    """The costliest requests a client can build, each against /healthz on the same server."""
+    path, parent = worst_hours_store(real, tmp)
+    with sqlite3.connect(path) as c:
+        others = [
+            r[0] for r in c.execute("SELECT id FROM structures WHERE horaires_accueil IS NULL LIMIT 20")
+        ]
+    settings = config.load()
+    served, cold = worst_urls(parent, settings)
+    command = (sys.executable, "-m", "locator.cli") if serve_from else None
+    where = {"cwd": serve_from or ROOT, "command": command, "threads": 4}
+    with serve_in_background(path, **where) as base:
+        conn = http.client.HTTPConnection("127.0.0.1", base.port, timeout=120)
+        for url in ("/structures/" + urllib.parse.quote(other) for other in others):
+            timed_get(conn, url)  # the process warmed up (templates, map skeletons, indexes)
+        # The first render of the page: nothing kept yet (each hours text is evaluated once).
+        first = timed_get(conn, f"/structures/{parent}")
+        health = statistics.median(timed_get(conn, "/healthz") for _ in range(200))
+        report(
+            "HTTP page /structures/<pire horaires>: 1er rendu",
+            f"{first:.2f} ms → ×{first / health:.1f} /healthz",
+        )
+        worst = _measure(base.port, served, n)
+        refused = "/api/v1/structures?lat=45.76&lon=4.84&types=" + ",".join(["cio"] * 40_000)
+        h, p = bench_http_pair(base.port, [refused] * min(n, 200), status=414, warm=20)
+        report(
+            "HTTP types=cio ×40 000 (160 Ko, refusé 414)",
+            f"{p:.2f} ms → ×{p / h:.2f} /healthz",
+            f"≤ ×5 {verdict(p / h <= 5)}",
+        )
+    with serve_in_background(path, env={"LOCATOR_PAGES_KEPT": "0"}, **where) as base:
+        worst_cold = _measure(base.port, cold, n, " (cache de pages coupé)")
+    report("HTTP pire requête servie / /healthz", f"×{worst:.2f}", f"≤ ×5 {verdict(worst <= 5)}")
+    report("HTTP pire page rendue / /healthz", f"×{worst_cold:.2f}", f"≤ ×5 {verdict(worst_cold <= 5)}")
+    os.remove(path)
+
+
 def bench_autocomplete(path: Path, names: list[str]) -> None:
     conn = store_db.connect(path)
     lookup.resolve(conn, "ambert")  # build the name index once
@@ -385,6 +510,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer queries (a smoke run)")
     parser.add_argument("--pages-only", action="store_true", help="only the pages vs /healthz")
     parser.add_argument("--pile-only", action="store_true", help="only nearest-5 near the piled town halls")
+    parser.add_argument(
+        "--worst-only", action="store_true", help="only the costliest requests a client can build vs /healthz"
+    )
+    parser.add_argument(
+        "--serve-from",
+        type=Path,
+        help="run the server from another checkout (e.g. the main branch) to compare before/after",
+    )
     args = parser.parse_args()
     n_queries = 300 if args.quick else 2000
     print(f"{'mesure':<58} {'valeur':<28} budget")
@@ -397,6 +530,9 @@ def main() -> None:
         if args.pile_only:
             piled, halls = piled_store(real, tmp)
             bench_pile(piled, halls, 500 if args.quick else 2000)
+            return
+        if args.worst_only:
+            bench_worst(real, tmp, 50 if args.quick else 300, args.serve_from)
             return
         conn = sqlite3.connect(real)
         rng = random.Random(84)
@@ -419,6 +555,7 @@ def main() -> None:
         bench_autocomplete(real, names)
         bench_http(real, 500 if args.quick else 2000, names[:200])
         bench_pages(real, 100 if args.quick else 400)
+        bench_worst(real, tmp, 50 if args.quick else 300)
         piled, halls = piled_store(real, tmp)
         bench_pile(piled, halls, 500 if args.quick else 2000)
         os.remove(piled)

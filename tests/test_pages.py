@@ -269,5 +269,5 @@ def test_a_card_with_hours_says_if_it_is_open_and_the_cached_page_expires_then(s
     app = create_app({"DB": str(store_copy), "TESTING": True, "SECRET_KEY": "test"})
     page = text(app.test_client().get("/communes/63003"))
     assert re.search(r'class="statut-horaires statut-(ouvert|ferme)">(Ouvert maintenant|Fermé)', page)
-    kept = [expiry for _body, expiry in app.extensions["locator_pages"].pages.values()]
+    kept = [page.until for page in app.extensions["locator_pages"].pages.values()]
     assert kept and kept[0] is not None  # the status changes at a known moment: the page is kept until then

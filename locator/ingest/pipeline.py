@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from ..geo import names
 from ..geo.distance import bbox_around
+from ..hours import opening_hours
 from ..store import communes as store_communes
 from ..store import history as store_history
 from ..store import structures as store_structures
@@ -189,6 +190,9 @@ class RowPipeline:
                 v[key] = None
         if not v["nom"] and not any("nom" in e for e in errors):
             errors.append("nom manquant")
+        # Imports and the admin form both pass here: hours every page would evaluate stay small.
+        if problem := opening_hours.complexity_problem(v["horaires_accueil"]):
+            errors.append(problem)
         for key, parse in (("telephone", clean.phone), ("courriel", clean.email)):
             try:
                 v[key], note = parse(raw.get(key))

@@ -64,6 +64,11 @@ DEPARTEMENT_HINT = 6.0  # bonus: the commune is in the département written in t
 ARRONDISSEMENT_FIRST = -100.0  # "Lyon 3e": the arrondissement the text names, before anything else
 
 MAX_TEXT = 200  # characters read: a name with its noise is far shorter
+# Words a name's run may span in a noisy text: the longest commune name has 8 ("Saint-Remy-en-
+# Bouzemont-Saint-Genest-et-Isson"), and a word typed in two halves adds one.
+MAX_NAME_WORDS = 12
+# Postcodes read in a text (an address holds one; each is looked up).
+MAX_POSTCODES = 3
 CANDIDATES = 30  # completions taken from each prefix range before the final ranking
 
 _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:[.,]\d+)?)\s*°?\s*(?:[,;]\s*|\s+)(-?\d{1,3}(?:[.,]\d+)?)\s*°?\s*$")
@@ -275,7 +280,7 @@ class _Text:
 
 def _read(text: str, strip_prefix: bool = True) -> _Text:
     """Split a query into its name and its noise: postcodes, département, cedex, "mairie de"."""
-    postcodes = _POSTCODE_IN.findall(text)
+    postcodes = list(dict.fromkeys(_POSTCODE_IN.findall(text)))[:MAX_POSTCODES]  # each a query
     body = _POSTCODE_IN.sub(" ", text)
     departement = None
     paren = re.search(r"\(\s*(\d{2,3}|2[abAB])\s*\)", body)
@@ -511,7 +516,8 @@ def _entry_of(idx: _Index, nom: str, code: str) -> int | None:
 def _match_words(idx: _Index, ranking: _Ranking, q: _Text) -> None:
     """Last resort for noisy texts: the longest run of words that is exactly a name."""
     words = q.key.split()
-    for size in range(len(words) - 1, 0, -1):
+    # Runs no longer than a name can be: trying every run of a 100-word text cost words³ characters.
+    for size in range(min(len(words) - 1, MAX_NAME_WORDS), 0, -1):
         for start in range(len(words) - size, -1, -1):
             spelling = "".join(words[start : start + size])
             pos = _position(idx, spelling)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
+import orjson
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from .. import lookup
 from ..geo import codes
 from ..publish import serializers
+from ..store import db as store_db
 from . import formatting, params
 from .openapi import spec
 from .params import ApiError
@@ -50,6 +53,13 @@ def _cors(response):
 @bp.errorhandler(ApiError)
 def _api_error(err: ApiError):
     return jsonify({"erreur": err.message}), err.status
+
+
+@bp.before_request
+def _bounded_query():
+    """Refuse an oversized query string before any route parses it."""
+    config = current_app.config
+    params.check_query(request.query_string, config["QUERY_MAX_BYTES"], config["QUERY_MAX_FIELDS"])
 
 
 @bp.get("/openapi.json")
@@ -185,7 +195,8 @@ def _structures_query(
 ) -> tuple[list[tuple[dict[str, Any], float | None]], dict[str, Any] | None]:
     """Apply the shared filters of /structures and /structures.geojson; return pairs and the place.
 
-    Without a place, `everything` returns every published structure (GeoJSON), else it is an error.
+    Without a place, `everything` returns (None, None): every published structure (GeoJSON), which
+    the caller keeps; else it is an error.
     """
     args = request.args
     types = params.types(args)
@@ -238,7 +249,7 @@ def _structures_query(
         words = q.split()[:6]
         return [(s, None) for s in lookup.by_name(conn, words, types, limit)], None
     if everything:
-        return [(s, None) for s in lookup.published(conn, types)], None
+        return None, None  # every published structure (of `types`): the caller builds and keeps it
     raise ApiError("Précisez un lieu : commune=CODE, lat=…&lon=…, departement=DD ou q=TEXTE.")
 
 
@@ -270,10 +281,46 @@ def structures():
     )
 
 
+class _Directory(threading.local):
+    """The GeoJSON of every published structure, per types asked, kept per thread until the store
+    changes: the home page's map asks for it on every visit, and it costs what the directory holds."""
+
+    def __init__(self) -> None:
+        self.version: Any = None
+        self.bodies: dict[tuple[str, ...], bytes] = {}
+
+
+# Type lists kept per thread (every subset could be asked: 2⁹); the whole directory is one of them.
+DIRECTORY_KEPT = 16
+
+
+def _directory_geojson(types: list[str] | None) -> bytes:
+    """Every published structure (of these types) as GeoJSON bytes, built once per store version."""
+    local = current_app.extensions.get("locator_directory")
+    if local is None:
+        local = current_app.extensions.setdefault("locator_directory", _Directory())
+    version = store_db.version(get_conn())
+    if local.version != version:
+        local.version, local.bodies = version, {}
+    key = tuple(sorted(types or ()))
+    body = local.bodies.get(key)
+    if body is None:
+        pairs = [(s, None) for s in lookup.published(get_conn(), types)]
+        body = orjson.dumps(serializers.feature_collection(pairs, **_credits()))
+        if len(local.bodies) >= DIRECTORY_KEPT:
+            local.bodies.pop(next(iter(local.bodies)))
+        local.bodies[key] = body
+    return body
+
+
 @bp.get("/structures.geojson")
 def structures_geojson():
-    """The same structures as GeoJSON (no filter: every published structure)."""
+    """The same structures as GeoJSON (no filter: every published structure, kept per store version)."""
     pairs, _centre = _structures_query(current_app.config["MAX_LIMIT"], everything=True)
+    if pairs is None:
+        return current_app.response_class(
+            _directory_geojson(params.types(request.args)), mimetype="application/geo+json"
+        )
     body = serializers.feature_collection(pairs, **_credits())
     response = jsonify(body)
     response.mimetype = "application/geo+json"

@@ -34,7 +34,12 @@ _FILTERS = [
         "Texte libre : commune, code postal, département, « lat,lon » ou nom de structure",
         {"type": "string"},
     ),
-    _param("types", "Types séparés par des virgules", {"type": "string", "example": "mission_locale,cio"}),
+    _param(
+        "types",
+        "Types séparés par des virgules (ou le paramètre répété), chacun compté une fois ; "
+        "200 caractères au plus",
+        {"type": "string", "maxLength": 200, "example": "mission_locale,cio"},
+    ),
     _param("limit", "Nombre de résultats (1 à 100)", {"type": "integer", "minimum": 1, "maximum": 100}),
     _param("rayon_km", "Distance maximale en km", {"type": "number", "exclusiveMinimum": 0}),
 ]

@@ -1,11 +1,22 @@
-"""Query-string parsing for the API: every bad value becomes an ApiError with a French message."""
+"""Query-string parsing for the API and the pages: every bad value becomes an ApiError with a French message.
+
+Every input is bounded before it is used: the whole query string (bytes and fields), each text, and
+each list parameter (its raw text, then its values de-duplicated), so that no request costs more
+because of how much a client sends.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 
+from werkzeug.datastructures import MultiDict
+
 from ..store.schema import STRUCTURE_TYPES
+
+# The raw text of one list parameter, all its values together (`a,b` or the name repeated): every
+# known type spelt once takes 83 characters, so any honest list fits and a padded one does not.
+LIST_MAX_CHARS = 200
 
 
 class ApiError(Exception):
@@ -15,6 +26,15 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def check_query(query: bytes, max_bytes: int, max_fields: int) -> None:
+    """Refuse a raw query string longer than `max_bytes` (414) or with more than `max_fields` fields
+    (400), before anything parses it: parsing and every later step cost what the client sent."""
+    if len(query) > max_bytes:
+        raise ApiError(f"L’adresse demandée est trop longue : {max_bytes} octets de paramètres au plus.", 414)
+    if query.count(b"&") >= max_fields:
+        raise ApiError(f"Trop de paramètres dans l’adresse demandée ({max_fields} au plus).")
 
 
 def number(args: Mapping[str, str], name: str, low: float, high: float) -> float | None:
@@ -66,12 +86,26 @@ def limit(args: Mapping[str, str], default: int, maximum: int) -> int:
     return value
 
 
-def types(args: Mapping[str, str]) -> list[str] | None:
-    """Return the list of structure types asked for, None for all; unknown types are an error."""
-    raw = args.get("types")
-    if raw is None:
+def listed(args: MultiDict[str, str], name: str, max_chars: int = LIST_MAX_CHARS) -> list[str]:
+    """Return the values of a list parameter (`a,b`, or the name repeated), trimmed, each once in the
+    order first given; [] when absent. Its raw text is bounded before it is split (400 beyond)."""
+    raws = args.getlist(name)
+    if sum(len(raw) + 1 for raw in raws) > max_chars + 1:
+        raise ApiError(
+            f"Le paramètre {name} est trop long ({max_chars} caractères au plus) : "
+            "donnez chaque valeur une seule fois."
+        )
+    return list(dict.fromkeys(t.strip() for raw in raws for t in raw.split(",") if t.strip()))
+
+
+def types(args: MultiDict[str, str]) -> list[str] | None:
+    """Return the structure types asked for (`types=a,b` or repeated), each once, None for all.
+
+    Unknown types are an error; so, once de-duplicated, the list holds at most every known type.
+    """
+    if "types" not in args:
         return None
-    wanted = [t.strip() for t in raw.split(",") if t.strip()]
+    wanted = listed(args, "types")
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown or not wanted:
         raise ApiError(

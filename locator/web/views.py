@@ -44,6 +44,19 @@ def _page_error(err: PageError):
     return render_template("erreur.html", status=err.status, message=err.message), err.status
 
 
+@bp.errorhandler(params.ApiError)
+def _param_error(err: params.ApiError):
+    """A bad parameter of a page (the shared parsing raises ApiError): the French error page."""
+    return render_template("erreur.html", status=err.status, message=err.message), err.status
+
+
+@bp.before_request
+def _bounded_query():
+    """Refuse an oversized query string before any page parses it."""
+    config = current_app.config
+    params.check_query(request.query_string, config["QUERY_MAX_BYTES"], config["QUERY_MAX_FIELDS"])
+
+
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
     return {
@@ -59,6 +72,7 @@ def _template_helpers() -> dict[str, Any]:
         "precision_note": formatting.precision_note,
         "horaires": opening_hours.describe,
         "statut_horaires": _hours_status,
+        "csrf_token": pagecache.csrf_token,  # a mark in cached pages, each visitor's token when served
         "information_date": lambda d: formatting.information_date(
             d, int(current_app.config["INFO_OLD_AFTER_YEARS"])
         ),
@@ -68,10 +82,10 @@ def _template_helpers() -> dict[str, Any]:
 
 
 def _hours_status(spec: str | None) -> dict[str, Any] | None:
-    """Open now or not (Paris time), computed at render; the page cache keeps it until it changes."""
-    found = opening_hours.status(spec)
+    """Open now or not (Paris time) at the app's clock; the page cache keeps it until it changes."""
+    found = opening_hours.status(spec, pagecache.now())
     if found is not None:
-        pagecache.expires_at(found["change"])
+        pagecache.expires_at(found["expire"])
     return found
 
 
@@ -80,7 +94,7 @@ def _hours_status(spec: str | None) -> dict[str, Any] | None:
 
 def _types() -> list[str] | None:
     """Return the types asked for (`types=a,b` or repeated checkboxes), None for all."""
-    wanted = [t.strip() for raw in request.args.getlist("types") for t in raw.split(",") if t.strip()]
+    wanted = params.listed(request.args, "types")  # bounded and de-duplicated (400 beyond)
     if not wanted:
         return None
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
@@ -243,7 +257,7 @@ def _region() -> str:
 
 
 @bp.get("/")
-@pagecache.cached
+@pagecache.cached()
 def index():
     """Home page: one search box, "Me localiser", and the région's structures by département."""
     conn = get_conn()
@@ -262,7 +276,7 @@ def index():
 
 
 @bp.get("/recherche")
-@pagecache.cached
+@pagecache.cached("q", "commune", "types", "precision")
 def search():
     """Search results: the two-level answer for a commune or a point, or the candidates to choose."""
     q = request.args.get("q", "").strip()[:200]
@@ -383,7 +397,7 @@ def _point_result(conn, place, q, types):
 
 
 @bp.get("/communes/<code>")
-@pagecache.cached
+@pagecache.cached("types")
 def commune(code: str):
     """A commune: what it is, and its two-level answer."""
     code = code.strip().upper()[:10]
@@ -405,6 +419,7 @@ def commune(code: str):
 
 
 @bp.get("/structures/<structure_id>")
+@pagecache.cached()
 def structure(structure_id: str):
     """A structure's printable fiche, with its Mission locale or its reception points."""
     conn = get_conn()
@@ -431,7 +446,7 @@ def structure(structure_id: str):
 
 
 @bp.get("/departements/<code>")
-@pagecache.cached
+@pagecache.cached("types")
 def departement(code: str):
     """A département: its structures by type, on a list and a map."""
     dep = codes.normalize_departement(code.strip()[:5])
