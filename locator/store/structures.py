@@ -260,6 +260,31 @@ def update_if_version(
     return cur.rowcount == 1
 
 
+def highest_version(conn: sqlite3.Connection) -> int:
+    """Return the highest edit counter the store ever gave: of a structure, or of a deleted one."""
+    row = conn.execute(
+        "SELECT max(COALESCE((SELECT MAX(version) FROM structures), 0), "
+        "COALESCE((SELECT version FROM plancher_version WHERE id = 1), 0))"
+    ).fetchone()
+    return row[0]
+
+
+def lift_versions(db: sqlite_utils.Database, above: int) -> None:
+    """Move every edit counter (and the floor of new ones) above `above`, keeping their order.
+
+    After a backup is restored: a form opened on the replaced store carries a counter up to `above`,
+    and must conflict with every structure the backup brings back, or creates again later.
+    """
+    step = above + 1
+    with db.atomic():
+        db.execute("UPDATE structures SET version = version + ?", (step,))
+        db.execute(
+            "INSERT INTO plancher_version (id, version) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET version = version + excluded.version",
+            (step,),
+        )
+
+
 def delete(db: sqlite_utils.Database, structure_id: str) -> None:
     """Delete one structure, its external identifiers and its coverage."""
     db.execute("DELETE FROM structures WHERE id = ?", (structure_id,))
