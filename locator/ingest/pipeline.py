@@ -27,7 +27,7 @@ from .dedupe import Matcher
 from .geocoders import Geocoder
 from .limits import Limits
 from .place import PlaceResolver, clean_place_values
-from .structures import source_date, structure_id
+from .structures import id_problem, slug, source_date, structure_id
 from .table import NOTES
 
 # Fields whose change makes an update (the source and the vintage alone do not).
@@ -369,6 +369,18 @@ class RowPipeline:
         v["latitude"], v["longitude"] = place.latitude, place.longitude
         computed = structure_id(v["type"], v["nom"], commune["code"])
         sid, old = self._match(v, computed, row.refs, row)
+        if old is None:  # a new structure's id: safe, and no word of the site's paths
+            if v["id"]:
+                problem = id_problem(sid)
+            elif not slug(v["nom"]):
+                problem = (
+                    f"le nom « {v['nom'][:60]} » n'a ni lettre latine ni chiffre : impossible d'en faire "
+                    "un identifiant (dans un fichier, ajoutez une colonne id)"
+                )
+            else:
+                problem = None
+            if problem:
+                row.erreurs.append(problem)
         if row.erreurs:
             return row
         earlier = _claim(self.seen, sid, str(ligne))
