@@ -199,6 +199,18 @@ def children_of(conn: sqlite3.Connection, parent_id: str) -> list[tuple[str, str
     return [(r[0], r[1]) for r in rows]
 
 
+def parent_of(conn: sqlite3.Connection, structure_id: str) -> str | None:
+    """Return the stored parent id of a structure (None: none, or no such structure)."""
+    row = conn.execute("SELECT parent_id FROM structures WHERE id = ?", (structure_id,)).fetchone()
+    return row[0] if row else None
+
+
+def children_with_types(conn: sqlite3.Connection, parent_id: str) -> list[tuple[str, str, str]]:
+    """Return (id, nom, type) of every structure (any status) attached to this one."""
+    rows = conn.execute("SELECT id, nom, type FROM structures WHERE parent_id = ? ORDER BY id", (parent_id,))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 def covering(conn: sqlite3.Connection, codes: Sequence[str], types: Sequence[str]) -> list[dict[str, Any]]:
     """Return the published structures of these types whose coverage lists one of the communes."""
     marks = ",".join("?" * len(codes))
