@@ -74,7 +74,7 @@ def text(
     return _clean_text(value, field, multiline, limit)
 
 
-def _clean_text(value: str, field: str, multiline: bool, limit: int) -> str | None:
+def _clean_text(value: str, field: str, multiline: bool, limit: int | None = None) -> str | None:
     """`text` the long way, for a cell with something to clean."""
     value = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
     if field in FORMULA_CHECKED and looks_like_formula(_CONTROL.sub(" ", value)):
@@ -90,6 +90,7 @@ def _clean_text(value: str, field: str, multiline: bool, limit: int) -> str | No
         value = _SPACES.sub(" ", _CONTROL.sub(" ", value.replace("\n", " ").replace("\r", " "))).strip()
     if not value:
         return None
+    limit = limit or MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
     if len(value) > limit:
         raise Invalid(f"{field or 'valeur'} trop long ({len(value)} caractères, {limit} au plus)")
     return value
