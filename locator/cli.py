@@ -573,11 +573,12 @@ def _read_password(password_stdin: bool) -> str:
     return click.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
 
 
-def _account_call(func, *args) -> None:
+def _account_call(func, *args) -> str:
+    """Run an account function; return what it returns (the account's email as stored)."""
     from .admin.accounts import AccountError
 
     try:
-        func(*args)
+        return func(*args)
     except AccountError as err:
         click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
@@ -592,8 +593,8 @@ def user_add(db_path: Path, email: str, role: str, password_stdin: bool) -> None
     """Créer un compte (le mot de passe est demandé, jamais passé en argument)."""
     from .admin.accounts import add_user
 
-    _account_call(add_user, db_path, email, role, _read_password(password_stdin))
-    click.echo(f"Compte créé : {email.strip().lower()} ({role}).")
+    email = _account_call(add_user, db_path, email, role, _read_password(password_stdin))
+    click.echo(f"Compte créé : {email} ({role}).")
 
 
 @user.command("list")
@@ -627,8 +628,8 @@ def user_remove(db_path: Path, email: str) -> None:
     """Supprimer un compte (le dernier compte admin reste)."""
     from .admin.accounts import remove_user
 
-    _account_call(remove_user, db_path, email)
-    click.echo(f"Compte supprimé : {email.strip().lower()}.")
+    email = _account_call(remove_user, db_path, email)
+    click.echo(f"Compte supprimé : {email}.")
 
 
 @user.command("set-password")
@@ -639,8 +640,8 @@ def user_set_password(db_path: Path, email: str, password_stdin: bool) -> None:
     """Changer le mot de passe d'un compte (ses sessions ouvertes se ferment)."""
     from .admin.accounts import set_password
 
-    _account_call(set_password, db_path, email, _read_password(password_stdin))
-    click.echo(f"Mot de passe changé : {email.strip().lower()}.")
+    email = _account_call(set_password, db_path, email, _read_password(password_stdin))
+    click.echo(f"Mot de passe changé : {email}.")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ import sqlite3
 
 import pytest
 from admin_helpers import post_form, text
+from click.testing import CliRunner
+from import_helpers import run_import, write
 from test_admin_structures import AMBERT_ML, EDIT, form_of, press, save, status_form, stored
 
+from locator.cli import main
 from locator.store import db as store_db
 from locator.store.schema import SCHEMA_VERSION
 
@@ -98,7 +101,9 @@ def test_archive_or_restore_without_a_valid_version_is_refused(admin_client, adm
 def test_a_store_of_the_previous_version_is_migrated_without_a_rebuild(store_copy):
     conn = sqlite3.connect(store_copy)
     with conn:
-        conn.execute("DROP TRIGGER structures_version")
+        for trigger in ("structures_version", "structures_version_deleted", "structures_version_created"):
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute("DROP TABLE plancher_version")
         conn.execute("ALTER TABLE structures DROP COLUMN version")
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.close()
@@ -126,7 +131,104 @@ def test_a_store_of_schema_4_gets_the_territory_tables(store_copy):
     store_db.migrate(store_copy)
     conn = sqlite3.connect(store_copy)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "5"
+        assert (
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+            == SCHEMA_VERSION
+        )
         assert conn.execute("SELECT COUNT(*) FROM territoires").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+CIO_ID = "cio-des-essais"
+CIO_CSV = "id;type;nom;code_insee;telephone\n" + f"{CIO_ID};cio;CIO des Essais;63132;{{telephone}}\n"
+
+
+def _import(admin_store, tmp_path, telephone: str) -> int:
+    """Import the test CIO with this phone through the CLI; return the import's number."""
+    code, report, out = run_import(admin_store, write(tmp_path, CIO_CSV.format(telephone=telephone)))
+    assert code == 0, out
+    return report["import_id"]
+
+
+def _undo(admin_client, import_id: int) -> None:
+    page = f"/admin/imports/{import_id}"
+    r = post_form(admin_client, f"{page}/annuler", {"confirmer": "oui"}, page=page)
+    assert r.status_code == 302 and "annulé" in text(admin_client.get(page))
+
+
+def test_a_form_opened_before_an_undo_and_a_reimport_cannot_wipe_the_reimported_phone(
+    admin_client, admin_store, tmp_path
+):
+    first = _import(admin_store, tmp_path, telephone="")
+    path = f"/admin/structures/{CIO_ID}"
+    opened = form_of(admin_client, path)  # the form of the first import: no phone
+    _undo(admin_client, first)
+    assert stored(admin_store, CIO_ID) is None
+    _import(admin_store, tmp_path, telephone="04 73 11 22 33")  # the same id, created again
+    opened["description"] = "Accueil le mercredi."
+    r = post_form(admin_client, path, opened, page=path)
+    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    s = stored(admin_store, CIO_ID)
+    assert s["telephone"] == "04 73 11 22 33" and s["description"] is None
+    assert s["version"] > int(opened["version"])
+
+
+def test_a_structure_deleted_then_created_again_starts_above_every_counter_it_had(store_copy):
+    conn = sqlite3.connect(store_copy)
+    conn.row_factory = sqlite3.Row
+    with conn:  # by hand in SQL: the triggers hold whoever writes
+        for _ in range(5):
+            conn.execute("UPDATE structures SET nom = nom || '.' WHERE id = ?", (AMBERT_ML,))
+        row = dict(conn.execute("SELECT * FROM structures WHERE id = ?", (AMBERT_ML,)).fetchone())
+        conn.execute("DELETE FROM structures WHERE id = ?", (AMBERT_ML,))
+        had = row.pop("version")
+        del row["pk"]
+        conn.execute(
+            f"INSERT INTO structures ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
+        again = conn.execute("SELECT version FROM structures WHERE id = ?", (AMBERT_ML,)).fetchone()[0]
+    conn.close()
+    assert had >= 5 and again > had
+
+
+def test_a_form_opened_before_a_backup_is_restored_conflicts_with_the_restored_row(
+    admin_client, admin_store, tmp_path
+):
+    saved = tmp_path / "sauvegarde.sqlite"
+    assert CliRunner().invoke(main, ["backup", "--db", str(admin_store), str(saved)]).exit_code == 0
+    assert save(admin_client, EDIT, telephone="04 73 44 44 44").status_code == 302
+    assert save(admin_client, EDIT, telephone="04 73 55 55 55").status_code == 302
+    opened = form_of(admin_client, EDIT)
+    result = CliRunner().invoke(main, ["restore", "--db", str(admin_store), str(saved), "--yes"])
+    assert result.exit_code == 0, result.output
+    s = stored(admin_store, AMBERT_ML)
+    assert s["telephone"] == "04 73 82 05 88" and s["version"] > int(opened["version"])
+    opened["telephone"] = "04 73 66 66 66"
+    r = post_form(admin_client, EDIT, opened, page=EDIT)
+    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    assert stored(admin_store, AMBERT_ML)["telephone"] == "04 73 82 05 88"
+
+
+def test_a_store_of_schema_5_keeps_the_counters_of_structures_it_deleted_out_of_reach(
+    admin_client, admin_store, tmp_path
+):
+    first = _import(admin_store, tmp_path, telephone="")
+    path = f"/admin/structures/{CIO_ID}"
+    for phone in ("04 73 00 00 01", "04 73 00 00 02", "04 73 00 00 03"):
+        assert save(admin_client, path, telephone=phone).status_code == 302
+    opened = form_of(admin_client, path)
+    page = f"/admin/imports/{first}"
+    r = post_form(admin_client, f"{page}/annuler", {"confirmer": "oui", "dependants": "annuler"}, page=page)
+    assert r.status_code == 302 and stored(admin_store, CIO_ID) is None
+    conn = sqlite3.connect(admin_store)
+    with conn:  # the store as schema 5 left it: no floor, the deleted counter forgotten
+        for trigger in ("structures_version_deleted", "structures_version_created"):
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute("DROP TABLE plancher_version")
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    conn.close()
+    store_db.migrate(admin_store)
+    _import(admin_store, tmp_path, telephone="04 73 11 22 33")
+    assert stored(admin_store, CIO_ID)["version"] > int(opened["version"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import secrets
 import sqlite3
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..ingest import clean
 from ..store import db as store_db
 from ..store import throttle
 from ..store import users as store_users
@@ -28,7 +28,6 @@ from ..store import users as store_users
 ROLES = store_users.ROLES
 MIN_PASSWORD_LENGTH = 12
 _METHOD = "scrypt:32768:8:1"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked when the email is unknown, so that a wrong email costs the same time as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=_METHOD)
 
@@ -75,12 +74,26 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def normalize_email(email: str) -> str:
-    """Return the email as stored (trimmed, lower-case); raise AccountError when it is not one."""
-    email = (email or "").strip().lower()
-    if not _EMAIL.match(email) or len(email) > 254:
+def account_key(email: str) -> str:
+    """Return the email of an existing account as stored: trimmed, lower-case, without the invisible,
+    bidi and control characters imports strip (the same cleaning); raise AccountError when empty."""
+    try:
+        email = (clean.text(email or "", "email") or "").lower()
+    except clean.Invalid:
+        email = ""
+    if not email or len(email) > 254:
         raise AccountError("Adresse électronique invalide.")
     return email
+
+
+def normalize_email(email: str) -> str:
+    """Return a new account's email as stored (cleaned like `account_key`, then checked by
+    email-validator); raise AccountError when it is not one."""
+    email = account_key(email)
+    try:
+        return clean.email_address(email).lower()
+    except clean.Invalid:
+        raise AccountError("Adresse électronique invalide.") from None
 
 
 def check_role(role: str) -> str:
@@ -114,18 +127,19 @@ def add_user(db_path: str | Path, email: str, role: str, password: str) -> str:
     return email
 
 
-def set_password(db_path: str | Path, email: str, password: str) -> None:
-    """Replace an account's password; its open sessions end."""
-    email = normalize_email(email)
+def set_password(db_path: str | Path, email: str, password: str) -> str:
+    """Replace an account's password (its open sessions end); return the account's email."""
+    email = account_key(email)
     hashed = hash_password(password)
     with store_db.writer(db_path) as db, db.atomic():
         if not store_users.set_password(db, email, hashed, now_iso()):
             raise AccountError(f"Aucun compte {email}.")
+    return email
 
 
-def set_role(db_path: str | Path, email: str, role: str) -> None:
-    """Change an account's role, keeping at least one admin."""
-    email = normalize_email(email)
+def set_role(db_path: str | Path, email: str, role: str) -> str:
+    """Change an account's role, keeping at least one admin; return the account's email."""
+    email = account_key(email)
     check_role(role)
     with store_db.writer(db_path) as db, db.atomic():
         user = store_users.get(db.conn, email)
@@ -134,11 +148,12 @@ def set_role(db_path: str | Path, email: str, role: str) -> None:
         if user["role"] == "admin" and role != "admin" and store_users.count_admins(db.conn) == 1:
             raise AccountError("C'est le dernier compte admin : il garde son rôle.")
         store_users.set_role(db, email, role, now_iso())
+    return email
 
 
-def remove_user(db_path: str | Path, email: str) -> None:
-    """Delete an account, keeping at least one admin."""
-    email = normalize_email(email)
+def remove_user(db_path: str | Path, email: str) -> str:
+    """Delete an account, keeping at least one admin; return its email."""
+    email = account_key(email)
     with store_db.writer(db_path) as db, db.atomic():
         user = store_users.get(db.conn, email)
         if user is None:
@@ -146,6 +161,7 @@ def remove_user(db_path: str | Path, email: str) -> None:
         if user["role"] == "admin" and store_users.count_admins(db.conn) == 1:
             raise AccountError("C'est le dernier compte admin : il ne peut pas être supprimé.")
         store_users.remove(db, email)
+    return email
 
 
 # Failures are remembered this long to make lockouts progressive (each new lockout lasts twice longer).
@@ -241,7 +257,7 @@ def login(
     `device` is the id a known-device cookie of this account carries (see login_attempt).
     """
     try:
-        email = normalize_email(email)
+        email = account_key(email)
     except AccountError:
         email = (email or "").strip().lower()[:254]
     attempt = login_attempt(email, ip, device, rules)

@@ -14,8 +14,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .. import territories
+from ..ingest import parents
 from ..ingest.geocoders import OfflineGeocoder
-from ..ingest.pipeline import PARENT_TYPES, Options, RowPipeline
+from ..ingest.pipeline import Options, RowPipeline
 from ..store import communes as store_communes
 from ..store import coverage as store_coverage
 from ..store import history as store_history
@@ -134,12 +135,20 @@ def check(
     s["parent_id"] = None
     if parent_id:
         parent = store_structures.get_stored(conn, parent_id)
-        if parent is None or parent["type"] not in PARENT_TYPES or parent["statut"] == "archive":
+        if parent is None or parent["statut"] == "archive":
             errors.append("Structure de rattachement inconnue ou archivée.")
         elif parent_id == s["id"]:
             errors.append("Une structure ne peut pas être rattachée à elle-même.")
         else:
-            s["parent_id"] = parent_id
+            problem = parents.type_refusal(s["type"], parent["nom"], parent["type"])
+            chain = None if problem else parents.loop(conn, s["id"], parent_id)
+            if chain:
+                problem = parents.loop_refusal(conn, chain, s["nom"])
+            if problem:
+                errors.append(_sentence(problem))
+            else:
+                s["parent_id"] = parent_id
+    errors += _coverage_refusals(conn, s, existing, coverage)
     if errors:
         return Checked(None, "rejete", errors, row.avertissements, row.communes_candidates, coverage)
     changed = existing is None or any(
@@ -155,6 +164,34 @@ def check(
         row.communes_candidates,
         coverage,
     )
+
+
+def _sentence(text: str) -> str:
+    """A message of the shared rules (lower-case, no full stop) as a sentence of the form."""
+    return text[:1].upper() + text[1:] + "."
+
+
+def _coverage_refusals(
+    conn: sqlite3.Connection, s: dict[str, Any], existing: dict[str, Any] | None, coverage: list[str]
+) -> list[str]:
+    """Communes are covered by Missions locales only, and only a published one gets new ones.
+
+    A Mission locale set aside (draft, archived) keeps the list it had: unpublishing loses nothing.
+    """
+    if not coverage:
+        return []
+    if s["type"] != "mission_locale":
+        return [
+            f"Seule une Mission locale couvre des communes ({parents.a_type(s['type'])} non) : "
+            "videz la liste des communes couvertes."
+        ]
+    had = store_coverage.codes_of(conn, existing["id"]) if existing is not None else []
+    if s["statut"] != "publie" and coverage != had:
+        return [
+            "Seule une Mission locale publiée reçoit des communes couvertes : publiez-la "
+            "(statut « publiée ») ou laissez la liste comme elle était."
+        ]
+    return []
 
 
 class EditConflict(RuntimeError):

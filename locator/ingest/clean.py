@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -53,23 +54,27 @@ def _plain(value: str) -> bool:
     )
 
 
-def text(value: str | None, field: str = "", multiline: bool = False) -> str | None:
+def text(
+    value: str | None, field: str = "", multiline: bool = False, max_length: int | None = None
+) -> str | None:
     """Return the cell as clean one-line text (NFC, no control characters, single spaces), or None.
 
     A cell that a spreadsheet would run as a formula is refused: it would be published as is.
+    Every text people type is cleaned here: cells, the admin form, reports, account emails.
+    `max_length` replaces the field's usual limit.
     """
     if value is None:
         return None
+    limit = max_length or MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
     if _plain(value) and not (field in FORMULA_CHECKED and value.startswith(FORMULA_STARTS)):
         # Nothing to clean (most cells): what the steps below would return unchanged.
-        limit = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
         if len(value) > limit:
             raise Invalid(f"{field or 'valeur'} trop long ({len(value)} caractères, {limit} au plus)")
         return value
-    return _clean_text(value, field, multiline)
+    return _clean_text(value, field, multiline, limit)
 
 
-def _clean_text(value: str, field: str, multiline: bool) -> str | None:
+def _clean_text(value: str, field: str, multiline: bool, limit: int | None = None) -> str | None:
     """`text` the long way, for a cell with something to clean."""
     value = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
     if field in FORMULA_CHECKED and looks_like_formula(_CONTROL.sub(" ", value)):
@@ -85,7 +90,7 @@ def _clean_text(value: str, field: str, multiline: bool) -> str | None:
         value = _SPACES.sub(" ", _CONTROL.sub(" ", value.replace("\n", " ").replace("\r", " "))).strip()
     if not value:
         return None
-    limit = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
+    limit = limit or MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
     if len(value) > limit:
         raise Invalid(f"{field or 'valeur'} trop long ({len(value)} caractères, {limit} au plus)")
     return value
@@ -132,7 +137,26 @@ def url(value: str | None) -> str | None:
     return value
 
 
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[a-z]{2,}$", re.IGNORECASE)
+def email_address(value: str) -> str:
+    """Return one e-mail address as kept (domain in lower case), or raise Invalid.
+
+    Checked by email-validator, syntax only (no DNS): the one check of every address we keep —
+    structures' courriel (imports and the admin form), admin accounts, contacts left with reports.
+    """
+    found = _validated(value)
+    if found is None:
+        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
+    return found
+
+
+@functools.lru_cache(maxsize=4096)  # files repeat a network's address on every antenne
+def _validated(value: str) -> str | None:
+    from email_validator import EmailNotValidError, validate_email  # only writers check addresses
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
 
 
 def email(value: str | None) -> tuple[str | None, str | None]:
@@ -141,9 +165,13 @@ def email(value: str | None) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     parts = [p for p in re.split(r"[;,\s]+", value.removeprefix("mailto:")) if p]
-    if not parts or not _EMAIL.match(parts[0]):
-        raise Invalid(f"courriel invalide : « {value[:60]} »")
-    return parts[0], (f"plusieurs courriels : seul {parts[0]} est gardé" if len(parts) > 1 else None)
+    try:
+        address = email_address(parts[0]) if parts else None
+    except Invalid:
+        address = None
+    if address is None:
+        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
+    return address, (f"plusieurs courriels : seul {address} est gardé" if len(parts) > 1 else None)
 
 
 def phone(value: str | None) -> tuple[str | None, str | None]:

@@ -23,18 +23,16 @@ from ..store import history as store_history
 from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
 from ..store.scratch import Scratch
-from . import clean
+from . import clean, parents
 from .dedupe import Matcher
 from .geocoders import Geocoder
 from .limits import Limits
 from .place import PlaceResolver, clean_place_values
-from .structures import source_date, structure_id
+from .structures import id_problem, slug, source_date, structure_id
 from .table import NOTES
 
 # Fields whose change makes an update (the source and the vintage alone do not).
 CONTENT_FIELDS = tuple(f for f in STRUCTURE_FIELDS if f not in ("id", "source", "date_maj")) + ("statut",)
-# Types that a row's "parent" may name (an antenne belongs to a Mission locale, a site to its E2C...).
-PARENT_TYPES = tuple(t for t in STRUCTURE_TYPES if t != "antenne_mission_locale")
 # Types that may describe the same place under two labels (an antenne recorded as a Mission locale).
 FAMILIES = {
     "mission_locale": ("mission_locale", "antenne_mission_locale"),
@@ -151,8 +149,11 @@ class RowPipeline:
         self.matcher = Matcher(conn)
         # structure id → line that took it; name key → id, for parents named in the file.
         self.seen: dict[str, str] | Scratch = Scratch(conn) if spill else {}
+        # Only structures that may be parents are named here (not antennes), as "id type".
         self.file_names: dict[str, str] | Scratch = Scratch(conn) if spill else {}
-        self._store_names: dict[str, list[str]] | None = None
+        # structure id → parent id, for the links this file makes (a loop may run through the file).
+        self.links: dict[str, str] | Scratch = Scratch(conn) if spill else {}
+        self._store_names: dict[str, list[tuple[str, str]]] | None = None
         self._ml_names: dict[str, str] | None = None  # normalised name → name of every Mission locale
         self._region_names: dict[str, str | None] = {}
         self._suggested: dict[str, str] = {}  # normalised parent name → the Missions locales suggested
@@ -286,11 +287,12 @@ class RowPipeline:
             )
 
     # -- parents ------------------------------------------------------------------------------------
-    def _store_parent(self, key: str) -> list[str]:
+    def _store_parent(self, key: str) -> list[tuple[str, str]]:
+        """(id, type) of the stored structures of this name that may be parents (any status)."""
         if self._store_names is None:
             self._store_names = {}
-            for sid, nom, _type in store_structures.names_of_types(self.conn, PARENT_TYPES):
-                self._store_names.setdefault(names.normalize(nom), []).append(sid)
+            for sid, nom, type_ in store_structures.names_of_types(self.conn, parents.PARENT_TYPES):
+                self._store_names.setdefault(names.normalize(nom), []).append((sid, type_))
         return self._store_names.get(key, [])
 
     def parent_known(self, name: str) -> bool:
@@ -299,19 +301,33 @@ class RowPipeline:
         return key in self.file_names or bool(self._store_parent(key))
 
     def _parent_id(self, name: str, row: PlanRow) -> str | None:
+        """The id of the structure a row names as its parent, when its type may have that parent."""
+        s = row.structure
+        allowed = parents.parent_types(s["type"])
+        if not allowed:
+            row.avertissements.append(f"{parents.type_refusal(s['type'], name, '')} : non rattachée")
+            return None
         key = names.normalize(name)
-        own = row.structure["id"] if row.structure else None
+        found: list[tuple[str, str]] = []
         in_file = self.file_names.get(key)
-        if in_file not in (None, own):
-            return in_file
-        ids = [i for i in self._store_parent(key) if i != own]
-        if len(ids) == 1:
-            return ids[0]
-        if ids:
+        if in_file is not None:
+            sid, type_ = in_file.split(" ", 1)
+            found.append((sid, type_))
+        found += [(i, t) for i, t in self._store_parent(key) if all(i != f[0] for f in found)]
+        found = [(i, t) for i, t in found if i != s["id"]]
+        fitting = [(i, t) for i, t in found if t in allowed]
+        if fitting and in_file is not None and fitting[0][0] == in_file.split(" ", 1)[0]:
+            return fitting[0][0]  # the file's own structure of that name comes first
+        if len(fitting) > 1:
             row.avertissements.append(
-                f"plusieurs structures s'appellent « {name} » : rattachement à {ids[0]} ; vérifiez"
+                f"plusieurs structures s'appellent « {name} » : rattachement à {fitting[0][0]} ; vérifiez"
             )
-            return ids[0]
+        if fitting:
+            return fitting[0][0]
+        if found:
+            refusal = parents.type_refusal(s["type"], name, found[0][1])
+            row.avertissements.append(f"structure parente refusée : {refusal} : non rattachée")
+            return None
         row.avertissements.append(
             f"structure parente « {name} » introuvable : non rattachée" + self._closest_missions(name, row)
         )
@@ -373,6 +389,18 @@ class RowPipeline:
         v["latitude"], v["longitude"] = place.latitude, place.longitude
         computed = structure_id(v["type"], v["nom"], commune["code"])
         sid, old = self._match(v, computed, row.refs, row)
+        if old is None:  # a new structure's id: safe, and no word of the site's paths
+            if v["id"]:
+                problem = id_problem(sid)
+            elif not slug(v["nom"]):
+                problem = (
+                    f"le nom « {v['nom'][:60]} » n'a ni lettre latine ni chiffre : impossible d'en faire "
+                    "un identifiant (dans un fichier, ajoutez une colonne id)"
+                )
+            else:
+                problem = None
+            if problem:
+                row.erreurs.append(problem)
         if row.erreurs:
             return row
         earlier = _claim(self.seen, sid, str(ligne))
@@ -382,7 +410,8 @@ class RowPipeline:
                 "structures, donnez-leur un identifiant (colonne id)"
             )
             return row
-        _claim(self.file_names, names.normalize(v["nom"]), sid)
+        if v["type"] in parents.PARENT_TYPES:
+            _claim(self.file_names, names.normalize(v["nom"]), f"{sid} {v['type']}")
         source = v["source"] or self.options.source
         vintage = v["date_maj"] or self._source_date(v["source"]) or self.options.vintage()
         new = {
@@ -463,18 +492,30 @@ class RowPipeline:
             row.structure = None if row.erreurs else row.structure
             return row
         s = row.structure
+        old = row.avant
+        if old is not None and old.get("type") != s["type"]:
+            problem = parents.children_refusal(self.conn, s["id"], s["type"])
+            if problem:
+                row.erreurs.append(f"changement de type refusé : {problem}")
+                row.action, row.structure = "rejete", None
+                return row
         if row.parent_nom:
             parent = self._parent_id(row.parent_nom, row)
+            chain = parents.loop(self.conn, s["id"], parent, self.links) if parent else None
             if parent == s["id"]:
                 row.avertissements.append("une structure ne peut pas être sa propre parente : ignoré")
+            elif chain:
+                row.avertissements.append(
+                    f"{parents.loop_refusal(self.conn, chain, s['nom'])} : non rattachée"
+                )
             elif parent:
                 s["parent_id"] = parent
+                self.links[s["id"]] = parent
         elif s["type"] == "antenne_mission_locale" and not s.get("parent_id"):
             row.avertissements.append(
                 "antenne sans Mission locale de rattachement (colonne parent vide) : non rattachée"
                 + self._closest_missions(s["nom"], row)
             )
-        old = row.avant
         if old is None:
             if self.options.seed_only and store_history.has_history(self.conn, s["id"]):
                 row.action = "inchange"  # someone deleted it since the seed created it: stays deleted
@@ -523,7 +564,7 @@ class RowPipeline:
             yield self.finish(row)
         for row in waiting:
             yield self.finish(row)
-        for scratch in (self.seen, self.file_names):
+        for scratch in (self.seen, self.file_names, self.links):
             if isinstance(scratch, Scratch):
                 scratch.close()
 

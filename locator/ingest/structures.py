@@ -36,6 +36,75 @@ _YEAR_MONTH_PATH = re.compile(r"/(20\d\d)/(0[1-9]|1[0-2])/")
 _MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")[\s-]+(20\d\d)\b")
 
 
+# A safe id: lower-case ASCII letters, digits, dashes, dots and underscores, starting and ending with a
+# letter or a digit, 120 characters at most; it is a path segment of the site (/structures/<id>).
+SAFE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9_.\-]{0,118}[a-z0-9])?$")
+# Words of the site's paths (tests/test_reserved_ids.py checks every literal segment of the routes is
+# here): an id equal to one would be shadowed by the route, as « nouvelle » is by the new-structure form.
+RESERVED_IDS = frozenset(
+    {
+        # /admin/structures/nouvelle and the actions after an id
+        "nouvelle",
+        "nouveau",
+        "archiver",
+        "restaurer",
+        "signaler",
+        "modifier",
+        "supprimer",
+        "exporter",
+        "territoire.geojson",
+        # every other word of the site's paths
+        "abandonner",
+        "admin",
+        "ajouter",
+        "annuler",
+        "api",
+        "carte.json",
+        "communes",
+        "comptes",
+        "confirmer",
+        "departements",
+        "healthz",
+        "historique",
+        "import",
+        "imports",
+        "lieux",
+        "lignes",
+        "login",
+        "logout",
+        "mission-locale",
+        "mon-compte",
+        "mot-de-passe",
+        "openapi.json",
+        "position.json",
+        "qualite",
+        "recherche",
+        "rejeter",
+        "resoudre",
+        "role",
+        "signalements",
+        "static",
+        "structures",
+        "structures.geojson",
+        "territoires",
+        "territoires.geojson",
+        "v1",
+    }
+)
+
+
+def id_problem(ident: str) -> str | None:
+    """Say in French why `ident` cannot name a new structure (None: it can)."""
+    if not SAFE_ID.match(ident):
+        return (
+            f"identifiant invalide « {ident[:40]} » : lettres minuscules sans accents, chiffres, tirets, "
+            "points ou soulignés, commençant et finissant par une lettre ou un chiffre (120 au plus)"
+        )
+    if ident in RESERVED_IDS:
+        return f"identifiant « {ident} » réservé : c'est un mot des adresses du site ; choisissez-en un autre"
+    return None
+
+
 def slug(text: str) -> str:
     """Return an ASCII slug of a name, for readable stable ids."""
     return re.sub(r"[^a-z0-9]+", "-", names.fold(text)).strip("-")[:80]

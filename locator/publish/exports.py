@@ -29,7 +29,11 @@ RESEAUX = {
 
 
 def _rows(conn: sqlite3.Connection, all_statuses: bool) -> Iterator[dict[str, Any]]:
-    yield from store_structures.all_stored(conn, None if all_statuses else ("publie",))
+    """Published structures (parents only when published too), or every one as stored (--tous)."""
+    if all_statuses:
+        yield from store_structures.all_stored(conn)
+    else:
+        yield from store_structures.all_stored(conn, ("publie",), published_parents=True)
 
 
 def write_csv(conn: sqlite3.Connection, out: IO[str], all_statuses: bool = False) -> int:

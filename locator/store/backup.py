@@ -6,7 +6,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .db import check, migrate, read_only_uri
+from . import structures
+from .db import check, migrate, read_only_uri, writer
 
 
 class BackupError(RuntimeError):
@@ -61,6 +62,11 @@ _ADDED_SINCE_4 = {
         )
     ),
 }
+_ADDED_SINCE_5 = {
+    ("table", "plancher_version"),
+    ("trigger", "structures_version_deleted"),
+    ("trigger", "structures_version_created"),
+}
 # Reference tables that are never empty in a built store.
 _NON_EMPTY = ("regions", "departements", "communes", "communes_rtree", "codes_postaux", "noms")
 
@@ -89,7 +95,11 @@ def verify(source: str | Path) -> str | None:
     conn = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-        added = {"3": _ADDED_SINCE_3 | _ADDED_SINCE_4, "4": _ADDED_SINCE_4}.get(version, set())
+        added = {
+            "3": _ADDED_SINCE_3 | _ADDED_SINCE_4 | _ADDED_SINCE_5,
+            "4": _ADDED_SINCE_4 | _ADDED_SINCE_5,
+            "5": _ADDED_SINCE_5,
+        }.get(version, set())
         expected = _expected_objects() - added
         missing = sorted(name for _, name in expected - _objects(conn))
         if missing:
@@ -117,6 +127,7 @@ def restore(source: str | Path, store: str | Path) -> None:
     problem = verify(source)
     if problem:
         raise BackupError(f"sauvegarde refusée : {problem}")
+    replaced = _highest_version(store)
     src = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
@@ -132,3 +143,21 @@ def restore(source: str | Path, store: str | Path) -> None:
     finally:
         src.close()
     migrate(store)
+    # Edit counters never go back: a form opened on the replaced store must conflict with the backup's rows.
+    with writer(store) as db:
+        structures.lift_versions(db, replaced)
+
+
+def _highest_version(store: Path) -> int:
+    """The highest edit counter of the store about to be replaced (0 when there is none to read)."""
+    if check(store) is not None:
+        return 0
+    conn = sqlite3.connect(read_only_uri(store), uri=True)
+    try:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'plancher_version'").fetchone():
+            return structures.highest_version(conn)
+        return conn.execute("SELECT COALESCE(MAX(version), 0) FROM structures").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()

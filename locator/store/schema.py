@@ -8,11 +8,12 @@ if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, rea
     import sqlite_utils
 
 
-SCHEMA_VERSION = "5"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history;
+SCHEMA_VERSION = "6"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history;
 # 4: structures.version, the edit counter (concurrency check of the admin form); 5: competences and
 # territoires (commune → Mission locale of the région, territory polygons) and step "positions"
-# (store/positions.py), one index entry per distinct point and type
-MIGRATABLE_VERSIONS = ("3", "4")  # older stores the next writer brings up to date without a rebuild
+# (store/positions.py), one index entry per distinct point and type; 6: plancher_version, the floor
+# of the edit counter (a structure deleted then created again never starts below its old counter)
+MIGRATABLE_VERSIONS = ("3", "4", "5")  # older stores the next writer brings up to date without a rebuild
 
 STRUCTURE_TYPES = (
     "mission_locale",
@@ -225,12 +226,42 @@ CREATE TABLE IF NOT EXISTS geocodage_cache (
 _ADDED_COLUMNS = {"structures": {"origine": "TEXT", "version": "INTEGER NOT NULL DEFAULT 0"}}
 # Every write of a structure (import, form, archive, undo, by hand in SQL) moves its counter forward,
 # even one that puts back an older row: a form opened before any write is then refused, never merged.
+# A deleted structure (an undone import) leaves its counter in plancher_version, the highest counter
+# any deleted structure had: a structure created afterwards (the same id imported again) starts above
+# it, so that a form opened before the deletion still conflicts. One number for the whole store, not
+# one per id: a restored backup lifts it in one statement too (`structures.lift_versions`).
 _VERSION_TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS structures_version AFTER UPDATE ON structures
 WHEN new.version <= old.version
 BEGIN
     UPDATE structures SET version = old.version + 1 WHERE pk = new.pk;
 END;
+CREATE TABLE IF NOT EXISTS plancher_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS structures_version_deleted AFTER DELETE ON structures
+BEGIN
+    INSERT INTO plancher_version (id, version) VALUES (1, old.version)
+        ON CONFLICT (id) DO UPDATE SET version = max(version, excluded.version);
+END;
+CREATE TRIGGER IF NOT EXISTS structures_version_created AFTER INSERT ON structures
+WHEN new.version <= (SELECT version FROM plancher_version WHERE id = 1)
+BEGIN
+    UPDATE structures SET version = (SELECT version + 1 FROM plancher_version WHERE id = 1)
+        WHERE pk = new.pk;
+END;
+"""
+# A store of schema 5 or older forgot the counters of the structures it deleted. History bounds
+# them: a structure is only ever deleted by undoing the import that created it (counter 0), and each
+# recorded change moved its counter by two at most (the form claims the counter, then writes the row).
+_VERSION_FLOOR_OF_OLD_STORES = """
+INSERT OR IGNORE INTO plancher_version (id, version)
+SELECT 1, MAX(n) FROM (
+    SELECT 2 * COUNT(*) AS n FROM historique h
+    WHERE NOT EXISTS (SELECT 1 FROM structures s WHERE s.id = h.structure_id)
+    GROUP BY h.structure_id
+) HAVING MAX(n) IS NOT NULL
 """
 
 
@@ -262,5 +293,9 @@ def create(db: sqlite_utils.Database) -> None:
         for name, decl in columns.items():
             if name not in present:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+    had_floor = "plancher_version" in db.table_names()
     db.conn.executescript(_VERSION_TRIGGER)
+    if not had_floor:
+        with db.atomic():
+            db.execute(_VERSION_FLOOR_OF_OLD_STORES)
     db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")

@@ -12,7 +12,14 @@ from .schema import STRUCTURE_FIELDS, STRUCTURE_TYPES
 if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
     import sqlite_utils
 
-_COLUMNS = ", ".join(f"s.{f}" for f in STRUCTURE_FIELDS) + ", s.statut"
+# What the public reads: a parent that is not published (a draft, an archived one) is no parent, so
+# that its id never leaves the admin area. One index lookup a row.
+_PUBLIC_PARENT = (
+    "(SELECT p.id FROM structures p WHERE p.id = s.parent_id AND p.statut = 'publie') AS parent_id"
+)
+_COLUMNS = (
+    ", ".join(_PUBLIC_PARENT if f == "parent_id" else f"s.{f}" for f in STRUCTURE_FIELDS) + ", s.statut"
+)
 
 
 def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]], now: str) -> tuple[int, int]:
@@ -125,7 +132,7 @@ def _public(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def get(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] | None:
-    """Return one structure by its public id (whatever its status), or None."""
+    """Return one structure by its public id (whatever its status; its parent only if published), or None."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM structures s WHERE s.id = ?", (structure_id,)).fetchone()
     return _public(row) if row else None
 
@@ -190,6 +197,18 @@ def children_of(conn: sqlite3.Connection, parent_id: str) -> list[tuple[str, str
     """Return (id, nom) of every structure (any status) attached to this one."""
     rows = conn.execute("SELECT id, nom FROM structures WHERE parent_id = ? ORDER BY id", (parent_id,))
     return [(r[0], r[1]) for r in rows]
+
+
+def parent_of(conn: sqlite3.Connection, structure_id: str) -> str | None:
+    """Return the stored parent id of a structure (None: none, or no such structure)."""
+    row = conn.execute("SELECT parent_id FROM structures WHERE id = ?", (structure_id,)).fetchone()
+    return row[0] if row else None
+
+
+def children_with_types(conn: sqlite3.Connection, parent_id: str) -> list[tuple[str, str, str]]:
+    """Return (id, nom, type) of every structure (any status) attached to this one."""
+    rows = conn.execute("SELECT id, nom, type FROM structures WHERE parent_id = ? ORDER BY id", (parent_id,))
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def covering(conn: sqlite3.Connection, codes: Sequence[str], types: Sequence[str]) -> list[dict[str, Any]]:
@@ -258,6 +277,31 @@ def update_if_version(
         [changes[c] for c in cols] + [version + 1, structure_id, version],
     )
     return cur.rowcount == 1
+
+
+def highest_version(conn: sqlite3.Connection) -> int:
+    """Return the highest edit counter the store ever gave: of a structure, or of a deleted one."""
+    row = conn.execute(
+        "SELECT max(COALESCE((SELECT MAX(version) FROM structures), 0), "
+        "COALESCE((SELECT version FROM plancher_version WHERE id = 1), 0))"
+    ).fetchone()
+    return row[0]
+
+
+def lift_versions(db: sqlite_utils.Database, above: int) -> None:
+    """Move every edit counter (and the floor of new ones) above `above`, keeping their order.
+
+    After a backup is restored: a form opened on the replaced store carries a counter up to `above`,
+    and must conflict with every structure the backup brings back, or creates again later.
+    """
+    step = above + 1
+    with db.atomic():
+        db.execute("UPDATE structures SET version = version + ?", (step,))
+        db.execute(
+            "INSERT INTO plancher_version (id, version) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET version = version + excluded.version",
+            (step,),
+        )
 
 
 def delete(db: sqlite_utils.Database, structure_id: str) -> None:
@@ -388,12 +432,20 @@ def set_ref(db: sqlite_utils.Database, structure_id: str, espace: str, valeur: s
     )
 
 
-def all_stored(conn: sqlite3.Connection, statuts: Sequence[str] | None = None) -> Iterable[dict[str, Any]]:
-    """Yield every structure (of these statuses), by type then name — for exports; streamed."""
-    sql = f"SELECT {_STORED} FROM structures"
+def all_stored(
+    conn: sqlite3.Connection, statuts: Sequence[str] | None = None, published_parents: bool = False
+) -> Iterable[dict[str, Any]]:
+    """Yield every structure (of these statuses), by type then name — for exports; streamed.
+
+    `published_parents`: a parent that is not published is left out (public exports).
+    """
+    cols = ", ".join(
+        _PUBLIC_PARENT if c == "parent_id" and published_parents else f"s.{c}" for c in STORED_COLUMNS
+    )
+    sql = f"SELECT {cols} FROM structures s"
     args: list[str] = []
     if statuts:
-        sql += f" WHERE statut IN ({','.join('?' * len(statuts))})"
+        sql += f" WHERE s.statut IN ({','.join('?' * len(statuts))})"
         args = list(statuts)
-    for r in conn.execute(sql + " ORDER BY type, nom, id", args):
+    for r in conn.execute(sql + " ORDER BY s.type, s.nom, s.id", args):
         yield dict(zip(STORED_COLUMNS, tuple(r), strict=True))

@@ -112,12 +112,13 @@ def users():
 
 
 def _account_action(action, *args, done: str):
+    """Run an account action; `done` says what was done to the account "{}" (its email as stored)."""
     try:
-        action(current_app.config["DB"], *args)
+        email = action(current_app.config["DB"], *args)
     except accounts.AccountError as err:
         flash(str(err), "erreur")
     else:
-        flash(done)
+        flash(done.format(email))
     return redirect(url_for("admin.users"))
 
 
@@ -125,13 +126,12 @@ def _account_action(action, *args, done: str):
 @role_required("admin")
 def user_add():
     """Create an account with an initial password."""
-    email = request.form.get("email", "")
     return _account_action(
         accounts.add_user,
-        email,
+        request.form.get("email", ""),
         request.form.get("role", ""),
         request.form.get("password", ""),
-        done=f"Compte créé : {email.strip().lower()}.",
+        done="Compte créé : {}.",
     )
 
 
@@ -140,9 +140,7 @@ def user_add():
 def user_role():
     """Change an account's role."""
     email = request.form.get("email", "")
-    return _account_action(
-        accounts.set_role, email, request.form.get("role", ""), done=f"Rôle changé : {email.strip().lower()}."
-    )
+    return _account_action(accounts.set_role, email, request.form.get("role", ""), done="Rôle changé : {}.")
 
 
 @bp.post("/comptes/mot-de-passe")
@@ -151,10 +149,7 @@ def user_password():
     """Give an account a new password (its sessions end)."""
     email = request.form.get("email", "")
     return _account_action(
-        accounts.set_password,
-        email,
-        request.form.get("password", ""),
-        done=f"Mot de passe changé : {email.strip().lower()}.",
+        accounts.set_password, email, request.form.get("password", ""), done="Mot de passe changé : {}."
     )
 
 
@@ -163,10 +158,14 @@ def user_password():
 def user_remove():
     """Delete an account."""
     email = request.form.get("email", "")
-    if email.strip().lower() == g.user["email"]:
+    try:
+        own = accounts.account_key(email) == g.user["email"]
+    except accounts.AccountError:
+        own = False  # no such account: remove_user says so
+    if own:
         flash("Vous ne pouvez pas supprimer votre propre compte.", "erreur")
         return redirect(url_for("admin.users"))
-    return _account_action(accounts.remove_user, email, done=f"Compte supprimé : {email.strip().lower()}.")
+    return _account_action(accounts.remove_user, email, done="Compte supprimé : {}.")
 
 
 @bp.route("/mon-compte", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ import time
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from ...admin import reports as report_checks
 from ...admin.accounts import now_iso
 from ...store import reports as store_reports
 from ...store import structures as store_structures
@@ -22,8 +23,6 @@ FIELDS = {
     "fermee": "La structure a fermé ou déménagé",
     "autre": "Autre chose",
 }
-MAX_MESSAGE = 2000
-MAX_CONTACT = 200
 HONEYPOT = "site_internet"  # hidden from people; bots fill every field they see
 
 
@@ -57,19 +56,12 @@ def report_form(structure_id: str):
 def report(structure_id: str):
     """Queue a report: no account, optional contact, throttled per address, honeypot-guarded."""
     structure = _published(structure_id)
-    values = {k: (request.form.get(k) or "").strip() for k in ("champ", "message", "contact")}
     if request.form.get(HONEYPOT):
         # Looks like success to the bot; nothing is stored.
         return render_template("admin/signaler_merci.html", structure=structure)
-    errors = {}
-    if values["champ"] not in FIELDS:
-        errors["champ"] = "Choisissez ce qui ne va pas."
-    if not values["message"]:
-        errors["message"] = "Décrivez l'erreur en quelques mots."
-    elif len(values["message"]) > MAX_MESSAGE:
-        errors["message"] = f"Le message est trop long ({MAX_MESSAGE} caractères au plus)."
-    if len(values["contact"]) > MAX_CONTACT:
-        errors["contact"] = f"Le contact est trop long ({MAX_CONTACT} caractères au plus)."
+    values, errors = report_checks.check(
+        *((request.form.get(k) or "") for k in ("champ", "message", "contact")), fields=FIELDS
+    )
     if errors:
         return _form_page(structure, 400, errors, values)
     key = f"signalement:{client_ip()}"
