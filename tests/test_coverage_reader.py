@@ -169,3 +169,15 @@ def test_without_any_list_the_answer_says_it_is_inferred(conn):
         "ce rattachement est déduit de la position des lieux d’accueil (territoire probable), "
         "il n’est pas officiel."
     )
+
+
+def test_hostile_cells_about_a_mission_locale_reject_their_line_not_the_import(store_copy, tmp_path):
+    text = HEADER + '63003;Ambert;63003;63-ML LIVRADOIS FOREZ;Non;=HYPERLINK("http://x");63600;Ambert\n'
+    text += "63010;Arlanc;63003;" + "X" * 5000 + ";Non;;;\n"
+    text += "63016;Augerolles;63003;63-ML LIVRADOIS FOREZ;Non;16 av marechal foch;63600;Ambert\n"
+    code, report, output = run_import(store_copy, write(tmp_path, text))
+    assert code == 0, output
+    bad = rejected(report)
+    assert set(bad) == {2, 3}
+    assert "formule" in bad[2] and "trop long" in bad[3]
+    assert covered(store_copy, LIVRADOIS) == ["63016"]

@@ -306,11 +306,13 @@ class MissionLocaleFinder:
 
 
 def _seat_of(conn: sqlite3.Connection, raw: dict[str, str], cache: dict, named: dict) -> dict[str, Any]:
-    """The seat columns of a line, and the commune they give (`_commune`, cached per postcode + town)."""
+    """The seat columns of a line, and the commune they give (`_commune`, cached per postcode + town).
+
+    Raises clean.Invalid for a cell that is too long or starts like a spreadsheet formula."""
     seat = {
-        "adresse": clean.text(raw.get("adresse_ml")) or "",
+        "adresse": clean.text(raw.get("adresse_ml"), "adresse") or "",
         "code_postal": (raw.get("code_postal_ml") or "").strip()[:10],
-        "commune": clean.text(raw.get("ville_ml")) or "",
+        "commune": clean.text(raw.get("ville_ml"), "commune") or "",
         "region_ml": (raw.get("region_ml") or "").strip()[:10],
     }
     if seat["code_postal"] or seat["commune"]:
@@ -397,8 +399,12 @@ def plan_lines(
         if name and _name_key(name) != _name_key(commune["nom"]):
             line.avertissements.append(f"« {name} » ne correspond pas au code {code} ({commune['nom']})")
         code_ml = (raw.get("code_ml") or "").strip()[:40]
-        nom_ml = clean.text(raw.get("nom_ml")) or ""
-        seat = None
+        try:  # the file's words about a Mission locale may end up on a page or in a structure
+            nom_ml = clean.text(raw.get("nom_ml"), "nom") or ""
+            seat = None if raw.get("structure_id") else _seat_of(conn, raw, seat_cache, finder.named)
+        except clean.Invalid as err:
+            line.erreurs.append(str(err))
+            continue
         if raw.get("structure_id"):
             sid = raw["structure_id"].strip()
             stored = store_structures.get_stored(conn, sid)
@@ -419,7 +425,6 @@ def plan_lines(
             if not code_ml and not nom_ml:
                 line.erreurs.append("Mission locale manquante (Code ML ou Nom Officiel ML)")
                 continue
-            seat = _seat_of(conn, raw, seat_cache, finder.named)
             found = finder.find(code_ml, nom_ml, seat)
             if found.creer is not None:
                 row = created.get(found.creer["code"])
