@@ -54,12 +54,26 @@ def main() -> None:
     show_default="../shared/data/aura_structures.csv ou $LOCATOR_SEED",
     help="Fichier CSV des structures à charger.",
 )
+@click.option(
+    "--couverture",
+    default=lambda: config.load()["COUVERTURE"],
+    show_default="../shared/data/zones_de_couverture_janvier_2026_auvergne_rhone_alpes.csv "
+    "ou $LOCATOR_COUVERTURE",
+    help="Liste des communes couvertes par chaque Mission locale (réseau des Missions locales) ; "
+    "'' : aucune.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
-def build(db_path: Path, seed: Path, as_json: bool) -> None:
-    """Construire (ou mettre à jour) le fichier de données : communes de France + structures."""
+def build(db_path: Path, seed: Path, couverture: str, as_json: bool) -> None:
+    """Construire (ou mettre à jour) le fichier de données : communes de France, structures, communes
+    couvertes par chaque Mission locale."""
     from .ingest.build import build as run_build
 
-    report = run_build(db_path, seed, say=(lambda _m: None) if as_json else click.echo)
+    report = run_build(
+        db_path,
+        seed,
+        say=(lambda _m: None) if as_json else click.echo,
+        coverage_path=couverture.strip() or None,
+    )
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
     else:
@@ -484,6 +498,7 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
 def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool, as_json: bool) -> None:
     """Télécharger la liste des communes couvertes par chaque Mission locale (réseau des Missions
     locales), l'importer en une transaction et recalculer les territoires."""
+    from .ingest.coverage import date_in_name
     from .ingest.fetch import COVERAGE_FILENAME, FetchError, coverage_checker, fetch_file
     from .ingest.importer import import_file
     from .ingest.limits import Limits
@@ -526,7 +541,8 @@ def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bo
                 db,
                 found.pop("donnees"),  # the région's lines: other régions' would be rejected one by one
                 COVERAGE_FILENAME,
-                options={"max_bytes": max_bytes, "limits": limits},
+                # The list's date is in its published name (« …_janvier_2026.csv »), not in our copy's.
+                options={"max_bytes": max_bytes, "limits": limits, "date_maj": date_in_name(url) or "today"},
                 dry_run=dry_run,
                 auteur="locator fetch couverture",
                 region=region,

@@ -20,6 +20,13 @@ DB = os.path.join("instance", "locator.sqlite")
 # The seed directory: the team's sourced regional file, read in place and never copied here.
 SEED = str(PROJECT_ROOT.parent / "shared" / "data" / "aura_structures.csv")
 
+# The Missions locales network's coverage list (commune → Mission locale, January 2026), read in place
+# by `locator build` so that every commune's answer is official; "" builds without it (every commune
+# then gets its inferred, probable Mission locale).
+COUVERTURE = str(
+    PROJECT_ROOT.parent / "shared" / "data" / "zones_de_couverture_janvier_2026_auvergne_rhone_alpes.csv"
+)
+
 # The home région: its communes come first when a name is ambiguous (84 = Auvergne-Rhône-Alpes).
 REGION = "84"
 

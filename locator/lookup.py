@@ -17,6 +17,7 @@ from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversi
 from .places.communes import commune_at, commune_centre, commune_info, departement_info, departements
 from .places.resolve import resolve
 from .store import communes as store_communes
+from .store import coverage as store_coverage
 from .store import db as store_db
 from .store import positions as store_positions
 from .store import structures as store_structures
@@ -329,11 +330,23 @@ def competent(
             if len(covering) > 1
             else ""
         )
+        source, date_maj = store_coverage.origin_of(conn, [commune["code"], place["code"]], ml["id"])
+        away = outside_region(conn, ml, region)
+        where = (
+            " Cette Mission locale est hors de la région "
+            f"({away['departement_nom']}, {away['region_nom']}) : l’annuaire n’en connaît que le nom "
+            "et l’adresse que donne la liste."
+            if away
+            else ""
+        )
         answer = _answer(
             commune,
             "couverture",
-            f"{prefix}{place['nom']} figure dans la liste des communes couvertes par la {ml['nom']}.{others}",
+            f"{prefix}{place['nom']} figure dans la liste des communes couvertes par la {ml['nom']} : "
+            f"{coverage_origin(source, date_maj)}.{where}{others}",
             ml,
+            liste={"source": source, "date": date_maj, "officielle": is_official(source)},
+            mission_locale_hors_region=bool(away),
         )
         answer["missions_locales"] = [dict(s, distance_km=dd) for s, dd in with_distance]
         return answer
@@ -352,11 +365,78 @@ def competent(
     return _answer(
         commune,
         "territoire_probable",
-        f"{prefix}La {ml['nom']} reçoit {names.at(site['commune'] or place['nom'])}, à {_km(d)} ; la liste "
-        "officielle des communes couvertes n'est pas encore importée.",
+        f"{prefix}La {ml['nom']} reçoit {names.at(site['commune'] or place['nom'])}, à {_km(d)}. Aucune "
+        f"liste des communes couvertes ne nomme {place['nom']} : ce rattachement est déduit de la position "
+        "des lieux d’accueil (territoire probable), il n’est pas officiel.",
         ml,
         site_id=site["site_id"],
+        mission_locale_hors_region=bool(outside_region(conn, ml, region)),
     )
+
+
+def is_official(source: str | None) -> bool:
+    """Tell whether coverage rows come from the Missions locales network's own list."""
+    return bool(source) and source.startswith(store_coverage.NETWORK_SOURCE)
+
+
+def coverage_origin(source: str | None, date_maj: str | None) -> str:
+    """Say which coverage list it is and when: « la liste officielle, publiée par le réseau des
+    Missions locales en janvier 2026 », « une liste saisie dans l’annuaire, mise à jour en mars 2026 »…"""
+    when = month_year(date_maj)
+    if is_official(source):
+        return "la liste officielle, publiée par le réseau des Missions locales" + (
+            f" en {when}" if when else ""
+        )
+    if source == store_coverage.MANUAL_SOURCE:
+        return "une liste saisie dans l’annuaire" + (f", mise à jour en {when}" if when else "")
+    name = (source or "").split(" : ", 1)[-1].strip() if source and " : " in source else ""
+    said = f" du fichier « {name} »" if name else ""
+    return f"une liste importée{said}" + (f", datée de {when}" if when else "")
+
+
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def month_year(iso: str | None) -> str | None:
+    """Return « janvier 2026 » for a date "2026-01-01" (a list is dated by its month), else None."""
+    try:
+        year, month = int((iso or "")[:4]), int((iso or "")[5:7])
+    except ValueError:
+        return None
+    return f"{_MONTHS[month - 1]} {year}" if 1 <= month <= 12 else None
+
+
+def outside_region(
+    conn: sqlite3.Connection, s: dict[str, Any], region: str | None = None
+) -> dict[str, Any] | None:
+    """Return the département and région of a structure seated outside the home région (a Mission locale
+    of another région covering communes of this one), or None when it is in the région."""
+    region = region or config.load()["REGION"]
+    dep = s.get("departement")
+    if not dep:
+        return None
+    info = store_communes.departement(conn, dep)
+    if info is None or info["region"] == region:
+        return None
+    return {
+        "departement": dep,
+        "departement_nom": info["nom"],
+        "region": info["region"],
+        "region_nom": info["region_nom"],
+    }
 
 
 def _unknown(commune: dict[str, Any], raison: str) -> dict[str, Any]:
@@ -540,3 +620,99 @@ def territory_of(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] 
 def all_territories(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Return every stored territory of the région's Missions locales."""
     return store_territories.territories(conn)
+
+
+def territory_origin(
+    conn: sqlite3.Connection, t: dict[str, Any], lists: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Say where a territory comes from: `methode` (couverture, territoire_probable or mixte),
+    `officiel`, the list's `source` and `date`, and `texte`, a French sentence for pages."""
+    lists = store_coverage.lists_by_structure(conn) if lists is None else lists
+    entry = lists.get(t["structure_id"]) or {}
+    source, date_maj = entry.get("source"), entry.get("date_maj")
+    by_list, inferred = t["par_couverture"], t["par_territoire_probable"]
+    if by_list and not inferred:
+        methode = "couverture"
+    elif inferred and not by_list:
+        methode = "territoire_probable"
+    else:
+        methode = "mixte"
+    origin = coverage_origin(source, date_maj)
+    if methode == "couverture":
+        texte = f"Ses communes sont celles de sa liste des communes couvertes : {origin}."
+    elif methode == "territoire_probable":
+        texte = (
+            "Aucune liste des communes couvertes n’est importée pour cette Mission locale : ses communes "
+            "lui sont rattachées par déduction, d’après la position des lieux d’accueil (territoire "
+            "probable, pas officiel)."
+        )
+    else:
+        texte = (
+            f"{by_list} commune{'s' if by_list > 1 else ''} d’après sa liste des communes couvertes "
+            f"({origin}) ; {inferred} rattachée{'s' if inferred > 1 else ''} par déduction, qu’aucune "
+            "liste ne nomme (territoire probable, pas officiel)."
+        )
+    when = month_year(date_maj)
+    kind = "liste officielle" if is_official(source) else "liste importée"
+    if source == store_coverage.MANUAL_SOURCE:
+        kind = "liste saisie"
+    court = {
+        "couverture": f"{kind} ({when})" if when else kind,
+        "territoire_probable": "déduit (territoire probable)",
+        "mixte": f"{by_list} par la {kind}, {inferred} déduite{'s' if inferred > 1 else ''}",
+    }[methode]
+    return {
+        "methode": methode,
+        "court": court,
+        "officiel": methode == "couverture" and is_official(source),
+        "source": source if by_list else None,
+        "date": date_maj if by_list else None,
+        "texte": texte,
+    }
+
+
+def territories_overview(conn: sqlite3.Connection, region: str | None = None) -> dict[str, Any]:
+    """Return every territory with its origin and, for a Mission locale of another région covering
+    communes of this one, its département and région (`hors_region`); the région's Missions locales
+    first (`region`), the others apart (`autres`), and what the whole map rests on (`resume`)."""
+    region = region or config.load()["REGION"]
+    lists = store_coverage.lists_by_structure(conn)
+    home, away = [], []
+    for t in store_territories.territories(conn):
+        row = {
+            **t,
+            "origine": territory_origin(conn, t, lists),
+            "hors_region": outside_region(conn, t, region),
+        }
+        (away if row["hors_region"] else home).append(row)
+    rows = home + away
+    by_list = sum(r["par_couverture"] for r in rows)
+    inferred = sum(r["par_territoire_probable"] for r in rows)
+    official = [r["origine"] for r in rows if r["origine"]["officiel"]]
+    newest = max(official, key=lambda o: o["date"] or "") if official else None
+    listed = "les listes des communes couvertes importées"
+    if newest:
+        listed = f"la liste des communes couvertes : {coverage_origin(newest['source'], newest['date'])}"
+    if by_list and not inferred:
+        texte = f"Chaque commune de la région est rattachée à sa Mission locale par {listed}."
+    elif inferred and not by_list:
+        texte = (
+            "Aucune liste des communes couvertes n’est importée : chaque commune de la région est "
+            "rattachée à une Mission locale par déduction, d’après la position des lieux d’accueil (sièges "
+            "et antennes). Ces territoires sont probables, pas officiels."
+        )
+    else:
+        texte = (
+            f"{by_list} communes de la région sont rattachées à leur Mission locale par {listed} ; les "
+            f"{inferred} autres, qu’aucune liste ne nomme, par déduction d’après la position des lieux "
+            "d’accueil (territoire probable, pas officiel)."
+        )
+    return {
+        "region": home,
+        "autres": away,
+        "communes_autres": sum(r["communes"] for r in away),
+        "par_couverture": by_list,
+        "par_territoire_probable": inferred,
+        "liste": {"source": newest["source"], "date": newest["date"]} if newest else None,
+        "texte": texte,
+    }

@@ -15,6 +15,7 @@ from locator.ingest.build import build
 from locator.testing import serve_in_background
 
 SEED = Path(config.SEED)
+COUVERTURE = Path(config.COUVERTURE)
 TESTS = Path(__file__).parent
 # The small store: four départements of the région, every commune of them, and their seed structures.
 SMALL_DEPARTEMENTS = ("43", "63", "69", "74")
@@ -27,7 +28,7 @@ def pytest_collection_modifyitems(config, items):
     """Mark each test with its tiers (see pyproject.toml) from its fixtures and folder, before -m selects."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if "national_store" in fixtures:
+        if fixtures & {"national_store", "inferred_store"}:
             item.add_marker(pytest.mark.national)
         if fixtures & SERVER_FIXTURES:
             item.add_marker(pytest.mark.server)
@@ -37,11 +38,24 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def national_store(tmp_path_factory) -> Path:
-    """A store built from the real reference geography and the team's seed file (read-only use)."""
+    """The default store, as `locator build` makes it: the real reference geography, the team's seed
+    file and the network's coverage list (every commune of the région answers `couverture`); read-only."""
+    for needed in (SEED, COUVERTURE):
+        if not needed.is_file():
+            pytest.fail(f"shared file missing: {needed} (../shared must sit beside the repository)")
+    path = tmp_path_factory.mktemp("store") / "locator.sqlite"
+    build(path, SEED, say=lambda _m: None, coverage_path=COUVERTURE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def inferred_store(tmp_path_factory) -> Path:
+    """The national store built with COUVERTURE='' (no coverage list): every commune of the région gets
+    its inferred Mission locale (`territoire_probable`); for the tests of the inference (read-only)."""
     if not SEED.is_file():
         pytest.fail(f"seed file missing: {SEED} (../shared must sit beside the repository)")
-    path = tmp_path_factory.mktemp("store") / "locator.sqlite"
-    build(path, SEED, say=lambda _m: None)
+    path = tmp_path_factory.mktemp("inferred-store") / "locator.sqlite"
+    build(path, SEED, say=lambda _m: None, coverage_path="")
     return path
 
 

@@ -66,11 +66,17 @@ def test_former_commune_code_answers_with_current_commune(live_server):
 
 
 def test_mission_locale_answer_says_method_and_reason(live_server):
-    # Issue 11: without a coverage list, the probable territory (the site nearest, in the département).
+    # Issue 17: the default store answers from the network's official list, and says so with its date
+    # (issue 11's probable territory, for a store without the list: tests/test_territories.py).
     body = get(live_server, "/api/v1/communes/63003/mission-locale").json()
-    assert body["methode"] == "territoire_probable"
-    assert body["raison"].startswith("La Mission locale du Livradois-Forez reçoit à Ambert, à 0,")
-    assert "pas encore importée" in body["raison"]
+    assert body["methode"] == "couverture"
+    assert body["raison"] == (
+        "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
+        "la liste officielle, publiée par le réseau des Missions locales en janvier 2026."
+    )
+    assert "pas encore importée" not in body["raison"]
+    assert body["liste"]["officielle"] is True and body["liste"]["date"] == "2026-01-01"
+    assert body["mission_locale_hors_region"] is False
     assert body["mission_locale"]["type"] == "mission_locale"
     assert body["point_accueil"]["structure"]["id"]
 

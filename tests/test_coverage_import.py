@@ -13,6 +13,13 @@ from locator.store import history, imports
 from locator.store.db import writer
 from locator.testing import serve_in_background
 
+
+@pytest.fixture(scope="module")
+def built_store(inferred_store):
+    """A store without a coverage list (COUVERTURE=''), that the imported lists then fill."""
+    return inferred_store
+
+
 SAMPLE = DATA / "couverture_ml_extrait.csv"
 
 
@@ -102,13 +109,15 @@ def test_bad_coverage_lines_are_reported(store_copy, tmp_path):
 
 
 def test_plain_structure_id_lists_are_read_too(store_copy, tmp_path):
+    # Issue 16: only published Missions locales receive coverage; a PSAD's lines are refused, said why.
+    brioude = "mission-locale-du-bassin-d-emploi-de-brioude-43040"
     psad = "psad-de-brioude-co-animee-par-le-cio-et-la-mission-locale-de-brioude-43040"
-    text = f"code_insee;id_structure\n43040;{psad}\n43157;{psad}\n"
+    text = f"code_insee;id_structure\n43040;{brioude}\n43157;{brioude}\n43040;{psad}\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
     assert code == 0 and report["crees"] == 2
-    assert covered(
-        store_copy, "psad-de-brioude-co-animee-par-le-cio-et-la-mission-locale-de-brioude-43040"
-    ) == [
+    assert covered(store_copy, brioude) == [
         "43040",
         "43157",
     ]
+    assert "n'est pas une Mission locale publiée" in rejected(report)[4]
+    assert covered(store_copy, psad) == []

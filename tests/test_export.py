@@ -16,6 +16,10 @@ from locator.publish.spreadsheet import safe_cell
 from locator.store import db as store_db
 from locator.store import structures as store_structures
 
+# The default store's published structures: the seed's 193 rows and the 2 Missions locales of other
+# régions that the coverage list names (Mâcon, Gueugnon).
+PUBLISHED = 195
+
 
 def export(db, fmt: str, *args: str, output=None) -> tuple[int, bytes, str]:
     runner = CliRunner()
@@ -30,12 +34,12 @@ def export(db, fmt: str, *args: str, output=None) -> tuple[int, bytes, str]:
 def test_csv_has_a_bom_semicolons_and_decimal_commas(built_store, tmp_path):
     out = tmp_path / "annuaire.csv"
     code, _stdout, err = export(built_store, "csv", output=out)
-    assert code == 0 and "193 structure(s)" in err
+    assert code == 0 and f"{PUBLISHED} structure(s)" in err
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["id", "type", "nom"]
-    assert len(rows) == 194
+    assert len(rows) == PUBLISHED + 1  # and the header
     ambert = next(r for r in rows if r[0] == "mission-locale-du-livradois-forez-63003")
     header = rows[0]
     assert ambert[header.index("latitude")].startswith("45,")
@@ -107,7 +111,7 @@ def test_geojson_export_is_a_feature_collection_to_stdout(built_store):
     assert code == 0
     data = json.loads(stdout.decode("utf-8"))
     assert data["type"] == "FeatureCollection" and "Licence" in data["licence"]
-    assert len(data["features"]) == 193
+    assert len(data["features"]) == PUBLISHED
     f = next(f for f in data["features"] if f["id"] == "cio-de-thiers-63430")
     lon, lat = f["geometry"]["coordinates"]
     assert 3.4 < lon < 3.7 and 45.8 < lat < 45.9
@@ -119,7 +123,7 @@ def test_data_inclusion_export_validates_every_structure(built_store, tmp_path):
     code, _stdout, err = export(built_store, "data-inclusion", output=out)
     assert code == 0 and "refusée" not in err
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert len(data) == 193
+    assert len(data) == PUBLISHED
     ml = next(d for d in data if d["id"] == "locator-aura--mission-locale-du-livradois-forez-63003")
     assert ml["reseaux_porteurs"] == ["mission-locale"]
     assert ml["code_insee"] == "63003" and ml["date_maj"] == "2022-05-25"
@@ -142,12 +146,12 @@ def test_data_inclusion_refusals_are_reported_not_exported(store_copy, tmp_path)
     out = tmp_path / "di.json"
     code, _stdout, err = export(store_copy, "data-inclusion", output=out)
     assert code == 0 and "ci-63430" in err
-    assert len(json.loads(out.read_text(encoding="utf-8"))) == 193
+    assert len(json.loads(out.read_text(encoding="utf-8"))) == PUBLISHED
 
 
 def test_drafts_are_exported_only_when_asked(store_copy, tmp_path):
     run_import(store_copy, write(tmp_path, "type;nom;code_insee\ncio;CIO brouillon;63430\n"), "--brouillon")
     _code, stdout, _ = export(store_copy, "geojson")
-    assert len(json.loads(stdout)["features"]) == 193
+    assert len(json.loads(stdout)["features"]) == PUBLISHED
     _code, stdout, _ = export(store_copy, "geojson", "--tous")
-    assert len(json.loads(stdout)["features"]) == 194
+    assert len(json.loads(stdout)["features"]) == PUBLISHED + 1

@@ -15,6 +15,13 @@ from import_helpers import DATA, dump
 from locator.cli import main
 from locator.testing import serve_in_background
 
+
+@pytest.fixture(scope="module")
+def built_store(inferred_store):
+    """A store without a coverage list (COUVERTURE=''), that the fetched list then fills."""
+    return inferred_store
+
+
 SAMPLE = (DATA / "couverture_ml_extrait.csv").read_bytes()  # 150 lines, 149 communes of Auvergne and Lyon
 HEADER = SAMPLE.split(b"\n", 1)[0] + b"\n"
 AMBERT = "63003"  # listed for the Mission locale du Livradois-Forez

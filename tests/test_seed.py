@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from import_helpers import DATA, run_import
 
@@ -14,6 +15,13 @@ from locator.geo.geometry import distance_to_contour_km
 from locator.store import history
 from locator.store import structures as store_structures
 from locator.store.db import writer
+
+
+@pytest.fixture(scope="module")
+def built_store(inferred_store):
+    """The seed alone: the national store built with COUVERTURE='' (the list adds structures)."""
+    return inferred_store
+
 
 ML_PER_DEPARTEMENT = {
     "01": 3, "03": 3, "07": 3, "15": 2, "26": 5, "38": 11,
@@ -108,7 +116,7 @@ def test_rebuilding_keeps_what_an_admin_changed_and_deleted(store_copy, tmp_path
             quand="2026-01-01T00:00:00+00:00",
         )
     db.close()
-    result = CliRunner().invoke(main, ["build", "--db", str(store_copy), "--json"])
+    result = CliRunner().invoke(main, ["build", "--db", str(store_copy), "--couverture", "", "--json"])
     assert result.exit_code == 0, result.output
     with sqlite3.connect(store_copy) as c:
         c.row_factory = sqlite3.Row

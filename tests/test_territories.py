@@ -18,6 +18,12 @@ from locator.store import territories as store_territories
 from locator.testing import serve_in_background
 
 
+@pytest.fixture(scope="module")
+def built_store(inferred_store):
+    """Issue 11's inference: the national store built with COUVERTURE='' (no coverage list)."""
+    return inferred_store
+
+
 def _naive(conn, departement: str, lat: float, lon: float) -> str | None:
     """The rule written the slow, obvious way: every published site of the département's Missions locales."""
     rows = conn.execute(
@@ -74,7 +80,13 @@ def test_isere_communes_stay_with_an_isere_mission_locale(conn, commune):
 def test_douvaine_s_reason_names_the_site_and_its_distance(conn):
     raison = lookup.competent(conn, "74105")["raison"]
     assert raison.startswith("La Mission locale du Chablais reçoit à Douvaine, à 0,")
-    assert raison.endswith("la liste officielle des communes couvertes n'est pas encore importée.")
+    # Issue 17: said to be inferred, never « la liste officielle n'est pas encore importée ».
+    assert raison.endswith(
+        "Aucune liste des communes couvertes ne nomme Douvaine : ce rattachement est déduit de la position "
+        "des lieux d’accueil (territoire probable), il n’est pas officiel."
+    )
+    ambert = lookup.competent(conn, "63003")["raison"]  # from tests/test_api.py before issue 17
+    assert ambert.startswith("La Mission locale du Livradois-Forez reçoit à Ambert, à 0,")
 
 
 def test_the_61_territories_cover_the_region_without_overlap(conn):

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from admin_helpers import post_form, text
 from import_helpers import DATA, run_import, write
 from test_admin_structures import press
+
+
+@pytest.fixture(scope="module")
+def built_store(inferred_store):
+    """Stored answers moving with the inference: the national store built with COUVERTURE=''."""
+    return inferred_store
+
 
 VARENNES = "03298"  # Varennes-sur-Allier: Moulins's antenne at Saint-Pourçain is 8.8 km away, Vichy 21.1 km
 CHANTELLE = "03053"  # Saint-Pourçain (Moulins) 13.0 km, Vichy 24.8 km

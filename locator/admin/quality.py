@@ -10,9 +10,11 @@ import sqlite3
 from datetime import date
 from typing import Any
 
-from ..geo import names
+from .. import lookup
+from ..geo import addresses, names
 from ..geo.distance import haversine_km
 from ..store import communes as store_communes
+from ..store import coverage as store_coverage
 from ..store import quality as store_quality
 
 # Positions that only say "somewhere in the commune" (or less): the map pin may be kilometres off.
@@ -23,6 +25,8 @@ DUPLICATE_ADDRESS_SCORE = 90
 DUPLICATE_DISTANCE_KM = 0.2
 # Beyond this distance from its commune's contour a position is said to lie outside the commune.
 OUTSIDE_COMMUNE_KM = 1.0
+# A seat address of the coverage file this alike (0-100, same house number) to the directory's is the same.
+SEAT_SAME_SCORE = 85
 
 CHECKS = {
     "positions": "Position imprécise ou absente",
@@ -32,6 +36,7 @@ CHECKS = {
     "communes": "Communes sans Mission locale compétente",
     "plusieurs": "Communes couvertes par plusieurs Missions locales",
     "sans_liste": "Communes absentes des listes officielles (territoire probable)",
+    "sieges": "Siège d’une Mission locale différent dans la liste des communes couvertes",
 }
 # Columns of each CSV export, in order.
 COLUMNS = {
@@ -42,6 +47,18 @@ COLUMNS = {
     "communes": ("code", "nom", "departement", "population", "probleme"),
     "plusieurs": ("code", "nom", "departement", "population", "missions_locales", "probleme"),
     "sans_liste": ("code", "nom", "departement", "population", "probleme"),
+    "sieges": (
+        "id",
+        "nom",
+        "adresse",
+        "code_postal",
+        "commune",
+        "adresse_liste",
+        "code_postal_liste",
+        "commune_liste",
+        "date_liste",
+        "probleme",
+    ),
 }
 # The commune checks: rows are communes (a code, no structure to edit), drawn at their centre.
 COMMUNE_CHECKS = ("communes", "plusieurs", "sans_liste")
@@ -217,6 +234,70 @@ def uncovered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, 
     return [{**c, "probleme": note} for c in rows]
 
 
+def _same_commune(conn: sqlite3.Connection, seat: dict[str, Any]) -> bool:
+    """Tell whether the file's seat and the directory's lie in one commune (a city and its
+    arrondissements count as one); by the names when the file's commune could not be placed."""
+    if seat["code_insee"] is None or seat["annuaire_code_insee"] is None:
+        return names.normalize(seat["commune"] or "") == names.normalize(seat["annuaire_commune"] or "")
+
+    def city(code: str) -> str:
+        commune = store_communes.get(conn, code)
+        return (commune or {}).get("commune_parent") or code
+
+    return city(seat["code_insee"]) == city(seat["annuaire_code_insee"])
+
+
+def seat_differences(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return the Missions locales whose seat, as the last coverage file gives it, differs from the
+    directory's: another commune first (la Bièvre: Saint-Étienne-de-Saint-Geoirs in the file, Beaurepaire
+    here), then another address in the same commune. The newer of the two is to be kept."""
+    out = []
+    for seat in store_coverage.seats(conn):
+        same_commune = _same_commune(conn, seat)
+        if (
+            same_commune
+            and addresses.similarity(seat["adresse"], seat["annuaire_adresse"]) >= SEAT_SAME_SCORE
+        ):
+            continue
+        listed = ", ".join(
+            p
+            for p in (seat["adresse"], " ".join(x for x in (seat["code_postal"], seat["commune"]) if x))
+            if p
+        )
+        here = ", ".join(
+            p
+            for p in (
+                seat["annuaire_adresse"],
+                " ".join(x for x in (seat["annuaire_code_postal"], seat["annuaire_commune"]) if x),
+            )
+            if p
+        )
+        when = lookup.month_year(seat["date_maj"])
+        what = "Siège dans une autre commune" if not same_commune else "Adresse du siège différente"
+        out.append(
+            {
+                "id": seat["structure_id"],
+                "nom": seat["nom"],
+                "adresse": seat["annuaire_adresse"],
+                "code_postal": seat["annuaire_code_postal"],
+                "commune": seat["annuaire_commune"],
+                "departement": seat["departement"],
+                "latitude": seat["latitude"],
+                "longitude": seat["longitude"],
+                "adresse_liste": seat["adresse"],
+                "code_postal_liste": seat["code_postal"],
+                "commune_liste": seat["commune"],
+                "date_liste": seat["date_maj"],
+                "autre_commune": not same_commune,
+                "probleme": f"{what} : la liste des communes couvertes"
+                + (f" ({when})" if when else "")
+                + f" donne « {listed or 'aucune adresse'} », l’annuaire « {here or 'aucune adresse'} ». "
+                "Vérifiez laquelle est à jour et corrigez la fiche si besoin.",
+            }
+        )
+    return sorted(out, key=lambda s: (not s["autre_commune"], s["departement"] or "", names.fold(s["nom"])))
+
+
 def run(conn: sqlite3.Connection, region: str, today: date, stale_months: int = 12) -> dict[str, list[dict]]:
     """Run every check; return check name → rows."""
     structures = store_quality.live_structures(conn)
@@ -228,6 +309,7 @@ def run(conn: sqlite3.Connection, region: str, today: date, stale_months: int = 
         "communes": unanswered_communes(conn, region),
         "plusieurs": several_lists_communes(conn, region),
         "sans_liste": uncovered_communes(conn, region),
+        "sieges": seat_differences(conn),
     }
 
 
@@ -235,7 +317,8 @@ def run_one(
     conn: sqlite3.Connection, check: str, region: str, today: date, stale_months: int = 12
 ) -> list[dict]:
     """Run one check by name (KeyError when unknown)."""
-    structures = store_quality.live_structures(conn) if check not in COMMUNE_CHECKS else []
+    own_rows = (*COMMUNE_CHECKS, "sieges")  # checks that read their own rows, not every structure
+    structures = store_quality.live_structures(conn) if check not in own_rows else []
     return {
         "positions": lambda: imprecise_positions(conn, structures),
         "anciennes": lambda: stale(structures, today, stale_months),
@@ -244,4 +327,5 @@ def run_one(
         "communes": lambda: unanswered_communes(conn, region),
         "plusieurs": lambda: several_lists_communes(conn, region),
         "sans_liste": lambda: uncovered_communes(conn, region),
+        "sieges": lambda: seat_differences(conn),
     }[check]()

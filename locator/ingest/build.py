@@ -1,4 +1,4 @@
-"""`locator build`: reference geography + seed structures → store, idempotent."""
+"""`locator build`: reference geography, seed structures, coverage list → store; idempotent."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import time
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from .. import territories
+from .. import config, territories
 from ..store import communes as store_communes
 from ..store import db as store_db
 from ..store import schema
+from ..store import structures as store_structures
 from . import reference
 from .importer import import_file
 from .pipeline import Options
@@ -26,15 +27,31 @@ def load_seed(db, seed_path: str | Path, far_km: float = 2.0) -> dict:
     return import_file(db, Path(seed_path), options=options, record=False)
 
 
+def load_coverage(db, coverage_path: str | Path, region: str, far_km: float = 2.0) -> dict:
+    """Import the Missions locales network's coverage file like `locator import` (one transaction),
+    without history; territories are left to the caller.
+
+    Rule for re-runs, as for the seed: a Mission locale's list changed since by an import or the admin
+    form is left as it is; Missions locales of other régions the file names are created once (origine
+    "seed"), and not re-created when an administrator deleted them.
+    """
+    options = Options(origine="seed", seed_only=True, date_maj=None, far_km=far_km, region=region)
+    return import_file(db, Path(coverage_path), options=options, record=False, region=region)
+
+
 def build(
     db_path: str | Path,
     seed_path: str | Path | None,
     say: Callable[[str], None] = print,
     departements: Collection[str] | None = None,
+    coverage_path: str | Path | None = None,
 ) -> dict:
-    """Create or refresh the store (only these départements' communes if given); return what was done."""
+    """Create or refresh the store (only these départements' communes if given); return what was done.
+
+    `coverage_path`: the network's coverage list to import after the structures (None or "": none).
+    """
     started = time.perf_counter()
-    report: dict = {"communes": None, "structures": None}
+    report: dict = {"communes": None, "structures": None, "couverture": None}
     with store_db.writer(db_path) as db:
         schema.create(db)
         wanted = reference.checksum(departements)
@@ -63,6 +80,35 @@ def build(
                 f"Fichier des structures introuvable ({seed_path}) : seule la géographie de "
                 "référence est construite. « locator fetch annuaire » remplit l'annuaire depuis "
                 "la source officielle."
+            )
+        has_missions = store_structures.located_counts(db.conn).get("mission_locale", 0) > 0
+        if coverage_path and Path(coverage_path).is_file() and not has_missions:
+            say(
+                "Liste des communes couvertes non importée : l'annuaire ne compte aucune Mission locale "
+                "à qui rattacher ses communes. « locator fetch annuaire » puis « locator fetch couverture »."
+            )
+        elif coverage_path and Path(coverage_path).is_file():
+            region = str(config.load()["REGION"])
+            result = load_coverage(db, coverage_path, region)
+            report["couverture"] = result
+            if result.get("erreur"):
+                say(f"Communes couvertes : fichier {coverage_path} non importé : {result['erreur']}")
+            else:
+                say(
+                    f"Communes couvertes : {result['lus']} lignes lues, {result['importes']} communes "
+                    f"rattachées à {len(result['missions_locales'])} Missions locales (dont "
+                    f"{len(result['structures_creees'])} créées, d'une autre région), "
+                    f"{len(result['rejetes'])} rejetée(s)."
+                )
+            for item in result.get("rejetes", []):
+                say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
+            for item in result.get("avertissements", []):
+                if item["ligne"] is None:
+                    say(f"  {' ; '.join(item['messages'])}")
+        elif coverage_path:
+            say(
+                f"Liste des communes couvertes introuvable ({coverage_path}) : chaque commune aura sa "
+                "Mission locale probable (déduite). « locator fetch couverture » importe la liste officielle."
             )
         with db.atomic():
             done = territories.refresh(db)

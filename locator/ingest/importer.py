@@ -26,7 +26,7 @@ from ..store import imports as store_imports
 from ..store import positions as store_positions
 from ..store import structures as store_structures
 from . import annuaire, table
-from .coverage import CoverageLine, plan_lines
+from .coverage import FOUND_BY, CoverageLine, plan_lines
 from .geocoders import BanGeocoder, Geocoder, OfflineGeocoder
 from .limits import Limits
 from .pipeline import Options, PlanRow, RowPipeline
@@ -73,6 +73,8 @@ class ImportPlan:
     lignes: list[PlanRow] = field(default_factory=list)
     couverture: list[CoverageLine] = field(default_factory=list)
     couverture_par_structure: dict[str, dict[str, Any]] = field(default_factory=dict)
+    couverture_source: str | None = None  # the source and vintage its coverage rows will carry
+    couverture_date: str | None = None
     avertissements: list[str] = field(default_factory=list)  # about the whole file
     erreur: str | None = None  # why the whole file cannot be imported
     enregistrements: int | None = None  # records in an annuaire file (before the région filter)
@@ -99,9 +101,11 @@ class ImportPlan:
             "lignes": [r.to_dict() for r in self.lignes],
             "couverture": [c.to_dict() for c in self.couverture],
             "couverture_par_structure": {
-                k: {"codes": sorted(v["codes"]), "refs": sorted(v["refs"])}
+                k: {**v, "codes": sorted(v["codes"]), "refs": sorted(v["refs"])}
                 for k, v in self.couverture_par_structure.items()
             },
+            "couverture_source": self.couverture_source,
+            "couverture_date": self.couverture_date,
             "avertissements": self.avertissements,
             "erreur": self.erreur,
             "enregistrements": self.enregistrements,
@@ -117,7 +121,7 @@ class ImportPlan:
         plan.lignes = [PlanRow.from_dict(r) for r in d.get("lignes", [])]
         plan.couverture = [CoverageLine(**c) for c in d.get("couverture", [])]
         plan.couverture_par_structure = {
-            k: {"codes": set(v["codes"]), "refs": set(v["refs"])}
+            k: {**v, "codes": set(v["codes"]), "refs": set(v["refs"])}
             for k, v in d.get("couverture_par_structure", {}).items()
         }
         return plan
@@ -152,9 +156,27 @@ def build_report(
     }
     if plan.genre == "couverture":
         out["retires"] = counts.get("retires", 0)
+        out["missions_locales"] = coverage_summary(plan)
+        out["structures_creees"] = sorted(r.structure["id"] for r in plan.lignes if r.action == "nouveau")
     if plan.erreur:
         out["erreur"] = plan.erreur
     return out
+
+
+def coverage_summary(plan: ImportPlan) -> list[dict[str, Any]]:
+    """Per Mission locale of a coverage file: which one it is, which column placed it, how many communes."""
+    out = [
+        {
+            "id": sid,
+            "code_ml": entry.get("code_ml") or None,
+            "nom_ml": entry.get("nom_ml") or None,
+            "trouvee_par": entry.get("trouvee_par"),
+            "colonne": FOUND_BY.get(entry.get("trouvee_par") or ""),
+            "communes": len(entry["codes"]),
+        }
+        for sid, entry in plan.couverture_par_structure.items()
+    ]
+    return sorted(out, key=lambda m: (m["code_ml"] or "", m["id"]))
 
 
 def _sha256(source: Path | bytes) -> str:
@@ -273,7 +295,10 @@ def plan_import(
         opts = _with_source(_options(options, plan.genre), filename)
         if plan.genre == "couverture":
             plan.avertissements += tab.warnings
-            plan.couverture, plan.couverture_par_structure = plan_lines(conn, tab)
+            found = plan_lines(conn, tab, opts, region, filename)
+            plan.couverture, plan.couverture_par_structure = found.lignes, found.par_structure
+            plan.lignes = found.structures  # Missions locales of other régions to add to the directory
+            plan.couverture_source, plan.couverture_date = found.source, found.date_maj
         else:
             pipeline = RowPipeline(conn, geocoder, opts)
             inputs = _inputs(conn, plan.genre, tab, source, region, plan, opts.limits)
@@ -322,21 +347,36 @@ def _write_row(
         )
 
 
-def _write_coverage(db, plan: ImportPlan, import_id: int, auteur: str | None, now: str, opts: Options) -> int:
-    """Replace the coverage list of every Mission locale of the file; return how many pairs were removed."""
-    removed = 0
-    source = f"Liste des communes couvertes : {plan.fichier}"
+def _write_coverage(
+    db, plan: ImportPlan, import_id: int | None, auteur: str | None, now: str, opts: Options
+) -> tuple[int, list[str]]:
+    """Replace the coverage list of every Mission locale of the file (its seat as the file gives it
+    kept beside); return how many pairs were removed, and the Missions locales left alone.
+
+    The seed's rule for re-builds (`seed_only`): a list changed since by anything but this same file
+    (an admin import, the form) is left as it is.
+    """
+    removed, left = 0, []
+    source = plan.couverture_source or f"Liste des communes couvertes : {plan.fichier}"
+    vintage = plan.couverture_date or opts.vintage()
     for sid, entry in sorted(plan.couverture_par_structure.items()):
         for ref in sorted(entry["refs"]):
             if store_structures.by_ref(db.conn, "code_ml", ref) is None:
                 store_structures.set_ref(db, sid, "code_ml", ref)
+        if entry.get("siege"):
+            store_coverage.put_seat(db, sid, {**entry["siege"], "source": source, "date_maj": vintage})
         before = store_coverage.rows_of(db.conn, sid)
-        if {r[0] for r in before} == entry["codes"]:
+        if {r[0] for r in before} == entry["codes"] and all(r[1] == source for r in before):
+            continue
+        if opts.seed_only and any(r[1] != source for r in before):
+            left.append(sid)
             continue
         removed += len({r[0] for r in before} - entry["codes"])
-        kept = {r[0]: r for r in before}
-        rows = [kept.get(c, [c, source, opts.vintage()]) for c in sorted(entry["codes"])]
+        kept = {r[0]: r for r in before if r[1] == source}  # a newer list brings its own source and date
+        rows = [kept.get(c, [c, source, vintage]) for c in sorted(entry["codes"])]
         store_coverage.put_rows(db, sid, rows)
+        if import_id is None:
+            continue
         store_history.record_change(
             db,
             structure_id=sid,
@@ -348,7 +388,7 @@ def _write_coverage(db, plan: ImportPlan, import_id: int, auteur: str | None, no
             import_id=import_id,
             objet="couverture",
         )
-    return removed
+    return removed, left
 
 
 class _Abort(Exception):
@@ -361,12 +401,15 @@ def apply_import(
     auteur: str | None = None,
     options: Options | dict | None = None,
     region: str | None = None,
+    record: bool = True,
 ) -> dict[str, Any]:
     """Apply a plan in one transaction (territories recomputed in it when Missions locales, antennes
     or coverage change); record the import and, per row created or changed, its history.
 
     Returns the report with `import_id`. Raises FileProblem when the plan holds no importable row
     (nothing written) and PlanStale when a structure changed since planning (nothing written).
+    `record=False` (the build) writes neither the import record nor history, and leaves the territories
+    to the caller.
     """
     if plan.erreur:
         raise FileProblem(plan.erreur)
@@ -385,23 +428,39 @@ def apply_import(
                         "relancez l'analyse."
                     )
         report = plan.report()
-        import_id = store_imports.record(
-            db,
-            fichier=plan.fichier,
-            sha256=plan.sha256,
-            genre=plan.genre,
-            quand=now,
-            auteur=auteur,
-            rapport=report,
-        )
+        import_id = None
+        if record:
+            import_id = store_imports.record(
+                db,
+                fichier=plan.fichier,
+                sha256=plan.sha256,
+                genre=plan.genre,
+                quand=now,
+                auteur=auteur,
+                rapport=report,
+            )
+        # Structures first: a coverage file's Missions locales of other régions receive its lines.
+        for row in plan.lignes:
+            _write_row(db, row, import_id, auteur, now)
         if plan.genre == "couverture":
-            counts["retires"] = _write_coverage(db, plan, import_id, auteur, now, opts)
+            counts["retires"], left = _write_coverage(db, plan, import_id, auteur, now, opts)
             report = build_report(plan, plan.couverture, counts)
-        else:
-            for row in plan.lignes:
-                _write_row(db, row, import_id, auteur, now)
+            if left:
+                report["avertissements"].insert(
+                    0,
+                    {
+                        "ligne": None,
+                        "messages": [
+                            f"Liste des communes couvertes de {sid} modifiée depuis (import ou "
+                            "formulaire) : laissée telle quelle"
+                            for sid in left
+                        ],
+                    },
+                )
         if plan.geocache:
             geocache.put_many(db, plan.geocache, now)
+        if not record:
+            return report
         if plan.genre == "couverture" or any(_reception(row) for row in plan.lignes):
             report["territoires"] = territories.refresh(db, region)
         _close_record(db, import_id, report)
@@ -455,7 +514,7 @@ def import_file(
         if dry_run or plan.erreur:
             return plan.report()
         try:
-            return apply_import(db, plan, auteur, options, region)
+            return apply_import(db, plan, auteur, options, region, record=record)
         except FileProblem as err:
             plan.erreur = str(err)
             return plan.report()

@@ -88,6 +88,16 @@ COVERAGE_ALIASES: dict[str, tuple[str, ...]] = {
     "nom_ml": ("nom officiel ml", "nom ml", "nom mission locale", "mission locale"),
     "plusieurs": ("commune presente sur plusieurs ml", "plusieurs ml", "presente sur plusieurs ml"),
     "structure_id": ("id structure", "structure id", "identifiant structure", "structure"),
+    # The seat of the Mission locale, as the network's file gives it: where its code and name fail.
+    "adresse_ml": ("adresse ml", "adresse mission locale"),
+    "code_postal_ml": ("code postal ml", "cp ml"),
+    "ville_ml": ("ville ml", "commune ml"),
+    "region_ml": ("code region ml",),
+    # Read and not needed (the commune's code says them): known, so that no warning is given.
+    "region_ml_nom": ("region ml",),
+    "departement_commune": ("departement commune",),
+    "region_commune": ("region commune",),
+    "code_region_commune": ("code region commune",),
 }
 
 

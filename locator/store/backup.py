@@ -64,6 +64,7 @@ _ADDED_SINCE_4 = {
 }
 _ADDED_SINCE_5 = {
     ("table", "plancher_version"),
+    ("table", "couverture_sieges"),
     ("trigger", "structures_version_deleted"),
     ("trigger", "structures_version_created"),
 }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -56,3 +57,62 @@ def put_rows(db: sqlite_utils.Database, structure_id: str, rows: list[list[str |
         "INSERT OR IGNORE INTO couverture (code_insee, structure_id, source, date_maj) VALUES (?, ?, ?, ?)",
         [(r[0], structure_id, r[1], r[2]) for r in rows],
     )
+
+
+# The source of coverage rows read from the Missions locales network's file (« zones de couverture »):
+# the answers say that such a list is the official one. Other lists: "Liste des communes couvertes : FILE"
+# (an admin's plain list) or "saisie manuelle" (the admin form).
+NETWORK_SOURCE = "Zones de couverture du réseau des Missions locales"
+PLAIN_SOURCE = "Liste des communes couvertes"
+MANUAL_SOURCE = "saisie manuelle"
+
+
+def origin_of(
+    conn: sqlite3.Connection, codes: Sequence[str], structure_id: str
+) -> tuple[str | None, str | None]:
+    """Return (source, date_maj) of the coverage row naming one of these communes for a structure."""
+    marks = ",".join("?" * len(codes))
+    row = conn.execute(
+        f"SELECT source, date_maj FROM couverture WHERE structure_id = ? AND code_insee IN ({marks}) "
+        "ORDER BY date_maj DESC LIMIT 1",
+        [structure_id, *codes],
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def lists_by_structure(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Return structure id → {"source", "date_maj", "communes"} of its coverage list (the most recent
+    source and date when its rows mix several)."""
+    rows = conn.execute(
+        "SELECT structure_id, source, MAX(date_maj), COUNT(*) FROM couverture "
+        "GROUP BY structure_id, source ORDER BY structure_id, MAX(date_maj)"
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for sid, source, date_maj, n in rows:
+        before = out.get(sid, {"communes": 0})
+        out[sid] = {"source": source, "date_maj": date_maj, "communes": before["communes"] + n}
+    return out
+
+
+SEAT_COLUMNS = ("code_ml", "nom_ml", "adresse", "code_postal", "commune", "code_insee", "source", "date_maj")
+
+
+def put_seat(db: sqlite_utils.Database, structure_id: str, seat: dict[str, Any]) -> None:
+    """Keep what a coverage file says of a Mission locale's seat (replacing what an earlier file said)."""
+    db.execute(
+        f"INSERT OR REPLACE INTO couverture_sieges (structure_id, {', '.join(SEAT_COLUMNS)}) "
+        f"VALUES (?, {', '.join('?' * len(SEAT_COLUMNS))})",
+        [structure_id, *(seat.get(c) for c in SEAT_COLUMNS)],
+    )
+
+
+def seats(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return what coverage files say of the seats of published Missions locales, with the directory's
+    address beside it (columns prefixed `annuaire_`), by the Mission locale's département and name."""
+    rows = conn.execute(
+        "SELECT v.*, s.nom, s.adresse AS annuaire_adresse, s.code_postal AS annuaire_code_postal, "
+        "s.commune AS annuaire_commune, s.code_insee AS annuaire_code_insee, s.departement, "
+        "s.latitude, s.longitude FROM couverture_sieges v JOIN structures s ON s.id = v.structure_id "
+        "WHERE s.type = 'mission_locale' AND s.statut = 'publie' ORDER BY s.departement, s.nom"
+    )
+    return [dict(r) for r in rows]

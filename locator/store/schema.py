@@ -12,7 +12,8 @@ SCHEMA_VERSION = "6"  # 2: published-only R*Tree with the type; 3: origins, refs
 # 4: structures.version, the edit counter (concurrency check of the admin form); 5: competences and
 # territoires (commune → Mission locale of the région, territory polygons) and step "positions"
 # (store/positions.py), one index entry per distinct point and type; 6: plancher_version, the floor
-# of the edit counter (a structure deleted then created again never starts below its old counter)
+# of the edit counter (a structure deleted then created again never starts below its old counter), and
+# couverture_sieges (what a coverage file says of each Mission locale's seat)
 MIGRATABLE_VERSIONS = ("3", "4", "5")  # older stores the next writer brings up to date without a rebuild
 
 STRUCTURE_TYPES = (
@@ -171,6 +172,20 @@ CREATE TABLE IF NOT EXISTS couverture (
     PRIMARY KEY (code_insee, structure_id)
 );
 CREATE INDEX IF NOT EXISTS couverture_structure ON couverture(structure_id);
+-- What the last coverage file imported says of each Mission locale it names: the network's code and
+-- name, and the seat address (Adresse ML, Code Postal ML, Ville ML; code_insee: the commune those give),
+-- kept so that the quality page can compare them with the directory's.
+CREATE TABLE IF NOT EXISTS couverture_sieges (
+    structure_id TEXT PRIMARY KEY,
+    code_ml TEXT,
+    nom_ml TEXT,
+    adresse TEXT,
+    code_postal TEXT,
+    commune TEXT,
+    code_insee TEXT,
+    source TEXT,
+    date_maj TEXT
+);
 -- Identifiers a structure has in other directories (espace "dila": the annuaire's old-style pivot id,
 -- "dila_uuid": its 2022+ id), so that a refresh from that source finds the same structure again.
 CREATE TABLE IF NOT EXISTS structure_refs (

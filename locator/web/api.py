@@ -163,6 +163,8 @@ def mission_locale(code: str):
             "mission_locale": serializers.structure(ml, answer["distance_km"]) if ml else None,
             "methode": answer["methode"],
             "raison": answer["raison"],
+            **({"liste": answer["liste"]} if "liste" in answer else {}),
+            "mission_locale_hors_region": bool(answer.get("mission_locale_hors_region")),
             **({"annuaire_national": answer["annuaire_national"]} if "annuaire_national" in answer else {}),
             "missions_locales": [
                 serializers.structure(s, s.get("distance_km")) for s in answer["missions_locales"]
@@ -339,7 +341,10 @@ def structure(structure_id: str):
     return jsonify({**out, **_credits()})
 
 
-def _territory_feature(ml: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+def _territory_feature(
+    ml: dict[str, Any], t: dict[str, Any], origin: dict[str, Any], outside: bool
+) -> dict[str, Any]:
+    """A territory as a Feature: its outline, counts, and where it comes from (official list or inferred)."""
     return {
         "type": "Feature",
         "geometry": json.loads(t["geometrie"]) if t["geometrie"] else None,
@@ -351,6 +356,11 @@ def _territory_feature(ml: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
             "population": t["population"],
             "par_couverture": t["par_couverture"],
             "par_territoire_probable": t["par_territoire_probable"],
+            "methode": origin["methode"],
+            "officiel": origin["officiel"],
+            "source": origin["source"],
+            "date": origin["date"],
+            "hors_region": outside,
         },
     }
 
@@ -372,18 +382,25 @@ def territory(structure_id: str):
     t = lookup.territory_of(conn, ml["id"])
     if t is None:
         raise ApiError("Le territoire de cette Mission locale n'est pas encore calculé.", 404)
-    return _geojson({**_territory_feature(ml, t), **_credits()})
+    origin = lookup.territory_origin(conn, t)
+    outside = lookup.outside_region(conn, ml, current_app.config["REGION"]) is not None
+    return _geojson({**_territory_feature(ml, t, origin, outside), **_credits()})
 
 
 @bp.get("/territoires.geojson")
 def territories():
     """Every Mission locale's territory, as a FeatureCollection."""
     conn = get_conn()
-    rows = lookup.all_territories(conn)
+    overview = lookup.territories_overview(conn, current_app.config["REGION"])
     mls = {s["id"]: s for s in lookup.published(conn, ["mission_locale"])}
     features = [
-        _territory_feature(mls[r["structure_id"]], lookup.territory_of(conn, r["structure_id"]))
-        for r in rows
+        _territory_feature(
+            mls[r["structure_id"]],
+            lookup.territory_of(conn, r["structure_id"]),
+            r["origine"],
+            r["hors_region"] is not None,
+        )
+        for r in overview["region"] + overview["autres"]
         if r["structure_id"] in mls
     ]
     return _geojson({"type": "FeatureCollection", "features": features, **_credits()})

@@ -137,7 +137,9 @@ def spec() -> dict[str, Any]:
             "/api/v1/structures/{structure_id}/territoire.geojson": {
                 "get": {
                     "summary": "Le territoire d'une Mission locale (Feature GeoJSON, MultiPolygon ; "
-                    "propriétés : communes, population, par_couverture, par_territoire_probable)",
+                    "propriétés : communes, population, par_couverture, par_territoire_probable, "
+                    "methode (couverture, territoire_probable ou mixte), officiel, source, date, "
+                    "hors_region)",
                     "parameters": [_param("structure_id", "Identifiant", {"type": "string"}, True, "path")],
                     "responses": {"200": {"description": "Feature GeoJSON"}, **_ERRORS},
                 }
@@ -189,6 +191,17 @@ def spec() -> dict[str, Any]:
                             "position.",
                         },
                         "raison": {"type": "string", "description": "Why, in French."},
+                        "liste": {
+                            "type": "object",
+                            "description": "couverture only: the list that names the commune: source, date "
+                            "(ISO, first day of the list's month), officielle (true: the Missions locales "
+                            "network's own list).",
+                        },
+                        "mission_locale_hors_region": {
+                            "type": "boolean",
+                            "description": "true when the Mission locale is seated outside the home région "
+                            "(a Mission locale of another région covering this commune).",
+                        },
                         "annuaire_national": {
                             "type": "string",
                             "description": "hors_region only: the national finder of Missions locales.",

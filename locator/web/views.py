@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from .. import lookup
 from ..geo import codes
@@ -78,7 +78,18 @@ def _template_helpers() -> dict[str, Any]:
         ),
         "all_types": STRUCTURE_TYPES,
         "what_is": formatting.what_is,
+        "siege_hors_region": _outside_region,
     }
+
+
+def _outside_region(s: dict[str, Any]) -> dict[str, Any] | None:
+    """The département and région of a structure seated outside the home région (a Mission locale of
+    another région that covers communes of this one), or None; the région's départements read once."""
+    if "region_departements" not in g:
+        g.region_departements = {d["code"] for d in lookup.departements(get_conn(), _region())}
+    if not s.get("departement") or s["departement"] in g.region_departements:
+        return None
+    return lookup.outside_region(get_conn(), s, _region())
 
 
 def _hours_status(spec: str | None) -> dict[str, Any] | None:
@@ -266,10 +277,12 @@ def index():
         {**d, "structures": counts.get(d["code"], 0)} for d in lookup.departements(conn, _region())
     ]
     carte = _map([], label="Carte de toutes les structures de la région")
+    total = sum(d["structures"] for d in departements)
     return render_template(
         "index.html",
         departements=departements,
-        total=sum(counts.values()),
+        total=total,
+        total_hors_region=sum(counts.values()) - total,
         carte=carte,
         geojson_url=url_for("api.structures_geojson"),
     )
@@ -431,6 +444,7 @@ def structure(structure_id: str):
     entries = explain_first([_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)])
     carte = _map(_pins(entries), label=f"Carte : {s['nom']}")
     dep = lookup.departement_info(conn, s["departement"]) if s.get("departement") else None
+    territoire = lookup.territory_of(conn, s["id"]) if s["type"] == "mission_locale" else None
     return render_template(
         "structure.html",
         departement_nom=dep["nom"] if dep else None,
@@ -440,7 +454,8 @@ def structure(structure_id: str):
         entry=entries[0],
         carte=carte,
         origin=None,
-        territoire=lookup.territory_of(conn, s["id"]) if s["type"] == "mission_locale" else None,
+        territoire=territoire,
+        origine_territoire=lookup.territory_origin(conn, territoire) if territoire else None,
         tiles=maps.tile_layer(current_app.config),
     )
 
@@ -483,11 +498,17 @@ def departement(code: str):
 def territories():
     """The région's Missions locales as a map of their territories, and the same as a table."""
     conn = get_conn()
-    rows = lookup.all_territories(conn)
-    deps = {d["code"]: d["nom"] for d in lookup.departements(conn, _region())}
+    overview = lookup.territories_overview(conn, _region())
+    deps = {d["code"]: d["nom"] for d in lookup.departements(conn)}
+    named = {
+        key: [{**r, "departement_nom": deps.get(r["departement"], r["departement"])} for r in overview[key]]
+        for key in ("region", "autres")
+    }
     return render_template(
         "territoires.html",
-        territoires=[{**r, "departement_nom": deps.get(r["departement"], r["departement"])} for r in rows],
+        territoires=named["region"],
+        autres=named["autres"],
+        apercu=overview,
         tiles=maps.tile_layer(current_app.config),
         leaflet=maps.leaflet_links(lambda path: url_for("static", filename=path)),
     )

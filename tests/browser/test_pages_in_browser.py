@@ -46,7 +46,13 @@ def _ml_heading(page) -> str:
 @pytest.mark.parametrize(
     ("query", "ml", "reason"),
     [
-        ("Ambert", AMBERT_ML_NAME, "Mission locale du Livradois-Forez reçoit à Ambert"),  # issue 11
+        # Issue 17: the official list, said with its date (issue 11's inferred answer: test_territories).
+        (
+            "Ambert",
+            AMBERT_ML_NAME,
+            "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
+            "la liste officielle, publiée par le réseau des Missions locales en janvier 2026.",
+        ),
         ("Lyon 3e", "Mission locale de Lyon", "Lyon 3e Arrondissement fait partie de Lyon."),
         ("Annecy-le-Vieux", ANNECY_ML, "Annecy-le-Vieux est une commune déléguée d'Annecy"),
     ],

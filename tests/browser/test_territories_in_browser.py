@@ -30,14 +30,17 @@ def _ready(page, site):
 def test_territories_page_opens_fitted_to_the_region_with_one_territory_per_mission_locale(site, desktop):
     page, watch = desktop
     _ready(page, site)
-    assert page.locator("#carte-territoires").get_attribute("data-pret") == "61"
-    assert page.locator("#carte-territoires path.leaflet-interactive").count() == 61
+    # The région's 61 Missions locales, and the 2 of Bourgogne-Franche-Comté that the coverage list
+    # gives 4 communes of the région (issue 17), in a table apart.
+    assert page.locator("#carte-territoires").get_attribute("data-pret") == "63"
+    assert page.locator("#carte-territoires path.leaflet-interactive").count() == 63
     width, height, inside = page.evaluate(SPAN)
     assert inside and max(width, height) > 0.9  # the whole région, filling the map one way
-    assert page.locator("table.tableau-territoires tbody tr").count() == 61
+    assert page.locator("table:has(#titre-liste-territoires) tbody tr").count() == 61
+    assert page.locator("table:has(#titre-liste-hors-region) tbody tr").count() == 2
     # The list's columns line up: every name starts where its header starts.
     lefts = page.evaluate(
-        "() => [...document.querySelectorAll('table.tableau-territoires tr > :first-child')]"
+        "() => [...document.querySelectorAll('table:has(#titre-liste-territoires) tr > :first-child')]"
         ".map(c => Math.round(c.getBoundingClientRect().left + parseFloat(getComputedStyle(c).paddingLeft)))"
     )
     assert len(set(lefts)) == 1
@@ -61,7 +64,8 @@ def test_territory_names_show_on_hover_and_focus_and_stay_from_a_closer_zoom(sit
         page.locator(".leaflet-control-zoom-in").click()
         page.wait_for_timeout(400)
     page.wait_for_selector('#carte-territoires[data-etiquettes="permanentes"]')
-    assert page.locator(".territoire-etiquette").count() == 61
+    assert page.locator(".territoire-etiquette").count() == 63
+    assert "Mission locale de Mâcon (hors région)" in page.locator(".territoire-etiquette").all_inner_texts()
     chablais.focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/structures/mission-locale-du-chablais-74281")

@@ -7,7 +7,7 @@ document.addEventListener("DOMContentLoaded", function () {
   var A = window.LocatorAdmin;
   var m = A.map(container);
   var colours = { positions: "#b34700", anciennes: "#6b6b6b", doublons: "#8a2be2", antennes: "#c00000", communes: "#d40000",
-    plusieurs: "#e07b00", sans_liste: "#005a9c" };
+    plusieurs: "#e07b00", sans_liste: "#005a9c", sieges: "#2e7d32" };
   var communeChecks = ["communes", "plusieurs", "sans_liste"];
   var layers = {};
   var boxes = document.querySelectorAll('#legende-qualite input[name="controle"]');

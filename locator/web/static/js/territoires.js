@@ -1,7 +1,9 @@
 /* locator — territory maps: the Missions locales' territories loaded as GeoJSON from our API and
    drawn with Leaflet; names go into the DOM as text (tooltips built from text nodes), never as HTML.
    The région's map opens fitted to the territories; 61 names cannot all be read at that scale, so a
-   name shows on hover or keyboard focus, and stays shown from LABEL_ZOOM on (the table lists them all). */
+   name shows on hover or keyboard focus, and stays shown from LABEL_ZOOM on (the table lists them all).
+   A territory drawn from the official coverage list has a plain outline, an inferred one a dashed outline;
+   a Mission locale of another région is named « (hors région) ». */
 (function () {
   "use strict";
   var box = document.getElementById("carte-territoires");
@@ -17,7 +19,7 @@
   function label(props) {
     var span = document.createElement("span");
     span.className = "territoire-nom";
-    span.textContent = props.nom;
+    span.textContent = props.nom + (props.hors_region ? " (hors région)" : "");
     return span;
   }
 
@@ -60,9 +62,12 @@
       var features = data.type === "Feature" ? [data] : data.features;
       var index = 0;
       var layer = L.geoJSON({ type: "FeatureCollection", features: features.filter(function (f) { return f.geometry; }) }, {
-        style: function () {
+        // An inferred (probable) territory is outlined in dashes: the official ones in plain lines.
+        style: function (feature) {
           var color = PALETTE[index++ % PALETTE.length];
-          return { color: "#333", weight: 1, fillColor: color, fillOpacity: only ? 0.25 : 0.45 };
+          var inferred = feature.properties.methode !== "couverture";
+          return { color: "#333", weight: 1, dashArray: inferred ? "4 3" : null, fillColor: color,
+                   fillOpacity: only ? 0.25 : 0.45 };
         },
         onEachFeature: function (feature, shape) {
           shapes.push(shape);
