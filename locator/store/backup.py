@@ -61,6 +61,7 @@ _ADDED_SINCE_4 = {
         )
     ),
 }
+_ADDED_SINCE_5 = {("table", "epci"), ("index", "communes_epci")}
 # Reference tables that are never empty in a built store.
 _NON_EMPTY = ("regions", "departements", "communes", "communes_rtree", "codes_postaux", "noms")
 
@@ -89,7 +90,11 @@ def verify(source: str | Path) -> str | None:
     conn = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-        added = {"3": _ADDED_SINCE_3 | _ADDED_SINCE_4, "4": _ADDED_SINCE_4}.get(version, set())
+        added = {
+            "3": _ADDED_SINCE_3 | _ADDED_SINCE_4 | _ADDED_SINCE_5,
+            "4": _ADDED_SINCE_4 | _ADDED_SINCE_5,
+            "5": _ADDED_SINCE_5,
+        }.get(version, set())
         expected = _expected_objects() - added
         missing = sorted(name for _, name in expected - _objects(conn))
         if missing:
