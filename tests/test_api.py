@@ -66,11 +66,14 @@ def test_former_commune_code_answers_with_current_commune(live_server):
 
 
 def test_mission_locale_answer_says_method_and_reason(live_server):
-    # Issue 11: without a coverage list, the probable territory (the site nearest, in the département).
+    # Without a coverage list, the probable territory (issue 17: decided per intercommunality).
     body = get(live_server, "/api/v1/communes/63003/mission-locale").json()
     assert body["methode"] == "territoire_probable"
-    assert body["raison"].startswith("La Mission locale du Livradois-Forez reçoit à Ambert, à 0,")
-    assert "pas encore importée" in body["raison"]
+    assert body["raison"].startswith(
+        "Ambert fait partie de la communauté de communes Ambert Livradois Forez, où la Mission locale du "
+        "Livradois-Forez est la seule Mission locale à recevoir (elle reçoit à Ambert, à 0,"
+    )
+    assert "C’est un territoire probable" in body["raison"]
     assert body["mission_locale"]["type"] == "mission_locale"
     assert body["point_accueil"]["structure"]["id"]
 

@@ -46,7 +46,11 @@ def _ml_heading(page) -> str:
 @pytest.mark.parametrize(
     ("query", "ml", "reason"),
     [
-        ("Ambert", AMBERT_ML_NAME, "Mission locale du Livradois-Forez reçoit à Ambert"),  # issue 11
+        (
+            "Ambert",
+            AMBERT_ML_NAME,
+            "Mission locale du Livradois-Forez est la seule Mission locale à recevoir",
+        ),
         ("Lyon 3e", "Mission locale de Lyon", "Lyon 3e Arrondissement fait partie de Lyon."),
         ("Annecy-le-Vieux", ANNECY_ML, "Annecy-le-Vieux est une commune déléguée d'Annecy"),
     ],
