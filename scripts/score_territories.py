@@ -43,6 +43,11 @@ DEFAULT_FILE = Path(config.SEED).parent / "zones_de_couverture_janvier_2026_auve
 # Beyond this factor of the département's nearest site, a site of another département does not win
 # (variant "voisin").
 NEIGHBOUR_FACTOR = 0.5
+# Variants "siege", "taille", "population": a siège's distance counts this much (< 1: sièges attract
+# farther); distances divided by (number of the Mission locale's sites) or (its siège commune's
+# population) to this power (bigger Missions locales attract farther).
+SIEGE_FACTOR = 0.8
+SIZE_POWER = 0.1
 
 Inferred = dict[str, tuple[str, str | None, float | None]]  # code → (ml_id, site_id, distance_km)
 
@@ -154,12 +159,110 @@ def rule_vote_epci(conn, region: str) -> Inferred:
     return out
 
 
+def _weighted(conn, region: str, cost: Callable[[float, dict[str, Any]], float]) -> Inferred:
+    """The département's site with the least cost(distance, site), ties by Mission locale and site id."""
+    by_dep = _by_departement(conn)
+    out: Inferred = {}
+    for c in store_territories.region_communes(conn, region):
+        if c["latitude"] is None:
+            continue
+        scored = [
+            (
+                cost(haversine_km(c["latitude"], c["longitude"], s["latitude"], s["longitude"]), s),
+                s["ml_id"],
+                s,
+            )
+            for s in by_dep.get(c["departement"], [])
+        ]
+        if scored:
+            _cost, ml, site = min(scored, key=lambda x: (x[0], x[1], x[2]["site_id"]))
+            out[c["code"]] = (
+                ml,
+                site["site_id"],
+                haversine_km(c["latitude"], c["longitude"], site["latitude"], site["longitude"]),
+            )
+    return out
+
+
+def rule_siege(conn, region: str) -> Inferred:
+    """The previous rule, a siège's distance counting SIEGE_FACTOR."""
+    return _weighted(conn, region, lambda d, s: d * (SIEGE_FACTOR if s["site_id"] == s["ml_id"] else 1.0))
+
+
+def rule_taille(conn, region: str) -> Inferred:
+    """The previous rule, distances divided by the Mission locale's number of sites ** SIZE_POWER."""
+    sites = Counter(s["ml_id"] for s in store_territories.ml_sites(conn))
+    return _weighted(conn, region, lambda d, s: d / sites[s["ml_id"]] ** SIZE_POWER)
+
+
+def rule_population(conn, region: str) -> Inferred:
+    """The previous rule, distances divided by the population of the siège's commune ** SIZE_POWER."""
+    rows = conn.execute(
+        "SELECT s.id, COALESCE(c.population, 1) FROM structures s JOIN communes c ON c.code = s.code_insee "
+        "WHERE s.type = 'mission_locale'"
+    )
+    population = {r[0]: max(r[1], 1) for r in rows}
+    return _weighted(conn, region, lambda d, s: d / population.get(s["ml_id"], 1) ** SIZE_POWER)
+
+
+def rule_epci_entier(conn, region: str) -> Inferred:
+    """The site's rule on whole intercommunalities (not split by département)."""
+    own = rule_departement(conn, region)
+    here: dict[str, list[dict[str, Any]]] = {}
+    for site in store_territories.ml_sites(conn):
+        if site["epci"]:
+            here.setdefault(site["epci"], []).append(site)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for c in store_territories.region_communes(conn, region):
+        groups.setdefault(c["epci"] or c["code"], []).append(c)
+    out: Inferred = {}
+    for key, members in groups.items():
+        located = [c for c in members if c["latitude"] is not None]
+        if here.get(key):
+            for c in located:
+                site, d = territories.nearest_site(here[key], c["latitude"], c["longitude"])
+                out[c["code"]] = (site["ml_id"], site["site_id"], d)
+            continue
+        votes = Counter(own[c["code"]][0] for c in located if c["code"] in own)
+        if votes:
+            winner = min(votes, key=lambda ml: (-votes[ml], ml))
+            out.update({c["code"]: (winner, None, None) for c in located})
+    return out
+
+
+def rule_epci_ville(conn, region: str) -> Inferred:
+    """The site's rule, but a group where none receives goes to the Mission locale of its département
+    with the site nearest to its most populous commune (instead of a vote)."""
+    out = rule_epci(conn, region)
+    by_dep = _by_departement(conn)
+    receiving = {(s["epci"], s["site_departement"]) for s in store_territories.ml_sites(conn) if s["epci"]}
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for c in store_territories.region_communes(conn, region):
+        if c["epci"] and c["latitude"] is not None:
+            groups.setdefault(territories.group_key(c), []).append(c)
+    for key, members in groups.items():
+        if key in receiving:
+            continue
+        town = max(members, key=lambda c: (c["population"] or 0, c["code"]))
+        found = territories.nearest_site(
+            by_dep.get(town["departement"], []), town["latitude"], town["longitude"]
+        )
+        if found:
+            out.update({c["code"]: (found[0]["ml_id"], None, None) for c in members})
+    return out
+
+
 RULES: dict[str, Callable[[Any, str], Inferred]] = {
     "epci": rule_epci,
     "departement": rule_departement,
     "region": rule_region,
     "voisin": rule_voisin,
+    "siege": rule_siege,
+    "taille": rule_taille,
+    "population": rule_population,
     "vote-epci": rule_vote_epci,
+    "epci-entier": rule_epci_entier,
+    "epci-ville": rule_epci_ville,
 }
 
 
