@@ -17,6 +17,7 @@ this agrees on 88 % of the région's communes, where the nearest site of the dé
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections import Counter
@@ -48,12 +49,34 @@ def nearest_site(
     sites: Iterable[dict[str, Any]], lat: float, lon: float
 ) -> tuple[dict[str, Any], float] | None:
     """Return the site nearest to the point and its distance (km), ties by Mission locale id then site id."""
-    best: tuple[float, str, str, dict[str, Any]] | None = None
+    return _nearest(_prepared(sites), lat, lon)
+
+
+def _prepared(sites: Iterable[dict[str, Any]]) -> list[tuple[float, float, float, str, str, dict[str, Any]]]:
+    """Return each site with its latitude in radians and its cosine, computed once for many points."""
+    out = []
     for s in sites:
-        key = (haversine_km(lat, lon, s["latitude"], s["longitude"]), s["ml_id"], s["site_id"], s)
-        if best is None or key[:3] < best[:3]:
-            best = key
-    return (best[3], best[0]) if best else None
+        p2 = math.radians(s["latitude"])
+        out.append((p2, math.cos(p2), s["longitude"], s["ml_id"], s["site_id"], s))
+    return out
+
+
+def _nearest(
+    prepared: list[tuple[float, float, float, str, str, dict[str, Any]]], lat: float, lon: float
+) -> tuple[dict[str, Any], float] | None:
+    # The haversine's inner term (the same arithmetic as geo.distance) grows with the distance:
+    # comparing it spares the arcsine per site (a large intercommunality's vote compares thousands).
+    p1 = math.radians(lat)
+    cos1 = math.cos(p1)
+    best: tuple[float, str, str] | None = None
+    found: dict[str, Any] | None = None
+    for p2, cos2, lon2, ml_id, site_id, s in prepared:
+        a = math.sin((p2 - p1) / 2) ** 2 + cos1 * cos2 * math.sin(math.radians(lon2 - lon) / 2) ** 2
+        if best is None or (a, ml_id, site_id) < best:
+            best, found = (a, ml_id, site_id), s
+    if found is None:
+        return None
+    return found, haversine_km(lat, lon, found["latitude"], found["longitude"])
 
 
 def one_per_point(sites: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,8 +105,10 @@ def decide(
     members: Sequence[dict[str, Any]],
     here: Sequence[dict[str, Any]],
     departement_sites: Sequence[dict[str, Any]],
+    only: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Return code → probable answer of each located commune of one group.
+    """Return code → probable answer of each located commune of one group (of that one commune only,
+    when `only` names it: the others still vote).
 
     `members`: the group's communes (code, latitude, longitude, population); `here`: the sites located
     in the group; `departement_sites`: the sites of the Missions locales whose siège is in the group's
@@ -92,12 +117,14 @@ def decide(
     group), voix and votants (the vote, MAJORITE only).
     """
     located = [c for c in members if c["latitude"] is not None and c["longitude"] is not None]
+    answered = [c for c in located if only is None or c["code"] == only]
     answers: dict[str, dict[str, Any]] = {}
     candidates = sorted({s["ml_id"] for s in here})
     if candidates:
         regle = SEULE if len(candidates) == 1 else PLUS_PROCHE
-        for c in located:
-            site, d = nearest_site(here, c["latitude"], c["longitude"])  # type: ignore[misc]
+        receiving = _prepared(here)
+        for c in answered:
+            site, d = _nearest(receiving, c["latitude"], c["longitude"])  # type: ignore[misc]
             answers[c["code"]] = {
                 "ml_id": site["ml_id"],
                 "site": site,
@@ -109,8 +136,9 @@ def decide(
             }
         return answers
     votes: dict[str, str] = {}
+    voting = _prepared(departement_sites)
     for c in located:
-        found = nearest_site(departement_sites, c["latitude"], c["longitude"])
+        found = _nearest(voting, c["latitude"], c["longitude"])
         if found:
             votes[c["code"]] = found[0]["ml_id"]
     if not votes:
@@ -121,10 +149,10 @@ def decide(
         if c["code"] in votes:
             population[votes[c["code"]]] += c["population"] or 0
     winner = min(count, key=lambda ml: (-count[ml], -population[ml], ml))
-    own = [s for s in departement_sites if s["ml_id"] == winner]
+    own = _prepared(s for s in departement_sites if s["ml_id"] == winner)
     regle = MAJORITE if len(members) > 1 else COMMUNE
-    for c in located:
-        site, d = nearest_site(own, c["latitude"], c["longitude"])  # type: ignore[misc]
+    for c in answered:
+        site, d = _nearest(own, c["latitude"], c["longitude"])  # type: ignore[misc]
         answers[c["code"]] = {
             "ml_id": winner,
             "site": site,
@@ -151,7 +179,7 @@ def probable(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
     else:
         members, here = [commune], []
     dep_sites = [] if here else one_per_point(store_territories.ml_sites(conn, commune["departement"]))
-    found = decide(members, here, dep_sites).get(code)
+    found = decide(members, here, dep_sites, only=code).get(code)
     if found is None:
         return None
     group = store_territories.epci(conn, commune["epci"]) if commune["epci"] else None
