@@ -292,7 +292,7 @@ def competent(
     """Return the Mission locale competent for a commune, how it was chosen (`methode`) and why (`raison`).
 
     `couverture`: in an imported coverage list (several lists → all of them); `territoire_probable`:
-    the Mission locale of its département with the site nearest to its centre (locator.territories);
+    inferred per intercommunality from where the Missions locales receive (locator.territories);
     `hors_region`: outside `region`, no Mission locale is presented as its own (`annuaire_national`
     links to a national finder); `inconnue`: no Mission locale in the département, or no position.
     A former commune answers as its current commune, a Paris/Lyon/Marseille arrondissement as its city.
@@ -352,7 +352,7 @@ def competent(
         return answer
     if place["latitude"] is None or place["longitude"] is None:
         return _answer(commune, "inconnue", f"{prefix}La position {names.of(place['nom'])} est inconnue.")
-    found = territories.probable(conn, place["departement"], place["latitude"], place["longitude"])
+    found = territories.probable(conn, place["code"])
     if found is None:
         return _answer(
             commune,
@@ -360,16 +360,13 @@ def competent(
             f"{prefix}Aucune Mission locale n'est connue dans le département "
             f"{commune.get('departement_nom') or place['departement']}.",
         )
-    site, d = found
-    ml = store_structures.get(conn, site["ml_id"])
+    ml = store_structures.get(conn, found["ml_id"])
     return _answer(
         commune,
         "territoire_probable",
-        f"{prefix}La {ml['nom']} reçoit {names.at(site['commune'] or place['nom'])}, à {_km(d)}. Aucune "
-        f"liste des communes couvertes ne nomme {place['nom']} : ce rattachement est déduit de la position "
-        "des lieux d’accueil (territoire probable), il n’est pas officiel.",
+        prefix + _probable_reason(place["nom"], ml["nom"], found),
         ml,
-        site_id=site["site_id"],
+        site_id=found["site"]["site_id"],
         mission_locale_hors_region=bool(outside_region(conn, ml, region)),
     )
 
@@ -437,6 +434,46 @@ def outside_region(
         "region": info["region"],
         "region_nom": info["region_nom"],
     }
+
+
+def _probable_reason(nom: str, ml_nom: str, found: dict[str, Any]) -> str:
+    """Say in plain French how the probable territory named this Mission locale, and that it is inferred."""
+    site = found["site"]
+    where = f"{names.at(site['commune'] or nom)}, à {_km(found['distance_km'])}"
+    group = _epci_name(found["epci"]) if found["epci"] else None
+    regle = found["regle"]
+    if regle == territories.SEULE:
+        why = (
+            f"{nom} fait partie de {group}, où la {ml_nom} est la seule Mission locale à recevoir "
+            f"(elle reçoit {where})."
+        )
+    elif regle == territories.PLUS_PROCHE:
+        why = (
+            f"{nom} fait partie de {group}, où reçoivent {found['candidats']} Missions locales ; "
+            f"la plus proche est la {ml_nom}, qui reçoit {where}."
+        )
+    elif regle == territories.MAJORITE:
+        why = (
+            f"{nom} fait partie de {group}, où aucune Mission locale ne reçoit ; pour "
+            f"{found['voix']} de ses {found['votants']} communes, la Mission locale du département qui "
+            f"reçoit le plus près est la {ml_nom} (pour {nom} : {where})."
+        )
+    else:
+        why = f"La {ml_nom} est la Mission locale du département qui reçoit le plus près de {nom} : {where}."
+    return (
+        f"{why} C’est un territoire probable, déduit des lieux d’accueil : aucune liste officielle de "
+        "communes couvertes ne nomme cette commune."
+    )
+
+
+def _epci_name(epci: dict[str, Any]) -> str:
+    """Return an intercommunality's name after "de": "la communauté de communes du Diois"."""
+    nom = epci["nom"]
+    if nom.startswith("Communauté "):
+        return "la c" + nom[1:]
+    if nom.startswith("Métropole "):
+        return "la " + nom
+    return f"l’intercommunalité {nom}"
 
 
 def _unknown(commune: dict[str, Any], raison: str) -> dict[str, Any]:
@@ -643,8 +680,8 @@ def territory_origin(
     elif methode == "territoire_probable":
         texte = (
             "Aucune liste des communes couvertes n’est importée pour cette Mission locale : ses communes "
-            "lui sont rattachées par déduction, d’après la position des lieux d’accueil (territoire "
-            "probable, pas officiel)."
+            "lui sont rattachées par déduction, d’après les lieux d’accueil de leur intercommunalité "
+            "(territoire probable, pas officiel)."
         )
     else:
         texte = (
@@ -698,14 +735,14 @@ def territories_overview(conn: sqlite3.Connection, region: str | None = None) ->
     elif inferred and not by_list:
         texte = (
             "Aucune liste des communes couvertes n’est importée : chaque commune de la région est "
-            "rattachée à une Mission locale par déduction, d’après la position des lieux d’accueil (sièges "
-            "et antennes). Ces territoires sont probables, pas officiels."
+            "rattachée à une Mission locale par déduction, d’après les lieux d’accueil (sièges et "
+            "antennes) de son intercommunalité. Ces territoires sont probables, pas officiels."
         )
     else:
         texte = (
             f"{by_list} communes de la région sont rattachées à leur Mission locale par {listed} ; les "
-            f"{inferred} autres, qu’aucune liste ne nomme, par déduction d’après la position des lieux "
-            "d’accueil (territoire probable, pas officiel)."
+            f"{inferred} autres, qu’aucune liste ne nomme, par déduction d’après les lieux d’accueil de "
+            "leur intercommunalité (territoire probable, pas officiel)."
         )
     return {
         "region": home,

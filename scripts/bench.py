@@ -163,6 +163,50 @@ def bench_pile(path: Path, halls: list, n: int) -> None:
         )
 
 
+def bench_territories(real: Path, tmp: Path) -> None:
+    """Recompute every commune's answer and territory (after each build, import, undo, edit), and
+    score the probable territory against the network's official coverage file."""
+    from score_territories import DEFAULT_FILE, score
+
+    from locator import territories
+
+    path = tmp / "territoires.sqlite"
+    shutil.copyfile(real, path)
+    db = store_db.writer(path)
+    try:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            with db.atomic():
+                territories.refresh(db)
+            times.append(time.perf_counter() - started)
+    finally:
+        db.close()
+    seconds = statistics.median(times)
+    report(
+        "territoires : recalcul de la région (s, médiane de 3)",
+        f"{seconds:.2f}",
+        f"< 3 s {verdict(seconds < 3)}",
+    )
+    os.remove(path)
+    if not DEFAULT_FILE.is_file():
+        return
+    conn = store_db.connect(real)
+    try:
+        result = score(conn, DEFAULT_FILE, config.load()["REGION"])
+    finally:
+        conn.close()
+    report(
+        "territoire probable : accord avec la liste officielle",
+        f"{100 * result['accord'] / result['communes']:.1f} % des communes "
+        f"({result['accord']}/{result['communes']})",
+    )
+    report(
+        "territoire probable : accord, pondéré par la population",
+        f"{100 * result['accord_population'] / result['population']:.1f} % des habitants",
+    )
+
+
 # --- in-process nearest ---------------------------------------------------------------------------
 
 
@@ -524,6 +568,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         real = build_real(tmp)
+        bench_territories(real, tmp)
         if args.pages_only:
             bench_pages(real, 100 if args.quick else 400)
             return

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 import requests
 import shapely
 from click.testing import CliRunner
+from territory_helpers import naive_answer
 
-from locator import lookup
+from locator import config, lookup
 from locator.cli import main
-from locator.geo.distance import haversine_km
+from locator.ingest.build import build
 from locator.store import territories as store_territories
+from locator.store.schema import SCHEMA_VERSION
 from locator.testing import serve_in_background
 
 
@@ -24,34 +28,19 @@ def built_store(inferred_store):
     return inferred_store
 
 
-def _naive(conn, departement: str, lat: float, lon: float) -> str | None:
-    """The rule written the slow, obvious way: every published site of the département's Missions locales."""
-    rows = conn.execute(
-        "SELECT id, latitude, longitude FROM structures WHERE type = 'mission_locale' AND statut = 'publie' "
-        "AND departement = ? AND latitude IS NOT NULL",
-        (departement,),
-    ).fetchall()
-    best = None
-    for ml_id, mlat, mlon in rows:
-        sites = [(mlat, mlon, ml_id)] + conn.execute(
-            "SELECT latitude, longitude, id FROM structures WHERE parent_id = ? AND statut = 'publie' "
-            "AND type IN ('mission_locale', 'antenne_mission_locale') AND latitude IS NOT NULL",
-            (ml_id,),
-        ).fetchall()
-        for slat, slon, sid in sites:
-            key = (haversine_km(lat, lon, slat, slon), ml_id, sid)
-            best = key if best is None or key < best else best
-    return best[1] if best else None
+SEED = Path(config.SEED)
 
 
 def test_every_commune_of_the_region_gets_the_rule_s_answer(conn):
     stored = store_territories.competences(conn)
     communes = {c["code"]: c for c in store_territories.region_communes(conn, "84")}
     assert len(stored) == len(communes) > 4000
+    votes: dict = {}
     for row in stored:
         c = communes[row["code_insee"]]
         assert row["methode"] == "territoire_probable"  # no coverage list in the seed
-        assert row["structure_id"] == _naive(conn, c["departement"], c["latitude"], c["longitude"]), c["code"]
+        assert row["structure_id"] == naive_answer(conn, c["code"], votes), c["code"]
+    assert len(votes) > 50  # many intercommunalities where no Mission locale receives: a vote
 
 
 @pytest.mark.parametrize(
@@ -77,16 +66,40 @@ def test_isere_communes_stay_with_an_isere_mission_locale(conn, commune):
     assert lookup.competent(conn, commune)["mission_locale"]["departement"] == "38"
 
 
-def test_douvaine_s_reason_names_the_site_and_its_distance(conn):
+def test_douvaine_s_reason_names_its_intercommunality_the_site_and_says_it_is_inferred(conn):
     raison = lookup.competent(conn, "74105")["raison"]
-    assert raison.startswith("La Mission locale du Chablais reçoit à Douvaine, à 0,")
-    # Issue 17: said to be inferred, never « la liste officielle n'est pas encore importée ».
-    assert raison.endswith(
-        "Aucune liste des communes couvertes ne nomme Douvaine : ce rattachement est déduit de la position "
-        "des lieux d’accueil (territoire probable), il n’est pas officiel."
+    assert raison.startswith(
+        "Douvaine fait partie de la communauté d'agglomération Thonon Agglomération, où la Mission "
+        "locale du Chablais est la seule Mission locale à recevoir (elle reçoit à Douvaine, à 0,"
     )
+    assert "territoire probable, déduit des lieux d’accueil" in raison
+    assert "pas encore importée" not in raison
     ambert = lookup.competent(conn, "63003")["raison"]  # from tests/test_api.py before issue 17
-    assert ambert.startswith("La Mission locale du Livradois-Forez reçoit à Ambert, à 0,")
+    assert ambert.startswith(
+        "Ambert fait partie de la communauté de communes Ambert Livradois Forez, où la Mission locale du "
+        "Livradois-Forez est la seule Mission locale à recevoir (elle reçoit à Ambert, à 0,"
+    )
+
+
+def test_a_commune_where_no_mission_locale_receives_says_how_its_intercommunality_voted(conn):
+    # Heyrieux: no site in Collines Isère Nord Communauté; most of its communes are nearest to Nord-Isère.
+    answer = lookup.competent(conn, "38189")
+    assert answer["methode"] == "territoire_probable"
+    assert answer["mission_locale"]["id"] == "mission-locale-nord-isere-38053"
+    assert re.match(
+        r"Heyrieux fait partie de la communauté de communes Collines Isère Nord Communauté, où aucune "
+        r"Mission locale ne reçoit ; pour (\d+) de ses (\d+) communes, la Mission locale du département qui "
+        r"reçoit le plus près est la Mission locale Nord Isère \(pour Heyrieux : à ",
+        answer["raison"],
+    )
+
+
+def test_a_commune_of_a_metropolis_goes_to_the_nearest_of_the_missions_locales_receiving_there(conn):
+    raison = lookup.competent(conn, "38185")["raison"]
+    assert raison.startswith(
+        "Grenoble fait partie de l’intercommunalité Grenoble-Alpes-Métropole, où reçoivent 6 Missions "
+        "locales ; la plus proche est la Mission locale de Grenoble, qui reçoit à Grenoble, à 0,"
+    )
 
 
 def test_the_61_territories_cover_the_region_without_overlap(conn):
@@ -120,13 +133,49 @@ def test_territories_page_lists_every_mission_locale(client):
     assert "Mission locale du Chablais" in body
 
 
+def _as_schema_5(path) -> None:
+    """Turn a store into one built before intercommunalities were stored (schema 5, an older reference)."""
+    with sqlite3.connect(path) as c:
+        c.execute("DROP INDEX communes_epci")
+        c.execute("ALTER TABLE communes DROP COLUMN epci")
+        c.execute("DROP TABLE epci")
+        c.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+        c.execute("UPDATE meta SET value = 'an-older-reference' WHERE key = 'reference_checksum'")
+    c.close()
+
+
 def _as_schema_4(path) -> None:
     """Turn a store into one built before territories existed (schema 4)."""
+    _as_schema_5(path)
     with sqlite3.connect(path) as c:
         c.execute("DROP TABLE competences")
         c.execute("DROP TABLE territoires")
         c.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     c.close()
+
+
+def test_a_store_of_schema_5_is_served_then_gets_its_intercommunalities_at_the_next_build(
+    store_copy, built_store
+):
+    _as_schema_5(store_copy)
+    with serve_in_background(store_copy) as base:
+        # Until the next build no commune has an intercommunality: each is decided alone.
+        douvaine = requests.get(base + "/api/v1/communes/74105/mission-locale", timeout=10).json()
+        assert douvaine["mission_locale"]["id"] == "mission-locale-du-chablais-74281"
+        assert douvaine["raison"].startswith(
+            "La Mission locale du Chablais est la Mission locale du département qui reçoit le plus près "
+            "de Douvaine : à Douvaine, à 0,"
+        )
+    build(store_copy, SEED, say=lambda _m: None)
+    with sqlite3.connect(store_copy) as c, sqlite3.connect(built_store) as fresh:
+        assert (
+            c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == SCHEMA_VERSION
+        )
+        assert c.execute("SELECT COUNT(*) FROM epci").fetchone()[0] > 100
+        sql = "SELECT code_insee, structure_id, methode FROM competences ORDER BY 1"
+        assert c.execute(sql).fetchall() == fresh.execute(sql).fetchall()
+    c.close()
+    fresh.close()
 
 
 def test_a_store_of_schema_4_is_served_with_its_territories(store_copy):
@@ -142,10 +191,11 @@ def test_a_store_of_schema_4_is_served_with_its_territories(store_copy):
         assert page.count('<tr><td><a href="/structures/') == 61
 
 
-def test_a_restored_backup_of_schema_4_gets_its_territories(store_copy, tmp_path):
+@pytest.mark.parametrize("older", [_as_schema_4, _as_schema_5])
+def test_a_restored_backup_of_an_older_schema_gets_its_territories(store_copy, tmp_path, older):
     old = tmp_path / "ancienne.sqlite"
     shutil.copyfile(store_copy, old)
-    _as_schema_4(old)
+    older(old)
     result = CliRunner().invoke(main, ["restore", str(old), "--db", str(store_copy), "--yes"])
     assert result.exit_code == 0, result.output
     with sqlite3.connect(store_copy) as c:

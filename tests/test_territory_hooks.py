@@ -18,10 +18,19 @@ def built_store(inferred_store):
 
 VARENNES = "03298"  # Varennes-sur-Allier: Moulins's antenne at Saint-Pourçain is 8.8 km away, Vichy 21.1 km
 CHANTELLE = "03053"  # Saint-Pourçain (Moulins) 13.0 km, Vichy 24.8 km
+# Varennes-sur-Allier: in Entr'Allier Besbre et Loire, where only Moulins receives (antenne at Dompierre).
+VARENNES = "03298"
+# Chantelle: in Saint-Pourçain Sioule Limagne, where only Moulins receives (antenne at Saint-Pourçain);
+# without it, none receives there and most of its communes are nearest to Vichy.
+CHANTELLE = "03053"
+# Heyrieux: in Collines Isère Nord Communauté, where no Mission locale receives (a vote: Nord-Isère).
+HEYRIEUX = "38189"
 AMBERT = "63003"
 MOULINS = "mission-locale-de-moulins-et-sa-region-03190"
 VICHY = "mission-locale-de-vichy-et-sa-region-03310"
 LIVRADOIS = "mission-locale-du-livradois-forez-63003"
+NORD_ISERE = "mission-locale-nord-isere-38053"
+VIENNE = "mission-locale-de-l-isere-rhodanienne-38544"
 SAINT_POURCAIN = "/admin/structures/antenne-mission-locale-de-saint-pourcain-sur-sioule-03254"
 ANTENNE_VARENNES = (
     "type;nom;code_insee;parent\n"
@@ -34,6 +43,18 @@ def answer(db, code: str) -> tuple:
     with sqlite3.connect(db) as c:
         sql = "SELECT structure_id, methode, site_id FROM competences WHERE code_insee = ?"
         return c.execute(sql, (code,)).fetchone()
+
+
+def answers_in_epci_of(db, code: str) -> dict[str, str]:
+    with sqlite3.connect(db) as c:
+        return dict(
+            c.execute(
+                "SELECT t.code_insee, t.structure_id FROM competences t "
+                "JOIN communes c ON c.code = t.code_insee "
+                "WHERE c.epci = (SELECT epci FROM communes WHERE code = ?) AND c.departement = '38'",
+                (code,),
+            )
+        )
 
 
 def territory_size(db, structure_id: str) -> int:
@@ -86,3 +107,21 @@ def test_a_coverage_import_switches_its_communes_to_couverture_and_its_undo_back
     assert answer(admin_store, AMBERT)[:2] == (LIVRADOIS, "territoire_probable")
     with sqlite3.connect(admin_store) as c:
         assert c.execute("SELECT COUNT(*) FROM competences WHERE methode = 'couverture'").fetchone()[0] == 0
+
+
+def test_an_antenne_opened_in_an_intercommunality_where_none_received_takes_all_its_communes(
+    admin_client, admin_store, tmp_path
+):
+    before = answers_in_epci_of(admin_store, HEYRIEUX)
+    assert len(before) == 10 and set(before.values()) == {NORD_ISERE}
+    antenne = (
+        "type;nom;code_insee;parent\n"
+        "antenne_mission_locale;Mission locale de l'Isère rhodanienne - permanence d'Heyrieux;38189;"
+        "Mission locale de l'Isère rhodanienne\n"
+    )
+    code, report, out = run_import(admin_store, write(tmp_path, antenne))
+    assert code == 0 and report["crees"] == 1, out
+    # Even Bonnefamille, 2.6 km from a Nord-Isère site, follows its intercommunality.
+    assert set(answers_in_epci_of(admin_store, HEYRIEUX).values()) == {VIENNE}
+    undo(admin_client, report["import_id"])
+    assert answers_in_epci_of(admin_store, HEYRIEUX) == before

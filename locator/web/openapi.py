@@ -184,9 +184,9 @@ def spec() -> dict[str, Any]:
                             "type": "string",
                             "enum": ["couverture", "territoire_probable", "hors_region", "inconnue"],
                             "description": "couverture: the commune is in an imported coverage list "
-                            "(several: all in missions_locales); territoire_probable: no list, the "
-                            "Mission locale of its département whose site (siège or antenne) is nearest "
-                            "to its centre; hors_region: outside the home région, no Mission locale "
+                            "(several: all in missions_locales); territoire_probable: no list, inferred "
+                            "per intercommunality from where the Missions locales receive (siège or "
+                            "antenne; see raison); hors_region: outside the home région, no Mission locale "
                             "(see annuaire_national); inconnue: none known in the département, or no "
                             "position.",
                         },
