@@ -166,8 +166,8 @@ def test_without_any_list_the_answer_says_it_is_inferred(conn):
     raison = lookup.competent(conn, "63003", region="84", finder_url="x")["raison"]
     assert "pas encore importée" not in raison
     assert raison.endswith(
-        "ce rattachement est déduit de la position des lieux d’accueil (territoire probable), "
-        "il n’est pas officiel."
+        "C’est un territoire probable, déduit des lieux d’accueil : aucune liste officielle de "
+        "communes couvertes ne nomme cette commune."
     )
 
 

@@ -158,6 +158,10 @@ def test_every_line_of_the_official_file_finds_its_mission_locale_but_those_of_o
 ):
     result = json.loads(score(capsys, national_store, "--json", "--sans-desaccords")[1])
     assert result["communes"] == 4025 and result["lignes_ignorees"] == 0
-    # 38509 « 38-ML LA TOUR DU PIN » is found through its seat's town (Bourgoin-Jallieu).
+    # 38509 « 38-ML LA TOUR DU PIN » is found through its seat's address (Bourgoin-Jallieu); the
+    # Missions locales of Mâcon and Gueugnon are in the directory since the build imported the list, but
+    # no inference from the région's sites can name them: their 4 communes are disagreements.
     absent = {d["code_insee"] for d in result["desaccords"] if d["attendue"] is None}
-    assert absent == {"01370", "03063", "03086", "03173"} and result["absentes_de_l_annuaire"] == 4
+    assert absent == set() and result["absentes_de_l_annuaire"] == 0
+    elsewhere = {d["code_insee"] for d in result["desaccords"]} & {"01370", "03063", "03086", "03173"}
+    assert elsewhere == {"01370", "03063", "03086", "03173"}
