@@ -94,6 +94,16 @@ INFO_OLD_AFTER_YEARS = 3
 # Server: worker processes of `locator serve`, and request threads each.
 WORKERS = 2
 THREADS = 4
+# Slow clients, per worker: at most CONNECTIONS_PER_WORKER open (when full, the connection waiting
+# longest for its request makes room for a newcomer), at most CONNECTIONS_PER_ADDRESS from one client
+# address (an IPv6 /64; not applied behind a proxy, PROXY_COUNT, whose address they all carry). A
+# request's headers and body must arrive within REQUEST_SECONDS of the connection's opening or of its
+# previous answer, plus a second per BODY_MIN_BYTES_PER_SECOND of body received: an upload earns
+# time, a trickle does not.
+CONNECTIONS_PER_WORKER = 1000
+CONNECTIONS_PER_ADDRESS = 32
+REQUEST_SECONDS = 20
+BODY_MIN_BYTES_PER_SECOND = 16 * 1024
 
 # Imports: the largest file accepted (bytes); bigger ones are refused before reading a row.
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
