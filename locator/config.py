@@ -167,12 +167,14 @@ COUVERTURE_MAX_BYTES = 50 * 1024 * 1024  # the national file is a few MB
 COUVERTURE_MIN_COMMUNES = 1000
 # Rate limits per client address ("N per second|minute|hour", `limits` syntax): the public API, and
 # the public HTML pages with the report form (static files, /healthz and /admin are not counted here).
-# Counters live in RATE_LIMIT_STORAGE: "memory://" counts per worker process; several servers share
-# one backend ("redis://host:6379", "memcached://host:11211", with that client library installed).
+# Counters live in RATE_LIMIT_STORAGE: "shared-memory://" is one table for every worker of this host
+# (mapped before gunicorn forks them); "memory://" counts per worker process (a limit then allows up
+# to WORKERS times its figure); several servers share one backend ("redis://host:6379",
+# "memcached://host:11211", with that client library installed).
 RATE_LIMIT_ENABLED = True
 RATE_LIMIT_API = "300 per minute"
 RATE_LIMIT_PAGES = "120 per minute"  # a page is heavier than an API call; a person reads, not 2/s
-RATE_LIMIT_STORAGE = "memory://"
+RATE_LIMIT_STORAGE = "shared-memory://"
 
 # Behind a reverse proxy: how many proxies to trust for the client address and scheme (0 = none).
 PROXY_COUNT = 0

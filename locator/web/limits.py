@@ -10,7 +10,8 @@ each its own rule; static files, /healthz and /admin are not counted.
 The public forms (login, "Signaler une erreur") have their own counters in the store (web/admin).
 
 Flask-Limiter resolved its rules on every request (≈ 100 µs, more than a nearest lookup); the same
-counters through `limits` directly cost ≈ 4 µs. Counters live in RATE_LIMIT_STORAGE: "memory://"
+counters through `limits` directly cost ≈ 4 µs. Counters live in RATE_LIMIT_STORAGE:
+"shared-memory://" (web/shared_counters.py) is one table for every worker of the host, "memory://"
 counts per worker process; several servers share "redis://..." or "memcached://...". When that
 storage cannot be reached the limit fails open: requests are answered, uncounted, and a warning is
 logged (at most once a minute per process) — a rate limit must not take the site down with it.
@@ -28,6 +29,8 @@ from flask import Blueprint, Flask, request
 from limits import parse, storage, strategies
 from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
+
+from . import shared_counters  # noqa: F401  (registers the "shared-memory://" storage)
 
 # The routes that receive a file: the only ones allowed a body bigger than BODY_MAX_BYTES.
 UPLOAD_ENDPOINTS = frozenset({"admin.import_start"})
