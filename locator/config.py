@@ -179,6 +179,11 @@ RATE_LIMIT_STORAGE = "shared-memory://"
 # Behind a reverse proxy: how many proxies to trust for the client address and scheme (0 = none).
 PROXY_COUNT = 0
 
+# The host names the site answers to (the Host header, or X-Forwarded-Host behind PROXY_COUNT proxies),
+# separated by spaces; ".example.fr" also accepts its subdomains. Another name gets a 400. Set it to
+# the site's name in production; "" accepts any name (redirects stay on the site whatever it says).
+TRUSTED_HOSTS = "localhost 127.0.0.1"
+
 # Who may embed the pages in a frame (CSP frame-ancestors): partners' origins, space-separated.
 FRAME_ANCESTORS = "'self'"
 
