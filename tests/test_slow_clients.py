@@ -161,6 +161,20 @@ def test_a_body_that_keeps_coming_earns_time_past_the_deadline(built_store):
             sock.close()
 
 
+def test_the_per_address_cap_counts_an_ipv6_network_and_stays_off_behind_a_proxy(built_store):
+    from admin_helpers import new_app
+
+    from locator.web.server import Policy, client_key
+
+    assert client_key("2001:db8:1:2::5") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::5") != client_key("2001:db8:1:2::5")
+    assert client_key("::ffff:192.0.2.7") == client_key("192.0.2.7") == "192.0.2.7"
+    direct = new_app({"DB": str(built_store), "SECRET_KEY": "t"})
+    proxied = new_app({"DB": str(built_store), "SECRET_KEY": "t", "PROXY_COUNT": 1})
+    assert Policy.of(direct).per_address == 32
+    assert Policy.of(proxied).per_address is None  # every connection carries the proxy's address
+
+
 def _connect(port: int, source: str) -> socket.socket:
     sock = socket.socket()
     sock.bind((source, 0))
