@@ -112,28 +112,26 @@ def _server_side_inode(server_port: int, client_port: int) -> int | None:
     return None
 
 
+def _workers(base) -> list[int]:
+    master = base.process.pid
+    return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
 def _connection_in_each_worker(base) -> list[http.client.HTTPConnection]:
     """Open keep-alive connections until one is served by each of the two workers; return one of each."""
-    master = base.process.pid
-    workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-    assert len(workers) == 2
     found: dict[int, http.client.HTTPConnection] = {}
-    spare = []
-    for _ in range(200):  # the kernel hands each connection to whichever worker accepts first
+    deadline = time.monotonic() + 60  # the second worker may still be starting
+    while len(found) < 2 and time.monotonic() < deadline:
         conn = http.client.HTTPConnection("127.0.0.1", base.port, timeout=30)
-        conn.request("GET", "/healthz")  # answered: the worker has accepted it
+        conn.request("GET", "/healthz")  # answered: a worker has accepted it
         conn.getresponse().read()
         inode = _server_side_inode(base.port, conn.sock.getsockname()[1])
-        owner = next((w for w in workers if inode in _socket_inodes(w)), None)
+        owner = next((w for w in _workers(base) if inode in _socket_inodes(w)), None)
         if owner is not None and owner not in found:
             found[owner] = conn
-        else:
-            spare.append(conn)
-        if len(found) == 2:
-            break
-    for conn in spare:
-        conn.close()
-    assert len(found) == 2, "200 connections and one worker took them all"
+        else:  # the kernel gave it to a worker we have: try again
+            conn.close()
+    assert len(found) == 2, f"one worker took every connection for 60 s (workers {_workers(base)})"
     return list(found.values())
 
 

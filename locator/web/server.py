@@ -142,9 +142,11 @@ class _Channel(HTTPChannel):
         self.parser_class = partial(_Parser, body_limit=server.table.policy.body_limit)
         self.key = client_key(addr[0])
         super().__init__(server, sock, addr, adj, map=map)
-        self.waiting_since = self.creation_time  # its request's clock: accepted, or last answered
+        # Its request's clock: since it was accepted, or answered last; None while a thread answers.
+        self.waiting_since: float | None = self.creation_time
 
     def service(self) -> None:
+        self.waiting_since = None  # (set before the thread takes the request off the queue)
         super().service()
         self.waiting_since = time.time()  # the next request has its own REQUEST_SECONDS
 
@@ -154,16 +156,17 @@ class _Channel(HTTPChannel):
 
     def waiting(self) -> bool:
         """Tell whether the connection waits for a request (none being answered or sent back)."""
-        return not self.requests and not self.total_outbufs_len
+        return self.waiting_since is not None and not self.requests and not self.total_outbufs_len
 
     def overdue(self, now: float, policy: Policy) -> bool:
         """Tell whether the connection is past its deadline."""
-        if self.will_close or self.requests:  # closing already, or being answered: the app's business
+        since = self.waiting_since
+        if self.will_close or self.requests or since is None:  # being answered: the app's business
             return False
         if self.total_outbufs_len:  # an answer the client does not read
             return now - self.last_activity > CHANNEL_TIMEOUT
         received = self.request.body_bytes_received if self.request is not None else 0
-        return now > self.waiting_since + policy.request_seconds + received / policy.body_bytes_per_second
+        return now > since + policy.request_seconds + received / policy.body_bytes_per_second
 
 
 class _Table:
@@ -185,9 +188,7 @@ class _Table:
             self._warn()
             return False
         while len(self.channels) >= self.policy.connections:
-            oldest = min(
-                (c for c in self.channels if c.waiting()), key=lambda c: c.waiting_since, default=None
-            )
+            oldest = min((c for c in self.channels if c.waiting()), key=_waiting_since, default=None)
             if oldest is None:  # every connection is being answered: the newcomer waits for none
                 self.refused += 1
                 self._warn()
@@ -233,6 +234,11 @@ class _Table:
                 self.evicted,
                 self.expired,
             )
+
+
+def _waiting_since(channel: _Channel) -> float:
+    since = channel.waiting_since  # read once: a thread may take its request meanwhile
+    return float("inf") if since is None else since
 
 
 class _Server(TcpWSGIServer):
