@@ -101,6 +101,15 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
     # A store of the previous version gets its new columns, and its territories, before the workers start.
     territories.migrate(db_path)
     app = create_app({"DB": str(db_path)})
+    if host not in ("127.0.0.1", "localhost", "::1") and app.config["TRUSTED_HOSTS"] == [
+        "localhost",
+        "127.0.0.1",
+    ]:
+        click.echo(
+            "Attention : le site ne répond qu’aux noms localhost et 127.0.0.1 ; donnez son nom dans "
+            "LOCATOR_TRUSTED_HOSTS (par exemple « annuaire.exemple.fr »).",
+            err=True,
+        )
     _warm(db_path, app.config["REGION"])
     run_server(
         app,

@@ -108,6 +108,16 @@ INFO_OLD_AFTER_YEARS = 3
 # Server: worker processes of `locator serve`, and request threads each.
 WORKERS = 2
 THREADS = 4
+# Slow clients, per worker: at most CONNECTIONS_PER_WORKER open (when full, the connection waiting
+# longest for its request makes room for a newcomer), at most CONNECTIONS_PER_ADDRESS from one client
+# address (an IPv6 /64; not applied behind a proxy, PROXY_COUNT, whose address they all carry). A
+# request's headers and body must arrive within REQUEST_SECONDS of the connection's opening or of its
+# previous answer, plus a second per BODY_MIN_BYTES_PER_SECOND of body received: an upload earns
+# time, a trickle does not.
+CONNECTIONS_PER_WORKER = 1000
+CONNECTIONS_PER_ADDRESS = 32
+REQUEST_SECONDS = 20
+BODY_MIN_BYTES_PER_SECOND = 16 * 1024
 
 # Imports: the largest file accepted (bytes); bigger ones are refused before reading a row.
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
@@ -171,15 +181,22 @@ COUVERTURE_MAX_BYTES = 50 * 1024 * 1024  # the national file is a few MB
 COUVERTURE_MIN_COMMUNES = 1000
 # Rate limits per client address ("N per second|minute|hour", `limits` syntax): the public API, and
 # the public HTML pages with the report form (static files, /healthz and /admin are not counted here).
-# Counters live in RATE_LIMIT_STORAGE: "memory://" counts per worker process; several servers share
-# one backend ("redis://host:6379", "memcached://host:11211", with that client library installed).
+# Counters live in RATE_LIMIT_STORAGE: "shared-memory://" is one table for every worker of this host
+# (mapped before gunicorn forks them); "memory://" counts per worker process (a limit then allows up
+# to WORKERS times its figure); several servers share one backend ("redis://host:6379",
+# "memcached://host:11211", with that client library installed).
 RATE_LIMIT_ENABLED = True
 RATE_LIMIT_API = "300 per minute"
 RATE_LIMIT_PAGES = "120 per minute"  # a page is heavier than an API call; a person reads, not 2/s
-RATE_LIMIT_STORAGE = "memory://"
+RATE_LIMIT_STORAGE = "shared-memory://"
 
 # Behind a reverse proxy: how many proxies to trust for the client address and scheme (0 = none).
 PROXY_COUNT = 0
+
+# The host names the site answers to (the Host header, or X-Forwarded-Host behind PROXY_COUNT proxies),
+# separated by spaces; ".example.fr" also accepts its subdomains. Another name gets a 400. Set it to
+# the site's name in production; "" accepts any name (redirects stay on the site whatever it says).
+TRUSTED_HOSTS = "localhost 127.0.0.1"
 
 # Who may embed the pages in a frame (CSP frame-ancestors): partners' origins, space-separated.
 FRAME_ANCESTORS = "'self'"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import http.client
+import json
 import socket
 import time
 
@@ -142,3 +144,44 @@ def test_slow_clients_do_not_take_the_serving_threads(built_store):
         finally:
             for sock in slow:
                 sock.close()
+
+
+# Paths the router answers with a redirect (a missing trailing slash, doubled slashes) and where to.
+REDIRECTS = {"/admin": "/admin/", "//admin": "/admin/", "/communes//63003": "/communes/63003"}
+REDIRECTS["/admin//structures"] = "/admin/structures"
+
+
+def _get_raw(port: int, path: str, headers: dict[str, str]) -> tuple[int, str | None, str]:
+    """GET `path` exactly as written (no client normalises it); return (status, Location, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        return r.status, r.getheader("Location"), r.read().decode()
+    finally:
+        conn.close()
+
+
+def test_a_forged_host_header_is_refused_and_never_redirected_to(live_server):
+    for path, target in REDIRECTS.items():
+        status, location, body = _get_raw(live_server.port, path, {"Host": "evil.example"})
+        assert (status, location) == (400, None), (path, status, location)
+        assert "Ce site ne répond pas sous ce nom." in body
+        status, location, _body = _get_raw(live_server.port, path, {"Host": f"127.0.0.1:{live_server.port}"})
+        assert (status, location) == (308, target), path  # the site's own name: a path on the site
+    status, _location, body = _get_raw(live_server.port, "/api/v1/communes/63003", {"Host": "evil.example"})
+    assert status == 400 and json.loads(body)["erreur"] == "Ce site ne répond pas sous ce nom."
+
+
+@pytest.mark.server
+def test_redirects_stay_on_the_site_whatever_the_host_header(built_store):
+    """With the host check off (TRUSTED_HOSTS empty), behind a proxy, no redirect names another host."""
+    env = {"LOCATOR_TRUSTED_HOSTS": "", "LOCATOR_PROXY_COUNT": "1"}
+    with serve_in_background(built_store, env=env) as base:
+        for path, target in REDIRECTS.items():
+            for headers in (
+                {"Host": "evil.example"},
+                {"Host": "127.0.0.1", "X-Forwarded-Host": "evil.example"},
+            ):
+                status, location, _body = _get_raw(base.port, path, headers)
+                assert (status, location) == (308, target), (path, headers, status, location)

@@ -1,4 +1,5 @@
-"""Rate-limit counters shared by several servers through RATE_LIMIT_STORAGE, with a real Redis.
+"""Rate-limit counters shared by the workers of one server (the default, shared memory), and by several
+servers through RATE_LIMIT_STORAGE, with a real Redis.
 
 `make test` installs Debian's redis-server (Makefile target `redis`); the test starts its own on
 127.0.0.1, on a free port, with a temporary directory and no persistence.
@@ -6,11 +7,14 @@
 
 from __future__ import annotations
 
+import http.client
+import os
 import shutil
 import socket
 import subprocess
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 import requests
@@ -83,3 +87,69 @@ def test_two_servers_share_one_limit_and_fail_open_when_redis_goes_away(redis_se
         for server in servers:
             log = server.log()
             assert "rate-limit storage unreachable" in log and "fail open" in log, log[-2000:]
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    """The socket inodes of a process's open files."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def _server_side_inode(server_port: int, client_port: int) -> int | None:
+    """The inode of the server's end of the connection from client_port (from /proc/net/tcp)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+            return int(fields[9])
+    return None
+
+
+def _workers(base) -> list[int]:
+    master = base.process.pid
+    return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def _connection_in_each_worker(base) -> list[http.client.HTTPConnection]:
+    """Open keep-alive connections until one is served by each of the two workers; return one of each."""
+    found: dict[int, http.client.HTTPConnection] = {}
+    deadline = time.monotonic() + 60  # the second worker may still be starting
+    while len(found) < 2 and time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", base.port, timeout=30)
+        conn.request("GET", "/healthz")  # answered: a worker has accepted it
+        conn.getresponse().read()
+        inode = _server_side_inode(base.port, conn.sock.getsockname()[1])
+        owner = next((w for w in _workers(base) if inode in _socket_inodes(w)), None)
+        if owner is not None and owner not in found:
+            found[owner] = conn
+        else:  # the kernel gave it to a worker we have: try again
+            conn.close()
+    assert len(found) == 2, f"one worker took every connection for 60 s (workers {_workers(base)})"
+    return list(found.values())
+
+
+@pytest.mark.server
+def test_the_workers_of_one_server_share_the_limit_by_default(built_store):
+    """Counted per worker, 2 workers accepted up to twice the limit (597 of 700 at 300/min): now the limit."""
+    # Each keep-alive connection stays with the worker that accepted it (no deadline cuts it here).
+    env = {"LOCATOR_RATE_LIMIT_API": f"{LIMIT} per day", "LOCATOR_REQUEST_SECONDS": "300"}
+    with serve_in_background(built_store, env, workers=2) as base:
+        first, second = _connection_in_each_worker(base)
+        codes = []
+        for i in range(LIMIT + 6):
+            conn = (first, second)[i % 2]
+            conn.request("GET", URL)
+            response = conn.getresponse()
+            response.read()
+            codes.append(response.status)
+        for conn in (first, second):
+            conn.close()
+    assert codes.count(200) == LIMIT, codes
+    assert codes[:LIMIT] == [200] * LIMIT and set(codes[LIMIT:]) == {429}, codes

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..store.db import StoreBusy, StoreMissing
 from .limits import BodyTooLarge
 from .negotiation import wants_json
 
 log = logging.getLogger(__name__)
+UNTRUSTED_HOST = "Ce site ne répond pas sous ce nom."
+WARN_EVERY_S = 60.0
+_warned_at = [float("-inf")]
 
 _MESSAGES = {
     400: "La demande est mal formée.",
@@ -51,6 +55,16 @@ def register(app: Flask) -> None:
         if err.code == 429:
             return body, status, {"Retry-After": str(_retry_after(err))}
         return body, status
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(err: SecurityError):
+        # No page template: without a trusted host Flask cannot build the page's URLs.
+        if time.monotonic() - _warned_at[0] >= WARN_EVERY_S:
+            _warned_at[0] = time.monotonic()
+            log.warning("refused a request for a host name not in TRUSTED_HOSTS: %s", err.description)
+        if wants_json():
+            return jsonify({"erreur": UNTRUSTED_HOST}), 400
+        return UNTRUSTED_HOST, 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(StoreMissing)
     def _store_missing(err: StoreMissing):

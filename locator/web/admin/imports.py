@@ -17,7 +17,7 @@ from ...ingest.table import FileProblem
 from ...store import imports as store_imports
 from ...store import pending as store_pending
 from ...store.schema import STRUCTURE_TYPES
-from .. import params
+from .. import limits, params
 from ..formatting import TYPE_LABELS
 from ..store import get_conn
 from . import bp, tile_settings, writer
@@ -29,10 +29,7 @@ FILTERS = ("tous", "rejete", "nouveau", "mis_a_jour", "inchange", "corrigees")
 
 def _max_bytes() -> int:
     """The wizard keeps a plan of every row: its files stay smaller than those of `locator import`."""
-    config = current_app.config
-    return min(
-        int(config["IMPORT_MAX_BYTES"]), int(config.get("WIZARD_MAX_BYTES", config["IMPORT_MAX_BYTES"]))
-    )
+    return limits.upload_max_bytes(current_app.config)
 
 
 def _too_many_pending() -> tuple[str, int] | None:
