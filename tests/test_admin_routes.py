@@ -14,6 +14,7 @@ from admin_helpers import ADMIN, csrf_token, login, make_app, post_form
 from werkzeug.routing import IntegerConverter
 
 from locator.admin import accounts
+from locator.store import authdb
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +150,7 @@ def _seed_hostile_content(app, client, db):
         data={"csrf_token": token, "champ": "autre", "message": PAYLOAD, "contact": PAYLOAD},
     )
     assert r.status_code == 200
-    accounts.add_user(db, "<img/src=x>@example.fr", "editeur", "mot-de-passe-assez-long")
+    accounts.add_user(authdb.location(db), "<img/src=x>@example.fr", "editeur", "mot-de-passe-assez-long")
     token = csrf_token(client, "/admin/import")
     csv_text = f"type;nom;commune;code_postal\ncio;Nouveau {PAYLOAD};Thiers;63300\n".encode()
     r = client.post(

@@ -10,6 +10,7 @@ import pytest
 import requests
 import shapely
 from click.testing import CliRunner
+from store_helpers import as_version
 
 from locator import lookup
 from locator.cli import main
@@ -109,12 +110,8 @@ def test_territories_page_lists_every_mission_locale(client):
 
 
 def _as_schema_4(path) -> None:
-    """Turn a store into one built before territories existed (schema 4)."""
-    with sqlite3.connect(path) as c:
-        c.execute("DROP TABLE competences")
-        c.execute("DROP TABLE territoires")
-        c.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
-    c.close()
+    """Turn a store into one built before territories existed (schema 4), exactly as it was made."""
+    as_version(path, "4")
 
 
 def test_a_store_of_schema_4_is_served_with_its_territories(store_copy):

@@ -126,7 +126,10 @@ def test_a_store_of_schema_4_gets_the_territory_tables(store_copy):
     store_db.migrate(store_copy)
     conn = sqlite3.connect(store_copy)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "5"
+        assert (
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+            == SCHEMA_VERSION
+        )
         assert conn.execute("SELECT COUNT(*) FROM territoires").fetchone()[0] == 0
     finally:
         conn.close()
