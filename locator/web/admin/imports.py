@@ -23,6 +23,7 @@ from ...store import pending as store_pending
 from ...store.schema import STRUCTURE_TYPES
 from .. import params
 from ..formatting import TYPE_LABELS
+from ..negotiation import wants_json
 from ..store import get_auth_conn, get_conn
 from . import auth_writer, bp, tile_settings, writer
 
@@ -95,6 +96,16 @@ def _forget(token: str) -> None:
         with auth.atomic():
             store_pending.drop(auth, token)
         store_pending.sweep(auth)
+
+
+@bp.errorhandler(store_pending.PlanGone)
+def _gone(_err: store_pending.PlanGone):
+    """The upload was confirmed or abandoned (in another tab) while this request used it."""
+    message = "Cet import n'est plus en attente : il a été confirmé ou abandonné entre-temps."
+    if wants_json():
+        return jsonify({"erreur": message}), 404
+    flash(message, "erreur")
+    return redirect(url_for("admin.import_upload"))
 
 
 @bp.get("/import")
