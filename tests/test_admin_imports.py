@@ -395,3 +395,17 @@ def test_an_import_report_lists_a_thousand_rejected_rows_and_counts_the_others(a
     rapport = json.loads(rapport)
     assert rejetes == 1050 and len(rapport["rejetes"]) == 1000 and rapport["rejetes_non_listes"] == 50
     assert "… et 50 autre(s) ligne(s) rejetée(s)" in text(admin_client.get(detail))
+
+
+def test_a_fix_or_an_abandon_gives_the_space_of_the_old_plan_back(admin_client, admin_store):
+    token = upload(admin_client, many_rows(1500), name="moyen.csv").headers["Location"].rsplit("/", 1)[1]
+    fix(admin_client, token, 2, type="cio")  # the plan written again: the old one is swept
+    with sqlite3.connect(accounts_file(admin_store)) as pending:
+        versions = pending.execute("SELECT COUNT(DISTINCT version) FROM imports_en_attente_pages").fetchone()
+        assert versions[0] == 1 and pending.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    pending.close()
+    post_form(admin_client, f"/admin/import/{token}/abandonner", page=f"/admin/import/{token}")
+    with sqlite3.connect(accounts_file(admin_store)) as pending:
+        assert pending.execute("SELECT COUNT(*) FROM imports_en_attente_lignes").fetchone()[0] == 0
+        assert pending.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    pending.close()

@@ -372,7 +372,8 @@ def sweep(db: sqlite_utils.Database) -> None:
     """Delete the rows of old plans and forgotten uploads, a batch per transaction; give the space back."""
     for item_id, version in _stale(db):
         discard(db, item_id, version)
-    db.execute("PRAGMA incremental_vacuum").fetchall()
+    # executescript steps the pragma to its end (execute would free a single page).
+    db.conn.executescript("PRAGMA incremental_vacuum;")
 
 
 def discard(db: sqlite_utils.Database, item_id: int, version: int) -> None:
