@@ -54,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(config.PROJECT_ROOT / "instance"),
     )
     app.config.update(config.load(test_config))
+    from .store import authdb
+
+    app.config["AUTH_DB"] = str(authdb.location(app.config["DB"], app.config["AUTH_DB"]))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 

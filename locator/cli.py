@@ -110,6 +110,10 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
             "LOCATOR_TRUSTED_HOSTS (par exemple « annuaire.exemple.fr »).",
             err=True,
         )
+    try:  # before the workers fork, so that they never race to create it
+        _prepare_accounts(db_path, app.config["AUTH_DB"])
+    except (OSError, sqlite3.Error) as err:  # a read-only deployment: the public site still serves
+        click.echo(f"Attention : fichier des comptes {app.config['AUTH_DB']} inutilisable ({err}).", err=True)
     _warm(db_path, app.config["REGION"])
     run_server(
         app,
@@ -130,6 +134,22 @@ def _warm(db_path: Path, region: str) -> None:
         warm(conn, region)
     finally:
         conn.close()
+
+
+def _accounts_file(db_path: Path) -> Path:
+    """Return the accounts file of a store (setting AUTH_DB, else beside the store), ready to use."""
+    from .store import authdb
+
+    path = authdb.location(db_path, config.load()["AUTH_DB"])
+    _prepare_accounts(db_path, path)
+    return path
+
+
+def _prepare_accounts(db_path: Path, path: str | Path) -> None:
+    """Create the accounts file when absent, with the accounts an older store kept (moved once)."""
+    from .store import authdb
+
+    authdb.prepare(path, db_path)
 
 
 def _open_store(db_path: Path):
@@ -354,17 +374,27 @@ def _blockers_json(blocked) -> dict:
 @main.command()
 @db_option
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
-def backup(db_path: Path, target: Path) -> None:
-    """Sauvegarder le fichier de données dans TARGET (possible pendant que le site sert)."""
+@click.option(
+    "--avec-comptes",
+    is_flag=True,
+    help="Inclure les comptes (adresse, rôle, empreinte du mot de passe ; ni sessions ni tentatives).",
+)
+def backup(db_path: Path, target: Path, avec_comptes: bool) -> None:
+    """Sauvegarder le fichier de données dans TARGET (possible pendant que le site sert).
+
+    Sans --avec-comptes, la sauvegarde ne contient aucun compte : ils sont dans leur propre fichier
+    (réglage AUTH_DB). Le fichier écrit n'est lisible que par son propriétaire.
+    """
     from .store.backup import BackupError
     from .store.backup import backup as run_backup
 
     try:
-        size = run_backup(db_path, target)
+        size = run_backup(db_path, target, _accounts_file(db_path) if avec_comptes else None)
     except BackupError as err:
         click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
-    click.echo(f"Sauvegarde écrite : {target} ({size / 1e6:.1f} Mo)")
+    said = " avec les comptes" if avec_comptes else " (sans les comptes)"
+    click.echo(f"Sauvegarde écrite{said} : {target} ({size / 1e6:.1f} Mo)")
 
 
 @main.command()
@@ -568,22 +598,38 @@ def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bo
 @db_option
 @click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
-def restore(db_path: Path, source: Path, yes: bool) -> None:
-    """Remplacer le contenu du fichier de données par la sauvegarde SOURCE."""
+@click.option(
+    "--avec-comptes",
+    is_flag=True,
+    help="Remplacer aussi les comptes par ceux de la sauvegarde (toutes les sessions se ferment).",
+)
+def restore(db_path: Path, source: Path, yes: bool, avec_comptes: bool) -> None:
+    """Remplacer le contenu du fichier de données par la sauvegarde SOURCE.
+
+    Seule une sauvegarde faite par locator est acceptée : chaque table, index et déclencheur doit être
+    exactement le sien. Les comptes, sessions et blocages de connexion actuels restent, sauf
+    --avec-comptes. Les imports en attente de confirmation sont oubliés.
+    """
     from .store.backup import BackupError
     from .store.backup import restore as run_restore
 
     if not yes:
-        click.confirm(f"Remplacer tout le contenu de {db_path} par {source} ?", abort=True)
+        what = " et tous les comptes" if avec_comptes else ""
+        click.confirm(f"Remplacer tout le contenu de {db_path}{what} par {source} ?", abort=True)
     from . import territories
+    from .store import authdb
 
+    accounts = authdb.location(db_path, config.load()["AUTH_DB"])
     try:
-        run_restore(source, db_path)
+        run_restore(source, db_path, accounts, with_accounts=avec_comptes)
     except BackupError as err:
         click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     territories.migrate(db_path)  # a backup of schema 4 has no territories yet
-    click.echo(f"Restauré depuis {source}.")
+    said = " (comptes inchangés)"
+    if avec_comptes:
+        said = " ; comptes remplacés, toutes les sessions sont fermées"
+    click.echo(f"Restauré depuis {source}{said}.")
 
 
 @main.group()
@@ -618,7 +664,7 @@ def user_add(db_path: Path, email: str, role: str, password_stdin: bool) -> None
     """Créer un compte (le mot de passe est demandé, jamais passé en argument)."""
     from .admin.accounts import add_user
 
-    email = _account_call(add_user, db_path, email, role, _read_password(password_stdin))
+    email = _account_call(add_user, _accounts_file(db_path), email, role, _read_password(password_stdin))
     click.echo(f"Compte créé : {email} ({role}).")
 
 
@@ -626,18 +672,12 @@ def user_add(db_path: Path, email: str, role: str, password_stdin: bool) -> None
 @db_option
 def user_list(db_path: Path) -> None:
     """Lister les comptes."""
-    from .store import db as store_db
+    from .store import authdb
     from .store import users as store_users
 
-    try:
-        conn = store_db.connect(db_path)
-    except store_db.StoreMissing as err:
-        click.echo(f"Erreur : {err}", err=True)
-        sys.exit(1)
+    conn = authdb.connect(_accounts_file(db_path))
     try:
         accounts = store_users.list_all(conn)
-    except sqlite3.OperationalError:
-        accounts = []  # a store built before accounts existed: `locator user add` creates the table
     finally:
         conn.close()
     if not accounts:
@@ -653,7 +693,7 @@ def user_remove(db_path: Path, email: str) -> None:
     """Supprimer un compte (le dernier compte admin reste)."""
     from .admin.accounts import remove_user
 
-    email = _account_call(remove_user, db_path, email)
+    email = _account_call(remove_user, _accounts_file(db_path), email)
     click.echo(f"Compte supprimé : {email}.")
 
 
@@ -665,8 +705,32 @@ def user_set_password(db_path: Path, email: str, password_stdin: bool) -> None:
     """Changer le mot de passe d'un compte (ses sessions ouvertes se ferment)."""
     from .admin.accounts import set_password
 
-    email = _account_call(set_password, db_path, email, _read_password(password_stdin))
+    email = _account_call(set_password, _accounts_file(db_path), email, _read_password(password_stdin))
     click.echo(f"Mot de passe changé : {email}.")
+
+
+@user.command("unlock")
+@db_option
+@click.argument("email")
+@click.option(
+    "--adresse",
+    default=None,
+    metavar="IP",
+    help="Lever aussi le blocage de cette adresse IP (trop d'essais manqués, tous comptes confondus).",
+)
+def user_unlock(db_path: Path, email: str, adresse: str | None) -> None:
+    """Lever le blocage de connexion d'un compte (trop d'essais manqués), depuis toute adresse."""
+    from .admin.accounts import AccountError, unlock
+
+    try:
+        forgotten = unlock(_accounts_file(db_path), email, adresse)
+    except AccountError as err:
+        click.echo(f"Erreur : {err}", err=True)
+        sys.exit(1)
+    where = f" et pour l'adresse {adresse}" if adresse else ""
+    click.echo(
+        f"Blocage levé pour {email.strip().lower()}{where} : {forgotten} essai(s) manqué(s) oublié(s)."
+    )
 
 
 if __name__ == "__main__":

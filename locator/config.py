@@ -17,6 +17,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The store: a build artifact (`locator build`), served read-only.
 DB = os.path.join("instance", "locator.sqlite")
 
+# The accounts file: admin accounts, their sessions, failed logins and the uploads waiting in the import
+# wizard, in a SQLite file of its own so that a login never waits for an import holding the store, and
+# a backup of the store carries no password. Empty: `<DB without .sqlite>-comptes.sqlite` beside the store
+# (instance/locator-comptes.sqlite). Created readable by its owner only, like the store.
+AUTH_DB = ""
+
 # The seed directory: the team's sourced regional file, read in place and never copied here.
 SEED = str(PROJECT_ROOT.parent / "shared" / "data" / "aura_structures.csv")
 
@@ -53,11 +59,12 @@ SESSION_COOKIE_HTTPONLY = True
 WTF_CSRF_TIME_LIMIT = None
 ADMIN_SESSION_HOURS = 8
 
-# Login throttling, counted in the store so that every worker sees it: this many failures within
-# the window lock the account from that address (or the address, which may hide several people)
-# for LOCKOUT seconds, twice longer at each new lockout within a day. A browser where the account
-# logged in before (a signed cookie) is locked only by its own failures, so strangers cannot lock
-# the admin out; PER_ACCOUNT_ALL counts failures from every address (guesses spread over many).
+# Login throttling, counted in the accounts file (AUTH_DB) so that every worker sees it: this many
+# failures within the window lock the account from that address (or the address, which may hide
+# several people) for LOCKOUT seconds, twice longer at each new lockout within a day. A browser where
+# the account logged in before (a signed cookie) is locked only by its own failures, so strangers
+# cannot lock the admin out; PER_ACCOUNT_ALL counts failures from every address (guesses spread over
+# many). `locator user unlock EMAIL` lifts a lockout (README: "Blocage des connexions").
 LOGIN_FAILURES_PER_ACCOUNT = 5
 LOGIN_FAILURES_PER_IP = 20
 LOGIN_FAILURES_PER_ACCOUNT_ALL = 50
@@ -138,6 +145,8 @@ IMPORT_FUTURE_DAYS = 2
 WIZARD_MAX_BYTES = 5 * 1024 * 1024
 WIZARD_PENDING_PER_USER = 3
 WIZARD_PENDING_TOTAL = 20
+# The preview map shows at most this many rows of the file at once (those in view when zoomed in).
+WIZARD_MAP_POINTS = 1000
 
 # Any other request body (forms, JSON): bigger ones get a 413 before anything parses them.
 BODY_MAX_BYTES = 256 * 1024

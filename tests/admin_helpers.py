@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
+import sqlite3
 import time
+from contextlib import closing
+from pathlib import Path
 
 import jinja2
 
 from locator import create_app
+from locator.store import authdb
 
 ADMIN = ("admin@example.fr", "un-mot-de-passe-admin-solide")
 EDITOR = ("editeur@example.fr", "un-mot-de-passe-editeur-solide")
@@ -52,6 +57,20 @@ def new_app(test_config: dict):
     app = create_app(test_config)
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     return app
+
+
+def accounts_file(db) -> Path:
+    """The accounts file of a store (the default one, beside it)."""
+    return authdb.location(db)
+
+
+def copy_store(source, target) -> None:
+    """Copy a store and, when it has one, its accounts file (each folded into one file beforehand)."""
+    for src, dst in ((source, target), (accounts_file(source), accounts_file(target))):
+        if Path(src).exists():
+            with closing(sqlite3.connect(src)) as c:
+                c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            shutil.copyfile(src, dst)
 
 
 def make_app(db, **extra):

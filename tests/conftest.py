@@ -20,7 +20,15 @@ TESTS = Path(__file__).parent
 # The small store: four départements of the région, every commune of them, and their seed structures.
 SMALL_DEPARTEMENTS = ("43", "63", "69", "74")
 # Fixtures that start `locator serve`; a test that starts one itself carries @pytest.mark.server.
-SERVER_FIXTURES = {"live_server", "site", "admin_site", "busy_server", "template_server", "server"}
+SERVER_FIXTURES = {
+    "live_server",
+    "site",
+    "admin_site",
+    "busy_server",
+    "patient_server",
+    "template_server",
+    "server",
+}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -136,7 +144,7 @@ def stores_with_accounts(tmp_path_factory):
     Each copy is made once per session: the scrypt hashes and checks (the production cost, a third of a
     second each under load) are paid once, not by every admin test; each test copies the file.
     """
-    from admin_helpers import ADMIN, EDITOR, login, make_app
+    from admin_helpers import ADMIN, EDITOR, accounts_file, copy_store, login, make_app
 
     from locator.admin import accounts
 
@@ -148,7 +156,7 @@ def stores_with_accounts(tmp_path_factory):
             path = tmp_path_factory.mktemp("accounts") / "locator.sqlite"
             cookies: dict[str, list[tuple[str, str, str]]] = {}
             if logged_in:
-                shutil.copyfile(with_accounts(store)[0], path)
+                copy_store(with_accounts(store)[0], path)
                 app = make_app(path)
                 for role in logged_in:
                     client = app.test_client()
@@ -159,13 +167,15 @@ def stores_with_accounts(tmp_path_factory):
                     cookies[role] = [(name, where, c.value) for name, where, c in found if c is not None]
             else:
                 shutil.copyfile(store, path)
-                accounts.add_user(path, ADMIN[0], "admin", ADMIN[1])
-                accounts.add_user(path, EDITOR[0], "editeur", EDITOR[1])
-            # The WAL folded into the main file, the one file the tests copy.
-            with closing(sqlite3.connect(path)) as c:
-                assert c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
-            wal = path.with_name(path.name + "-wal")
-            assert not wal.exists() or wal.stat().st_size == 0
+                accounts.add_user(accounts_file(path), ADMIN[0], "admin", ADMIN[1])
+                accounts.add_user(accounts_file(path), EDITOR[0], "editeur", EDITOR[1])
+            # The WAL folded into the main file, the one file the tests copy (of the store and of the
+            # accounts file beside it).
+            for made_file in (path, accounts_file(path)):
+                with closing(sqlite3.connect(made_file)) as c:
+                    assert c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+                wal = made_file.with_name(made_file.name + "-wal")
+                assert not wal.exists() or wal.stat().st_size == 0
             made[store, logged_in] = path, cookies
         return made[store, logged_in]
 
@@ -180,9 +190,12 @@ def _logged_in(request) -> tuple[str, ...]:
 @pytest.fixture
 def admin_store(request, built_store, stores_with_accounts, tmp_path):
     """A private copy of the built store with one admin and one editor account (tests/admin_helpers.py),
-    with the sessions of the logged-in clients the test asks for (admin_client, editor_client)."""
+    with the sessions of the logged-in clients the test asks for (admin_client, editor_client); the
+    accounts are in the accounts file beside it."""
+    from admin_helpers import copy_store
+
     path = tmp_path / "locator.sqlite"
-    shutil.copyfile(stores_with_accounts(built_store, _logged_in(request))[0], path)
+    copy_store(stores_with_accounts(built_store, _logged_in(request))[0], path)
     return path
 
 

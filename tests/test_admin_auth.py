@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from admin_helpers import ADMIN, EDITOR, Clock, csrf_token, login, make_app, post_form, text
+from admin_helpers import ADMIN, EDITOR, Clock, accounts_file, csrf_token, login, make_app, post_form, text
 from click.testing import CliRunner
 
 from locator.cli import main
@@ -18,7 +18,7 @@ def built_store(small_built_store):
 
 
 def _hash_of(db, email):
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(accounts_file(db))
     try:
         row = conn.execute("SELECT mot_de_passe FROM utilisateurs WHERE email = ?", (email,)).fetchone()
     finally:
@@ -226,7 +226,7 @@ def test_editor_gets_403_on_every_account_route(editor_client):
 
 def test_editor_cannot_promote_itself(admin_app, editor_client, admin_store):
     post_form(editor_client, "/admin/comptes/role", {"email": EDITOR[0], "role": "admin"})
-    conn = sqlite3.connect(admin_store)
+    conn = sqlite3.connect(accounts_file(admin_store))
     assert (
         conn.execute("SELECT role FROM utilisateurs WHERE email = ?", (EDITOR[0],)).fetchone()[0] == "editeur"
     )
@@ -354,3 +354,41 @@ def test_own_password_guesses_are_throttled_like_login(editor_client, admin_stor
     assert r.status_code == 429
     assert 0 < int(r.headers["Retry-After"]) <= 900
     assert "Trop d'essais manqués" in text(r)
+
+
+def _unlock(db, *args):
+    return CliRunner().invoke(main, ["user", "unlock", *args, "--db", str(db)])
+
+
+def test_cli_unlock_lifts_an_account_lockout_from_every_address_and_known_browser(admin_store):
+    app = make_app(admin_store, LOGIN_FAILURES_PER_ACCOUNT=3)
+    browser = app.test_client()
+    assert _login_from(app, "192.0.2.10", *ADMIN, client=browser).status_code == 302  # a known browser
+    post_form(browser, "/admin/logout")
+    for i in range(3):
+        _login_from(app, "192.0.2.10", ADMIN[0], f"mauvais-mot-de-passe-{i}", client=browser)
+        _login_from(app, "203.0.113.9", ADMIN[0], f"mauvais-mot-de-passe-{i}")
+    assert _login_from(app, "192.0.2.10", *ADMIN, client=browser).status_code == 429
+    assert _login_from(app, "203.0.113.9", *ADMIN).status_code == 429
+    r = _unlock(admin_store, ADMIN[0].upper())
+    assert r.exit_code == 0, r.output
+    assert f"Blocage levé pour {ADMIN[0]}" in r.output
+    assert _login_from(app, "192.0.2.10", *ADMIN, client=browser).status_code == 302
+    assert _login_from(app, "203.0.113.9", *ADMIN).status_code == 302
+
+
+def test_cli_unlock_lifts_an_address_lockout_only_when_asked(admin_store):
+    app = make_app(admin_store, LOGIN_FAILURES_PER_IP=4)
+    for i in range(4):  # one address guessing several accounts: the address itself is locked
+        _login_from(app, "198.51.100.4", f"compte-{i}@example.fr", "mauvais-mot-de-passe")
+    assert _login_from(app, "198.51.100.4", *ADMIN).status_code == 429
+    assert _unlock(admin_store, ADMIN[0]).exit_code == 0
+    assert _login_from(app, "198.51.100.4", *ADMIN).status_code == 429
+    r = _unlock(admin_store, ADMIN[0], "--adresse", "198.51.100.4")
+    assert r.exit_code == 0 and "et pour l'adresse 198.51.100.4" in r.output
+    assert _login_from(app, "198.51.100.4", *ADMIN).status_code == 302
+
+
+def test_cli_unlock_of_an_unknown_account_says_so(admin_store):
+    r = _unlock(admin_store, "personne@example.fr")
+    assert r.exit_code == 1 and "Aucun compte personne@example.fr" in r.output

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from admin_helpers import ADMIN, EDITOR, csrf_token, login, make_app, post_form, text
+from admin_helpers import ADMIN, EDITOR, accounts_file, csrf_token, login, make_app, post_form, text
 from import_helpers import content_rows
 
 
@@ -130,7 +130,11 @@ def test_fixes_a_field_picks_a_commune_and_moves_a_pin_before_confirming(admin_c
         conn.execute("SELECT telephone FROM structures WHERE id = ?", (AMBERT_ML,)).fetchone()[0]
         == "04 73 82 99 99"
     )
-    assert conn.execute("SELECT COUNT(*) FROM imports_en_attente").fetchone()[0] == 0
+    conn.close()
+    with sqlite3.connect(accounts_file(admin_store)) as pending:  # the upload and its plan are forgotten
+        for table in ("imports_en_attente", "imports_en_attente_lignes", "imports_en_attente_pages"):
+            assert pending.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+    pending.close()
 
 
 def test_a_commune_outside_the_candidates_is_refused(admin_client):
@@ -317,9 +321,91 @@ def test_the_pending_plan_is_stored_compressed(admin_client, admin_store):
     import zlib
 
     start(admin_client)
-    conn = sqlite3.connect(admin_store)
-    kind, packed = conn.execute("SELECT typeof(plan), plan FROM imports_en_attente").fetchone()
+    conn = sqlite3.connect(accounts_file(admin_store))  # the wizard's uploads wait in the accounts file
+    kind, packed = conn.execute("SELECT typeof(lignes), lignes FROM imports_en_attente_pages").fetchone()
     conn.close()
     assert kind == "blob"
     plain = json.dumps(json.loads(zlib.decompress(packed)), ensure_ascii=False)
     assert len(packed) * 3 < len(plain)
+
+
+def many_rows(rejected: int, valid: int = 1, fix_at: int | None = None) -> bytes:
+    """A CSV of `rejected` rows of an unknown type (each its own name) and `valid` CIO rows of Thiers."""
+    lines = ["type;nom;code_postal;commune"]
+    lines += [f"bureau;Bureau de test {n};63300;Thiers" for n in range(rejected)]
+    lines += [f"cio;CIO de test {n};63300;Thiers" for n in range(valid)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_the_map_sends_a_bounded_number_of_rows_and_those_in_view(admin_store):
+    client = make_app(admin_store, WIZARD_MAP_POINTS=2).test_client()
+    login(client, *ADMIN)
+    token = upload(client).headers["Location"].rsplit("/", 1)[1]
+    body = client.get(f"/admin/import/{token}/carte.json").get_json()
+    assert len(body["features"]) == 2 and body["limite"] == 2 and body["total"] > 2
+    thiers = client.get(f"/admin/import/{token}/carte.json?bbox=3.50,45.80,3.60,45.90").get_json()
+    assert [f["properties"]["ligne"] for f in thiers["features"]] == [4] and thiers["total"] == 1
+    bad = client.get(f"/admin/import/{token}/carte.json?bbox=3.5,nan,3.6,45.9")
+    assert bad.status_code == 400 and "bbox" in bad.get_json()["erreur"]
+    assert "la carte en montre 2 à la fois" in text(client.get(f"/admin/import/{token}"))
+
+
+def test_a_plan_of_several_pages_is_listed_fixed_and_confirmed_a_page_at_a_time(admin_client, admin_store):
+    from locator.store.pending import PAGE_ROWS
+
+    r = upload(admin_client, many_rows(2 * PAGE_ROWS + 40, valid=3), name="grand.csv")
+    token = r.headers["Location"].rsplit("/", 1)[1]
+    with sqlite3.connect(accounts_file(admin_store)) as pending:  # kept a page at a time
+        assert pending.execute("SELECT COUNT(*) FROM imports_en_attente_pages").fetchone()[0] == 3
+    pending.close()
+    page = text(admin_client.get(f"/admin/import/{token}?voir=rejete&page=3"))
+    # Lines 202 to 301 are rows 201 to 300: the third page of 100 rows.
+    assert "page 3 sur 5" in page and 'id="ligne-201"' not in page and 'id="ligne-302"' not in page
+    assert "Bureau de test 200" in row_text(page, 202) and "Bureau de test 299" in row_text(page, 301)
+    last = 2 * PAGE_ROWS + 40 + 1  # the last rejected row, on the plan's last page
+    r = fix(admin_client, token, last, type="cio")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"#ligne-{last}")
+    page = text(admin_client.get(f"/admin/import/{token}?voir=corrigees"))
+    assert "1 ligne(s) affichée(s)" in page and "nouveau" in row_text(page, last)
+    r = post_form(admin_client, f"/admin/import/{token}/confirmer", page=f"/admin/import/{token}")
+    assert r.headers["Location"].startswith("/admin/imports/")
+    conn = sqlite3.connect(admin_store)
+    names = {n for (n,) in conn.execute("SELECT nom FROM structures WHERE nom LIKE '% de test %'")}
+    conn.close()
+    assert names == {"CIO de test 0", "CIO de test 1", "CIO de test 2", f"Bureau de test {last - 2}"}
+    with sqlite3.connect(accounts_file(admin_store)) as pending:
+        for table in ("imports_en_attente", "imports_en_attente_lignes", "imports_en_attente_pages"):
+            assert pending.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+    pending.close()
+
+
+def test_an_import_report_lists_a_thousand_rejected_rows_and_counts_the_others(admin_client, admin_store):
+    r = upload(admin_client, many_rows(1050), name="beaucoup.csv")
+    token = r.headers["Location"].rsplit("/", 1)[1]
+    r = post_form(admin_client, f"/admin/import/{token}/confirmer", page=f"/admin/import/{token}")
+    detail = r.headers["Location"]
+    assert "1050 ligne(s) rejetée(s) non importée(s)" in text(admin_client.get(detail))
+    conn = sqlite3.connect(admin_store)
+    rejetes, rapport = conn.execute(
+        "SELECT rejetes, rapport FROM imports ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    conn.close()
+    import json
+
+    rapport = json.loads(rapport)
+    assert rejetes == 1050 and len(rapport["rejetes"]) == 1000 and rapport["rejetes_non_listes"] == 50
+    assert "… et 50 autre(s) ligne(s) rejetée(s)" in text(admin_client.get(detail))
+
+
+def test_a_fix_or_an_abandon_gives_the_space_of_the_old_plan_back(admin_client, admin_store):
+    token = upload(admin_client, many_rows(1500), name="moyen.csv").headers["Location"].rsplit("/", 1)[1]
+    fix(admin_client, token, 2, type="cio")  # the plan written again: the old one is swept
+    with sqlite3.connect(accounts_file(admin_store)) as pending:
+        versions = pending.execute("SELECT COUNT(DISTINCT version) FROM imports_en_attente_pages").fetchone()
+        assert versions[0] == 1 and pending.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    pending.close()
+    post_form(admin_client, f"/admin/import/{token}/abandonner", page=f"/admin/import/{token}")
+    with sqlite3.connect(accounts_file(admin_store)) as pending:
+        assert pending.execute("SELECT COUNT(*) FROM imports_en_attente_lignes").fetchone()[0] == 0
+        assert pending.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    pending.close()

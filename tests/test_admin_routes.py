@@ -14,6 +14,7 @@ from admin_helpers import ADMIN, csrf_token, login, make_app, post_form
 from werkzeug.routing import IntegerConverter
 
 from locator.admin import accounts
+from locator.store import authdb
 
 
 @pytest.fixture(scope="session")
@@ -153,6 +154,9 @@ def _seed_hostile_content(app, client, db):
     conn = sqlite3.connect(db)
     with conn:
         conn.execute("UPDATE signalements SET contact = ?", (PAYLOAD,))
+    conn.close()
+    conn = sqlite3.connect(authdb.location(db))
+    with conn:
         conn.execute(
             "INSERT INTO utilisateurs (email, role, mot_de_passe, cree_le) VALUES (?, 'editeur', ?, '2024')",
             ("<img/src=x>@example.fr", accounts.hash_password("mot-de-passe-assez-long")),

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -81,7 +82,9 @@ def test_import_killed_at_random_moments_leaves_the_store_exactly_as_before(conn
             proc.send_signal(signal.SIGKILL)
             killed += 1
         proc.wait()
-        with sqlite3.connect(store_copy) as c:
+        # Closed at once: a connection left open would still hold the killed writer's WAL when reset()
+        # replaces the files, and could check that stale WAL into the next copy when it is collected.
+        with closing(sqlite3.connect(store_copy)) as c:
             assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         after = dump(store_copy)
         # All or nothing: exactly as before, or (killed after its commit) the whole import.

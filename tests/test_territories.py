@@ -13,6 +13,7 @@ import requests
 import shapely
 from click.testing import CliRunner
 from territory_helpers import naive_answer
+from store_helpers import as_version
 
 from locator import config, lookup
 from locator.cli import main
@@ -135,23 +136,15 @@ def test_territories_page_lists_every_mission_locale(client):
 
 def _as_schema_5(path) -> None:
     """Turn a store into one built before intercommunalities were stored (schema 5, an older reference)."""
+    as_version(path, "5")
     with sqlite3.connect(path) as c:
-        c.execute("DROP INDEX communes_epci")
-        c.execute("ALTER TABLE communes DROP COLUMN epci")
-        c.execute("DROP TABLE epci")
-        c.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
         c.execute("UPDATE meta SET value = 'an-older-reference' WHERE key = 'reference_checksum'")
     c.close()
 
 
 def _as_schema_4(path) -> None:
-    """Turn a store into one built before territories existed (schema 4)."""
-    _as_schema_5(path)
-    with sqlite3.connect(path) as c:
-        c.execute("DROP TABLE competences")
-        c.execute("DROP TABLE territoires")
-        c.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
-    c.close()
+    """Turn a store into one built before territories existed (schema 4), exactly as it was made."""
+    as_version(path, "4")
 
 
 def test_a_store_of_schema_5_is_served_then_gets_its_intercommunalities_at_the_next_build(

@@ -21,8 +21,7 @@ from typing import Any
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..ingest import clean
-from ..store import db as store_db
-from ..store import throttle
+from ..store import authdb, throttle
 from ..store import users as store_users
 
 ROLES = store_users.ROLES
@@ -112,36 +111,34 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=_METHOD)
 
 
-def add_user(db_path: str | Path, email: str, role: str, password: str) -> str:
-    """Create an account; return its normalised email."""
+def add_user(auth: str | Path, email: str, role: str, password: str) -> str:
+    """Create an account in the accounts file `auth`; return its normalised email."""
     email = normalize_email(email)
     check_role(role)
     hashed = hash_password(password)
-    with store_db.writer(db_path) as db:
-        store_users.create(db)
-        with db.atomic():
-            try:
-                store_users.add(db, email, role, hashed, now_iso())
-            except sqlite3.IntegrityError:
-                raise AccountError(f"Le compte {email} existe déjà.") from None
+    with authdb.writer(auth) as db, db.atomic():
+        try:
+            store_users.add(db, email, role, hashed, now_iso())
+        except sqlite3.IntegrityError:
+            raise AccountError(f"Le compte {email} existe déjà.") from None
     return email
 
 
-def set_password(db_path: str | Path, email: str, password: str) -> str:
+def set_password(auth: str | Path, email: str, password: str) -> str:
     """Replace an account's password (its open sessions end); return the account's email."""
     email = account_key(email)
     hashed = hash_password(password)
-    with store_db.writer(db_path) as db, db.atomic():
+    with authdb.writer(auth) as db, db.atomic():
         if not store_users.set_password(db, email, hashed, now_iso()):
             raise AccountError(f"Aucun compte {email}.")
     return email
 
 
-def set_role(db_path: str | Path, email: str, role: str) -> str:
+def set_role(auth: str | Path, email: str, role: str) -> str:
     """Change an account's role, keeping at least one admin; return the account's email."""
     email = account_key(email)
     check_role(role)
-    with store_db.writer(db_path) as db, db.atomic():
+    with authdb.writer(auth) as db, db.atomic():
         user = store_users.get(db.conn, email)
         if user is None:
             raise AccountError(f"Aucun compte {email}.")
@@ -151,10 +148,10 @@ def set_role(db_path: str | Path, email: str, role: str) -> str:
     return email
 
 
-def remove_user(db_path: str | Path, email: str) -> str:
+def remove_user(auth: str | Path, email: str) -> str:
     """Delete an account, keeping at least one admin; return its email."""
     email = account_key(email)
-    with store_db.writer(db_path) as db, db.atomic():
+    with authdb.writer(auth) as db, db.atomic():
         user = store_users.get(db.conn, email)
         if user is None:
             raise AccountError(f"Aucun compte {email}.")
@@ -195,7 +192,7 @@ def login_attempt(email: str, ip: str, device: str | None, rules: Throttling) ->
     account, pair, address = f"compte:{email}", f"compte-ip:{email}|{ip}", f"ip:{ip}"
     recorded = (account, pair, address)
     if device:
-        own = f"appareil:{device}"
+        own = f"appareil:{email}|{device}"
         return Attempt(((own, rules.per_account),), (*recorded, own))
     checked = ((pair, rules.per_account), (address, rules.per_ip), (account, rules.per_account_all))
     return Attempt(checked, recorded)
@@ -208,8 +205,22 @@ def check_lockout(conn: sqlite3.Connection, attempt: Attempt, rules: Throttling,
         raise LockedOut(max(1, math.ceil(wait)))
 
 
+def unlock(auth: str | Path, email: str, address: str | None = None) -> int:
+    """Lift the lockouts of an account (every key naming it, known browsers included) and, when given,
+    of an address; return how many failed attempts were forgotten. Raises AccountError if unknown."""
+    email = account_key(email)
+    with authdb.writer(auth) as db, db.atomic():
+        if store_users.get(db.conn, email) is None:
+            raise AccountError(f"Aucun compte {email}.")
+        keys = [f"compte:{email}", f"mon-compte:{email}"]
+        prefixes = [f"compte-ip:{email}|", f"appareil:{email}|"]
+        if address:
+            keys.append(f"ip:{address}")
+        return throttle.clear_keys(db, keys, prefixes)
+
+
 def _throttled_check(
-    db_path: str | Path, attempt: Attempt, rules: Throttling, check: Any
+    auth: str | Path, attempt: Attempt, rules: Throttling, check: Any
 ) -> dict[str, Any] | None:
     """Count the attempt (atomically with the lockout check), run `check`; a success clears the count.
 
@@ -217,7 +228,7 @@ def _throttled_check(
     lockout check, so that parallel guesses cannot slip past the limit.
     """
     now = rules.clock()
-    with store_db.writer(db_path) as db:
+    with authdb.writer(auth) as db:
         with throttle.immediate(db):
             check_lockout(db.conn, attempt, rules, now)
             throttle.record(db, list(attempt.recorded), now)
@@ -244,14 +255,15 @@ def _password_check(conn: sqlite3.Connection, email: str, password: str) -> Any:
 
 def login(
     conn: sqlite3.Connection,
-    db_path: str | Path,
+    auth: str | Path,
     email: str,
     password: str,
     ip: str,
     rules: Throttling,
     device: str | None = None,
 ) -> dict[str, Any] | None:
-    """Check a password; return the account, or None (the failure stays recorded).
+    """Check a password against the accounts file (`conn` reads it, `auth` is its path); return the
+    account, or None (the failure stays recorded).
 
     Raises LockedOut, without checking the password, while the attempt's keys are locked.
     `device` is the id a known-device cookie of this account carries (see login_attempt).
@@ -261,15 +273,15 @@ def login(
     except AccountError:
         email = (email or "").strip().lower()[:254]
     attempt = login_attempt(email, ip, device, rules)
-    return _throttled_check(db_path, attempt, rules, _password_check(conn, email, password))
+    return _throttled_check(auth, attempt, rules, _password_check(conn, email, password))
 
 
 def check_current_password(
-    conn: sqlite3.Connection, db_path: str | Path, email: str, password: str, rules: Throttling
+    conn: sqlite3.Connection, auth: str | Path, email: str, password: str, rules: Throttling
 ) -> bool:
     """Tell whether this is the account's password, throttled like a login (raises LockedOut)."""
     attempt = Attempt(((f"mon-compte:{email}", rules.per_account),), (f"mon-compte:{email}",))
-    return _throttled_check(db_path, attempt, rules, _password_check(conn, email, password)) is not None
+    return _throttled_check(auth, attempt, rules, _password_check(conn, email, password)) is not None
 
 
 def token_hash(token: str) -> str:
@@ -277,11 +289,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(db_path: str | Path, email: str, hours: float) -> str:
+def open_session(auth: str | Path, email: str, hours: float) -> str:
     """Start a session for an account; return the token the cookie carries."""
     token = secrets.token_urlsafe(32)
     now = time.time()
-    with store_db.writer(db_path) as db, db.atomic():
+    with authdb.writer(auth) as db, db.atomic():
         store_users.open_session(db, token_hash(token), email, now, now + hours * 3600)
     return token
 
@@ -291,7 +303,7 @@ def session_user(conn: sqlite3.Connection, token: str) -> dict[str, Any] | None:
     return store_users.session_user(conn, token_hash(token), time.time())
 
 
-def close_session(db_path: str | Path, token: str) -> None:
+def close_session(auth: str | Path, token: str) -> None:
     """End a session (logout)."""
-    with store_db.writer(db_path) as db, db.atomic():
+    with authdb.writer(auth) as db, db.atomic():
         store_users.close_session(db, token_hash(token))

@@ -1,22 +1,27 @@
 """The admin import wizard's steps between upload and confirmation, over the import pipeline.
 
 A pending import keeps the uploaded bytes and the admin's fixes (a field's new value, a point, the
-commune picked for an ambiguous postcode), keyed by file line. Every fix plans the whole file again
-with `plan_import`, so that cross-row checks (duplicates, parents named in the file) stay right.
+commune picked for an ambiguous postcode), keyed by file line. Every fix plans the whole file again,
+so that cross-row checks (duplicates, parents named in the file) stay right; the plan is streamed into
+the accounts file a page at a time (store/pending.py), never held whole in memory.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..ingest import clean, geocoders, table
-from ..ingest.importer import ImportPlan, plan_import
+from ..ingest.importer import ImportPlan, count, new_counts, plan_rows
 from ..ingest.importer import sniff as sniff_genre
 from ..ingest.limits import Limits
-from ..ingest.pipeline import Options
+from ..ingest.pipeline import Options, PlanRow
+from ..store import pending as store_pending
 from ..store.schema import STRUCTURE_TYPES
 from .editing import FORM_FIELDS
+
+if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
+    import sqlite_utils
 
 # Columns a fix may set: those of the structure form (import-format names), and the parent's name.
 FIXABLE = (*FORM_FIELDS, "parent")
@@ -48,16 +53,8 @@ def sniff(contenu: bytes, settings: dict[str, Any]) -> str | None:
     return None
 
 
-def plan(
-    conn: sqlite3.Connection,
-    contenu: bytes,
-    fichier: str,
-    reglages: dict[str, Any],
-    settings: dict[str, Any],
-    known_answers: dict[str, Any] | None = None,
-) -> ImportPlan:
-    """Plan the file with the admin's fixes applied; nothing is written."""
-    options = Options(
+def _options(reglages: dict[str, Any], settings: dict[str, Any]) -> Options:
+    return Options(
         statut=reglages["statut"],
         choix_communes={int(k): v for k, v in reglages["choix_communes"].items()},
         corrections={int(k): v for k, v in reglages["corrections"].items()},
@@ -67,23 +64,171 @@ def plan(
         region=str(settings["REGION"]),
         hors_region=bool(reglages.get("hors_region")),
     )
-    return plan_import(
-        conn, contenu, fichier, _geocoder(settings, known_answers), options, region=settings["REGION"]
+
+
+def plan_upload(
+    conn: sqlite3.Connection,
+    auth: sqlite_utils.Database,
+    item_id: int,
+    contenu: bytes,
+    fichier: str,
+    reglages: dict[str, Any],
+    settings: dict[str, Any],
+    known_answers: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Plan the file with the admin's fixes into a new version of the upload's stored plan, a page at a
+    time (nothing is written to the directory), make it current and return its summary.
+
+    `conn` reads the store and holds the plan's working maps (TEMP tables); `auth` writes the accounts
+    file. Memory stays flat whatever the size of the file. Raises FileProblem when the file cannot be
+    imported at all (the plan before, if any, stays current).
+    """
+    header, rows = plan_rows(
+        conn,
+        contenu,
+        fichier,
+        _geocoder(settings, known_answers),
+        _options(reglages, settings),
+        region=settings["REGION"],
     )
+    with auth.atomic():
+        version = store_pending.new_version(auth, item_id)
+    writer = store_pending.PlanWriter(auth, item_id, version)
+    fixed = set(reglages["corrections"]) | set(reglages["choix_communes"])
+    counts, points = new_counts(), 0
+    try:
+        for row in rows:
+            count(counts, row.action)
+            if row.action == "vide":
+                continue
+            record = _record(row, reglages)
+            point = _point(row, reglages)
+            points += point is not None
+            writer.add(record, str(row.ligne) in fixed, point)
+        writer.close()
+    except BaseException:
+        store_pending.discard(auth, item_id, version)
+        raise
+    resume = {
+        "sha256": header.sha256,
+        "genre": header.genre,
+        "taille": header.taille,
+        "avertissements": header.avertissements,
+        "enregistrements": header.enregistrements,
+        "geocache": header.geocache,
+        "comptes": counts,
+        "points": points,
+    }
+    with auth.atomic():
+        store_pending.publish(auth, item_id, version, reglages, resume)
+    store_pending.sweep(auth)
+    return resume
+
+
+def header_of(item: dict[str, Any]) -> ImportPlan:
+    """Return the plan of a stored upload without its rows (they are read a page at a time)."""
+    resume = item["resume"]
+    return ImportPlan(
+        fichier=item["fichier"],
+        sha256=resume["sha256"],
+        genre=resume["genre"],
+        taille=resume.get("taille", 0),
+        avertissements=list(resume.get("avertissements") or []),
+        enregistrements=resume.get("enregistrements"),
+        geocache=dict(resume.get("geocache") or {}),
+    )
+
+
+def plan_row(record: dict[str, Any]) -> PlanRow:
+    """Return the plan row a stored record describes (what the confirmation writes)."""
+    return PlanRow(
+        ligne=record["ligne"],
+        action=record["action"],
+        structure=record.get("structure"),
+        avant=record.get("avant"),
+        erreurs=record.get("erreurs") or [],
+        avertissements=record.get("avertissements") or [],
+        communes_candidates=record.get("communes_candidates") or [],
+        changements=record.get("changements") or [],
+        refs=[tuple(r) for r in record.get("refs") or []],
+    )
+
+
+def _record(row: PlanRow, reglages: dict[str, Any]) -> dict[str, Any]:
+    """What the wizard keeps of a planned row: what it would write, why, and what the preview shows.
+
+    `nom` and `commune` are what the row would store, or for a rejected row what the file (or a fix)
+    says; `brut` is the row's cells as read, for its fix form.
+    """
+    s = row.structure
+    if s:
+        nom, commune = s.get("nom"), f"{s.get('commune') or ''} ({s.get('code_insee')})"
+    else:
+        values = {**(row.brut or {}), **reglages["corrections"].get(str(row.ligne), {})}
+        nom = values.get("nom")
+        commune = " ".join(v for v in (values.get("code_postal"), values.get("commune")) if v)
+    out: dict[str, Any] = {"ligne": row.ligne, "action": row.action}
+    out.update(nom=nom or "", commune=commune.strip())
+    if s:
+        out["structure"] = s
+    if row.action == "mis_a_jour":
+        out["avant"] = row.avant
+    for key in ("erreurs", "avertissements", "communes_candidates", "changements", "refs"):
+        if getattr(row, key):
+            out[key] = getattr(row, key)
+    out["brut"] = {k: v for k, v in (row.brut or {}).items() if v not in (None, "")}
+    return out
+
+
+def _raw_point(raw: dict[str, str]) -> tuple[float, float] | None:
+    try:
+        lat = float((raw.get("latitude") or "").replace(",", ".").strip())
+        lon = float((raw.get("longitude") or "").replace(",", ".").strip())
+    except ValueError:
+        return None
+    if -90 <= lat <= 90 and -180 <= lon <= 180:
+        return lat, lon
+    return None
+
+
+def _point(row: PlanRow, reglages: dict[str, Any]) -> tuple[float, float] | None:
+    """Where the map shows a row: where it would be stored, or for a rejected one where the file (or a
+    fix) puts it; None when nowhere."""
+    s = row.structure or {}
+    if s.get("latitude") is not None and s.get("longitude") is not None:
+        return s["latitude"], s["longitude"]
+    return _raw_point({**(row.brut or {}), **reglages["corrections"].get(str(row.ligne), {})})
+
+
+def feature(record: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored row that has a point (`latitude`, `longitude`) as a GeoJSON Feature for the map."""
+    s = record.get("structure") or {}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [record["longitude"], record["latitude"]]},
+        "properties": {
+            "ligne": record["ligne"],
+            "action": record["action"],
+            "libelle": ACTION_LABELS.get(record["action"], record["action"]),
+            "nom": record.get("nom"),
+            "commune": s.get("commune") or record.get("commune"),
+            "precision": s.get("precision_geocodage"),
+            "messages": list(record.get("erreurs") or []) + list(record.get("avertissements") or []),
+        },
+    }
+
+
+def view(record: dict[str, Any], reglages: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored row as the preview lists it: its action's label, and whether it was fixed here."""
+    ligne = str(record["ligne"])
+    fixed = ligne in reglages["corrections"] or ligne in reglages["choix_communes"]
+    return {**record, "libelle": ACTION_LABELS.get(record["action"], record["action"]), "corrigee": fixed}
 
 
 def _geocoder(settings: dict[str, Any], known: dict[str, Any] | None) -> geocoders.Geocoder:
     """The settings' geocoder; anything but "ban" is the offline one (a wizard never fails on a typo)."""
     kind = "ban" if settings.get("GEOCODER") == "ban" else "offline"
     return geocoders.make(kind, settings, known)
-
-
-def raw_rows(
-    contenu: bytes, max_bytes: int, settings: dict[str, Any] | None = None
-) -> dict[int, dict[str, str]]:
-    """Return the file's rows as read (line → {column: text}), for the fix form."""
-    limits = Limits.from_settings(settings or {})
-    return dict(table.open_table(contenu, max_bytes, limits).rows())
 
 
 def type_of(value: str | None) -> str:
@@ -122,83 +267,3 @@ def pick_commune(reglages: dict[str, Any], ligne: int, code: str | None) -> dict
     else:
         choices.pop(str(ligne), None)
     return {**reglages, "choix_communes": choices}
-
-
-def rows_view(
-    plan_data: dict[str, Any], reglages: dict[str, Any], raw: dict[int, dict[str, str]]
-) -> list[dict[str, Any]]:
-    """Return the plan's rows for the preview (blank lines left out), each saying whether it was fixed.
-
-    `nom` and `commune` are what the row would store, or for a rejected row what the file says.
-    """
-    fixed = set(reglages["corrections"]) | set(reglages["choix_communes"])
-    out = []
-    for r in plan_data["lignes"]:
-        if r["action"] == "vide":
-            continue
-        s = r.get("structure")
-        if s:
-            nom, commune = s.get("nom"), f"{s.get('commune') or ''} ({s.get('code_insee')})"
-        else:
-            values = {**raw.get(r["ligne"], {}), **reglages["corrections"].get(str(r["ligne"]), {})}
-            nom = values.get("nom")
-            commune = " ".join(v for v in (values.get("code_postal"), values.get("commune")) if v)
-        out.append(
-            {
-                **r,
-                "libelle": ACTION_LABELS.get(r["action"], r["action"]),
-                "corrigee": str(r["ligne"]) in fixed,
-                "nom": nom or "",
-                "commune": commune.strip(),
-            }
-        )
-    return out
-
-
-def _raw_point(raw: dict[str, str]) -> tuple[float, float] | None:
-    try:
-        lat = float((raw.get("latitude") or "").replace(",", ".").strip())
-        lon = float((raw.get("longitude") or "").replace(",", ".").strip())
-    except ValueError:
-        return None
-    if -90 <= lat <= 90 and -180 <= lon <= 180:
-        return lat, lon
-    return None
-
-
-def features(
-    plan_data: dict[str, Any], raw: dict[int, dict[str, str]], reglages: dict[str, Any]
-) -> dict[str, Any]:
-    """Return the rows that have a point as GeoJSON (properties: line, action, name, messages).
-
-    A planned row shows where it would be stored; a rejected one where the file (or a fix) puts it.
-    """
-    out = []
-    for r in plan_data["lignes"]:
-        if r["action"] == "vide":
-            continue
-        s = dict(r.get("structure") or {})
-        if s.get("latitude") is None or s.get("longitude") is None:
-            values = {**raw.get(r["ligne"], {}), **reglages["corrections"].get(str(r["ligne"]), {})}
-            point = _raw_point(values)
-            if point is None:
-                continue
-            s.update(
-                latitude=point[0], longitude=point[1], nom=values.get("nom"), commune=values.get("commune")
-            )
-        out.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [s["longitude"], s["latitude"]]},
-                "properties": {
-                    "ligne": r["ligne"],
-                    "action": r["action"],
-                    "libelle": ACTION_LABELS.get(r["action"], r["action"]),
-                    "nom": s.get("nom"),
-                    "commune": s.get("commune"),
-                    "precision": s.get("precision_geocodage"),
-                    "messages": list(r.get("erreurs") or []) + list(r.get("avertissements") or []),
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": out}

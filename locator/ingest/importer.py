@@ -312,6 +312,38 @@ def plan_import(
     return plan
 
 
+def plan_rows(
+    conn: sqlite3.Connection,
+    source: Path | bytes | str,
+    filename: str | None = None,
+    geocoder: Geocoder | None = None,
+    options: Options | dict[str, Any] | None = None,
+    region: str = "84",
+) -> tuple[ImportPlan, Iterator[PlanRow]]:
+    """Plan a table of structures (or the annuaire) row by row, keeping no row: (header, rows).
+
+    The header (file name, checksum, size, genre) is filled at once, its warnings and new geocoder
+    answers once `rows` is exhausted; each row carries the cells as read (`brut`). Raises FileProblem
+    for a file that cannot be imported at all, also while iterating (discard the rows already seen).
+    Working maps and rows waiting for a parent spill to TEMP tables of `conn`, which must allow them.
+    """
+    source, filename, geocoder = _defaults(source, filename, geocoder)
+    plan = ImportPlan(fichier=filename, sha256="", genre="structures")
+    tab = _open_into(plan, source, options)
+    if plan.genre == "couverture":
+        raise FileProblem("Une liste de communes couvertes s'importe en une fois : « locator import ».")
+    opts = _with_source(_options(options, plan.genre), filename)
+
+    def rows() -> Iterator[PlanRow]:
+        pipeline = RowPipeline(conn, geocoder, opts, spill=True)
+        yield from pipeline.run(_inputs(conn, plan.genre, tab, source, region, plan, opts.limits))
+        plan.avertissements += pipeline.notes()
+        if isinstance(geocoder, BanGeocoder):
+            plan.geocache = dict(geocoder.pending)
+
+    return plan, rows()
+
+
 # -- writing --------------------------------------------------------------------------------------
 def _write_row(
     db: sqlite_utils.Database, row: PlanRow, import_id: int | None, auteur: str | None, now: str
@@ -465,6 +497,74 @@ def apply_import(
             report["territoires"] = territories.refresh(db, region)
         _close_record(db, import_id, report)
     return report
+
+
+# A report written from a stored plan lists this many rejected rows and warnings at most (and says
+# how many more): an import's record stays small whatever the size of the file.
+LISTED_ROWS = 1000
+
+
+def apply_rows(
+    db: sqlite_utils.Database,
+    plan: ImportPlan,
+    counts: dict[str, int],
+    rows: Iterable[PlanRow],
+    auteur: str | None = None,
+    jeton: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """Apply a plan whose rows are read as they come (`counts`: the plan's, known beforehand), in one
+    transaction, like apply_import; the report lists LISTED_ROWS rejected rows and warnings at most.
+
+    A row whose structure changed since planning raises PlanStale and the transaction is rolled back,
+    as any failure: nothing is written. `jeton`: the wizard upload, recorded with the import.
+    """
+    if plan.erreur:
+        raise FileProblem(plan.erreur)
+    if counts["importes"] == 0:
+        raise FileProblem("Aucune ligne valide : rien n'a été importé.")
+    now = _now()
+    report = build_report(plan, [], counts)
+    touched = False
+    with db.atomic():
+        import_id = store_imports.record(
+            db,
+            fichier=plan.fichier,
+            sha256=plan.sha256,
+            genre=plan.genre,
+            quand=now,
+            auteur=auteur,
+            rapport=report,
+            jeton=jeton,
+        )
+        for row in rows:
+            if row.action in ("nouveau", "mis_a_jour") and row.structure is not None:
+                current = store_structures.get_stored(db.conn, row.structure["id"])
+                if current != row.avant:
+                    raise PlanStale(
+                        f"La structure {row.structure['id']} a changé depuis l'analyse du fichier : "
+                        "relancez l'analyse."
+                    )
+            _write_row(db, row, import_id, auteur, now)
+            touched = touched or _reception(row)
+            if row.action == "rejete":
+                _listed(report, "rejetes", {"ligne": row.ligne, "erreurs": row.erreurs})
+            if row.avertissements:
+                _listed(report, "avertissements", {"ligne": row.ligne, "messages": row.avertissements})
+        if plan.geocache:
+            geocache.put_many(db, plan.geocache, now)
+        if touched:
+            report["territoires"] = territories.refresh(db, region)
+        _close_record(db, import_id, report)
+    return report
+
+
+def _listed(report: dict[str, Any], key: str, item: dict[str, Any]) -> None:
+    """Add an item to a list of the report, or count it among those not listed beyond LISTED_ROWS."""
+    if len(report[key]) < LISTED_ROWS:
+        report[key].append(item)
+    else:
+        report[f"{key}_non_listes"] = report.get(f"{key}_non_listes", 0) + 1
 
 
 def _close_record(db: sqlite_utils.Database, import_id: int, report: dict[str, Any]) -> None:

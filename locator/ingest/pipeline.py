@@ -6,6 +6,7 @@ Rows are processed one by one (files are streamed); only the ids and names met s
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from ..store import communes as store_communes
 from ..store import history as store_history
 from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
-from ..store.scratch import Scratch
+from ..store.scratch import Scratch, Spool
 from . import clean, parents
 from .dedupe import Matcher
 from .geocoders import Geocoder
@@ -92,6 +93,7 @@ class PlanRow:
     changements: list[str] = field(default_factory=list)  # fields that change
     refs: list[tuple[str, str]] = field(default_factory=list)  # external ids to record
     parent_nom: str | None = None
+    brut: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # the cells as read
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as JSON-able data."""
@@ -112,6 +114,15 @@ class PlanRow:
     def from_dict(cls, d: dict[str, Any]) -> PlanRow:
         """Rebuild a row from `to_dict` data."""
         return cls(**{**d, "refs": [tuple(r) for r in d.get("refs", [])]})
+
+    def dumps(self) -> str:
+        """Return the row as JSON text, cells as read included (a row waiting in a spool)."""
+        return json.dumps({**self.to_dict(), "brut": self.brut}, ensure_ascii=False)
+
+    @classmethod
+    def loads(cls, text: str) -> PlanRow:
+        """Rebuild a row from `dumps` text."""
+        return cls.from_dict(json.loads(text))
 
 
 def parse_date(value: str | None) -> str | None:
@@ -142,8 +153,10 @@ class RowPipeline:
     """Turns raw rows ({canonical column: text}) into plan rows, against one store connection."""
 
     def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, options: Options, spill: bool = False):
-        """`spill`: keep the ids and names met in TEMP tables (streamed imports of big files)."""
+        """`spill`: keep the ids and names met, and the rows waiting for a parent, in TEMP tables
+        (streamed imports of big files: memory does not grow with the file)."""
         self.conn = conn
+        self.spill = spill
         self.options = options
         self.places = PlaceResolver(conn, geocoder, options.far_km)
         self.matcher = Matcher(conn)
@@ -547,23 +560,29 @@ class RowPipeline:
 
         Each input is (line, raw values, extras: {"refs": [...], "precision": ...}).
         """
-        waiting: list[PlanRow] = []
+        waiting: list[PlanRow] | Spool = Spool(self.conn) if self.spill else []
         for ligne, raw, extras in rows:
             if extras.get("erreur"):  # a record the reader could not understand
-                yield PlanRow(ligne=ligne, action="rejete", erreurs=[extras["erreur"]])
+                yield PlanRow(ligne=ligne, action="rejete", erreurs=[extras["erreur"]], brut=raw)
                 continue
             row = self.prepare(ligne, raw, extras.get("refs", ()), extras.get("precision"))
             if row is None:
                 yield PlanRow(ligne=ligne, action="vide")
                 continue
+            row.brut = raw
             if extras.get("note"):
                 row.avertissements.insert(0, extras["note"])
             if row.parent_nom and not row.erreurs and not self.parent_known(row.parent_nom):
-                waiting.append(row)
+                if isinstance(waiting, Spool):
+                    waiting.append(row.dumps())
+                else:
+                    waiting.append(row)
                 continue
             yield self.finish(row)
-        for row in waiting:
-            yield self.finish(row)
+        for item in waiting:
+            yield self.finish(PlanRow.loads(item) if isinstance(item, str) else item)
+        if isinstance(waiting, Spool):
+            waiting.close()
         for scratch in (self.seen, self.file_names, self.links):
             if isinstance(scratch, Scratch):
                 scratch.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -77,6 +78,18 @@ class _WriterConnection(sqlite3.Connection):
             raise self._busy(err) from err
 
 
+def create_private(path: str | Path) -> None:
+    """Create the file readable and writable by its owner only (0600), unless it exists.
+
+    The store and the accounts file hold password and session hashes and reporters' contacts: no one
+    else on the machine may read them. SQLite gives its -wal and -shm files the mode of the main file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def read_only_medium(path: str | Path) -> bool:
     """Tell whether the store sits where nothing can be written (a read-only mount or folder)."""
     path = Path(path).resolve()
@@ -92,18 +105,21 @@ def read_only_uri(path: str | Path) -> str:
     return f"{Path(path).resolve().as_uri()}?{mode}"
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+def connect(path: str | Path, scratch: bool = False) -> sqlite3.Connection:
     """Open the store read-only (requests never write); rows behave like dicts.
 
     On a read-only medium a WAL store cannot create its shared-memory file: it is then opened as
-    immutable (no locks, nothing can change it anyway), so the site keeps serving.
+    immutable (no locks, nothing can change it anyway), so the site keeps serving. `scratch`: the
+    connection may still create TEMP tables (a large plan spills its working maps there); the store
+    itself stays read-only.
     """
     path = Path(path)
     if not path.exists():
         raise StoreMissing(f"Le fichier de données {path} n'existe pas : lancez « locator build ».")
     conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA query_only = ON")
+    if not scratch:
+        conn.execute("PRAGMA query_only = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
     # One connection per server thread: a 1 MB page cache each (not 2) keeps a worker's memory low;
     # the hot pages of the 30 MB store stay in the operating system's cache anyway.
@@ -179,7 +195,7 @@ def writer(path: str | Path, wait_seconds: float | None = None) -> sqlite_utils.
 
         wait_seconds = float(config.load()["WRITE_WAIT_SECONDS"])
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)
     # Default transaction handling: sqlite-utils' db.atomic() relies on it (savepoints when nested);
     # implicit transactions take the write lock at once, like db.atomic()'s (see _WriterConnection).
     conn = sqlite3.connect(str(path), factory=_WriterConnection, isolation_level="IMMEDIATE")

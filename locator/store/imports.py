@@ -23,7 +23,7 @@ def _counts_and_report(rapport: dict[str, Any]) -> tuple[Any, ...]:
         rapport.get("crees", 0),
         rapport.get("mis_a_jour", 0),
         rapport.get("inchanges", 0),
-        len(rapport.get("rejetes", [])),
+        len(rapport.get("rejetes", [])) + rapport.get("rejetes_non_listes", 0),
         json.dumps(rapport, ensure_ascii=False),
     )
 
@@ -37,11 +37,14 @@ def record(
     quand: str,
     auteur: str | None,
     rapport: dict[str, Any],
+    jeton: str | None = None,
 ) -> int:
-    """Insert the record of an import (counts taken from its report) and return its id."""
+    """Insert the record of an import (counts taken from its report) and return its id.
+
+    `jeton`: the wizard's upload it comes from (a second confirmation of that upload finds it)."""
     cur = db.execute(
         "INSERT INTO imports (fichier, sha256, genre, quand, auteur, lus, crees, mis_a_jour, inchanges, "
-        "rejetes, rapport) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rejetes, rapport, jeton) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             fichier,
             sha256,
@@ -49,6 +52,7 @@ def record(
             quand,
             auteur,
             *_counts_and_report(rapport),
+            jeton,
         ),
     )
     return cur.lastrowid
@@ -81,6 +85,12 @@ def latest_of(conn: sqlite3.Connection, sha256: str, auteur: str | None) -> dict
         f"SELECT {_COLUMNS} FROM imports WHERE sha256 = ? AND auteur IS ? ORDER BY id DESC LIMIT 1",
         (sha256, auteur),
     ).fetchone()
+    return _decode(row) if row else None
+
+
+def of_upload(conn: sqlite3.Connection, jeton: str) -> dict[str, Any] | None:
+    """Return the import made from this wizard upload, or None."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM imports WHERE jeton = ?", (jeton,)).fetchone()
     return _decode(row) if row else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
@@ -11,10 +12,11 @@ if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, rea
 SCHEMA_VERSION = "6"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history;
 # 4: structures.version, the edit counter (concurrency check of the admin form); 5: competences and
 # territoires (commune → Mission locale of the région, territory polygons) and step "positions"
-# (store/positions.py), one index entry per distinct point and type; 6: plancher_version, the floor
-# of the edit counter (a structure deleted then created again never starts below its old counter),
-# couverture_sieges (what a coverage file says of each Mission locale's seat), communes.epci and the
-# epci table (intercommunalities, which the probable territory groups communes by)
+# (store/positions.py), one index entry per distinct point and type; 6: accounts, sessions, failed
+# logins and pending wizard uploads moved out to the accounts file (store/authdb.py), imports.jeton;
+# plancher_version, the floor of the edit counter (a structure deleted then created again never starts
+# below its old counter); couverture_sieges (what a coverage file says of each Mission locale's seat);
+# communes.epci and the epci table (intercommunalities, which the probable territory groups communes by)
 MIGRATABLE_VERSIONS = ("3", "4", "5")  # older stores the next writer brings up to date without a rebuild
 
 STRUCTURE_TYPES = (
@@ -78,13 +80,9 @@ CREATE TABLE IF NOT EXISTS communes (
     latitude REAL,
     longitude REAL,
     centre TEXT,
-    contour BLOB,
-    epci TEXT
+    contour BLOB
 );
 CREATE INDEX IF NOT EXISTS communes_departement ON communes(departement);
--- Intercommunalities (EPCI à fiscalité propre), by SIREN code: communes.epci names one (an
--- arrondissement its city's); type CC, CA, CU or ME.
-CREATE TABLE IF NOT EXISTS epci (code TEXT PRIMARY KEY, nom TEXT NOT NULL, type TEXT);
 CREATE VIRTUAL TABLE IF NOT EXISTS communes_rtree USING rtree(
     pk, min_lat, max_lat, min_lon, max_lon
 );
@@ -177,20 +175,6 @@ CREATE TABLE IF NOT EXISTS couverture (
     PRIMARY KEY (code_insee, structure_id)
 );
 CREATE INDEX IF NOT EXISTS couverture_structure ON couverture(structure_id);
--- What the last coverage file imported says of each Mission locale it names: the network's code and
--- name, and the seat address (Adresse ML, Code Postal ML, Ville ML; code_insee: the commune those give),
--- kept so that the quality page can compare them with the directory's.
-CREATE TABLE IF NOT EXISTS couverture_sieges (
-    structure_id TEXT PRIMARY KEY,
-    code_ml TEXT,
-    nom_ml TEXT,
-    adresse TEXT,
-    code_postal TEXT,
-    commune TEXT,
-    code_insee TEXT,
-    source TEXT,
-    date_maj TEXT
-);
 -- Identifiers a structure has in other directories (espace "dila": the annuaire's old-style pivot id,
 -- "dila_uuid": its 2022+ id), so that a refresh from that source finds the same structure again.
 CREATE TABLE IF NOT EXISTS structure_refs (
@@ -242,25 +226,46 @@ CREATE TABLE IF NOT EXISTS geocodage_cache (
 );
 """
 
-# Columns added after version 1: a store built by an older version gets them on the next build.
+# Columns added after version 1 (name → declaration, version that added it): a store built by an
+# older version gets them on its next write.
 _ADDED_COLUMNS = {
-    "structures": {"origine": "TEXT", "version": "INTEGER NOT NULL DEFAULT 0"},
-    "communes": {"epci": "TEXT"},
+    "structures": {"origine": ("TEXT", 2), "version": ("INTEGER NOT NULL DEFAULT 0", 4)},
+    "imports": {"jeton": ("TEXT", 6)},
+    "communes": {"epci": ("TEXT", 6)},
 }
-# Indexes on added columns: created once the columns exist (a store of schema 5 lacks communes.epci).
-_ADDED_INDEXES = "CREATE INDEX IF NOT EXISTS communes_epci ON communes(epci, departement);"
 # Every write of a structure (import, form, archive, undo, by hand in SQL) moves its counter forward,
 # even one that puts back an older row: a form opened before any write is then refused, never merged.
-# A deleted structure (an undone import) leaves its counter in plancher_version, the highest counter
-# any deleted structure had: a structure created afterwards (the same id imported again) starts above
-# it, so that a form opened before the deletion still conflicts. One number for the whole store, not
-# one per id: a restored backup lifts it in one statement too (`structures.lift_versions`).
 _VERSION_TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS structures_version AFTER UPDATE ON structures
 WHEN new.version <= old.version
 BEGIN
     UPDATE structures SET version = old.version + 1 WHERE pk = new.pk;
 END;
+"""
+# Objects version 6 added to the store.
+# - epci: intercommunalities (EPCI à fiscalité propre) by SIREN code; communes.epci names one (an
+#   arrondissement its city's); type CC, CA, CU or ME.
+# - couverture_sieges: what the last coverage file imported says of each Mission locale it names (the
+#   network's code and name, the seat address: Adresse ML, Code Postal ML, Ville ML; code_insee: the
+#   commune those give), kept so that the quality page can compare them with the directory's.
+# - plancher_version: a deleted structure (an undone import) leaves its counter there, the highest
+#   counter any deleted structure had; a structure created afterwards (the same id imported again)
+#   starts above it, so that a form opened before the deletion still conflicts. One number for the
+#   whole store, not one per id: a restored backup lifts it in one statement (`structures.lift_versions`).
+_DDL_6 = """
+CREATE TABLE IF NOT EXISTS epci (code TEXT PRIMARY KEY, nom TEXT NOT NULL, type TEXT);
+CREATE INDEX IF NOT EXISTS communes_epci ON communes(epci, departement);
+CREATE TABLE IF NOT EXISTS couverture_sieges (
+    structure_id TEXT PRIMARY KEY,
+    code_ml TEXT,
+    nom_ml TEXT,
+    adresse TEXT,
+    code_postal TEXT,
+    commune TEXT,
+    code_insee TEXT,
+    source TEXT,
+    date_maj TEXT
+);
 CREATE TABLE IF NOT EXISTS plancher_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL
@@ -288,10 +293,90 @@ SELECT 1, MAX(n) FROM (
     GROUP BY h.structure_id
 ) HAVING MAX(n) IS NOT NULL
 """
+# The wizard's upload an import came from: a second confirmation of the same upload finds it (version 6).
+_IMPORTS_UPLOAD = "CREATE UNIQUE INDEX IF NOT EXISTS imports_jeton ON imports(jeton) WHERE jeton IS NOT NULL;"
+# Uploads waiting in the wizard, as stores of version 5 and older kept them (the wizard now keeps them
+# in the accounts file, a page at a time: store/pending.py).
+_PENDING_UNTIL_5 = """
+CREATE TABLE IF NOT EXISTS imports_en_attente (
+    jeton TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    cree_le REAL NOT NULL,
+    fichier TEXT NOT NULL,
+    contenu BLOB NOT NULL,
+    reglages TEXT NOT NULL,
+    plan TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS imports_en_attente_email ON imports_en_attente(email);
+"""
+# What version 6 took out of the store: the account tables (moved to the accounts file), the old
+# wizard's uploads (dropped: they expire within a day).
+_LEFT_IN_6 = ("sessions_admin", "utilisateurs", "imports_en_attente")
 
 
-def create(db: sqlite_utils.Database) -> None:
-    """Create every table, index and trigger that is missing; migrate derived objects of older stores."""
+def _objects(db: sqlite_utils.Database, version: int) -> None:
+    """Create every table, index and trigger a store of this version holds (those missing only)."""
+    from . import positions, reports, territories, throttle, users  # each module owns its DDL
+
+    db.conn.executescript(_DDL)
+    for module in (throttle, reports):
+        module.create(db)
+    if version <= 5:
+        users.create(db)
+        db.conn.executescript(_PENDING_UNTIL_5)
+    if version >= 5:
+        territories.create(db)
+        positions.create(db)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        for name, (decl, since) in columns.items():
+            if version >= since and name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+    if version >= 4:
+        db.conn.executescript(_VERSION_TRIGGER)
+    if version >= 6:
+        db.conn.executescript(_IMPORTS_UPLOAD)
+        db.conn.executescript(_DDL_6)
+
+
+def layout(version: str) -> dict[tuple[str, str], str | None]:
+    """Return what a store of this version made by this code holds: (type, name) → its SQL."""
+    import sqlite_utils
+
+    with sqlite_utils.Database(memory=True) as mem:
+        _objects(mem, int(version))
+        rows = mem.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def _leave_accounts(db: sqlite_utils.Database, accounts_file: str | Path | None) -> None:
+    """Move the accounts a store of version 5 or older holds to the accounts file, then drop them here."""
+    tables = set(db.table_names())
+    if not tables & set(_LEFT_IN_6):
+        return
+    if tables & {"utilisateurs", "sessions_admin"}:
+        from .. import config
+        from . import authdb
+
+        store = db.execute("PRAGMA database_list").fetchone()[2]
+        if store:  # an in-memory database has no accounts file
+            where = authdb.location(store, accounts_file or config.load()["AUTH_DB"])
+            authdb.prepare(where, store)
+    from .throttle import REPORT_PREFIX
+
+    with db.atomic():
+        for table in _LEFT_IN_6:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        # Failed logins are counted in the accounts file now: only the report brake stays here.
+        db.execute("DELETE FROM tentatives WHERE NOT cle LIKE ?", (REPORT_PREFIX + "%",))
+
+
+def create(db: sqlite_utils.Database, accounts_file: str | Path | None = None) -> None:
+    """Create every table, index and trigger that is missing; migrate older stores in place.
+
+    A store of version 5 or older gives its accounts to the accounts file (`accounts_file`, else the
+    AUTH_DB setting's, else the one beside the store) before they are dropped here.
+    """
     if "meta" in db.table_names():
         row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row and row[0] == "1":
@@ -308,20 +393,10 @@ def create(db: sqlite_utils.Database) -> None:
                 "FROM structures WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND statut = 'publie'"
             )
             db.conn.commit()
-    db.conn.executescript(_DDL)
-    from . import pending, positions, reports, territories, throttle, users  # each module owns its DDL
-
-    for module in (users, throttle, reports, pending, territories, positions):
-        module.create(db)
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
-        for name, decl in columns.items():
-            if name not in present:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
     had_floor = "plancher_version" in db.table_names()
-    db.conn.executescript(_ADDED_INDEXES)
-    db.conn.executescript(_VERSION_TRIGGER)
+    _objects(db, int(SCHEMA_VERSION))
     if not had_floor:
         with db.atomic():
             db.execute(_VERSION_FLOOR_OF_OLD_STORES)
+    _leave_accounts(db, accounts_file)
     db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections.abc import Iterator
 
 _numbers = itertools.count(1)
 
@@ -46,3 +47,32 @@ class Scratch:
     def close(self) -> None:
         """Drop the table."""
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+class Spool:
+    """A queue of texts in a TEMP table, read back in the order written (dropped by `close`)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.table = f"spool_{next(_numbers)}"
+        conn.execute(f"CREATE TEMP TABLE {self.table} (n INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+
+    def append(self, value: str) -> None:
+        """Add a text at the end."""
+        self.conn.execute(f"INSERT INTO temp.{self.table} (v) VALUES (?)", (value,))
+
+    def __iter__(self) -> Iterator[str]:
+        last = 0
+        while True:  # a few hundred at a time: the caller may query the connection in between
+            rows = self.conn.execute(
+                f"SELECT n, v FROM temp.{self.table} WHERE n > ? ORDER BY n LIMIT 500", (last,)
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for row in rows:
+                yield row[1]
+
+    def close(self) -> None:
+        """Drop the table."""
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{self.table}")

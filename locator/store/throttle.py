@@ -1,4 +1,8 @@
-"""Timestamps of throttled events (failed logins, error reports), shared by every worker."""
+"""Timestamps of throttled events (failed logins, error reports), shared by every worker.
+
+Failed logins are counted in the accounts file (store/authdb.py), so that a login never waits for the
+store; error reports in the store, in the same transaction as the report they count.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
 
 
 DDL = """
--- `cle` names who did it: "compte:<email>", "ip:<address>", "signalement:<address>".
+-- `cle` names who did it: "compte:<email>", "ip:<address>"... (admin/accounts.py) in the accounts
+-- file; "signalement:<address>" in the store, beside the reports it brakes.
 CREATE TABLE IF NOT EXISTS tentatives (cle TEXT NOT NULL, quand REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS tentatives_cle ON tentatives(cle, quand);
 """
@@ -22,6 +27,9 @@ def create(db: sqlite_utils.Database) -> None:
     """Create the table when missing."""
     db.conn.executescript(DDL)
 
+
+# The keys of the report brake (web/admin/reports.py): the only ones a store keeps since schema 6.
+REPORT_PREFIX = "signalement:"
 
 # Events older than this are forgotten: longer than any throttling window.
 RETENTION_SECONDS = 2 * 86400
@@ -44,6 +52,17 @@ def recent(conn: sqlite3.Connection, key: str, since: float) -> tuple[int, float
 def clear(db: sqlite_utils.Database, key: str) -> None:
     """Forget every event of a key."""
     db.execute("DELETE FROM tentatives WHERE cle = ?", (key,))
+
+
+def clear_keys(db: sqlite_utils.Database, keys: list[str], prefixes: list[str]) -> int:
+    """Forget every event of these keys and of the keys starting with these prefixes; return how many."""
+    removed = 0
+    for key in keys:
+        removed += db.execute("DELETE FROM tentatives WHERE cle = ?", (key,)).rowcount
+    for prefix in prefixes:  # substr, not LIKE: an e-mail address may hold « % » or « _ »
+        cur = db.execute("DELETE FROM tentatives WHERE substr(cle, 1, ?) = ?", (len(prefix), prefix))
+        removed += cur.rowcount
+    return removed
 
 
 def forget(db: sqlite_utils.Database, key: str, when: float) -> None:

@@ -1,4 +1,4 @@
-"""Admin accounts and their server-side sessions."""
+"""Admin accounts and their server-side sessions (in the accounts file, store/authdb.py)."""
 
 from __future__ import annotations
 
@@ -32,9 +32,34 @@ CREATE INDEX IF NOT EXISTS sessions_admin_email ON sessions_admin(email);
 """
 
 
+# A backup made with --avec-comptes carries the accounts alone: no session, no failed login.
+BACKUP_DDL = DDL.split("-- One row per open admin session")[0]
+
+
 def create(db: sqlite_utils.Database) -> None:
     """Create the account tables when missing."""
     db.conn.executescript(DDL)
+
+
+_ACCOUNT_COLUMNS = ("email", "role", "mot_de_passe", "cree_le", "modifie_le")
+
+
+def all_rows(conn: sqlite3.Connection) -> list[tuple]:
+    """Return every account as stored (hashes included): a backup with accounts, a restore."""
+    return conn.execute(f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM utilisateurs ORDER BY email").fetchall()
+
+
+def put_rows(db: sqlite_utils.Database, rows: list[tuple]) -> None:
+    """Insert accounts as all_rows returns them (into an empty table)."""
+    marks = ", ".join("?" * len(_ACCOUNT_COLUMNS))
+    db.conn.executemany(f"INSERT INTO utilisateurs ({', '.join(_ACCOUNT_COLUMNS)}) VALUES ({marks})", rows)
+
+
+def replace_all(db: sqlite_utils.Database, rows: list[tuple]) -> None:
+    """Replace every account by these rows and end every session (a restore with the accounts)."""
+    db.execute("DELETE FROM sessions_admin")
+    db.execute("DELETE FROM utilisateurs")
+    put_rows(db, rows)
 
 
 def get(conn: sqlite3.Connection, email: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from locator.admin import accounts
+from locator.store import authdb
 from locator.testing import serve_in_background
 from tests.browser.conftest import open_context, run_axe
 
@@ -23,7 +24,7 @@ def admin_site(built_store, tmp_path, tile_server):
     """A real gunicorn server on a private store with one admin account; tiles from the local server."""
     db = tmp_path / "locator.sqlite"
     shutil.copyfile(built_store, db)
-    accounts.add_user(db, EMAIL, "admin", PASSWORD)
+    accounts.add_user(authdb.location(db), EMAIL, "admin", PASSWORD)
     with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
         yield base
 

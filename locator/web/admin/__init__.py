@@ -27,10 +27,11 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from ...admin import accounts
+from ...store import authdb
 from ...store import db as store_db
 from ..negotiation import wants_json
 from ..security import content_security_policy
-from ..store import get_conn
+from ..store import get_auth_conn
 
 if TYPE_CHECKING:  # sqlite-utils is heavy: the writer connection brings it in
     import sqlite_utils
@@ -64,6 +65,16 @@ def client_ip() -> str:
 def writer() -> sqlite_utils.Database:
     """Open the store's writer connection for one request (`with writer() as db:` closes it)."""
     return store_db.writer(current_app.config["DB"], float(current_app.config["WRITE_WAIT_SECONDS"]))
+
+
+def auth_writer() -> sqlite_utils.Database:
+    """Open the accounts file's writer connection for one request (accounts, sessions, pending uploads)."""
+    return authdb.writer(current_app.config["AUTH_DB"], float(current_app.config["WRITE_WAIT_SECONDS"]))
+
+
+def auth_file() -> str:
+    """The accounts file of the app (setting AUTH_DB, resolved by create_app)."""
+    return current_app.config["AUTH_DB"]
 
 
 def tile_settings() -> dict:
@@ -111,7 +122,7 @@ def _require_session():
     g.user = None
     token = session.get(SESSION_KEY)
     if token:
-        g.user = accounts.session_user(get_conn(), token)
+        g.user = accounts.session_user(get_auth_conn(), token)
         if g.user is None:
             session.pop(SESSION_KEY, None)
     if request.endpoint in OPEN_ENDPOINTS or g.user is not None:

@@ -11,8 +11,8 @@ from ...admin import accounts
 from ...store import reports as store_reports
 from ...store import structures as store_structures
 from ...store import users as store_users
-from ..store import get_conn
-from . import SESSION_KEY, bp, client_ip, role_required, safe_next
+from ..store import get_auth_conn, get_conn
+from . import SESSION_KEY, auth_file, bp, client_ip, role_required, safe_next
 
 # A browser where an account logged in: its own lockout counter, so strangers cannot lock it out.
 DEVICE_COOKIE = "locator_appareil"
@@ -67,9 +67,7 @@ def login():
     device = known_device(email)
     password = request.form.get("password", "")
     try:
-        user = accounts.login(
-            get_conn(), current_app.config["DB"], email, password, client_ip(), rules, device
-        )
+        user = accounts.login(get_auth_conn(), auth_file(), email, password, client_ip(), rules, device)
     except accounts.LockedOut as locked:
         error = _locked_message(locked.retry_after)
         page = render_template("admin/login.html", next=next_url, error=error, email=email)
@@ -77,9 +75,7 @@ def login():
     if user is None:
         error = "Adresse ou mot de passe incorrect."
         return render_template("admin/login.html", next=next_url, error=error, email=email), 401
-    token = accounts.open_session(
-        current_app.config["DB"], user["email"], current_app.config["ADMIN_SESSION_HOURS"]
-    )
+    token = accounts.open_session(auth_file(), user["email"], current_app.config["ADMIN_SESSION_HOURS"])
     session.clear()  # a fresh session: nothing from before the login survives (fixation)
     session[SESSION_KEY] = token
     return _remember_device(redirect(next_url or url_for("admin.home")), user["email"], device)
@@ -88,7 +84,7 @@ def login():
 @bp.post("/logout")
 def logout():
     """End the session here and in the store."""
-    accounts.close_session(current_app.config["DB"], session[SESSION_KEY])
+    accounts.close_session(auth_file(), session[SESSION_KEY])
     session.clear()
     flash("Vous êtes déconnecté.")
     return redirect(url_for("admin.login"))
@@ -107,14 +103,14 @@ def home():
 def users():
     """Accounts list with the forms to add, change and remove them."""
     return render_template(
-        "admin/comptes.html", accounts=store_users.list_all(get_conn()), roles=accounts.ROLES
+        "admin/comptes.html", accounts=store_users.list_all(get_auth_conn()), roles=accounts.ROLES
     )
 
 
 def _account_action(action, *args, done: str):
     """Run an account action; `done` says what was done to the account "{}" (its email as stored)."""
     try:
-        email = action(current_app.config["DB"], *args)
+        email = action(auth_file(), *args)
     except accounts.AccountError as err:
         flash(str(err), "erreur")
     else:
@@ -176,7 +172,7 @@ def own_password():
     rules = accounts.Throttling.from_config(current_app.config)
     try:
         ok = accounts.check_current_password(
-            get_conn(), current_app.config["DB"], g.user["email"], request.form.get("actuel", ""), rules
+            get_auth_conn(), auth_file(), g.user["email"], request.form.get("actuel", ""), rules
         )
     except accounts.LockedOut as locked:
         page = render_template("admin/mon_compte.html", error=_locked_message(locked.retry_after))
@@ -188,7 +184,7 @@ def own_password():
             "admin/mon_compte.html", error="Les deux nouveaux mots de passe diffèrent."
         ), 400
     try:
-        accounts.set_password(current_app.config["DB"], g.user["email"], request.form.get("nouveau", ""))
+        accounts.set_password(auth_file(), g.user["email"], request.form.get("nouveau", ""))
     except accounts.AccountError as err:
         return render_template("admin/mon_compte.html", error=str(err)), 400
     session.clear()

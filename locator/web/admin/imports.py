@@ -1,30 +1,35 @@
 """The import wizard: upload a CSV, preview every row on a list and a map, fix rows, confirm, report.
 
-Nothing reaches the published directory before the confirmation: the upload and its fixes wait in
-the store's `imports_en_attente` table, under a random token bound to the admin who uploaded it.
+Nothing reaches the published directory before the confirmation: the upload, its fixes and its plan
+wait in the accounts file (store/pending.py), under a random token bound to the admin who uploaded
+it. Every request reads only the page of the plan it shows; the confirmation reads it a page at a time.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
+from contextlib import closing
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from ...admin import wizard
-from ...ingest.importer import ImportPlan, PlanStale, apply_import
+from ...ingest.importer import PlanStale, apply_rows
 from ...ingest.table import FileProblem
+from ...store import db as store_db
 from ...store import imports as store_imports
 from ...store import pending as store_pending
 from ...store.schema import STRUCTURE_TYPES
 from .. import limits, params
 from ..formatting import TYPE_LABELS
-from ..store import get_conn
-from . import bp, tile_settings, writer
+from ..negotiation import wants_json
+from ..store import get_auth_conn, get_conn
+from . import auth_writer, bp, tile_settings, writer
 
 PENDING_HOURS = 24  # an upload not confirmed within this delay is forgotten
 PAGE_ROWS = 100
-FILTERS = ("tous", "rejete", "nouveau", "mis_a_jour", "inchange", "corrigees")
+FILTERS = store_pending.FILTERS
 
 
 def _max_bytes() -> int:
@@ -35,7 +40,7 @@ def _max_bytes() -> int:
 def _too_many_pending() -> tuple[str, int] | None:
     """Return (French message, status) when this account or the site has too many uploads waiting."""
     config, since = current_app.config, time.time() - PENDING_HOURS * 3600
-    mine = store_pending.count(get_conn(), since, g.user["email"])
+    mine = store_pending.count(get_auth_conn(), since, g.user["email"])
     if mine >= int(config["WIZARD_PENDING_PER_USER"]):
         return (
             f"Vous avez déjà {mine} import(s) en attente de confirmation : confirmez-les ou "
@@ -43,7 +48,7 @@ def _too_many_pending() -> tuple[str, int] | None:
             f"après {PENDING_HOURS} h.",
             429,
         )
-    if store_pending.count(get_conn(), since) >= int(config["WIZARD_PENDING_TOTAL"]):
+    if store_pending.count(get_auth_conn(), since) >= int(config["WIZARD_PENDING_TOTAL"]):
         return (
             "Trop d'imports attendent une confirmation sur le site : réessayez quand certains auront été "
             "confirmés ou abandonnés.",
@@ -53,7 +58,8 @@ def _too_many_pending() -> tuple[str, int] | None:
 
 
 def _load(token: str) -> dict:
-    found = store_pending.get(get_conn(), token, g.user["email"], time.time() - PENDING_HOURS * 3600)
+    since = time.time() - PENDING_HOURS * 3600
+    found = store_pending.get(get_auth_conn(), token, g.user["email"], since)
     if found is None:
         abort(404)
     return found
@@ -65,8 +71,38 @@ def _upload_page(error: str | None = None, status: int = 200):
         "admin/import_envoi.html",
         error=error,
         max_mo=f"{_max_bytes() / (1024 * 1024):g}",
-        waiting=store_pending.of_account(get_conn(), g.user["email"], since),
+        waiting=store_pending.of_account(get_auth_conn(), g.user["email"], since),
     ), status
+
+
+def _plan(item_id: int, contenu: bytes, fichier: str, reglages: dict, known: dict | None = None) -> dict:
+    """Plan the upload into a new version of its stored plan (see wizard.plan_upload); its summary."""
+    # A connection of its own: the plan's working maps live in its TEMP tables, dropped with it.
+    conn = store_db.connect(current_app.config["DB"], scratch=True)
+    try:
+        with auth_writer() as auth:
+            settings = current_app.config
+            return wizard.plan_upload(conn, auth, item_id, contenu, fichier, reglages, settings, known)
+    finally:
+        conn.close()
+
+
+def _forget(token: str) -> None:
+    """Drop an upload and sweep the rows of the plans nobody reads any more."""
+    with auth_writer() as auth:
+        with auth.atomic():
+            store_pending.drop(auth, token)
+        store_pending.sweep(auth)
+
+
+@bp.errorhandler(store_pending.PlanGone)
+def _gone(_err: store_pending.PlanGone):
+    """The upload was confirmed or abandoned (in another tab) while this request used it."""
+    message = "Cet import n'est plus en attente : il a été confirmé ou abandonné entre-temps."
+    if wants_json():
+        return jsonify({"erreur": message}), 404
+    flash(message, "erreur")
+    return redirect(url_for("admin.import_upload"))
 
 
 @bp.get("/import")
@@ -93,23 +129,20 @@ def import_start():
     statut = "brouillon" if request.form.get("statut") == "brouillon" else "publie"
     reglages = wizard.new_reglages(statut, hors_region=request.form.get("hors_region") == "oui")
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "fichier.csv"
-    plan = wizard.plan(get_conn(), contenu, filename, reglages, current_app.config)
-    if plan.erreur:
-        return _upload_page(plan.erreur, 400)
     token = secrets.token_urlsafe(24)
     now = time.time()
-    with writer() as db, db.atomic():
-        store_pending.put(
-            db,
-            token,
-            g.user["email"],
-            now,
-            filename,
-            contenu,
-            reglages,
-            plan.to_dict(),
-            now - PENDING_HOURS * 3600,
+    with auth_writer() as auth, auth.atomic():
+        item_id = store_pending.put(
+            auth, token, g.user["email"], now, filename, contenu, reglages, now - PENDING_HOURS * 3600
         )
+    try:
+        _plan(item_id, contenu, filename, reglages)
+    except FileProblem as err:
+        _forget(token)
+        return _upload_page(str(err), 400)
+    except BaseException:
+        _forget(token)
+        raise
     return redirect(url_for("admin.import_preview", token=token))
 
 
@@ -117,62 +150,74 @@ def import_start():
 def import_preview(token: str):
     """Step 2: every row with its action and reasons, on a list and a map; fix, then confirm."""
     item = _load(token)
-    plan = ImportPlan.from_dict(item["plan"])
-    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config)
-    rows = wizard.rows_view(item["plan"], item["reglages"], raw)
     voir = request.args.get("voir", "tous")
     if voir not in FILTERS:
         voir = "tous"
-    if voir == "corrigees":
-        shown = [r for r in rows if r["corrigee"]]
-    elif voir != "tous":
-        shown = [r for r in rows if r["action"] == voir]
-    else:
-        shown = rows
     page = params.page(request.args)
-    pages = max(1, -(-len(shown) // PAGE_ROWS))
+    conn = get_auth_conn()
+    pages = max(1, math.ceil(store_pending.count_rows(conn, item, voir) / PAGE_ROWS))
+    rows = store_pending.rows(conn, item, voir, (page - 1) * PAGE_ROWS, PAGE_ROWS)
     return render_template(
         "admin/import_apercu.html",
         token=token,
         item=item,
-        counts=plan.counts(),
-        file_warnings=plan.avertissements,
-        rows=shown[(page - 1) * PAGE_ROWS : page * PAGE_ROWS],
+        counts=item["resume"]["comptes"],
+        file_warnings=item["resume"]["avertissements"],
+        rows=[wizard.view(r, item["reglages"]) for r in rows],
         voir=voir,
         page=page,
         pages=pages,
-        fixed=sum(1 for r in rows if r["corrigee"]),
+        fixed=store_pending.count_rows(conn, item, "corrigees"),
+        points=item["resume"].get("points", 0),
+        map_points=int(current_app.config["WIZARD_MAP_POINTS"]),
         tiles=tile_settings(),
     )
 
 
+class _BadBox(ValueError):
+    """A `bbox` parameter that is not four finite numbers west,south,east,north."""
+
+
+def _box() -> tuple[float, float, float, float] | None:
+    """The map's view (`bbox=west,south,east,north`, degrees) as (min_lat, min_lon, max_lat, max_lon)."""
+    text = request.args.get("bbox")
+    if not text:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in text[:200].split(","))
+    except ValueError:
+        raise _BadBox from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)) or south > north or west > east:
+        raise _BadBox
+    return south, west, north, east
+
+
 @bp.get("/import/<token>/carte.json")
 def import_map(token: str):
-    """The rows that have a point, as GeoJSON, for the preview map."""
+    """The rows that have a point, as GeoJSON, for the preview map: WIZARD_MAP_POINTS at most (those in
+    the map's view when `bbox` is given), with how many there are in all."""
     item = _load(token)
-    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config)
-    return jsonify(wizard.features(item["plan"], raw, item["reglages"]))
+    limit = int(current_app.config["WIZARD_MAP_POINTS"])
+    try:
+        box = _box()
+    except _BadBox:
+        return jsonify({"erreur": "bbox : quatre nombres attendus (ouest,sud,est,nord)."}), 400
+    records, total = store_pending.points(get_auth_conn(), item, limit, box)
+    features = [wizard.feature(r) for r in records]
+    return jsonify({"type": "FeatureCollection", "features": features, "total": total, "limite": limit})
 
 
 def _row(item: dict, ligne: int) -> dict:
-    for r in item["plan"]["lignes"]:
-        if r["ligne"] == ligne and r["action"] != "vide":
-            return r
-    abort(404)
+    found = store_pending.row(get_auth_conn(), item, ligne)
+    if found is None:
+        abort(404)
+    return found
 
 
-def _replan(token: str, item: dict, reglages: dict) -> ImportPlan:
-    plan = wizard.plan(
-        get_conn(),
-        item["contenu"],
-        item["fichier"],
-        reglages,
-        current_app.config,
-        item["plan"].get("geocache"),
-    )
-    with writer() as db, db.atomic():
-        store_pending.update(db, token, reglages, plan.to_dict())
-    return plan
+def _replan(item: dict, reglages: dict) -> dict:
+    """Plan the upload again with these fixes; return its new summary."""
+    contenu = store_pending.content(get_auth_conn(), item)
+    return _plan(item["id"], contenu, item["fichier"], reglages, item["resume"].get("geocache"))
 
 
 @bp.get("/import/<token>/lignes/<int:ligne>")
@@ -180,7 +225,7 @@ def import_row(token: str, ligne: int):
     """The fix form of one row: every column of the file, the commune choice, the point on a map."""
     item = _load(token)
     row = _row(item, ligne)
-    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
+    raw = row.get("brut") or {}
     values = {k: raw.get(k, "") for k in wizard.FIXABLE}
     values.update(item["reglages"]["corrections"].get(str(ligne), {}))
     values["type"] = wizard.type_of(values.get("type")) or values.get("type", "")
@@ -203,7 +248,7 @@ def import_row_fix(token: str, ligne: int):
     """Apply a row's fixes (fields, point, commune), plan the file again, back to the preview."""
     item = _load(token)
     row = _row(item, ligne)
-    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
+    raw = row.get("brut") or {}
     sent = {k: request.form[k] for k in wizard.FIXABLE if k in request.form}  # a field not sent stays
     reglages = wizard.fix(item["reglages"], ligne, sent, raw)
     choice = request.form.get("choix_commune") or None
@@ -214,11 +259,11 @@ def import_row_fix(token: str, ligne: int):
         return redirect(url_for("admin.import_row", token=token, ligne=ligne))
     if "choix_commune" in request.form:
         reglages = wizard.pick_commune(reglages, ligne, choice)
-    plan = _replan(token, item, reglages)
-    row = next(r for r in plan.lignes if r.ligne == ligne)
-    label = wizard.ACTION_LABELS.get(row.action, row.action)
-    if row.action == "rejete":
-        flash(f"Ligne {ligne} : toujours rejetée ({'; '.join(row.erreurs)}).", "erreur")
+    _replan(item, reglages)
+    row = _row(item, ligne)
+    label = wizard.ACTION_LABELS.get(row["action"], row["action"])
+    if row["action"] == "rejete":
+        flash(f"Ligne {ligne} : toujours rejetée ({'; '.join(row.get('erreurs') or [])}).", "erreur")
         return redirect(url_for("admin.import_row", token=token, ligne=ligne))
     flash(f"Ligne {ligne} corrigée : {label}.")
     return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
@@ -228,7 +273,7 @@ def import_row_fix(token: str, ligne: int):
 def import_row_point(token: str, ligne: int):
     """Move a row's point (a pin dragged on the map): JSON {latitude, longitude} → the row re-planned."""
     item = _load(token)
-    _row(item, ligne)
+    row = _row(item, ligne)
     data = request.get_json(silent=True) or {}
     try:
         lat, lon = float(data["latitude"]), float(data["longitude"])
@@ -236,28 +281,31 @@ def import_row_point(token: str, ligne: int):
         return jsonify({"erreur": "latitude et longitude (nombres) attendues."}), 400
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return jsonify({"erreur": "Coordonnées impossibles."}), 400
-    raw = wizard.raw_rows(item["contenu"], _max_bytes(), current_app.config).get(ligne, {})
+    raw = row.get("brut") or {}
     reglages = wizard.fix(item["reglages"], ligne, {"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}"}, raw)
-    plan = _replan(token, item, reglages)
-    row = next(r for r in plan.lignes if r.ligne == ligne)
-    label = wizard.ACTION_LABELS.get(row.action, row.action)
-    flash(f"Ligne {ligne} : position corrigée ({label}).", "erreur" if row.action == "rejete" else "message")
+    resume = _replan(item, reglages)
+    row = _row(item, ligne)
+    label = wizard.ACTION_LABELS.get(row["action"], row["action"])
+    kind = "erreur" if row["action"] == "rejete" else "message"
+    flash(f"Ligne {ligne} : position corrigée ({label}).", kind)
     return jsonify(
         {
             "ligne": ligne,
-            "action": row.action,
-            "libelle": wizard.ACTION_LABELS.get(row.action, row.action),
-            "erreurs": row.erreurs,
-            "avertissements": row.avertissements,
-            "structure": row.structure,
-            "comptes": plan.counts(),
+            "action": row["action"],
+            "libelle": label,
+            "erreurs": row.get("erreurs") or [],
+            "avertissements": row.get("avertissements") or [],
+            "structure": row.get("structure"),
+            "comptes": resume["comptes"],
         }
     )
 
 
-def _already_confirmed(plan: ImportPlan):
+def _already_confirmed(token: str, sha256: str):
     """A second confirmation of the same upload: to the import the first one made, nothing imported again."""
-    done = store_imports.latest_of(get_conn(), plan.sha256, g.user["email"])
+    done = store_imports.of_upload(get_conn(), token) or store_imports.latest_of(
+        get_conn(), sha256, g.user["email"]
+    )
     flash("Cet import a déjà été confirmé (double clic ?) : il n'a été importé qu'une fois.")
     if done is None:
         return redirect(url_for("admin.import_upload"))
@@ -266,29 +314,38 @@ def _already_confirmed(plan: ImportPlan):
 
 @bp.post("/import/<token>/confirmer")
 def import_confirm(token: str):
-    """Step 3: write the previewed plan in one transaction, then show the import's report."""
+    """Step 3: write the previewed plan in one transaction, reading it a page at a time, then report."""
     item = _load(token)
-    plan = ImportPlan.from_dict(item["plan"])
+    plan = wizard.header_of(item)
     try:
-        # The upload is claimed in the import's own transaction: of two confirmations, one imports.
+        # The import records the upload's token in its own transaction: of two confirmations, one imports.
         with writer() as db, db.atomic():
-            claimed = store_pending.drop(db, token)
-            report = apply_import(db, plan, auteur=g.user["email"]) if claimed else None
+            if store_imports.of_upload(db.conn, token) is not None:
+                report = None
+            else:
+                with closing(store_pending.all_rows(get_auth_conn(), item)) as records:
+                    rows = (wizard.plan_row(r) for r in records)
+                    report = apply_rows(
+                        db, plan, item["resume"]["comptes"], rows, auteur=g.user["email"], jeton=token
+                    )
     except PlanStale as err:
-        _replan(token, item, item["reglages"])
+        _replan(item, item["reglages"])
         flash(f"{err} L'aperçu a été recalculé : vérifiez-le puis confirmez de nouveau.", "erreur")
         return redirect(url_for("admin.import_preview", token=token))
     except FileProblem as err:
         flash(str(err), "erreur")
         return redirect(url_for("admin.import_preview", token=token))
+    except store_pending.PlanGone:
+        return _already_confirmed(token, plan.sha256)
     if report is None:
-        return _already_confirmed(plan)
+        return _already_confirmed(token, plan.sha256)
+    _forget(token)
     if report.get("aucun_changement"):
         flash("Aucun changement : les données sont déjà à jour ; aucun import n'est ajouté à l'historique.")
         return redirect(url_for("admin.history"))
     flash(
         f"Import publié : {report['crees']} créée(s), {report['mis_a_jour']} mise(s) à jour, "
-        f"{len(report['rejetes'])} ligne(s) rejetée(s) non importée(s)."
+        f"{len(report['rejetes']) + report.get('rejetes_non_listes', 0)} ligne(s) rejetée(s) non importée(s)."
     )
     return redirect(url_for("admin.import_detail", import_id=report["import_id"]))
 
@@ -297,7 +354,6 @@ def import_confirm(token: str):
 def import_drop(token: str):
     """Forget an upload without importing anything."""
     _load(token)
-    with writer() as db, db.atomic():
-        store_pending.drop(db, token)
+    _forget(token)
     flash("Import abandonné : rien n'a été modifié.")
     return redirect(url_for("admin.import_upload"))

@@ -39,23 +39,50 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
-  fetch(container.dataset.source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-    .then(function (r) { return r.json(); })
-    .then(function (data) {
-      var bounds = [];
-      data.features.forEach(function (f) {
-        var p = f.properties;
-        var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-        var label = "Ligne " + p.ligne + " (" + p.libelle + ") : " + (p.nom || "");
-        var marker = L.marker(ll, { draggable: true, keyboard: true, title: label, alt: label, icon: icon(p.action) });
-        marker.bindPopup(A.popup(label, [p.commune].concat(p.messages || []),
-          { href: "#ligne-" + p.ligne, text: "Voir la ligne dans la liste" }));
-        marker.on("dragend", function () { send(p.ligne, marker.getLatLng()); });
-        marker.addTo(m);
-        var el = marker.getElement && marker.getElement();
-        if (el) el.setAttribute("data-ligne", p.ligne);
-        bounds.push(ll);
-      });
-      if (bounds.length) m.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
+  // The server sends a bounded number of rows (WIZARD_MAP_POINTS): when the file has more, the map
+  // asks again for the rows in view each time it moves, and says how many it shows.
+  var layer = L.layerGroup().addTo(m);
+  var count = document.getElementById("carte-nombre");
+  var partial = false;
+  var fitted = false;
+  var asked = 0;
+
+  function show(data) {
+    layer.clearLayers();
+    var bounds = [];
+    data.features.forEach(function (f) {
+      var p = f.properties;
+      var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+      var label = "Ligne " + p.ligne + " (" + p.libelle + ") : " + (p.nom || "");
+      var marker = L.marker(ll, { draggable: true, keyboard: true, title: label, alt: label, icon: icon(p.action) });
+      marker.bindPopup(A.popup(label, [p.commune].concat(p.messages || []),
+        { href: "#ligne-" + p.ligne, text: "Voir la ligne dans la liste" }));
+      marker.on("dragend", function () { send(p.ligne, marker.getLatLng()); });
+      marker.addTo(layer);
+      var el = marker.getElement && marker.getElement();
+      if (el) el.setAttribute("data-ligne", p.ligne);
+      bounds.push(ll);
     });
+    partial = partial || data.total > data.features.length;
+    if (count) {
+      count.textContent = data.total > data.features.length
+        ? data.features.length + " lignes sur la carte parmi les " + data.total + " de cette vue : zoomez pour voir les autres."
+        : (partial ? data.total + " ligne(s) dans cette vue." : "");
+    }
+    if (!fitted && bounds.length) {
+      fitted = true;
+      m.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
+    }
+  }
+
+  function load(box) {
+    var n = ++asked;
+    var url = container.dataset.source + (box ? "?bbox=" + box.toBBoxString() : "");
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { if (n === asked && data.features) show(data); });
+  }
+
+  m.on("moveend", function () { if (partial) load(m.getBounds()); });
+  load(null);
 });
