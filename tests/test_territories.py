@@ -12,8 +12,8 @@ import pytest
 import requests
 import shapely
 from click.testing import CliRunner
-from territory_helpers import naive_answer
 from store_helpers import as_version
+from territory_helpers import naive_answer
 
 from locator import config, lookup
 from locator.cli import main

@@ -12,6 +12,7 @@ from import_helpers import rejected, run_import, structure, write
 from test_admin_structures import EDIT, save
 
 from locator.cli import main
+from locator.store import authdb
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +89,7 @@ def test_an_account_email_is_checked_by_the_library_in_the_cli_and_the_admin_for
     )
     assert r.status_code == 302
     assert "Adresse électronique invalide." in text(admin_client.get("/admin/comptes"))
-    emails = {e for (e,) in _rows(admin_store, "SELECT email FROM utilisateurs")}
+    emails = {e for (e,) in _rows(authdb.location(admin_store), "SELECT email FROM utilisateurs")}
     assert emails == {"admin@example.fr", "editeur@example.fr"}
 
 
@@ -104,11 +105,11 @@ def test_invisible_characters_are_stripped_from_account_emails(admin_client, adm
     )
     assert r.status_code == 302
     assert "Compte créé : nouvelle@region.fr." in text(admin_client.get("/admin/comptes"))
-    assert ("nouvelle@region.fr",) in _rows(admin_store, "SELECT email FROM utilisateurs")
+    assert ("nouvelle@region.fr",) in _rows(authdb.location(admin_store), "SELECT email FROM utilisateurs")
     # The same cleaning guards one's own account: an invisible character does not make it someone else's.
     r = post_form(admin_client, "/admin/comptes/supprimer", {"email": f"{ZWSP}admin@example.fr"})
     assert "Vous ne pouvez pas supprimer votre propre compte." in text(admin_client.get("/admin/comptes"))
-    assert ("admin@example.fr",) in _rows(admin_store, "SELECT email FROM utilisateurs")
+    assert ("admin@example.fr",) in _rows(authdb.location(admin_store), "SELECT email FROM utilisateurs")
 
 
 def test_a_structure_email_is_checked_by_the_library_in_imports_and_the_form(

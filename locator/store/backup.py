@@ -225,9 +225,7 @@ def _copy(source: Path, target: Path, busy_ms: int = 30000) -> None:
         src.close()
 
 
-def _prepared_copy(
-    source: Path, store: Path, with_accounts: bool, replaced: int
-) -> tuple[Path, list[tuple]]:
+def _prepared_copy(source: Path, store: Path, with_accounts: bool, replaced: int) -> tuple[Path, list[tuple]]:
     """Return a private copy of the backup, without accounts, sessions nor failed logins, brought to this
     version, its edit counters above `replaced` (the highest of the store it replaces); and the
     backup's accounts when asked for."""
