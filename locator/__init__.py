@@ -27,6 +27,12 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+def _templates() -> Path:
+    """The Jinja pages: the checkout's top-level templates/, or the installed copy (locator/templates/)."""
+    installed = Path(__file__).parent / "templates"
+    return installed if installed.is_dir() else config.PROJECT_ROOT / "templates"
+
+
 class _BoundedInt(IntegerConverter):
     """`<int:...>` in routes, up to what SQLite stores: a longer number is a 404, not an overflow."""
 
@@ -49,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings (defaults < LOCATOR_* env < test_config), store, blueprints."""
     app = _Flask(
         __name__,
-        template_folder="web/templates",
+        template_folder=str(_templates()),
         static_folder="web/static",
         instance_path=str(config.PROJECT_ROOT / "instance"),
     )

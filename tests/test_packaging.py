@@ -61,7 +61,8 @@ def test_the_wheel_ships_templates_static_files_and_leaflet(installed):
         ).stdout.strip()
     ).parent
     assert package.is_relative_to(installed)  # the installed copy, not the checkout
-    for name in ("web/templates/base.html", "web/templates/admin/login.html", "web/static/css/site.css"):
+    # The pages come from the checkout's top-level templates/, installed as locator/templates/.
+    for name in ("templates/base.html", "templates/admin/login.html", "web/static/css/site.css"):
         assert (package / name).is_file(), name
     assert (package / "web/static/vendor/leaflet/leaflet.js").read_bytes() == LEAFLET.read_bytes()
 
