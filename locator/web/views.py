@@ -79,6 +79,9 @@ def _template_helpers() -> dict[str, Any]:
         "all_types": STRUCTURE_TYPES,
         "what_is": formatting.what_is,
         "siege_hors_region": _outside_region,
+        "map_assets": lambda kinds: maps.assets(kinds, lambda path: url_for("static", filename=path)),
+        "map_element": maps.element,
+        "map_name": lambda kind: maps.KINDS[kind],
     }
 
 
@@ -249,7 +252,10 @@ def _pins(entries: list[dict[str, Any]]) -> list[maps.Pin]:
 
 
 def _map(
-    pins: list[maps.Pin], place: tuple[float, float, str] | None = None, label: str = ""
+    pins: list[maps.Pin],
+    place: tuple[float, float, str] | None = None,
+    label: str = "",
+    geojson: str | None = None,
 ) -> maps.MapParts:
     return maps.build(
         pins,
@@ -257,6 +263,7 @@ def _map(
         maps.tile_layer(current_app.config),
         place=place,
         label=label or "Carte des résultats",
+        geojson=geojson,
     )
 
 
@@ -276,7 +283,9 @@ def index():
     departements = [
         {**d, "structures": counts.get(d["code"], 0)} for d in lookup.departements(conn, _region())
     ]
-    carte = _map([], label="Carte de toutes les structures de la région")
+    carte = _map(
+        [], label="Carte de toutes les structures de la région", geojson=url_for("api.structures_geojson")
+    )
     total = sum(d["structures"] for d in departements)
     return render_template(
         "index.html",
@@ -284,7 +293,6 @@ def index():
         total=total,
         total_hors_region=sum(counts.values()) - total,
         carte=carte,
-        geojson_url=url_for("api.structures_geojson"),
     )
 
 
@@ -456,7 +464,7 @@ def structure(structure_id: str):
         origin=None,
         territoire=territoire,
         origine_territoire=lookup.territory_origin(conn, territoire) if territoire else None,
-        tiles=maps.tile_layer(current_app.config),
+        tiles=maps.tiles_data(maps.tile_layer(current_app.config)),
     )
 
 
@@ -509,6 +517,5 @@ def territories():
         territoires=named["region"],
         autres=named["autres"],
         apercu=overview,
-        tiles=maps.tile_layer(current_app.config),
-        leaflet=maps.leaflet_links(lambda path: url_for("static", filename=path)),
+        tiles=maps.tiles_data(maps.tile_layer(current_app.config)),
     )
