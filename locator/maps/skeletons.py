@@ -404,12 +404,22 @@ def standalone_skeleton(static: Path = STATIC) -> str:
         figure.header.add_child(Element("<title>" + SLOT_TITLE + "</title>"), name="titre")
         figure.header.add_child(Element(_STANDALONE_STYLE), name="style_locator")
         figure.html.add_child(Element(_STANDALONE_TOP), name="haut", index=0)
-        figure.html.add_child(Element(SLOT_BODY + "\n" + SLOT_DATA), name="liste")
+        Slots().add_to(m)  # its html comes after the map's element
         _inline(figure, m, static)
         html = figure.render()
     # folium's page forbids zooming the page itself: a person reading the list on a phone needs it.
-    html = html.replace("maximum-scale=1.0, user-scalable=no", "")
+    html = re.sub(r",\s*maximum-scale=1\.0,\s*user-scalable=no", "", html)
     return "\n".join(line.rstrip() for line in html.splitlines() if line.strip()) + "\n"
+
+
+class Slots(MacroElement):
+    """The standalone page's places for the list and the data, under the map (filled after rendering)."""
+
+    _template = Template("{% macro html(this, kwargs) %}" + SLOT_BODY + "\n" + SLOT_DATA + "{% endmacro %}")
+
+    def __init__(self):
+        super().__init__()
+        self._name = "Emplacements"
 
 
 def _inline(figure: Figure, m: folium.Map, static: Path) -> None:

@@ -6,6 +6,7 @@ only arranges them into numbered entries shared by the list and the map.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
@@ -13,8 +14,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from .. import lookup
 from ..geo import codes
 from ..hours import opening_hours
+from ..store import db as store_db
 from ..store.schema import STRUCTURE_TYPES
-from . import formatting, maps, pagecache, params
+from . import formatting, maps, pagecache, params, standalone
 from .store import get_conn
 
 bp = Blueprint("views", __name__)
@@ -500,6 +502,30 @@ def departement(code: str):
         carte=carte,
         origin=None,
     )
+
+
+@bp.get("/departements/<code>/carte.html")
+def departement_map_file(code: str):
+    """The département's map to take away: one HTML file that opens with no server and no network."""
+    dep = codes.normalize_departement(code.strip()[:5])
+    conn = get_conn()
+    info = lookup.departement_info(conn, dep) if dep else None
+    if info is None:
+        raise PageError(f"Aucun département n’a le code « {code[:10]} ».")
+    types = _types()
+    html = standalone.cached_page(
+        conn,
+        Path(current_app.static_folder or ""),
+        maps.tiles_data(maps.tile_layer(current_app.config)),
+        _region(),
+        info["code"],
+        types,
+        store_db.version(conn),
+    )
+    name = f"carte-{info['code']}" + (f"-{'-'.join(types)}" if types else "") + ".html"
+    response = current_app.response_class(html, mimetype="text/html")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.get("/territoires")

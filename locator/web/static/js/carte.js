@@ -333,7 +333,8 @@
       layer.update();
     });
     if (parts.contours) {
-      parts.contours.once("update", function () { if (!Object.keys(markers).length) { fitContours(parts.contours); } });
+      // The standalone map opens on its territories' outlines: the whole département, pins inside.
+      parts.contours.once("update", function () { fitContours(parts.contours); });
       parts.contours.update();
     }
     Array.prototype.forEach.call(document.querySelectorAll("[data-voir-carte]"), function (button) {
