@@ -92,11 +92,17 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
     """Servir le site et l'API avec gunicorn."""
     from . import create_app, territories
     from .store.db import check
+    from .web import maps
     from .web.server import serve as run_server
 
     problem = check(db_path)
     if problem:
         click.echo(f"Erreur : {problem}", err=True)
+        sys.exit(1)
+    try:  # the maps' skeletons, written by `make install`: a site without them has no map
+        maps.manifest()
+    except maps.MapsNotBuilt as err:
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     # A store of the previous version gets its new columns, and its territories, before the workers start.
     territories.migrate(db_path)
