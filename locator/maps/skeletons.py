@@ -200,7 +200,8 @@ def _names(**elements: Any) -> str:
 def structures(standalone: bool = False) -> folium.Map:
     """Pins of structures: the answer's, numbered and outside the clusters; the others clustered."""
     name = KINDS["structures"]
-    m = _map("structures")
+    # The standalone page has the map above its list; on the site, the page's CSS sizes the map.
+    m = _map("structures", height="70vh") if standalone else _map("structures")
     cluster = _cluster(
         "groupe_leaflet",
         icon="locatorCarte.grappe",
@@ -398,7 +399,6 @@ def standalone_skeleton(static: Path = STATIC) -> str:
     """
     with counted_ids(STANDALONE):
         m = structures(standalone=True)
-        m.width, m.height = folium.utilities._parse_size("100%"), folium.utilities._parse_size("70vh")
         figure: Figure = m.get_root()
         figure.title = None
         figure.header.add_child(Element("<title>" + SLOT_TITLE + "</title>"), name="titre")

@@ -21,10 +21,6 @@ from markupsafe import Markup
 
 from ..maps import KINDS, manifest_path
 
-# Centre and zoom of the whole région (Auvergne-Rhône-Alpes) before the points are loaded.
-REGION_CENTRE = (45.52, 4.53)
-REGION_ZOOM = 7
-
 # Names under which the pins' skeleton publishes the map and its cluster on `window` (one map a page).
 MAP_NAME = KINDS["structures"]
 CLUSTER_NAME = "groupe_leaflet"
