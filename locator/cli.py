@@ -92,11 +92,17 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
     """Servir le site et l'API avec gunicorn."""
     from . import create_app, territories
     from .store.db import check
+    from .web import maps
     from .web.server import serve as run_server
 
     problem = check(db_path)
     if problem:
         click.echo(f"Erreur : {problem}", err=True)
+        sys.exit(1)
+    try:  # the maps' skeletons, written by `make install`: a site without them has no map
+        maps.manifest()
+    except maps.MapsNotBuilt as err:
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     # A store of the previous version gets its new columns, and its territories, before the workers start.
     territories.migrate(db_path)
@@ -449,6 +455,60 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
     for p in problems:
         click.echo(f"Non exportée (refusée par le schéma data·inclusion) : {p}", err=True)
     click.echo(f"{n} structure(s) exportée(s)" + (f" dans {output}" if output else "") + ".", err=True)
+
+
+@main.command("carte")
+@db_option
+@click.option("--departement", default=None, help="Code du département (défaut : toute la région).")
+@click.option("--types", default=None, help="Types de structures, séparés par des virgules (défaut : tous).")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier HTML."
+)
+def carte(db_path: Path, departement: str | None, types: str | None, output: Path) -> None:
+    """Écrire une carte à emporter : un fichier HTML qui s'ouvre sans serveur ni connexion."""
+    from .geo import codes
+    from .maps import skeletons
+    from .store.db import check, connect
+    from .store.schema import STRUCTURE_TYPES
+    from .web import maps, standalone
+
+    problem = check(db_path)
+    if problem:
+        click.echo(f"Erreur : {problem}", err=True)
+        sys.exit(1)
+    wanted = [t.strip() for t in (types or "").split(",") if t.strip()]
+    unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
+    if unknown:
+        click.echo(
+            f"Erreur : type(s) inconnu(s) : {', '.join(unknown)} ; "
+            f"choisir parmi {', '.join(STRUCTURE_TYPES)}.",
+            err=True,
+        )
+        sys.exit(2)
+    dep = codes.normalize_departement(departement.strip()) if departement else None
+    if departement and not dep:
+        click.echo(f"Erreur : « {departement[:10]} » n'est pas un code de département.", err=True)
+        sys.exit(2)
+    settings = config.load()
+    conn = connect(db_path)
+    try:
+        html = standalone.page(
+            conn,
+            skeletons.standalone_skeleton(),  # folium's page, rendered now (no data in it)
+            maps.tiles_data(maps.tile_layer(settings)),
+            settings["REGION"],
+            dep,
+            wanted or None,
+        )
+    except ValueError as err:
+        click.echo(f"Erreur : {err}", err=True)
+        sys.exit(1)
+    finally:
+        conn.close()
+    tmp = output.with_name(output.name + ".part")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, output)
+    click.echo(f"Carte écrite dans {output} ({len(html.encode('utf-8')) // 1024} Ko).", err=True)
 
 
 def _fetch_options(url_setting: str, dir_setting: str) -> Callable[[Callable], Callable]:

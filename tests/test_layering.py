@@ -21,6 +21,7 @@ RANKS = {
     "lookup": 3,
     "ingest": 3,
     "publish": 3,
+    "maps": 3,
     "admin": 4,
     "web": 5,
     "testing": 6,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,8 @@ def test_the_wheel_ships_templates_static_files_and_leaflet(installed):
     for name in ("templates/base.html", "templates/admin/login.html", "web/static/css/site.css"):
         assert (package / name).is_file(), name
     assert (package / "web/static/vendor/leaflet/leaflet.js").read_bytes() == LEAFLET.read_bytes()
+    # The maps' skeletons, rendered by `make install`, travel in the wheel: no folium run at serve time.
+    assert (package / "web/static/cartes/cartes.json").is_file()
 
 
 def test_installed_locator_builds_without_a_checkout_and_serves_pages(installed, tmp_path):
@@ -85,3 +88,5 @@ def test_installed_locator_builds_without_a_checkout_and_serves_pages(installed,
         assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
         leaflet = requests.get(base + "/static/vendor/leaflet/leaflet.js", timeout=30)
         assert leaflet.status_code == 200 and leaflet.content == LEAFLET.read_bytes()
+        skeleton = re.search(r'src="(/static/cartes/structures\.[0-9a-f]+\.js)"', answer.text).group(1)
+        assert requests.get(base + skeleton, timeout=30).status_code == 200

@@ -191,7 +191,8 @@ def test_pages_tell_the_browser_to_load_nothing_from_elsewhere_but_tiles(client)
     # no inline script left to allow: the map comes as JSON data that the browser does not run
     scripts = re.findall(r"<script([^>]*)>", text(r))
     assert scripts and all(
-        'src="/static/' in s or s == ' type="application/json" data-carte-donnees' for s in scripts
+        'src="/static/' in s or s == ' type="application/json" data-carte-donnees="carte_leaflet"'
+        for s in scripts
     )
     assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 

@@ -53,6 +53,7 @@ RESERVED_IDS = frozenset(
         "supprimer",
         "exporter",
         "territoire.geojson",
+        "carte.html",  # /departements/<code>/carte.html, the map to take away
         # every other word of the site's paths
         "abandonner",
         "admin",

@@ -50,7 +50,10 @@ def init(app: Flask) -> None:
                 response.set_data(b"")
                 headers.pop("Content-Type", None)
             return response
-        if path.startswith("/admin") or path == "/healthz":
+        if path.startswith("/static/cartes/") and response.status_code == 200:
+            # A map's skeleton is named after its content's hash: a new skeleton is a new name.
+            headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        elif path.startswith("/admin") or path == "/healthz":
             headers["Cache-Control"] = "no-store"
         elif not path.startswith("/static/") and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-cache"  # pages carry a fresh CSP nonce each time

@@ -1,38 +1,28 @@
-"""Leaflet maps for the pages: links for <head>, the map's element, and its data as JSON.
+"""The maps of the pages: folium's skeletons (rendered offline, see `locator.maps`), and their data as JSON.
 
-Data is never template: names and places leave Python only as JSON inside a
-`<script type="application/json">` block, which the browser does not run and no template engine
-reads again; our `carte.js` makes the map, the markers and the popups from it with DOM text.
-(folium re-read each marker's rendered script as a new, unsandboxed Jinja template, so a
-structure's name could run code on the server.) Every script and stylesheet comes from the app's
-static files (npm packages copied by `make install`).
+A page gets, for each map: the files the skeleton needs (Leaflet and its plugins from npm, our helpers,
+then the skeleton's content-hashed script, all under `script-src 'self'`), folium's map element, and the
+map's data in a `<script type="application/json">` block that the browser does not run and no
+template engine reads again. This module reads the skeletons' manifest: it never imports folium.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-# Static paths (under /static/) of the npm files copied by `make install`.
-LEAFLET_JS = "vendor/leaflet/leaflet.js"
-LEAFLET_CSS = "vendor/leaflet/leaflet.css"
-CLUSTER_JS = "vendor/leaflet.markercluster/leaflet.markercluster.js"
-CLUSTER_CSS = (
-    "vendor/leaflet.markercluster/MarkerCluster.css",
-    "vendor/leaflet.markercluster/MarkerCluster.Default.css",
-)
+from ..maps import KINDS, manifest_path
 
-# Centre and zoom of the whole région (Auvergne-Rhône-Alpes) before the points are loaded.
-REGION_CENTRE = (45.52, 4.53)
-REGION_ZOOM = 7
-
-# Names under which carte.js publishes the map and its cluster on `window` (one map a page).
-MAP_NAME = "carte_leaflet"
+# Names under which the pins' skeleton publishes the map and its cluster on `window` (one map a page).
+MAP_NAME = KINDS["structures"]
 CLUSTER_NAME = "groupe_leaflet"
 
 
@@ -59,6 +49,23 @@ class MapParts:
     cluster_name: str
 
 
+class MapsNotBuilt(RuntimeError):
+    """The skeletons' files are missing: `make install` (or `python -m locator.maps`) writes them."""
+
+
+@functools.cache
+def manifest(path: Path | None = None) -> dict[str, Any]:
+    """Return the skeletons' manifest (kind → script, files, element), read once per process."""
+    file = path or manifest_path()
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MapsNotBuilt(
+            f"Les cartes ne sont pas écrites ({file}) : "
+            "lancez « make install » ou « python -m locator.maps »."
+        ) from None
+
+
 def tile_layer(settings: dict[str, Any]) -> dict[str, Any]:
     """Return the tile layer chosen by the TILES setting (url, attribution, max_zoom), TILE_URL first."""
     layers = settings["TILE_LAYERS"]
@@ -74,6 +81,47 @@ def tile_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def tiles_data(tiles: dict[str, Any]) -> dict[str, Any]:
+    """The tile layer as the skeletons read it from the page."""
+    return {
+        "url": tiles["url"],
+        "attribution": tiles["attribution"],
+        "max_zoom": tiles.get("max_zoom", 18),
+    }
+
+
+def assets(kinds: Iterable[str], static_url: Callable[[str], str]) -> Markup:
+    """<link>s and deferred <script>s for these map kinds: each file once, in folium's order, then
+    each skeleton's script (deferred scripts run in document order, after the page is parsed)."""
+    found = manifest()
+    css: list[str] = []
+    js: list[str] = []
+    scripts: list[str] = []
+    for kind in kinds:
+        entry = found[kind]
+        css += [p for p in entry["css"] if p not in css]
+        js += [p for p in entry["js"] if p not in js]
+        scripts.append(entry["script"])
+    links = [Markup('<link rel="stylesheet" href="{}">').format(static_url(p)) for p in css]
+    links += [Markup('<script src="{}" defer></script>').format(static_url(p)) for p in js + scripts]
+    return Markup("\n").join(links)
+
+
+def element(kind: str, data: dict[str, Any], label: str, box_class: str = "carte-leaflet") -> Markup:
+    """folium's map element inside a labelled box, and the map's data as a JSON block."""
+    name = manifest()[kind]["nom"]
+    return Markup(
+        '<div class="{}" role="region" aria-label="{}">{}</div>\n'
+        '<script type="application/json" data-carte-donnees="{}">{}</script>'
+    ).format(
+        box_class,
+        label,
+        Markup(manifest()[kind]["html"]),  # noqa: S704 (folium's <div> of the map, written offline: no data)
+        name,
+        htmlsafe_json_dumps(data),  # JSON with <, >, & and ' escaped: it cannot close the block
+    )
+
+
 def build(
     pins: Sequence[Pin],
     static_url: Callable[[str], str],
@@ -81,18 +129,22 @@ def build(
     place: tuple[float, float, str] | None = None,
     label: str = "Carte des résultats",
     max_zoom_fit: int = 14,
+    geojson: str | None = None,
 ) -> MapParts:
     """Return a map of these structures (clustered, numbered pins) and the searched place.
 
-    Coordinates are WGS84 (latitude, longitude). carte.js fits the view to everything shown; with
-    nothing to show it covers the région, and may then load the région's points from the API.
+    Coordinates are WGS84 (latitude, longitude). The skeleton fits the view to everything shown; with
+    nothing to show it covers the région, or loads the région's points from `geojson` (the API).
     """
     data = map_data(pins, tiles, place, max_zoom_fit)
-    html = Markup(
-        '<div class="carte-leaflet" id="carte-leaflet" role="region" aria-label="{}"></div>\n'
-        '<script type="application/json" data-carte-donnees>{}</script>'
-    ).format(label, htmlsafe_json_dumps(data))  # JSON with <, >, & and ' escaped: it cannot close the block
-    return MapParts(header=_links(static_url), html=html, map_name=MAP_NAME, cluster_name=CLUSTER_NAME)
+    if geojson:
+        data["geojson"] = geojson
+    return MapParts(
+        header=assets(["structures"], static_url),
+        html=element("structures", data, label),
+        map_name=MAP_NAME,
+        cluster_name=CLUSTER_NAME,
+    )
 
 
 def map_data(
@@ -101,16 +153,9 @@ def map_data(
     place: tuple[float, float, str] | None = None,
     max_zoom_fit: int = 14,
 ) -> dict[str, Any]:
-    """Return what carte.js draws: tiles, the région's view, the pins and the searched place."""
+    """Return what the pins' skeleton draws: tiles, the pins and the searched place."""
     return {
-        "tiles": {
-            "url": tiles["url"],
-            "attribution": tiles["attribution"],
-            "max_zoom": tiles.get("max_zoom", 18),
-            "subdomains": "abc",
-        },
-        "centre": list(REGION_CENTRE),
-        "zoom": REGION_ZOOM,
+        "tiles": tiles_data(tiles),
         "max_zoom_fit": max_zoom_fit,
         "pins": [_pin(pin) for pin in pins],
         "place": None if place is None else {"latitude": place[0], "longitude": place[1], "name": place[2]},
@@ -128,17 +173,3 @@ def _pin(pin: Pin) -> dict[str, Any]:
         "latitude": pin.latitude,
         "longitude": pin.longitude,
     }
-
-
-def leaflet_links(static_url: Callable[[str], str]) -> Markup:
-    """The Leaflet assets alone, for pages drawing their own map (the territories)."""
-    return _links(static_url)
-
-
-def _links(static_url: Callable[[str], str]) -> Markup:
-    """Stylesheets and scripts of Leaflet and its cluster plugin, from the app's static files."""
-    css = [
-        Markup('<link rel="stylesheet" href="{}">').format(static_url(p)) for p in (LEAFLET_CSS, *CLUSTER_CSS)
-    ]
-    js = [Markup('<script src="{}"></script>').format(static_url(p)) for p in (LEAFLET_JS, CLUSTER_JS)]
-    return Markup("\n").join(css + js)

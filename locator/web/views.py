@@ -6,6 +6,7 @@ only arranges them into numbered entries shared by the list and the map.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
@@ -13,8 +14,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from .. import lookup
 from ..geo import codes
 from ..hours import opening_hours
+from ..store import db as store_db
 from ..store.schema import STRUCTURE_TYPES
-from . import formatting, maps, pagecache, params
+from . import formatting, maps, pagecache, params, standalone
 from .store import get_conn
 
 bp = Blueprint("views", __name__)
@@ -79,6 +81,9 @@ def _template_helpers() -> dict[str, Any]:
         "all_types": STRUCTURE_TYPES,
         "what_is": formatting.what_is,
         "siege_hors_region": _outside_region,
+        "map_assets": lambda kinds: maps.assets(kinds, lambda path: url_for("static", filename=path)),
+        "map_element": maps.element,
+        "map_name": lambda kind: maps.KINDS[kind],
     }
 
 
@@ -249,7 +254,10 @@ def _pins(entries: list[dict[str, Any]]) -> list[maps.Pin]:
 
 
 def _map(
-    pins: list[maps.Pin], place: tuple[float, float, str] | None = None, label: str = ""
+    pins: list[maps.Pin],
+    place: tuple[float, float, str] | None = None,
+    label: str = "",
+    geojson: str | None = None,
 ) -> maps.MapParts:
     return maps.build(
         pins,
@@ -257,6 +265,7 @@ def _map(
         maps.tile_layer(current_app.config),
         place=place,
         label=label or "Carte des résultats",
+        geojson=geojson,
     )
 
 
@@ -276,7 +285,9 @@ def index():
     departements = [
         {**d, "structures": counts.get(d["code"], 0)} for d in lookup.departements(conn, _region())
     ]
-    carte = _map([], label="Carte de toutes les structures de la région")
+    carte = _map(
+        [], label="Carte de toutes les structures de la région", geojson=url_for("api.structures_geojson")
+    )
     total = sum(d["structures"] for d in departements)
     return render_template(
         "index.html",
@@ -284,7 +295,6 @@ def index():
         total=total,
         total_hors_region=sum(counts.values()) - total,
         carte=carte,
-        geojson_url=url_for("api.structures_geojson"),
     )
 
 
@@ -456,7 +466,7 @@ def structure(structure_id: str):
         origin=None,
         territoire=territoire,
         origine_territoire=lookup.territory_origin(conn, territoire) if territoire else None,
-        tiles=maps.tile_layer(current_app.config),
+        tiles=maps.tiles_data(maps.tile_layer(current_app.config)),
     )
 
 
@@ -494,6 +504,30 @@ def departement(code: str):
     )
 
 
+@bp.get("/departements/<code>/carte.html")
+def departement_map_file(code: str):
+    """The département's map to take away: one HTML file that opens with no server and no network."""
+    dep = codes.normalize_departement(code.strip()[:5])
+    conn = get_conn()
+    info = lookup.departement_info(conn, dep) if dep else None
+    if info is None:
+        raise PageError(f"Aucun département n’a le code « {code[:10]} ».")
+    types = _types()
+    html = standalone.cached_page(
+        conn,
+        Path(current_app.static_folder or ""),
+        maps.tiles_data(maps.tile_layer(current_app.config)),
+        _region(),
+        info["code"],
+        types,
+        store_db.version(conn),
+    )
+    name = f"carte-{info['code']}" + (f"-{'-'.join(types)}" if types else "") + ".html"
+    response = current_app.response_class(html, mimetype="text/html")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 @bp.get("/territoires")
 def territories():
     """The région's Missions locales as a map of their territories, and the same as a table."""
@@ -509,6 +543,5 @@ def territories():
         territoires=named["region"],
         autres=named["autres"],
         apercu=overview,
-        tiles=maps.tile_layer(current_app.config),
-        leaflet=maps.leaflet_links(lambda path: url_for("static", filename=path)),
+        tiles=maps.tiles_data(maps.tile_layer(current_app.config)),
     )

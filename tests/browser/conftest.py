@@ -154,6 +154,12 @@ class Watch:
         self.outside: list[str] = []
         self.dialogs: list[str] = []
         self.errors: list[str] = []
+        self.csp: list[str] = []  # Content-Security-Policy violations (events and console errors)
+
+
+# Every page reports its CSP violations to the test (the `securitypolicyviolation` event).
+_CSP_WATCH = """document.addEventListener('securitypolicyviolation', (e) =>
+    window.__locatorCsp && window.__locatorCsp(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));"""
 
 
 def open_context(browser, viewport=None, **options):
@@ -163,17 +169,24 @@ def open_context(browser, viewport=None, **options):
 
     def route(r):
         host = urlsplit(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+        if r.request.url.startswith(("data:", "blob:", "file:")) or host == "127.0.0.1":
             r.continue_()
         else:
             watch.outside.append(r.request.url)
             r.abort()
 
     context.route("**/*", route)
+    context.expose_function("__locatorCsp", lambda text: watch.csp.append(text))
+    context.add_init_script(_CSP_WATCH)
+
+    def on_console(message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            watch.csp.append(message.text)
 
     def on_page(page):
         page.on("dialog", lambda d: (watch.dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: watch.errors.append(str(e)))
+        page.on("console", on_console)
 
     context.on("page", on_page)
     return context, watch

@@ -1,27 +1,41 @@
-/* Import preview map: one draggable pin per row; dropping a pin sends its new point and re-plans. */
+/* What the import preview's map (its folium skeleton: import.*.js) calls: one draggable pin per row;
+   dropping a pin sends its new point and re-plans. The server sends a bounded number of rows
+   (WIZARD_MAP_POINTS): when the file has more, the map asks again for the rows in view each time it
+   moves, and says how many it shows. */
 "use strict";
 
-document.addEventListener("DOMContentLoaded", function () {
-  var container = document.getElementById("carte-import");
-  if (!container || !window.L) return;
+window.locatorImport = (function () {
   var A = window.LocatorAdmin;
-  var status = document.getElementById("carte-etat");
-  var m = A.map(container);
-  var colours = { nouveau: "#1f6f3b", mis_a_jour: "#1f3b73", inchange: "#6b6b6b", rejete: "#b00020" };
+  var map = null, data = {}, status = null, count = null;
+  var partial = false, fitted = false, asked = 0, last = null;
 
-  function icon(action) {
-    return L.divIcon({
-      className: "repere-import repere-" + action,
-      html: '<span style="display:block;width:18px;height:18px;border-radius:50%;border:3px solid #fff;'
-        + 'box-shadow:0 0 0 2px ' + (colours[action] || "#333") + ';background:' + (colours[action] || "#333") + '"></span>',
-      iconSize: [24, 24],
-      iconAnchor: [12, 12],
+  // A round dot of the row's colour (CSS class per action): no HTML string.
+  function icone(action) {
+    var safe = /^[a-z_]+$/.test(action || "") ? action : "inconnu";
+    return window.locatorCartes.icone({
+      texts: [], className: "repere-import repere-" + safe, iconSize: [24, 24], iconAnchor: [12, 12]
     });
+  }
+
+  // The rows of the file (of the map's view once the file has more than the server sends at once).
+  function source() {
+    return function (success, error) {
+      var n = ++asked;
+      var url = data.source + (partial && map ? "?bbox=" + map.getBounds().toBBoxString() : "");
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          if (n !== asked || !d.features) { return; }
+          last = d;
+          success(d);
+        })
+        .catch(function (e) { error(e, "lignes"); });
+    };
   }
 
   function send(ligne, latlng) {
     status.textContent = "Ligne " + ligne + " : nouvelle position envoyée…";
-    return fetch(container.dataset.position + ligne + "/position.json", {
+    return fetch(data.position + ligne + "/position.json", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": A.csrfToken() },
@@ -39,50 +53,46 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
-  // The server sends a bounded number of rows (WIZARD_MAP_POINTS): when the file has more, the map
-  // asks again for the rows in view each time it moves, and says how many it shows.
-  var layer = L.layerGroup().addTo(m);
-  var count = document.getElementById("carte-nombre");
-  var partial = false;
-  var fitted = false;
-  var asked = 0;
-
-  function show(data) {
-    layer.clearLayers();
-    var bounds = [];
-    data.features.forEach(function (f) {
-      var p = f.properties;
-      var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-      var label = "Ligne " + p.ligne + " (" + p.libelle + ") : " + (p.nom || "");
-      var marker = L.marker(ll, { draggable: true, keyboard: true, title: label, alt: label, icon: icon(p.action) });
-      marker.bindPopup(A.popup(label, [p.commune].concat(p.messages || []),
-        { href: "#ligne-" + p.ligne, text: "Voir la ligne dans la liste" }));
-      marker.on("dragend", function () { send(p.ligne, marker.getLatLng()); });
-      marker.addTo(layer);
+  function relier(feature, marker) {
+    var p = feature.properties;
+    var label = "Ligne " + p.ligne + " (" + p.libelle + ") : " + (p.nom || "");
+    marker.bindPopup(A.popup(label, [p.commune].concat(p.messages || []),
+      { href: "#ligne-" + p.ligne, text: "Voir la ligne dans la liste" }));
+    marker.on("dragend", function () { send(p.ligne, marker.getLatLng()); });
+    marker.on("add", function () {
       var el = marker.getElement && marker.getElement();
       if (el) el.setAttribute("data-ligne", p.ligne);
-      bounds.push(ll);
     });
-    partial = partial || data.total > data.features.length;
+  }
+
+  function shown(layer) {
+    var d = last || { features: [], total: 0 };
+    partial = partial || d.total > d.features.length;
     if (count) {
-      count.textContent = data.total > data.features.length
-        ? data.features.length + " lignes sur la carte parmi les " + data.total + " de cette vue : zoomez pour voir les autres."
-        : (partial ? data.total + " ligne(s) dans cette vue." : "");
+      count.textContent = d.total > d.features.length
+        ? d.features.length + " lignes sur la carte parmi les " + d.total + " de cette vue : zoomez pour voir les autres."
+        : (partial ? d.total + " ligne(s) dans cette vue." : "");
     }
-    if (!fitted && bounds.length) {
+    var bounds = layer.getBounds();
+    if (!fitted && bounds.isValid()) {
       fitted = true;
-      m.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
+      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
     }
   }
 
-  function load(box) {
-    var n = ++asked;
-    var url = container.dataset.source + (box ? "?bbox=" + box.toBBoxString() : "");
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (data) { if (n === asked && data.features) show(data); });
+  function demarrer(parts) {
+    map = parts.carte;
+    var name = map.getContainer().id;
+    data = window.locatorCartes.donnees(name);
+    status = document.getElementById("carte-etat");
+    count = document.getElementById("carte-nombre");
+    window.locatorCartes.francais(map, parts.localiser);
+    var layer = parts.lignes;
+    layer.on("update", function () { shown(layer); });
+    map.on("moveend", function () { if (partial) layer.update(); });
+    layer.update();
+    window.locatorCartes.boite(name).setAttribute("data-pret", "1");
   }
 
-  m.on("moveend", function () { if (partial) load(m.getBounds()); });
-  load(null);
-});
+  return { source: source, icone: icone, relier: relier, demarrer: demarrer };
+})();

@@ -1,43 +1,62 @@
-/* Data-quality map: one layer per check, toggled by the legend's checkboxes. */
+/* What the data-quality map (its folium skeleton: qualite.*.js) calls: one set of points per check,
+   toggled by the legend's checkboxes; popups of DOM text. */
 "use strict";
 
-document.addEventListener("DOMContentLoaded", function () {
-  var container = document.getElementById("carte-qualite");
-  if (!container || !window.L) return;
+window.locatorQualite = (function () {
   var A = window.LocatorAdmin;
-  var m = A.map(container);
-  var colours = { positions: "#b34700", anciennes: "#6b6b6b", doublons: "#8a2be2", antennes: "#c00000", communes: "#d40000",
-    plusieurs: "#e07b00", sans_liste: "#005a9c", sieges: "#2e7d32" };
-  var communeChecks = ["communes", "plusieurs", "sans_liste"];
-  var layers = {};
-  var boxes = document.querySelectorAll('#legende-qualite input[name="controle"]');
+  var COMMUNE_CHECKS = ["communes", "plusieurs", "sans_liste"];
+  var sets = {};
 
-  function sync() {
-    boxes.forEach(function (box) {
-      var layer = layers[box.value];
-      if (!layer) return;
-      if (box.checked) layer.addTo(m); else m.removeLayer(layer);
+  function source(name) {
+    return function (success, error) {
+      fetch(window.locatorCartes.donnees(name).source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(success)
+        .catch(function (e) { error(e, "qualite"); });
+    };
+  }
+
+  // A dot of the check's colour (CSS class per check): no HTML string.
+  function icone(controle) {
+    var safe = /^[a-z_]+$/.test(controle || "") ? controle : "inconnu";
+    return window.locatorCartes.icone({
+      texts: [], className: "repere-qualite repere-" + safe, iconSize: [14, 14], iconAnchor: [7, 7]
     });
   }
 
-  fetch(container.dataset.source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-    .then(function (r) { return r.json(); })
-    .then(function (data) {
-      var bounds = [];
-      data.features.forEach(function (f) {
-        var p = f.properties;
-        var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-        var layer = layers[p.controle] || (layers[p.controle] = L.layerGroup());
-        var commune = communeChecks.indexOf(p.controle) >= 0;
-        var link = commune ? { href: "/communes/" + encodeURIComponent(p.id), text: "Voir la commune" }
-          : { href: "/admin/structures/" + encodeURIComponent(p.id), text: "Modifier la fiche" };
-        L.circleMarker(ll, { radius: 6, color: colours[p.controle] || "#333", weight: 2, fillOpacity: 0.6 })
-          .bindPopup(A.popup(p.nom, [p.probleme || "Aucune liste officielle ne nomme cette commune (territoire probable)."], link))
-          .addTo(layer);
-        if (p.controle !== "sans_liste") bounds.push(ll);
+  function relier(feature, marker) {
+    var p = feature.properties;
+    (sets[p.controle] = sets[p.controle] || []).push(marker);
+    var commune = COMMUNE_CHECKS.indexOf(p.controle) >= 0;
+    var link = commune ? { href: "/communes/" + encodeURIComponent(p.id), text: "Voir la commune" }
+      : { href: "/admin/structures/" + encodeURIComponent(p.id), text: "Modifier la fiche" };
+    marker.bindPopup(A.popup(p.nom, [p.probleme || "Aucune liste officielle ne nomme cette commune (territoire probable)."], link));
+  }
+
+  function demarrer(parts) {
+    var map = parts.carte, cluster = parts.groupe;
+    var name = map.getContainer().id;
+    window.locatorCartes.francais(map, parts.localiser);
+    var boxes = document.querySelectorAll('#legende-qualite input[name="controle"]');
+    function sync() {
+      boxes.forEach(function (box) {
+        var markers = sets[box.value] || [];
+        if (box.checked) cluster.addLayers(markers); else cluster.removeLayers(markers);
       });
+    }
+    parts.problemes.once("update", function () {
       sync();
-      if (bounds.length) m.fitBounds(bounds, { padding: [20, 20] });
+      var bounds = L.latLngBounds([]);
+      Object.keys(sets).forEach(function (key) {
+        if (key === "sans_liste") return;
+        sets[key].forEach(function (m) { bounds.extend(m.getLatLng()); });
+      });
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+      window.locatorCartes.boite(name).setAttribute("data-pret", "1");
     });
-  boxes.forEach(function (box) { box.addEventListener("change", sync); });
-});
+    boxes.forEach(function (box) { box.addEventListener("change", sync); });
+    parts.problemes.update();
+  }
+
+  return { source: source, icone: icone, relier: relier, demarrer: demarrer };
+})();

@@ -1,9 +1,10 @@
-/* locator — the map beside the list, drawn from the page's JSON data (never from HTML or template
-   strings): pins and popups with DOM text only, list ↔ map sync, the list/map switch on phones,
-   French control labels, and the région's points loaded as GeoJSON. */
+/* locator — what the pins' map (its folium skeleton: structures.*.js) calls: pins and popups built
+   with DOM text from the page's JSON data or the API's GeoJSON (never from HTML or template strings),
+   list ↔ map sync, the list/map switch on phones. */
 (function () {
   "use strict";
 
+  var C = window.locatorCartes;
   var TYPE_NAMES = {
     mission_locale: "Mission locale",
     antenne_mission_locale: "Antenne de Mission locale",
@@ -16,25 +17,9 @@
     partenaire: "Partenaire"
   };
 
-  var box = document.querySelector("[data-carte]");
-  var source = box && box.querySelector("[data-carte-donnees]");
-  var element = box && box.querySelector(".carte-leaflet");
-  if (!source || !element || !window.L) { return; }
-  var data = JSON.parse(source.textContent);
-
-  // A divIcon whose spans get their words as DOM text: Leaflet would parse an `html` string.
-  var TextIcon = L.DivIcon.extend({
-    createIcon: function (oldIcon) {
-      var div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
-      (this.options.texts || []).forEach(function (part) {
-        var span = document.createElement("span");
-        if (part.hidden) { span.className = "visually-hidden"; } else { span.setAttribute("aria-hidden", "true"); }
-        span.textContent = part.text;
-        div.appendChild(span);
-      });
-      return div;
-    }
-  });
+  // The page's map, filled by demarrer(): its layers, and the pins by structure id.
+  var map = null, cluster = null, box = null, data = {}, results = null, place = null;
+  var markers = {}, answerIds = [], fetched = {};
 
   function safeType(type) {
     return /^[a-z_]+$/.test(type || "") ? type : "partenaire";
@@ -46,84 +31,100 @@
     var texts = [{ text: title, hidden: true }];
     if (number !== null && number !== undefined) { texts.push({ text: String(number) }); }
     var dx = 30 * (shift || 0);
-    return new TextIcon({
-      html: "", texts: texts, className: "epingle epingle-" + safeType(type),
+    return C.icone({
+      texts: texts, className: "epingle epingle-" + safeType(type),
       iconSize: [32, 40], iconAnchor: [16 - dx, 40], popupAnchor: [dx, -36]
     });
   }
 
   // Cluster icons carry their count as text a screen reader can say (Leaflet makes them buttons).
-  function clusterIcon(group) {
+  function grappe(group) {
     var n = group.getChildCount();
     var size = n < 10 ? "small" : (n < 50 ? "medium" : "large");
     var outer = document.createElement("div");
-    var count = document.createElement("span");
-    count.textContent = String(n);
-    var hint = document.createElement("span");
-    hint.className = "visually-hidden";
-    hint.textContent = " structures ici : agrandir la carte";
-    count.appendChild(hint);
+    var count = C.el("span", String(n));
+    count.appendChild(C.el("span", " structures ici : agrandir la carte", { "class": "visually-hidden" }));
     outer.appendChild(count);
     return L.divIcon({ html: outer, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(44, 44) });
   }
 
-  var map = L.map(element, { center: data.centre, zoom: data.zoom, zoomControl: false });
-  L.tileLayer(data.tiles.url, {
-    attribution: data.tiles.attribution, maxZoom: data.tiles.max_zoom, subdomains: data.tiles.subdomains
-  }).addTo(map);
-  // French labels for Leaflet's own controls.
-  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
-  var cluster = L.markerClusterGroup({
-    iconCreateFunction: clusterIcon, showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true
-  }).addTo(map);
-  // Published under the page's names, so the browser tests (and a console) can reach them.
-  window[box.getAttribute("data-carte")] = map;
-  window[box.getAttribute("data-cluster")] = cluster;
-
-  var results = document.querySelector("[data-resultats]");
-  var markers = {};
-  var place = null;
-
-  // The answer's pins (its Mission locale, reception point, nearest others) sit on the map itself:
-  // a cluster must never swallow them at the first view. The rest are clustered.
-  var answerIds = [];
-  var spots = {};
-  cluster.addLayers((data.pins || []).map(function (pin) {
-    var spot = pin.latitude + "," + pin.longitude;
-    var shift = pin.answer ? (spots[spot] = (spots[spot] || 0) + 1) - 1 : 0;
-    var marker = L.marker([pin.latitude, pin.longitude], {
-      icon: pinIcon(pin.type, pin.title, pin.number, shift), title: pin.title, keyboard: true,
-      riseOnHover: true, structureId: pin.id, zIndexOffset: pin.answer ? 500 : 0
+  // The page's pins (and the searched place) as GeoJSON features for the skeleton's data layers.
+  function features(d) {
+    var out = (d.pins || []).map(function (pin) {
+      return {
+        type: "Feature", geometry: { type: "Point", coordinates: [pin.longitude, pin.latitude] },
+        properties: { id: pin.id, type: pin.type, title: pin.title, number: pin.number, answer: !!pin.answer }
+      };
     });
-    markers[pin.id] = marker;
-    if (pin.answer) {
-      answerIds.push(pin.id);
-      marker.addTo(map);
-      return null;
+    if (d.place) {
+      var title = d.place.name === "votre position" ? "Votre position" : "Lieu recherché : " + d.place.name;
+      out.push({
+        type: "Feature", geometry: { type: "Point", coordinates: [d.place.longitude, d.place.latitude] },
+        properties: { id: "lieu-recherche", lieu: true, title: title }
+      });
     }
-    return marker;
-  }).filter(Boolean));
-  window[box.getAttribute("data-carte") + "_reponse"] = answerIds;
-  if (data.place) {
-    var placeTitle = (data.place.name === "votre position" ? "Votre position" : "Lieu recherché : " + data.place.name);
-    place = L.marker([data.place.latitude, data.place.longitude], {
-      icon: new TextIcon({
-        html: "", texts: [{ text: placeTitle, hidden: true }], className: "epingle-lieu",
-        iconSize: [28, 28], iconAnchor: [14, 14]
-      }),
-      title: placeTitle,
-      keyboard: true,
-      zIndexOffset: -1000 // under the pins and clusters: it must not hide their numbers
-    }).addTo(map);
+    return { type: "FeatureCollection", features: out };
   }
 
-  map.on("popupopen", function (event) {
-    var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
-    if (close) {
-      close.setAttribute("aria-label", "Fermer");
-      close.setAttribute("title", "Fermer");
+  // The région's structures come from the API as GeoJSON (asked once for both layers).
+  function fromApi(url) {
+    if (!fetched[url]) {
+      fetched[url] = fetch(url, { headers: { Accept: "application/geo+json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error(String(r.status))); })
+        .then(function (collection) {
+          return {
+            type: "FeatureCollection",
+            features: (collection.features || []).filter(function (f) { return f.geometry; }).map(function (f) {
+              var p = f.properties || {};
+              return {
+                type: "Feature", geometry: f.geometry,
+                properties: { id: p.id, type: safeType(p.type), title: p.nom || "", number: null, answer: false,
+                              nom: p.nom || "", code_postal: p.code_postal, commune: p.commune }
+              };
+            })
+          };
+        });
     }
-  });
+    return fetched[url];
+  }
+
+  // The skeleton's data source: the page's JSON block, or the API it names.
+  function source(name) {
+    return function (success, error) {
+      var d = C.donnees(name);
+      if (d.geojson) {
+        fromApi(d.geojson).then(success, function (e) { error(e, "GeoJSON"); });
+      } else {
+        success(rank(features(d)));
+      }
+    };
+  }
+
+  // The standalone map's background: the outlines of the département's Missions locales' territories.
+  function contours(name) {
+    return function (success) {
+      success(C.donnees(name).contours || { type: "FeatureCollection", features: [] });
+    };
+  }
+
+  function nommer(feature, layer) {
+    layer.bindTooltip(C.el("span", (feature.properties || {}).nom || ""), { sticky: true });
+  }
+
+  // The answer's pins (its Mission locale, reception point, nearest others) and the searched place sit
+  // on the map itself: a cluster must never swallow them at the first view. The rest are clustered.
+  function auPremierPlan(feature) {
+    var p = feature.properties || {};
+    return !!(p.answer || p.lieu);
+  }
+
+  function icone(p) {
+    if (p.lieu) {
+      return C.icone({ texts: [{ text: p.title, hidden: true }], className: "epingle-lieu",
+                       iconSize: [28, 28], iconAnchor: [14, 14] });
+    }
+    return pinIcon(p.type, p.title, p.number, p.answer ? p._spot || 0 : 0);
+  }
 
   function cardOf(id) {
     return document.querySelector('[data-fiche="' + (window.CSS && CSS.escape ? CSS.escape(id) : id) + '"]');
@@ -134,7 +135,7 @@
   }
 
   function mapVisible() {
-    return box.offsetParent !== null;
+    return map.getContainer().offsetParent !== null;
   }
 
   function setView(view) {
@@ -261,12 +262,27 @@
     cluster.zoomToShowLayer(marker, function () { reveal(marker); });
   }
 
-  Object.keys(markers).forEach(function (id) {
-    var marker = markers[id];
-    marker.bindPopup(function () { return popupContent(id); }, { maxWidth: 260 });
+
+  function regionPopup(p) {
+    var div = C.el("div", null, { "class": "popup" });
+    var a = C.el("a", p.nom || "", { "class": "popup-nom", href: "/structures/" + encodeURIComponent(p.id) });
+    div.appendChild(a);
+    div.appendChild(C.el("span", [TYPE_NAMES[p.type] || "", [p.code_postal, p.commune].filter(Boolean).join(" ")]
+      .filter(Boolean).join(" · "), { "class": "popup-type" }));
+    return div;
+  }
+
+  // Each pin: its popup (built from its card in the list, else from its GeoJSON), and the list's sync.
+  function relier(feature, marker) {
+    var p = feature.properties || {};
+    if (p.lieu) { place = marker; return; }
+    var id = p.id;
+    markers[id] = marker;
+    if (p.answer) { answerIds.push(id); }
+    var card = cardOf(id);
+    marker.bindPopup(function () { return card ? popupContent(id) : regionPopup(p); }, { maxWidth: 260 });
     marker.on("click", function () { activateCard(id, true); });
     marker.on("popupclose", function () { highlight(id, false); });
-    var card = cardOf(id);
     if (!card) { return; }
     ["mouseenter", "focusin"].forEach(function (name) {
       card.addEventListener(name, function () { highlight(id, true); });
@@ -274,62 +290,69 @@
     ["mouseleave", "focusout"].forEach(function (name) {
       card.addEventListener(name, function () { highlight(id, false); });
     });
-  });
+  }
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-voir-carte]"), function (button) {
-    button.addEventListener("click", function () { showOnMap(button.getAttribute("data-voir-carte")); });
-  });
-  Array.prototype.forEach.call(document.querySelectorAll("[data-vue]"), function (button) {
-    button.addEventListener("click", function () { setView(button.getAttribute("data-vue")); });
-  });
+  // Answer pins standing on one spot are drawn side by side: each feature learns its rank there.
+  function rank(collection) {
+    var spots = {};
+    (collection.features || []).forEach(function (f) {
+      var p = f.properties || {};
+      if (!p.answer) { return; }
+      var spot = f.geometry.coordinates.join(",");
+      p._spot = (spots[spot] = (spots[spot] || 0) + 1) - 1;
+    });
+    return collection;
+  }
 
-  // The whole région: points come from the API as GeoJSON, not as thousands of inline markers.
-  function loadGeojson(url) {
-    fetch(url, { headers: { Accept: "application/geo+json" } })
-      .then(function (response) { return response.json(); })
-      .then(function (collection) {
-        var layers = [];
-        (collection.features || []).forEach(function (feature) {
-          var p = feature.properties || {};
-          var c = feature.geometry && feature.geometry.coordinates;
-          if (!c) { return; }
-          var type = safeType(p.type);
-          var marker = L.marker([c[1], c[0]], {
-            title: p.nom || "",
-            keyboard: true,
-            icon: pinIcon(type, p.nom || "", null)
-          });
-          marker.bindPopup(function () {
-            var div = document.createElement("div");
-            div.className = "popup";
-            var a = document.createElement("a");
-            a.className = "popup-nom";
-            a.href = "/structures/" + encodeURIComponent(p.id);
-            a.textContent = p.nom || "";
-            div.appendChild(a);
-            var t = document.createElement("span");
-            t.className = "popup-type";
-            t.textContent = [TYPE_NAMES[type] || "", [p.code_postal, p.commune].filter(Boolean).join(" ")]
-              .filter(Boolean).join(" · ");
-            div.appendChild(t);
-            return div;
-          }, { maxWidth: 260 });
-          layers.push(marker);
-        });
-        cluster.addLayers(layers);
-        if (layers.length) { map.fitBounds(cluster.getBounds(), { padding: [20, 20] }); }
-        box.setAttribute("data-charge", String(layers.length));
-      })
-      .catch(function () {
+  // Called by the skeleton once its layers exist: fill them, fit the first view, wire the page.
+  function demarrer(parts) {
+    map = parts.carte;
+    cluster = parts.groupe;
+    var name = map.getContainer().id;
+    data = C.donnees(name);
+    box = C.boite(name);
+    results = document.querySelector("[data-resultats]");
+    C.francais(map, parts.localiser);
+    window[name + "_reponse"] = answerIds;
+    var layers = [parts.reponse, parts.autres];
+    var pending = layers.length;
+    layers.forEach(function (layer) {
+      layer.once("update", function () {
+        pending -= 1;
+        if (pending) { return; }
+        if (data.geojson) {
+          if (cluster.getLayers().length) { map.fitBounds(cluster.getBounds(), { padding: [20, 20] }); }
+          box.setAttribute("data-charge", String(Object.keys(markers).length));
+        } else {
+          fit(false);
+        }
+      });
+      layer.once("error", function () {
         box.setAttribute("data-charge", "erreur");
       });
+      layer.update();
+    });
+    if (parts.contours) {
+      // The standalone map opens on its territories' outlines: the whole département, pins inside.
+      parts.contours.once("update", function () { fitContours(parts.contours); });
+      parts.contours.update();
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("[data-voir-carte]"), function (button) {
+      button.addEventListener("click", function () { showOnMap(button.getAttribute("data-voir-carte")); });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-vue]"), function (button) {
+      button.addEventListener("click", function () { setView(button.getAttribute("data-vue")); });
+    });
+    box.setAttribute("data-pret", "1");
   }
 
-  var geojson = box.getAttribute("data-geojson");
-  if (geojson) {
-    loadGeojson(geojson);
-  } else {
-    fit(false);
+  function fitContours(layer) {
+    var bounds = layer.getBounds();
+    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [10, 10], animate: false }); }
   }
-  box.setAttribute("data-pret", "1");
+
+  window.locatorCarte = {
+    source: source, contours: contours, nommer: nommer, auPremierPlan: auPremierPlan, icone: icone,
+    grappe: grappe, relier: relier, demarrer: demarrer
+  };
 })();
