@@ -30,7 +30,7 @@ def admin_site(built_store, tmp_path, tile_server):
 
 
 def _published_names(base) -> set[str]:
-    features = requests.get(base + "/api/v1/structures.geojson", timeout=10).json()["features"]
+    features = requests.get(base + "/api/v1/structures.geojson", timeout=60).json()["features"]
     return {f["properties"]["nom"] for f in features}
 
 
@@ -122,7 +122,7 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     assert {"Permanence de Cunlhat", "Bureau d'accueil d'Annecy", "Dispositif relais du Puy"} <= published
     relais = next(
         f
-        for f in requests.get(base + "/api/v1/structures.geojson", timeout=10).json()["features"]
+        for f in requests.get(base + "/api/v1/structures.geojson", timeout=60).json()["features"]
         if f["properties"]["nom"] == "Dispositif relais du Puy"
     )
     assert relais["geometry"]["coordinates"] == [
