@@ -30,7 +30,11 @@ def test_backup_while_serving_then_restore_brings_data_back(store_copy, tmp_path
 
         def traffic():
             while not stop.is_set():
-                r = requests.get(base + "/api/v1/structures?commune=63003&limit=5", timeout=60)
+                try:
+                    r = requests.get(base + "/api/v1/structures?commune=63003&limit=5", timeout=60)
+                except requests.RequestException as err:  # counted, not lost with the thread
+                    errors.append(repr(err))
+                    continue
                 if r.status_code != 200:
                     errors.append(r.status_code)
 
