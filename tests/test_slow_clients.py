@@ -123,6 +123,13 @@ def test_connections_beyond_the_per_address_cap_are_closed_at_once(built_store):
                 sock.close()
 
 
+@pytest.fixture(scope="module")
+def deadline_server(built_store):
+    """A server whose requests have 2 s to arrive whole (one for both trickles: a start-up saved)."""
+    with serve_in_background(built_store, env={"LOCATOR_REQUEST_SECONDS": "2"}) as base:
+        yield base
+
+
 @pytest.mark.parametrize(
     ("opening", "trickle"),
     [
@@ -131,18 +138,17 @@ def test_connections_beyond_the_per_address_cap_are_closed_at_once(built_store):
     ],
     ids=["headers", "body"],
 )
-def test_a_request_trickled_byte_after_byte_is_closed_at_its_deadline(built_store, opening, trickle):
+def test_a_request_trickled_byte_after_byte_is_closed_at_its_deadline(deadline_server, opening, trickle):
     """Every byte used to restart the silence timeout: now the request has REQUEST_SECONDS in all."""
-    with serve_in_background(built_store, env={"LOCATOR_REQUEST_SECONDS": "2"}) as base:
-        started = time.monotonic()
-        sock = _connect(base.port, "127.0.0.5")
-        try:
-            sock.sendall(opening)
-            closed_after = _trickle_until_closed(sock, trickle, give_up=started + 60)  # a safety net
-        finally:
-            sock.close()
-        assert closed_after is not None, "a request trickled for 60 s was never closed"
-        assert closed_after - started >= 2  # not before its deadline
+    started = time.monotonic()
+    sock = _connect(deadline_server.port, "127.0.0.5")
+    try:
+        sock.sendall(opening)
+        closed_after = _trickle_until_closed(sock, trickle, give_up=started + 60)  # a safety net
+    finally:
+        sock.close()
+    assert closed_after is not None, "a request trickled for 60 s was never closed"
+    assert closed_after - started >= 2  # not before its deadline
 
 
 def test_a_body_that_keeps_coming_earns_time_past_the_deadline(built_store):
