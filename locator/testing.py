@@ -48,10 +48,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _answers(url: str) -> bool:
-    """Tell whether GET url answers 200."""
+def _answers(url: str, timeout: float) -> bool:
+    """Tell whether GET url answers 200 within `timeout` seconds."""
     try:
-        with urllib.request.urlopen(url, timeout=1) as r:  # noqa: S310 (an http:// URL we built)
+        with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 (an http:// URL we built)
             return r.status == 200
     except OSError:
         return False
@@ -87,7 +87,8 @@ def serve_in_background(
         )
         try:
             deadline = time.monotonic() + timeout
-            while not _answers(url + "/healthz"):
+            # Each probe may take what is left of the deadline: a busy machine answers late, not never.
+            while not _answers(url + "/healthz", max(1.0, deadline - time.monotonic())):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     errors.seek(0)
                     tail = errors.read().decode(errors="replace")[-2000:]

@@ -32,7 +32,7 @@ def digest(path: Path) -> str:
 
 def get(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
+        with urllib.request.urlopen(url, timeout=60) as r:
             return r.status
     except urllib.error.HTTPError as err:
         return err.code

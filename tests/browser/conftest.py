@@ -166,6 +166,9 @@ def open_context(browser, viewport=None, **options):
     """Return (context, watch): every request not for 127.0.0.1 is aborted and recorded."""
     watch = Watch()
     context = browser.new_context(viewport=viewport or DESKTOP, locale="fr-FR", **options)
+    # Playwright's waits (for an element, a URL, a condition) end on the condition: 60 s is a safety net
+    # for a busy machine, never what a test waits for.
+    context.set_default_timeout(60_000)
 
     def route(r):
         host = urlsplit(r.request.url).hostname
@@ -213,6 +216,35 @@ def phone(browser):
 def map_ready(page) -> None:
     """Wait until the page's map script has run (and, on the région map, the points are loaded)."""
     page.wait_for_selector("[data-carte][data-pret]", state="attached")
+
+
+# A Leaflet map at rest: no zoom or pan animation, no markercluster animation, and the same view and
+# size over two animation frames (polled at each frame), so positions read next are final.
+_SETTLED = """(name) => {
+    const map = window[name];
+    if (!map) { return false; }
+    const pane = map.getPane('mapPane');
+    const moving = ['leaflet-zoom-anim', 'leaflet-pan-anim', 'leaflet-cluster-anim']
+        .some(c => pane.classList.contains(c));
+    const c = map.getCenter(), size = map.getSize();
+    const view = [c.lat, c.lng, map.getZoom(), size.x, size.y].join();
+    const same = window.vueAuRepos === view;
+    window.vueAuRepos = view;
+    return !moving && same && size.x > 0 && size.y > 0;
+}"""
+
+
+def map_settled(page) -> None:
+    """Wait until the page's map has stopped moving (after a click that shows, fits or zooms it)."""
+    name = page.get_attribute("[data-carte]", "data-carte")
+    page.wait_for_function(_SETTLED, arg=name, polling="raf")
+
+
+def suggestions_for(page, typed: str):
+    """Wait until the suggestion list answers `typed` (not an earlier, shorter text); return the list."""
+    listbox = page.locator(f'[role="listbox"][data-requete="{typed}"]')
+    listbox.wait_for(state="attached")
+    return listbox
 
 
 def run_axe(page) -> list[dict]:

@@ -30,12 +30,13 @@ def admin_site(built_store, tmp_path, tile_server):
 
 
 def _published_names(base) -> set[str]:
-    features = requests.get(base + "/api/v1/structures.geojson", timeout=10).json()["features"]
+    features = requests.get(base + "/api/v1/structures.geojson", timeout=60).json()["features"]
     return {f["properties"]["nom"] for f in features}
 
 
 def _drag(page, element, dx, dy):
     """Drag an element with the mouse, as a person does (press, move in steps, release)."""
+    element.hover()  # waits until the element is visible and still (not carried by a moving map)
     box = element.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -87,7 +88,8 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     page.get_by_label("Latitude").fill("45.0436")
     page.get_by_label("Longitude").fill("3.8855")
     marker = page.locator("#carte-fiche .leaflet-marker-icon")
-    page.wait_for_timeout(300)  # the map follows the typed point
+    # The map follows the typed point (an animated pan): the pin is dragged once the map is at rest.
+    page.wait_for_function("() => !document.querySelector('#carte-fiche .leaflet-pan-anim')")
     page.evaluate("document.getElementById('carte-fiche').scrollIntoView()")
     _drag(page, marker, 30, -20)
     moved = {
@@ -122,7 +124,7 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     assert {"Permanence de Cunlhat", "Bureau d'accueil d'Annecy", "Dispositif relais du Puy"} <= published
     relais = next(
         f
-        for f in requests.get(base + "/api/v1/structures.geojson", timeout=10).json()["features"]
+        for f in requests.get(base + "/api/v1/structures.geojson", timeout=60).json()["features"]
         if f["properties"]["nom"] == "Dispositif relais du Puy"
     )
     assert relais["geometry"]["coordinates"] == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from tests.browser.conftest import PHONE, map_ready, open_context
+from tests.browser.conftest import PHONE, map_ready, map_settled, open_context
 
 # Place de Jaude, Clermont-Ferrand.
 CLERMONT = {"latitude": 45.7772, "longitude": 3.0820, "accuracy": 30}
@@ -32,7 +32,7 @@ def _located_map(browser, site):
     page.wait_for_url(re.compile(r"/recherche\?q=45\.77720%2C3\.08200"))
     map_ready(page)
     page.get_by_role("button", name="Carte", exact=True).click()
-    page.wait_for_timeout(300)
+    map_settled(page)  # the view and the pins are read next: the map must be at rest
     return context, watch, page
 
 

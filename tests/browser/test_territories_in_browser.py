@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import run_axe
 
@@ -24,7 +25,7 @@ SPAN = """() => {
 def _ready(page, site):
     response = page.goto(f"{site}/territoires")
     assert response.status == 200
-    page.wait_for_selector("#carte-territoires[data-pret]", timeout=20000)
+    page.wait_for_selector("#carte-territoires[data-pret]")
 
 
 def test_territories_page_opens_fitted_to_the_region_with_one_territory_per_mission_locale(site, desktop):
@@ -56,13 +57,18 @@ def test_territory_names_show_on_hover_and_focus_and_stay_from_a_closer_zoom(sit
     assert page.locator(".territoire-etiquette").count() == 0  # 61 names at once would be unreadable
     chablais = page.locator('#carte-territoires path[aria-label="Mission locale du Chablais"]')
     chablais.hover()
-    assert page.locator(".territoire-etiquette").all_inner_texts() == ["Mission locale du Chablais"]
+    expect(page.locator(".territoire-etiquette")).to_have_text(["Mission locale du Chablais"])
     page.mouse.move(0, 0)
     chablais.focus()
-    assert page.locator(".territoire-etiquette").all_inner_texts() == ["Mission locale du Chablais"]
+    expect(page.locator(".territoire-etiquette")).to_have_text(["Mission locale du Chablais"])
+    box = page.locator("#carte-territoires")
     for _ in range(3):
+        # A click during a zoom animation is dropped by Leaflet: each waits for the previous zoom's end.
+        before = float(box.get_attribute("data-zoom"))
         page.locator(".leaflet-control-zoom-in").click()
-        page.wait_for_timeout(400)
+        page.wait_for_function(
+            "z => Number(document.getElementById('carte-territoires').dataset.zoom) > z", arg=before
+        )
     page.wait_for_selector('#carte-territoires[data-etiquettes="permanentes"]')
     assert page.locator(".territoire-etiquette").count() == 63
     assert "Mission locale de Mâcon (hors région)" in page.locator(".territoire-etiquette").all_inner_texts()

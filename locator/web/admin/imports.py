@@ -312,10 +312,23 @@ def _already_confirmed(token: str, sha256: str):
     return redirect(url_for("admin.import_detail", import_id=done["id"]))
 
 
+def _confirmed_before(token: str):
+    """A confirmation arriving once the first one has imported and forgotten the upload (a double click on
+    a busy server): to that import, as when both arrive together; a 404 for anyone else's upload."""
+    done = store_imports.of_upload(get_conn(), token)
+    if done is None or done.get("auteur") != g.user["email"]:
+        abort(404)
+    flash("Cet import a déjà été confirmé (double clic ?) : il n'a été importé qu'une fois.")
+    return redirect(url_for("admin.import_detail", import_id=done["id"]))
+
+
 @bp.post("/import/<token>/confirmer")
 def import_confirm(token: str):
     """Step 3: write the previewed plan in one transaction, reading it a page at a time, then report."""
-    item = _load(token)
+    since = time.time() - PENDING_HOURS * 3600
+    item = store_pending.get(get_auth_conn(), token, g.user["email"], since)
+    if item is None:
+        return _confirmed_before(token)
     plan = wizard.header_of(item)
     try:
         # The import records the upload's token in its own transaction: of two confirmations, one imports.

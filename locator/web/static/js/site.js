@@ -130,7 +130,10 @@
       return ul;
     }
 
-    function render(places, structures) {
+    // `asked`: the text these suggestions answer, kept on the list (data-requete): an earlier, slower
+    // answer never replaces a later one, so once it matches the box the list is final.
+    function render(places, structures, asked) {
+      list.setAttribute("data-requete", asked);
       structures = (structures || []).map(function (s) {
         var copy = {}; Object.keys(s).forEach(function (k) { copy[k] = s[k]; });
         copy.kind = "structure";
@@ -196,11 +199,11 @@
       })
         .then(function (response) { return response.ok ? response.json() : { results: [] }; })
         .then(function (body) {
-          if (input.value.trim() === q) { render(body.results || [], body.structures || []); }
+          if (input.value.trim() === q) { render(body.results || [], body.structures || [], q); }
         })
         .catch(function (error) {
           if (error && error.name === "AbortError") { return; }
-          render([], []);
+          render([], [], q);
         });
     }
 

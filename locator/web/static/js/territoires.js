@@ -63,6 +63,7 @@
       shape._permanentLabel = permanent;
     });
     box.setAttribute("data-etiquettes", permanent ? "permanentes" : "survol");
+    box.setAttribute("data-zoom", String(map.getZoom()));  // the zoom at rest (set at each zoomend)
   }
 
   // Each territory is a link for the keyboard too: focus shows its name, Enter opens its page.
