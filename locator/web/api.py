@@ -361,6 +361,12 @@ def _territory_feature(
             "source": origin["source"],
             "date": origin["date"],
             "hors_region": outside,
+            # Where the map writes the name: inside the territory, clear of the other names.
+            "etiquette": (
+                {"latitude": t["etiquette_latitude"], "longitude": t["etiquette_longitude"]}
+                if t.get("etiquette_latitude") is not None
+                else None
+            ),
         },
     }
 

@@ -139,7 +139,7 @@ def spec() -> dict[str, Any]:
                     "summary": "Le territoire d'une Mission locale (Feature GeoJSON, MultiPolygon ; "
                     "propriétés : communes, population, par_couverture, par_territoire_probable, "
                     "methode (couverture, territoire_probable ou mixte), officiel, source, date, "
-                    "hors_region)",
+                    "hors_region, etiquette : latitude et longitude où écrire son nom)",
                     "parameters": [_param("structure_id", "Identifiant", {"type": "string"}, True, "path")],
                     "responses": {"200": {"description": "Feature GeoJSON"}, **_ERRORS},
                 }
