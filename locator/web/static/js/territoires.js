@@ -68,7 +68,10 @@
   function relier(feature, shape) {
     shapes.push(shape);
     if (only) { return; }  // one Mission locale's own page: nothing more to name or link
-    shape.bindPopup(function () { return popup(feature.properties); }, { className: "territoire-popup-boite" });
+    shape.bindPopup(function () { return popup(feature.properties); }, {
+      className: "territoire-popup-boite", maxWidth: 260,
+      autoPanPaddingTopLeft: L.point(56, 12)  // clear of the zoom and locate buttons
+    });
   }
 
   // Where a territory's name is written: the server's position, else the middle of its outline.
