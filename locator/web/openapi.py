@@ -41,7 +41,7 @@ _FILTERS = [
         {"type": "string", "maxLength": 200, "example": "mission_locale,cio"},
     ),
     _param("limit", "Nombre de résultats (1 à 100)", {"type": "integer", "minimum": 1, "maximum": 100}),
-    _param("rayon_km", "Distance maximale en km", {"type": "number", "exclusiveMinimum": 0}),
+    _param("rayon_km", "Distance maximale en km", {"type": "number", "minimum": 0, "exclusiveMinimum": True}),
 ]
 
 
