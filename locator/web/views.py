@@ -529,6 +529,7 @@ def departement_map_file(code: str):
 
 
 @bp.get("/territoires")
+@pagecache.cached("commune", "code")
 def territories():
     """The région's Missions locales as a map of their territories, and the same as a table; with
     `?commune=`, the territory of that commune highlighted and its Mission locale named."""
@@ -553,5 +554,5 @@ def territories():
         apercu=overview,
         tiles=maps.tiles_data(maps.tile_layer(current_app.config)),
         recherche=search,
-        saisie=typed,
+        saisie=typed or picked or "",
     )

@@ -62,7 +62,8 @@
         li.id = "commune-option-" + i;
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
-        li.textContent = c.nom + " (" + (c.codes_postaux || []).slice(0, 2).concat([c.departement_nom || c.departement]).join(", ") + ")";
+        var where = [c.departement_nom || c.departement, (c.codes_postaux || [])[0]].filter(Boolean);
+        li.textContent = c.nom + (where.length ? " (" + where.join(", ") + ")" : "");
         li.addEventListener("mousedown", function (e) { e.preventDefault(); });
         li.addEventListener("click", function () { choose(i); });
         list.appendChild(li);
