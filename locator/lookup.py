@@ -708,6 +708,45 @@ def territory_origin(
     }
 
 
+# How many other communes a territory search offers besides the one it answers.
+TERRITORY_CHOICES = 6
+
+
+def territory_search(
+    conn: sqlite3.Connection,
+    text: str,
+    code: str | None = None,
+    region: str | None = None,
+    finder_url: str | None = None,
+) -> dict[str, Any]:
+    """Return the commune a territory search names and its competent answer (`reponse`, as `competent`
+    gives it), with the other communes the text could mean (`autres`: code, nom, departement).
+
+    `code` (an INSEE code the searcher picked among the others) wins over the text. A postcode shared
+    by several communes answers none of them: `autres` lists them to pick from. `reponse` is None when
+    nothing matches or the choice is left to the searcher.
+    """
+    places = resolve(conn, text, limit=TERRITORY_CHOICES + 1, region=region)
+    communes = [p for p in places if p["type"] == "commune" and p.get("code")]
+    if not communes and places and places[0]["type"] == "point":
+        found = commune_at(conn, places[0]["latitude"], places[0]["longitude"])
+        communes = [{"type": "commune", "code": found["code"], "match": "coordonnees"}] if found else []
+    picked = None
+    if code and store_communes.get(conn, code) is not None:
+        picked = code
+    elif communes and not (communes[0]["match"] == "code_postal" and len(communes) > 1):
+        picked = communes[0]["code"]
+    answer = competent(conn, picked, region, finder_url) if picked else None
+    others = []
+    for c in communes:
+        if c["code"] == picked:
+            continue
+        info = commune_info(conn, c["code"])
+        if info:
+            others.append({"code": info["code"], "nom": info["nom"], "departement": info["departement"]})
+    return {"texte": text, "reponse": answer, "autres": others[:TERRITORY_CHOICES]}
+
+
 def territories_overview(conn: sqlite3.Connection, region: str | None = None) -> dict[str, Any]:
     """Return every territory with its origin and, for a Mission locale of another région covering
     communes of this one, its département and région (`hors_region`); the région's Missions locales

@@ -195,3 +195,13 @@ def test_a_restored_backup_of_an_older_schema_gets_its_territories(store_copy, t
         assert c.execute("SELECT COUNT(*) FROM competences").fetchone()[0] > 4000
         assert c.execute("SELECT COUNT(*) FROM territoires").fetchone()[0] == 61
     c.close()
+
+
+def test_a_territory_search_for_a_commune_of_another_region_points_to_the_national_finder(client, app):
+    body = client.get("/territoires?commune=Dijon").get_data(as_text=True)
+    answer = body[
+        body.index('id="territoire-trouve"') : body.index("</section>", body.index('id="territoire-trouve"'))
+    ]
+    assert "Dijon (21)" in answer and "hors de la région" in answer
+    assert "Sa Mission locale" not in answer and "data-mission-locale" not in answer
+    assert f'href="{app.config["NATIONAL_FINDER_URL"]}"' in answer

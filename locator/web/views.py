@@ -529,10 +529,19 @@ def departement_map_file(code: str):
 
 
 @bp.get("/territoires")
+@pagecache.cached("commune", "code")
 def territories():
-    """The région's Missions locales as a map of their territories, and the same as a table."""
+    """The région's Missions locales as a map of their territories, and the same as a table; with
+    `?commune=`, the territory of that commune highlighted and its Mission locale named."""
     conn = get_conn()
     overview = lookup.territories_overview(conn, _region())
+    typed = request.args.get("commune", "").strip()[:200]
+    picked = request.args.get("code", "").strip()[:10] or None
+    search = None
+    if typed or picked:
+        search = lookup.territory_search(
+            conn, typed or picked or "", picked, _region(), current_app.config["NATIONAL_FINDER_URL"]
+        )
     deps = {d["code"]: d["nom"] for d in lookup.departements(conn)}
     named = {
         key: [{**r, "departement_nom": deps.get(r["departement"], r["departement"])} for r in overview[key]]
@@ -544,4 +553,6 @@ def territories():
         autres=named["autres"],
         apercu=overview,
         tiles=maps.tiles_data(maps.tile_layer(current_app.config)),
+        recherche=search,
+        saisie=typed or picked or "",
     )
