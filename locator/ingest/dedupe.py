@@ -9,18 +9,29 @@ bounded candidate set (blocking on the name's words, capped per block).
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from ..geo import names
 from ..store import structures as store_structures
 
 NEAR_DUPLICATE_SCORE = 92
+# In the same commune, two names whose meaningful words are this alike (one set of words inside the
+# other scores 100: « ML Vichy » and « Mission locale de Vichy et sa région ») make a probable duplicate.
+COMMUNE_DUPLICATE_SCORE = 90
+# Abbreviations of the network's names, read as their words when names are compared.
+ORG_ABBREVIATIONS = {
+    "ml": "mission locale",
+    "mlj": "mission locale jeunes",
+    "pij": "point information jeunesse",
+}
+_NOT_A_LETTER = re.compile(r"[\W_]+")
 CELL_DEG = 0.02  # about 2 km: a 50 m box touches at most four cells
 BLOCK_CAP = 64  # a word shared by more stored names than this is too common to block on
 MAX_CACHED = 4096  # communes and cells kept (least recently used dropped): memory stays bounded
@@ -47,6 +58,19 @@ def block_keys(key: str) -> set[str]:
     return out
 
 
+def org_words(key: str) -> str:
+    """Return the meaningful words of a normalised name, abbreviations of the network spelled out."""
+    spelled = " ".join(ORG_ABBREVIATIONS.get(w, w) for w in key.split())
+    return " ".join(w for w in spelled.split() if w not in names.STOPWORDS)
+
+
+def same_but_for_form(stored: str | None, new: str | None) -> bool:
+    """Tell whether two different texts differ only by case, accents, spaces or punctuation."""
+    if not stored or not new or stored == new:
+        return False
+    return _NOT_A_LETTER.sub("", names.fold(stored)) == _NOT_A_LETTER.sub("", names.fold(new))
+
+
 def similarity(key: str, other: str) -> float:
     """Return how alike two normalised names are (0–100), word order and glued words aside."""
     return max(fuzz.token_sort_ratio(key, other), fuzz.ratio(names.glued(key), names.glued(other)))
@@ -58,7 +82,8 @@ class Matcher:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.max_pk = store_structures.max_pk(conn)
-        self._communes: OrderedDict[str, dict[str, list[tuple[str, str]]]] = OrderedDict()
+        # commune → name key → [(id, type, nom)]
+        self._communes: OrderedDict[str, dict[str, list[tuple[str, str, str]]]] = OrderedDict()
         self._cells: OrderedDict[tuple[int, int], _Cell] = OrderedDict()
         self._complete = False  # True: every stored structure is in the caches (absent = none there)
         if self.max_pk <= PRELOAD_MAX:
@@ -71,7 +96,7 @@ class Matcher:
         for sid, nom, type_, statut, lat, lon, code in store_structures.snapshot(self.conn, self.max_pk):
             key = names.normalize(nom)
             if code:
-                self._communes.setdefault(code, {}).setdefault(key, []).append((sid, type_))
+                self._communes.setdefault(code, {}).setdefault(key, []).append((sid, type_, nom))
             if lat is not None and lon is not None and statut in ("publie", "brouillon"):
                 (located if statut == "publie" else drafts).append((sid, nom, type_, statut, lat, lon, key))
         for row in located + drafts:  # published first, then drafts, as `located_in_box` gives them
@@ -94,11 +119,11 @@ class Matcher:
             cache.move_to_end(key)
         return value
 
-    def _commune(self, code: str) -> dict[str, list[tuple[str, str]]]:
-        def load() -> dict[str, list[tuple[str, str]]]:
-            keys: dict[str, list[tuple[str, str]]] = {}
+    def _commune(self, code: str) -> dict[str, list[tuple[str, str, str]]]:
+        def load() -> dict[str, list[tuple[str, str, str]]]:
+            keys: dict[str, list[tuple[str, str, str]]] = {}
             for sid, nom, type_ in store_structures.names_in_commune(self.conn, code, self.max_pk):
-                keys.setdefault(names.normalize(nom), []).append((sid, type_))
+                keys.setdefault(names.normalize(nom), []).append((sid, type_, nom))
             return keys
 
         if self._complete:
@@ -107,10 +132,27 @@ class Matcher:
 
     def same_name_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> str | None:
         """Return the id of the first stored structure of these types with this name key in the commune."""
-        for sid, type_ in self._commune(code).get(key, ()):
+        for sid, type_, _nom in self._commune(code).get(key, ()):
             if type_ in types and sid not in skip:
                 return sid
         return None
+
+    def alike_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> tuple[str, str] | None:
+        """Return (id, nom) of the stored structure of these types in the commune named most alike, when
+        their meaningful words are close enough to ask whether they are the same (None otherwise)."""
+        mine = org_words(key)
+        if len(mine.split()) < 2:  # one word (« Antenne ») says nothing of which structure it is
+            return None
+        stored = {
+            org_words(other): (sid, nom)
+            for other, found in self._commune(code).items()
+            for sid, type_, nom in found
+            if type_ in types and sid not in skip and len(org_words(other).split()) >= 2
+        }
+        best = process.extractOne(
+            mine, list(stored), scorer=fuzz.token_set_ratio, score_cutoff=COMMUNE_DUPLICATE_SCORE
+        )
+        return stored[best[0]] if best else None
 
     def _cell(self, i: int, j: int) -> _Cell:
         def load() -> _Cell:

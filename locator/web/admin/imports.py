@@ -269,6 +269,22 @@ def import_row_fix(token: str, ligne: int):
     return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
 
 
+@bp.post("/import/<token>/lignes/<int:ligne>/doublon")
+def import_row_duplicate(token: str, ligne: int):
+    """Decide what a probable duplicate is (update the stored structure, keep both, skip), plan again."""
+    item = _load(token)
+    row = _row(item, ligne)
+    choix = request.form.get("choix")
+    if not row.get("doublon") or choix not in wizard.DUPLICATE_CHOICES:
+        flash(f"Ligne {ligne} : choisissez une des trois réponses proposées.", "erreur")
+        return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
+    _replan(item, wizard.choose_duplicate(item["reglages"], ligne, choix))
+    row = _row(item, ligne)
+    label = wizard.ACTION_LABELS.get(row["action"], row["action"])
+    flash(f"Ligne {ligne} : choix « {wizard.DUPLICATE_CHOICES[choix]} » retenu ({label}).")
+    return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
+
+
 @bp.post("/import/<token>/lignes/<int:ligne>/position.json")
 def import_row_point(token: str, ligne: int):
     """Move a row's point (a pin dragged on the map): JSON {latitude, longitude} → the row re-planned."""
