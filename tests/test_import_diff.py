@@ -184,10 +184,10 @@ def test_the_preview_shows_old_and_new_values_and_asks_about_the_near_duplicate(
     assert "« Mission locale de Vichy et sa région » gardé" in vichy
     near = page[page.index('id="ligne-4"') : page.index('id="ligne-5"')]
     assert "doublon probable" in near and "Mission locale de Vichy et sa région" in near
-    assert "Oui : mettre à jour la fiche" in near and "Non : garder les deux" in near
+    assert "Oui : mettre à jour la fiche" in near and "Non : garder les deux" in near
     assert "04 70 30 15 99" in near  # what an update would change, before the admin decides
     row_page = text(admin_client.get(f"/admin/import/{token}/lignes/4"))
-    assert "Oui : mettre à jour la fiche" in row_page and "04 70 30 15 99" in row_page
+    assert "Oui : mettre à jour la fiche" in row_page and "04 70 30 15 99" in row_page
 
 
 def test_keeping_both_creates_a_second_structure_and_skipping_imports_nothing_of_the_row(
@@ -198,11 +198,11 @@ def test_keeping_both_creates_a_second_structure_and_skipping_imports_nothing_of
     assert r.status_code == 302
     page = text(admin_client.get(f"/admin/import/{token}"))
     near = page[page.index('id="ligne-4"') : page.index('id="ligne-5"')]
-    assert "nouveau" in near and "Choix : garder les deux" in near
+    assert "nouveau" in near and "Choix : garder les deux" in near
     choose(admin_client, token, 4, "ignorer")
     page = text(admin_client.get(f"/admin/import/{token}"))
     near = page[page.index('id="ligne-4"') : page.index('id="ligne-5"')]
-    assert "doublon probable" in near and "Choix : ne pas importer cette ligne" in near
+    assert "doublon probable" in near and "Choix : ne pas importer cette ligne" in near
     r = confirm(admin_client, token)
     assert r.status_code == 302
     with sqlite3.connect(admin_store) as c:
@@ -218,7 +218,7 @@ def test_an_update_chosen_for_a_near_duplicate_is_written_and_undone_exactly(adm
     assert "doublon probable" in text(admin_client.get(f"/admin/import/{token}"))
     choose(admin_client, token, 2, "mettre_a_jour")
     page = text(admin_client.get(f"/admin/import/{token}"))
-    assert "mis à jour" in page and "Choix : mettre à jour cette fiche" in page
+    assert "mis à jour" in page and "Choix : mettre à jour cette fiche" in page
     r = confirm(admin_client, token)
     import_id = int(r.headers["Location"].rsplit("/", 1)[1])
     after = structure(admin_store, VICHY)

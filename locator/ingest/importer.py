@@ -200,11 +200,11 @@ def duplicate_entry(row: PlanRow) -> dict[str, Any]:
         "nom_fichier": (row.brut or {}).get("nom") or (row.structure or {}).get("nom"),
         "champs": row.diff,
         "message": (
-            f"doublon probable de « {found.get('nom')} » (id {found.get('id')}) : "
+            f"doublon probable de « {found.get('nom')} » (id {found.get('id')}) : "
             + (
                 "ligne ignorée, comme choisi"
                 if skipped
-                else f"non importée ; ajoutez une colonne id = {found.get('id')} pour mettre cette fiche "
+                else f"non importée ; ajoutez une colonne id = {found.get('id')} pour mettre cette fiche "
                 "à jour, ou choisissez dans l’assistant d’import"
             )
         ),

@@ -308,12 +308,12 @@ class RowPipeline:
         row.doublon = {"id": found[0], "nom": found[1], "choix": choice}
         if choice == "garder":
             row.avertissements.append(
-                f"doublon probable de « {found[1]} » (id {found[0]}) : les deux sont gardées, comme choisi"
+                f"doublon probable de « {found[1]} » (id {found[0]}) : les deux sont gardées, comme choisi"
             )
             return computed, None
         if choice == "mettre_a_jour":
             row.avertissements.append(
-                f"doublon probable de « {found[1]} » (id {found[0]}) : la fiche enregistrée est mise à jour, "
+                f"doublon probable de « {found[1]} » (id {found[0]}) : la fiche enregistrée est mise à jour, "
                 "comme choisi"
             )
         return found[0], store_structures.get_stored(self.conn, found[0])
@@ -534,7 +534,7 @@ class RowPipeline:
             if k in FORM_ONLY_FIELDS and same_but_for_form(old.get(k), value):
                 if row is not None:
                     row.avertissements.append(
-                        f"{k} : « {old[k]} » gardé ; le fichier écrit « {value} » (seuls les majuscules, "
+                        f"{k} : « {old[k]} » gardé ; le fichier écrit « {value} » (seuls les majuscules, "
                         "les accents ou la ponctuation diffèrent)"
                     )
                 continue

@@ -276,12 +276,12 @@ def import_row_duplicate(token: str, ligne: int):
     row = _row(item, ligne)
     choix = request.form.get("choix")
     if not row.get("doublon") or choix not in wizard.DUPLICATE_CHOICES:
-        flash(f"Ligne {ligne} : choisissez une des trois réponses proposées.", "erreur")
+        flash(f"Ligne {ligne} : choisissez une des trois réponses proposées.", "erreur")
         return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
     _replan(item, wizard.choose_duplicate(item["reglages"], ligne, choix))
     row = _row(item, ligne)
     label = wizard.ACTION_LABELS.get(row["action"], row["action"])
-    flash(f"Ligne {ligne} : choix « {wizard.DUPLICATE_CHOICES[choix]} » retenu ({label}).")
+    flash(f"Ligne {ligne} : choix « {wizard.DUPLICATE_CHOICES[choix]} » retenu ({label}).")
     return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
 
 
