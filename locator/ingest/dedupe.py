@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from ..geo import names
 from ..store import structures as store_structures
@@ -45,6 +45,14 @@ class _Cell:
     """Stored structures located in one grid cell, with their names' blocking keys."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id, nom, type, statut, lat, lon, key)
+    blocks: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Alike:
+    """Stored names of one commune as their meaningful words, with the rows each word appears in."""
+
+    rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # (words, id, nom, type)
     blocks: dict[str, list[int]] = field(default_factory=dict)
 
 
@@ -85,6 +93,7 @@ class Matcher:
         # commune → name key → [(id, type, nom)]
         self._communes: OrderedDict[str, dict[str, list[tuple[str, str, str]]]] = OrderedDict()
         self._cells: OrderedDict[tuple[int, int], _Cell] = OrderedDict()
+        self._alike_cache: OrderedDict[str, _Alike] = OrderedDict()
         self._complete = False  # True: every stored structure is in the caches (absent = none there)
         if self.max_pk <= PRELOAD_MAX:
             self._preload()
@@ -137,22 +146,45 @@ class Matcher:
                 return sid
         return None
 
+    def _alike(self, code: str) -> _Alike:
+        """The stored names of a commune as meaningful words, blocked by word (built once per commune)."""
+
+        def load() -> _Alike:
+            found = _Alike()
+            for key, rows in self._commune(code).items():
+                for sid, type_, nom in rows:
+                    words = org_words(key)
+                    if len(words.split()) < 2:
+                        continue
+                    for w in set(words.split()):
+                        found.blocks.setdefault(w, []).append(len(found.rows))
+                    found.rows.append((words, sid, nom, type_))
+            return found
+
+        return self._touch(self._alike_cache, code, load)
+
     def alike_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> tuple[str, str] | None:
         """Return (id, nom) of the stored structure of these types in the commune named most alike, when
         their meaningful words are close enough to ask whether they are the same (None otherwise)."""
         mine = org_words(key)
         if len(mine.split()) < 2:  # one word (« Antenne ») says nothing of which structure it is
             return None
-        stored = {
-            org_words(other): (sid, nom)
-            for other, found in self._commune(code).items()
-            for sid, type_, nom in found
-            if type_ in types and sid not in skip and len(org_words(other).split()) >= 2
-        }
-        best = process.extractOne(
-            mine, list(stored), scorer=fuzz.token_set_ratio, score_cutoff=COMMUNE_DUPLICATE_SCORE
-        )
-        return stored[best[0]] if best else None
+        alike = self._alike(code)
+        blocks = [alike.blocks[w] for w in set(mine.split()) if w in alike.blocks]
+        if not blocks:
+            return None
+        small = [b for b in blocks if len(b) <= BLOCK_CAP]
+        # Every word is common in this commune (a pile of permanences): the rarest block, capped.
+        picked = small or [min(blocks, key=len)[:BLOCK_CAP]]
+        best, best_score = None, COMMUNE_DUPLICATE_SCORE
+        for index in sorted({x for b in picked for x in b}):
+            words, sid, nom, type_ = alike.rows[index]
+            if type_ not in types or sid in skip:
+                continue
+            score = fuzz.token_set_ratio(mine, words, score_cutoff=best_score)
+            if score > best_score or (best is None and score >= best_score):
+                best, best_score = (sid, nom), score
+        return best
 
     def _cell(self, i: int, j: int) -> _Cell:
         def load() -> _Cell:

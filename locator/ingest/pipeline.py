@@ -295,7 +295,9 @@ class RowPipeline:
             if sid is not None:
                 return sid, store_structures.get_stored(self.conn, sid)
         found = None
-        if v.get("code_insee"):
+        # Admin files are asked about names alike in the commune; the annuaire and the seed carry their
+        # own ids, and a name longer by a word there is another office (« CIO de Clermont-Ferrand Nord »).
+        if v.get("code_insee") and self.options.origine == "import":
             # Structures this file already updates are asked about too: two rows may describe one.
             found = self.matcher.alike_in_commune(key, v["code_insee"], types, ())
         if found is None and v.get("latitude") is not None:
