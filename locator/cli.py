@@ -215,7 +215,7 @@ def _say_report(report: dict, dry_run: bool) -> None:
     for item in report["rejetes"]:
         click.echo(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
     for item in report.get("doublons_probables", []):
-        click.echo(f"  ligne {item['ligne']} : {item['message']}")
+        click.echo(f"  ligne {item['ligne']}\u202f: {item['message']}")
     updated = "à mettre à jour" if dry_run else "mise à jour"
     for item in report.get("changements", []):
         fields = " ; ".join(

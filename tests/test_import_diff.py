@@ -145,6 +145,28 @@ def test_a_file_of_probable_duplicates_only_imports_nothing(store_copy, tmp_path
     assert dump(store_copy) == before
 
 
+def test_names_that_differ_by_a_number_are_two_offices_not_a_probable_duplicate(store_copy, tmp_path):
+    first = "type;nom;code_postal;commune\nAntenne;Permanence 1 quartier Centre;63300;Thiers\n"
+    assert run_import(store_copy, write(tmp_path, first, name="a.csv"))[0] == 0
+    second = "type;nom;code_postal;commune\nAntenne;Permanence 12 quartier Centre;63300;Thiers\n"
+    second += "Antenne;Permanence quartier Centre;63300;Thiers\n"
+    second += "Antenne;Permanence 1 quartier du Centre;63300;Thiers\n"  # same number: asked about
+    code, report, _ = run_import(store_copy, write(tmp_path, second, name="b.csv"))
+    assert code == 0 and report["crees"] == 2 and report["doublons"] == 1
+    assert "Permanence 1 quartier Centre" in duplicates(report)[4]
+
+
+def test_the_plain_report_names_probable_duplicates_and_each_update(store_copy):
+    result = CliRunner().invoke(main, ["import", str(MESSY), "--db", str(store_copy), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "1 doublon probable non importé" in result.output
+    assert "ligne 4\u202f: doublon probable de « Mission locale de Vichy et sa région »" in result.output
+    assert (
+        "ligne 2 à mettre à jour (mission-locale-de-vichy-et-sa-region-03310)\u202f: site_web "
+        "« http://www.missionlocale-vichy.fr » → « https://www.missionlocale-vichy.fr »"
+    ) in result.output
+
+
 def test_undoing_the_messy_import_restores_every_row_exactly(store_copy):
     before = dump(store_copy)
     code, report, _ = run_import(store_copy, MESSY)

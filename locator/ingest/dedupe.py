@@ -72,6 +72,11 @@ def org_words(key: str) -> str:
     return " ".join(w for w in spelled.split() if w not in names.STOPWORDS)
 
 
+def _numbers(words: str) -> set[str]:
+    """The words of a name that hold a digit (a number tells two offices apart)."""
+    return {w for w in words.split() if any(c.isdigit() for c in w)}
+
+
 def same_but_for_form(stored: str | None, new: str | None) -> bool:
     """Tell whether two different texts differ only by case, accents, spaces or punctuation."""
     if not stored or not new or stored == new:
@@ -177,10 +182,11 @@ class Matcher:
         # Every word is common in this commune (a pile of permanences): the rarest block, capped.
         picked = small or [min(blocks, key=len)[:BLOCK_CAP]]
         best, best_score = None, COMMUNE_DUPLICATE_SCORE
+        numbers = _numbers(mine)
         for index in sorted({x for b in picked for x in b}):
             words, sid, nom, type_ = alike.rows[index]
-            if type_ not in types or sid in skip:
-                continue
+            if type_ not in types or sid in skip or _numbers(words) != numbers:
+                continue  # « Permanence 2 » is not « Permanence 12 », nor « Permanence »
             score = fuzz.token_set_ratio(mine, words, score_cutoff=best_score)
             if score > best_score or (best is None and score >= best_score):
                 best, best_score = (sid, nom), score
@@ -227,6 +233,6 @@ class Matcher:
                 continue
             if not (box[0] <= lat <= box[1] and box[2] <= lon <= box[3]):
                 continue
-            if similarity(key, other) >= NEAR_DUPLICATE_SCORE:
+            if _numbers(key) == _numbers(other) and similarity(key, other) >= NEAR_DUPLICATE_SCORE:
                 return sid, nom
         return None
