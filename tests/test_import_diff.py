@@ -227,6 +227,7 @@ def test_keeping_both_creates_a_second_structure_and_skipping_imports_nothing_of
     assert "doublon probable" in near and "Choix : ne pas importer cette ligne" in near
     r = confirm(admin_client, token)
     assert r.status_code == 302
+    assert "1 doublon probable non importé" in text(admin_client.get(r.headers["Location"]))
     with sqlite3.connect(admin_store) as c:
         assert c.execute("SELECT COUNT(*) FROM structures WHERE nom = 'ML Vichy'").fetchone()[0] == 0
     assert structure(admin_store, VICHY)["telephone"] == "04 70 30 15 30"

@@ -65,6 +65,7 @@ RESERVED_IDS = frozenset(
         "comptes",
         "confirmer",
         "departements",
+        "doublon",
         "healthz",
         "historique",
         "import",

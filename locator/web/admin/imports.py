@@ -374,9 +374,18 @@ def import_confirm(token: str):
         return redirect(url_for("admin.history"))
     flash(
         f"Import publié : {report['crees']} créée(s), {report['mis_a_jour']} mise(s) à jour, "
-        f"{len(report['rejetes']) + report.get('rejetes_non_listes', 0)} ligne(s) rejetée(s) non importée(s)."
+        f"{len(report['rejetes']) + report.get('rejetes_non_listes', 0)} ligne(s) rejetée(s) non importée(s)"
+        + _duplicates_left(report.get("doublons", 0))
+        + "."
     )
     return redirect(url_for("admin.import_detail", import_id=report["import_id"]))
+
+
+def _duplicates_left(n: int) -> str:
+    """The end of the confirmation's message for the probable duplicates not imported (none: nothing)."""
+    if not n:
+        return ""
+    return f", {n} doublon probable non importé" if n == 1 else f", {n} doublons probables non importés"
 
 
 @bp.post("/import/<token>/abandonner")
