@@ -7,7 +7,18 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from import_helpers import DATA, HEADER, by_name, dump, rejected, run_import, structure, warnings, write
+from import_helpers import (
+    DATA,
+    HEADER,
+    by_name,
+    dump,
+    duplicates,
+    rejected,
+    run_import,
+    structure,
+    warnings,
+    write,
+)
 
 from locator.cli import main
 
@@ -210,15 +221,14 @@ def test_french_type_labels_are_mapped(store_copy, tmp_path):
     assert by_name(store_copy, "Antenne d'essai")["type"] == "antenne_mission_locale"
 
 
-def test_near_duplicate_of_a_stored_structure_is_refused_and_an_explicit_id_updates_it(store_copy, tmp_path):
+def test_near_duplicate_of_a_stored_structure_is_not_imported_and_an_explicit_id_updates_it(
+    store_copy, tmp_path
+):
     thiers = structure(store_copy, "cio-de-thiers-63430")
     text = f"type;nom;latitude;longitude\ncio;C.I.O. de Thiers;{thiers['latitude']};{thiers['longitude']}\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
-    assert (
-        code == 1
-        and "doublon probable" in rejected(report)[2]
-        and "cio-de-thiers-63430" in rejected(report)[2]
-    )
+    assert code == 1 and report["doublons"] == 1 and report["importes"] == 0
+    assert "doublon probable" in duplicates(report)[2] and "cio-de-thiers-63430" in duplicates(report)[2]
     text = "id;type;nom;code_insee;telephone\ncio-de-thiers-63430;cio;CIO de Thiers;63430;04 73 80 21 53\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text, name="g.csv"))
     assert code == 0 and report["mis_a_jour"] == 1
@@ -401,7 +411,7 @@ def test_duplicate_checks_answer_the_same_whether_the_store_is_read_at_once_or_c
         reports.append([{k: v for k, v in r.items() if k != "import_id"} for r in runs])
     assert reports[0] == reports[1]
     assert (
-        "doublon probable" in rejected(reports[0][1])[2]
+        "doublon probable" in duplicates(reports[0][1])[2]
         and "doublon de la ligne 2" in rejected(reports[0][0])[11]
     )
 

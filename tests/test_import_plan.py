@@ -51,6 +51,7 @@ def test_plan_lists_every_row_with_its_action_and_writes_nothing(db, store_copy)
         "mis_a_jour": 2,
         "inchanges": 0,
         "rejetes": 3,
+        "doublons": 0,
         "vides": 2,
         "importes": 10,
     }
@@ -206,14 +207,15 @@ def test_counts_of_a_plan_and_of_a_streamed_import_come_from_one_mapping():
     from locator.ingest.importer import count, new_counts
 
     counts = new_counts()
-    for action in ("nouveau", "nouveau", "mis_a_jour", "inchange", "rejete", "vide"):
+    for action in ("nouveau", "nouveau", "mis_a_jour", "inchange", "rejete", "doublon", "vide"):
         count(counts, action)
     assert counts == {
-        "lus": 5,
+        "lus": 6,
         "crees": 2,
         "mis_a_jour": 1,
         "inchanges": 1,
         "rejetes": 1,
+        "doublons": 1,
         "vides": 1,
         "importes": 4,
     }

@@ -25,7 +25,7 @@ from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
 from ..store.scratch import Scratch, Spool
 from . import clean, parents
-from .dedupe import Matcher
+from .dedupe import Matcher, same_but_for_form
 from .geocoders import Geocoder
 from .limits import Limits
 from .place import PlaceResolver, clean_place_values
@@ -46,7 +46,26 @@ NEAR_DUPLICATE_KM = 0.05
 PARENT_SUGGESTIONS = 3
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
 
-ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete")
+# Fields whose stored text is kept when the file writes it again differing only by case, accents or
+# punctuation (names, addresses, contacts): an import never makes a stored value look worse.
+FORM_ONLY_FIELDS = (
+    "nom",
+    "adresse",
+    "complement_adresse",
+    "telephone",
+    "courriel",
+    "site_web",
+    "horaires_accueil",
+    "description",
+)
+# What the admin decides for a row that only looks like a stored structure (« doublon probable »).
+DUPLICATE_CHOICES = {
+    "mettre_a_jour": "mettre à jour la fiche enregistrée",
+    "garder": "garder les deux",
+    "ignorer": "ne pas importer la ligne",
+}
+
+ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete", "doublon")
 
 
 @dataclass
@@ -57,6 +76,8 @@ class Options:
     whose origin is still the seed (and never re-create a row someone deleted); statut: of new rows;
     source / date_maj: used when a row gives none (date_maj "today" by default for admin files);
     choix_communes: line → INSEE code picked by the admin among the candidates of an ambiguous row;
+    doublons: line → the admin's choice (DUPLICATE_CHOICES) for a row that only looks like a stored one;
+    fichier: the file's name, added to the stored source of the structures it updates;
     corrections: line → {column: text} typed by the admin in the wizard, replacing the file's cells;
     region / hors_region: the home région, and whether rows outside it are wanted (kept with a warning).
     """
@@ -67,6 +88,8 @@ class Options:
     source: str | None = None
     date_maj: str | None = "today"
     choix_communes: dict[int, str] = field(default_factory=dict)
+    doublons: dict[int, str] = field(default_factory=dict)
+    fichier: str | None = None
     corrections: dict[int, dict[str, str]] = field(default_factory=dict)
     far_km: float = 2.0
     max_bytes: int = 50 * 1024 * 1024
@@ -93,6 +116,9 @@ class PlanRow:
     changements: list[str] = field(default_factory=list)  # fields that change
     refs: list[tuple[str, str]] = field(default_factory=list)  # external ids to record
     parent_nom: str | None = None
+    # The stored structure a row only looks like: {"id", "nom", "choix"} (choix: None until decided).
+    doublon: dict[str, Any] | None = None
+    diff: list[dict[str, Any]] = field(default_factory=list)  # {"champ", "avant", "apres"} per change
     brut: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # the cells as read
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +134,8 @@ class PlanRow:
             "changements": self.changements,
             "refs": [list(r) for r in self.refs],
             "parent_nom": self.parent_nom,
+            "doublon": self.doublon,
+            "diff": self.diff,
         }
 
     @classmethod
@@ -266,15 +294,31 @@ class RowPipeline:
             sid = self.matcher.same_name_in_commune(key, v["code_insee"], types, self.seen)
             if sid is not None:
                 return sid, store_structures.get_stored(self.conn, sid)
-        if v.get("latitude") is not None:
+        found = None
+        # Admin files are asked about names alike in the commune; the annuaire and the seed carry their
+        # own ids, and a name longer by a word there is another office (« CIO de Clermont-Ferrand Nord »).
+        if v.get("code_insee") and self.options.origine == "import":
+            # Structures this file already updates are asked about too: two rows may describe one.
+            found = self.matcher.alike_in_commune(key, v["code_insee"], types, ())
+        if found is None and v.get("latitude") is not None:
             box = bbox_around(v["latitude"], v["longitude"], NEAR_DUPLICATE_KM)
             found = self.matcher.near_duplicate(key, box, types, self.seen)
-            if found is not None:
-                row.erreurs.append(
-                    f"doublon probable de « {found[1]} » (id {found[0]}), au même endroit : "
-                    f"ajoutez une colonne id = {found[0]} pour la mettre à jour"
-                )
-        return computed, None
+        if found is None:
+            return computed, None
+        choice = self.options.doublons.get(row.ligne)
+        choice = choice if choice in DUPLICATE_CHOICES else None
+        row.doublon = {"id": found[0], "nom": found[1], "choix": choice}
+        if choice == "garder":
+            row.avertissements.append(
+                f"doublon probable de « {found[1]} » (id {found[0]}) : les deux sont gardées, comme choisi"
+            )
+            return computed, None
+        if choice == "mettre_a_jour":
+            row.avertissements.append(
+                f"doublon probable de « {found[1]} » (id {found[0]}) : la fiche enregistrée est mise à jour, "
+                "comme choisi"
+            )
+        return found[0], store_structures.get_stored(self.conn, found[0])
 
     # -- région -------------------------------------------------------------------------------------
     def _region_name(self, code: str) -> str:
@@ -416,14 +460,15 @@ class RowPipeline:
                 row.erreurs.append(problem)
         if row.erreurs:
             return row
-        earlier = _claim(self.seen, sid, str(ligne))
+        undecided = row.doublon is not None and row.doublon["choix"] in (None, "ignorer")
+        earlier = None if undecided else _claim(self.seen, sid, str(ligne))
         if earlier is not None:
             row.erreurs.append(
                 f"doublon de la ligne {earlier} (même structure : {sid}) ; s'il s'agit de deux "
                 "structures, donnez-leur un identifiant (colonne id)"
             )
             return row
-        if v["type"] in parents.PARENT_TYPES:
+        if v["type"] in parents.PARENT_TYPES and not undecided:
             _claim(self.file_names, names.normalize(v["nom"]), f"{sid} {v['type']}")
         source = v["source"] or self.options.source
         vintage = v["date_maj"] or self._source_date(v["source"]) or self.options.vintage()
@@ -451,7 +496,7 @@ class RowPipeline:
             "statut": v["statut"],
         }
         given_point = v.get("latitude") is not None and place.precision not in ("commune", "rue", "adresse")
-        row.structure = self._merge(new, old, given_point)
+        row.structure = self._merge(new, old, given_point, v["source"], row)
         row.avant = old
         row.parent_nom = v["parent"]
         return row
@@ -469,8 +514,16 @@ class RowPipeline:
                 return parent["nom"]
         return commune["nom"]
 
-    def _merge(self, new: dict[str, Any], old: dict[str, Any] | None, given_point: bool) -> dict[str, Any]:
-        """Return the row to store: empty cells keep the stored value; an unchanged place keeps its point."""
+    def _merge(
+        self,
+        new: dict[str, Any],
+        old: dict[str, Any] | None,
+        given_point: bool,
+        given_source: str | None = None,
+        row: PlanRow | None = None,
+    ) -> dict[str, Any]:
+        """Return the row to store: empty cells keep the stored value; an unchanged place keeps its point;
+        a stored text the file writes again differing only by form stays; the stored source is kept."""
         if old is None:
             out = {k: new.get(k) for k in store_structures.STORED_COLUMNS}
             out["statut"] = new["statut"] or self.options.statut
@@ -480,8 +533,16 @@ class RowPipeline:
         for k, value in new.items():
             if k in ("latitude", "longitude", "precision_geocodage"):
                 continue
+            if k in FORM_ONLY_FIELDS and same_but_for_form(old.get(k), value):
+                if row is not None:
+                    row.avertissements.append(
+                        f"{k} : « {old[k]} » gardé ; le fichier écrit « {value} » (seuls les majuscules, "
+                        "les accents ou la ponctuation diffèrent)"
+                    )
+                continue
             if value is not None:
                 out[k] = value
+        out["source"] = self._kept_source(old.get("source"), given_source, new.get("source"))
         same_place = all(
             (new.get(k) or None) == (old.get(k) or None) or new.get(k) is None
             for k in ("adresse", "code_postal", "code_insee")
@@ -498,6 +559,18 @@ class RowPipeline:
                 out[k] = new[k]
         return out
 
+    def _kept_source(self, stored: str | None, given: str | None, default: str | None) -> str | None:
+        """The source of an updated structure: the stored one, with the file (or the source its row
+        cites) added to it; the importer's own source for annuaire and seed updates."""
+        if self.options.origine != "import" or self.options.seed_only or not stored:
+            return default if default is not None else stored
+        added = given or (
+            f"fichier importé {self.options.fichier} ({self.today})" if self.options.fichier else default
+        )
+        if not added or names.fold(added) in names.fold(stored):
+            return stored
+        return f"{stored}; {added}"
+
     def finish(self, row: PlanRow) -> PlanRow:
         """Link the parent, compare with the stored row and decide the action."""
         if row.erreurs or row.structure is None:
@@ -506,6 +579,12 @@ class RowPipeline:
             return row
         s = row.structure
         old = row.avant
+        if row.doublon is not None and row.doublon["choix"] in (None, "ignorer"):
+            # Never an automatic update: the row waits for the admin's choice; it shows what would change.
+            row.action = "doublon"
+            row.changements = [f for f in CONTENT_FIELDS if s.get(f) != old.get(f)]
+            row.diff = _diff(s, old, row.changements)
+            return row
         if old is not None and old.get("type") != s["type"]:
             problem = parents.children_refusal(self.conn, s["id"], s["type"])
             if problem:
@@ -553,6 +632,7 @@ class RowPipeline:
             return row
         s["origine"] = self.options.origine
         row.action = "mis_a_jour"
+        row.diff = _diff(s, old, row.changements)
         return row
 
     def run(self, rows: Iterable[tuple[int, dict[str, Any], dict[str, Any]]]) -> Iterator[PlanRow]:
@@ -596,3 +676,9 @@ class RowPipeline:
             f"{len(self.older)} ligne(s) non appliquée(s) : les fiches enregistrées sont plus récentes que "
             f"ce fichier (lignes {lines})"
         ]
+
+
+def _diff(new: dict[str, Any], old: dict[str, Any], changed: list[str]) -> list[dict[str, Any]]:
+    """Return each changed field as {"champ", "avant", "apres"}, the source and the date included."""
+    fields = [*changed, *(f for f in ("source", "date_maj") if new.get(f) != old.get(f))]
+    return [{"champ": f, "avant": old.get(f), "apres": new.get(f)} for f in fields]

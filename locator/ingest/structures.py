@@ -66,6 +66,7 @@ RESERVED_IDS = frozenset(
         "confirmer",
         "departements",
         "docs",
+        "doublon",
         "healthz",
         "historique",
         "import",
