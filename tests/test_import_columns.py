@@ -1,0 +1,171 @@
+"""The columns admins really write: parent columns under their French names, the parent found by name
+or id and suggested from the row's own département by distance, an address cell that says its commune."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from import_helpers import by_name, rejected, run_import, warnings, write
+
+from locator import config
+from locator.geo.addresses import Split, commune_tails, split
+from locator.ingest.build import build
+from locator.ingest.table import canonical, open_table
+
+# The Ain (Ambérieu-en-Bugey), the Isère (Grenoble) and the Puy-de-Dôme (Riom, Arlanc): three
+# départements with homonyms between them (Saint-Just: 01369 and 63371).
+DEPARTEMENTS = ("01", "38", "63")
+AMBERT_ML = "mission-locale-du-livradois-forez-63003"
+RIOM_ML = "mission-locale-riom-limagne-combrailles-63300"
+BUGEY_ML = "mission-locale-du-bugey-plaine-de-l-ain-01004"
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory) -> Path:
+    """Every commune of three départements and their seed structures (built in seconds, read-only)."""
+    seed_path = Path(config.SEED)
+    if not seed_path.is_file():
+        pytest.fail(f"seed file missing: {seed_path} (../shared must sit beside the repository)")
+    folder = tmp_path_factory.mktemp("columns-store")
+    with seed_path.open(encoding="utf-8", newline="") as f:
+        lines = list(csv.reader(f))
+    column = lines[0].index("departement")
+    seed = folder / "structures.csv"
+    with seed.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([lines[0], *(r for r in lines[1:] if r[column] in DEPARTEMENTS)])
+    path = folder / "locator.sqlite"
+    build(path, seed, say=lambda _m: None, departements=DEPARTEMENTS)
+    return path
+
+
+# -- parent columns ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Mission locale de rattachement",
+        "MISSION LOCALE DE RATTACHEMENT",
+        "structure de rattachement",
+        "ML de rattachement",
+        "ML-de-rattachement :",
+        "rattachement",
+        "Structure mère",
+        "ML référente",
+        "Nom de la ML de rattachement",
+        "Identifiant de la structure mère",
+        "parent_id",
+    ],
+)
+def test_parent_columns_are_read_under_their_usual_french_names(header):
+    assert canonical(header) == "parent"
+
+
+@pytest.mark.parametrize("header", ["Mission locale", "Nom de la mission locale", "Date de rattachement"])
+def test_a_bare_mission_locale_or_a_date_column_is_not_taken_for_the_parent(header):
+    assert canonical(header) != "parent"
+
+
+def test_a_bare_mission_locale_column_is_ignored_with_a_hint_naming_the_parent_column():
+    table = open_table(b"type;nom;Mission locale;commune\n", 10_000)
+    assert table.columns == ["type", "nom", None, "commune"]
+    hint = next(w for w in table.warnings if "« Mission locale » inconnue" in w)
+    assert "« Mission locale de rattachement »" in hint and "« nom »" in hint
+
+
+def test_a_parent_column_by_its_french_name_attaches_the_antenne(store_copy, tmp_path):
+    path = write(
+        tmp_path,
+        "Type;Nom;Code postal;Commune;Mission locale de rattachement\r\n"
+        "antenne;Permanence d’Arlanc test;63220;Arlanc;Mission locale du Livradois-Forez\r\n",
+    )
+    code, report, _ = run_import(store_copy, path)
+    assert code == 0 and report["crees"] == 1, report
+    assert not any("inconnue" in w for w in warnings(report).get(None, "").split(" ; "))
+    assert by_name(store_copy, "Permanence d’Arlanc test")["parent_id"] == AMBERT_ML
+
+
+def test_a_parent_written_loosely_is_matched_among_the_missions_locales_and_said(store_copy, tmp_path):
+    path = write(
+        tmp_path,
+        "type;nom;code_postal;commune;ML de rattachement\n"
+        "antenne;Permanence de Volvic test;63530;Volvic;ML Riom Limagne et Combrailles\n"
+        "antenne;Permanence de Cunlhat test;63590;Cunlhat;mission locale livradois forest\n",
+    )
+    code, report, _ = run_import(store_copy, path)
+    assert code == 0 and report["crees"] == 2, report
+    assert by_name(store_copy, "Permanence de Volvic test")["parent_id"] == RIOM_ML
+    assert by_name(store_copy, "Permanence de Cunlhat test")["parent_id"] == AMBERT_ML
+    notes = warnings(report)
+    assert "lue comme « Mission locale Riom Limagne Combrailles »" in notes[2]
+    assert "lue comme « Mission locale du Livradois-Forez »" in notes[3]
+
+
+def test_a_parent_given_by_its_id_attaches_the_antenne(store_copy, tmp_path):
+    path = write(
+        tmp_path,
+        "type;nom;code_postal;commune;structure mère\n"
+        f"antenne;Permanence de Lagnieu test;01150;Lagnieu;{BUGEY_ML}\n",
+    )
+    code, report, _ = run_import(store_copy, path)
+    assert code == 0 and report["crees"] == 1, report
+    assert by_name(store_copy, "Permanence de Lagnieu test")["parent_id"] == BUGEY_ML
+
+
+# -- an address cell that says its commune -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "street", "postcode", "commune"),
+    [
+        ("4 place Sanville 01500 Ambérieu-en-Bugey", "4 place Sanville", "01500", "Ambérieu-en-Bugey"),
+        ("3 av. Jean Jaurès - 38000 GRENOBLE", "3 av. Jean Jaurès", "38000", "GRENOBLE"),
+        ("BP 12, 63201 Riom Cedex", "BP 12", "63201", "Riom Cedex"),
+        ("12 rue de l’Hôtel de Ville, Riom", "12 rue de l’Hôtel de Ville, Riom", None, None),
+    ],
+)
+def test_an_address_is_cut_at_its_last_postcode(text, street, postcode, commune):
+    assert split(text) == Split(street, postcode, commune)
+
+
+def test_the_commune_at_the_end_of_an_address_is_read_after_a_comma_or_as_its_last_words():
+    street = "12 rue de l’Hôtel de Ville"
+    assert commune_tails(f"{street}, Riom")[0] == (street, "Riom", True)
+    assert (street, "Riom", False) in commune_tails(f"{street} Riom")
+    assert commune_tails("12 rue de Lyon") == []  # a street named after a town is no commune
+
+
+ADDRESSES = (
+    "type;nom;adresse\n"
+    "antenne;Permanence de Riom test;12 rue de l'Hôtel de Ville, Riom\n"
+    "antenne;Permanence d’Ambérieu test;4 place Sanville 01500 Ambérieu-en-Bugey\n"
+    "cio;CIO de Grenoble test;3 av. Jean Jaurès - 38000 GRENOBLE\n"
+    "antenne;Permanence de Saint-Just test;Place de la Mairie, Saint-Just\n"
+    "antenne;Permanence sans commune test;12 rue de Lyon\n"
+)
+
+
+def test_a_lone_address_cell_gives_the_postcode_and_commune_and_the_row_is_placed(store_copy, tmp_path):
+    code, report, _ = run_import(store_copy, write(tmp_path, ADDRESSES))
+    assert code == 0 and report["crees"] == 3, report
+    places = {
+        nom: tuple(by_name(store_copy, nom)[k] for k in ("adresse", "code_postal", "commune", "code_insee"))
+        for nom in ("Permanence de Riom test", "Permanence d’Ambérieu test", "CIO de Grenoble test")
+    }
+    assert places == {
+        "Permanence de Riom test": ("12 rue de l'Hôtel de Ville", "63200", "Riom", "63300"),
+        "Permanence d’Ambérieu test": ("4 place Sanville", "01500", "Ambérieu-en-Bugey", "01004"),
+        "CIO de Grenoble test": ("3 av. Jean Jaurès", "38000", "Grenoble", "38185"),
+    }
+    riom = by_name(store_copy, "Permanence de Riom test")
+    assert riom["precision_geocodage"] == "commune"
+    assert (riom["latitude"], riom["longitude"]) == (45.893902, 3.11519)  # Riom's reference point
+    assert "lus dans l’adresse\u202f: 63200 Riom" in warnings(report)[2]
+    assert "centre de la commune (adresse non géocodée hors ligne)" in warnings(report)[2]
+
+
+def test_an_address_naming_homonym_communes_is_refused_with_the_candidates(store_copy, tmp_path):
+    _code, report, _ = run_import(store_copy, write(tmp_path, ADDRESSES))
+    bad = rejected(report)
+    assert "plusieurs communes s’appellent « Saint-Just »" in bad[5]
+    assert "Saint-Just (Ain, 01369)" in bad[5] and "Saint-Just (Puy-de-Dôme, 63371)" in bad[5]
+    assert "aucun lieu" in bad[6] and "12 rue de Lyon" in bad[6]
+    assert by_name(store_copy, "Permanence de Saint-Just test") is None
