@@ -4,6 +4,7 @@ or id and suggested from the row's own département by distance, an address cell
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from locator import config
 from locator.geo.addresses import Split, commune_tails, split
 from locator.ingest.build import build
 from locator.ingest.table import canonical, open_table
+from locator.store.db import connect
+from locator.store.structures import published
 
 # The Ain (Ambérieu-en-Bugey), the Isère (Grenoble) and the Puy-de-Dôme (Riom, Arlanc): three
 # départements with homonyms between them (Saint-Just: 01369 and 63371).
@@ -169,3 +172,55 @@ def test_an_address_naming_homonym_communes_is_refused_with_the_candidates(store
     assert "Saint-Just (Ain, 01369)" in bad[5] and "Saint-Just (Puy-de-Dôme, 63371)" in bad[5]
     assert "aucun lieu" in bad[6] and "12 rue de Lyon" in bad[6]
     assert by_name(store_copy, "Permanence de Saint-Just test") is None
+
+
+# -- suggestions for a missing or unknown parent --------------------------------------------------------
+SUGGESTED = re.compile(r"« ([^»]+) » à ([0-9,]+) km")
+
+
+def _suggested(note: str) -> list[tuple[str, float]]:
+    return [
+        (nom, float(d.replace(",", "."))) for nom, d in SUGGESTED.findall(note.split("les plus proches")[1])
+    ]
+
+
+def test_an_antenne_without_parent_is_told_its_departements_missions_locales_by_distance(
+    store_copy, tmp_path
+):
+    path = write(
+        tmp_path,
+        "type;nom;code_postal;commune;Mission locale de rattachement\n"
+        "antenne;Permanence d’Arlanc test;63220;Arlanc;\n"
+        "antenne;Permanence d’Arlanc bis test;63220;Arlanc;Mission locale Auvergne\n",
+    )
+    _code, report, _ = run_import(store_copy, path)
+    notes = warnings(report)
+    assert "antenne sans Mission locale de rattachement" in notes[2]
+    assert "structure parente « Mission locale Auvergne » introuvable" in notes[3]
+    # Arlanc (63): Ambert's Mission locale, 15 km away, then Issoire's and Thiers's; none of the Ain or Isère.
+    with connect(store_copy) as conn:
+        departement = {m["nom"]: m["departement"] for m in published(conn, types=("mission_locale",))}
+    for note in (notes[2], notes[3]):
+        found = _suggested(note)
+        assert [nom for nom, _d in found] == [
+            "Mission locale du Livradois-Forez",
+            "Mission locale du Val d'Allier",
+            "Mission locale du bassin de Thiers",
+        ]
+        assert {departement[nom] for nom, _d in found} == {"63"}
+        assert [d for _n, d in found] == sorted(d for _n, d in found) and found[0][1] == 15
+
+
+def test_a_name_alike_in_another_departement_is_never_suggested_before_the_rows_own(store_copy, tmp_path):
+    path = write(
+        tmp_path,
+        "type;nom;code_postal;commune;ML de rattachement\n"
+        "antenne;Permanence de Nantua test;01130;Nantua;Mission locale de Grenoble Sud\n",
+    )
+    _code, report, _ = run_import(store_copy, path)
+    note = warnings(report)[2]
+    assert "« Mission locale de Grenoble Sud » introuvable" in note
+    found = _suggested(note)
+    assert [nom for nom, _d in found][0] == "Mission locale d'Oyonnax Gex Bellegarde"  # 12 km from Nantua
+    assert "Grenoble" not in note.split("les plus proches")[1]
+    assert by_name(store_copy, "Permanence de Nantua test")["parent_id"] is None
