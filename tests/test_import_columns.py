@@ -13,6 +13,7 @@ from import_helpers import by_name, rejected, run_import, warnings, write
 from locator import config
 from locator.geo.addresses import Split, commune_tails, split
 from locator.ingest.build import build
+from locator.ingest.importer import plan_import
 from locator.ingest.table import canonical, open_table
 from locator.store.db import connect
 from locator.store.structures import published
@@ -224,3 +225,19 @@ def test_a_name_alike_in_another_departement_is_never_suggested_before_the_rows_
     assert [nom for nom, _d in found][0] == "Mission locale d'Oyonnax Gex Bellegarde"  # 12 km from Nantua
     assert "Grenoble" not in note.split("les plus proches")[1]
     assert by_name(store_copy, "Permanence de Nantua test")["parent_id"] is None
+
+
+def test_the_commune_picked_among_homonyms_places_the_address_row(built_store):
+    conn = connect(built_store)
+    try:
+        asked = plan_import(conn, ADDRESSES.encode(), "adresses.csv")
+        row = next(r for r in asked.lignes if r.ligne == 5)
+        assert {c["code_insee"] for c in row.communes_candidates} == {"01369", "63371"}
+        chosen = plan_import(
+            conn, ADDRESSES.encode(), "adresses.csv", options={"choix_communes": {5: "63371"}}
+        )
+        row = next(r for r in chosen.lignes if r.ligne == 5)
+    finally:
+        conn.close()
+    assert row.action == "nouveau", row.erreurs
+    assert (row.structure["adresse"], row.structure["code_insee"]) == ("Place de la Mairie", "63371")
