@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -199,7 +200,7 @@ def test_an_antenne_without_parent_is_told_its_departements_missions_locales_by_
     assert "antenne sans Mission locale de rattachement" in notes[2]
     assert "structure parente « Mission locale Auvergne » introuvable" in notes[3]
     # Arlanc (63): Ambert's Mission locale, 15 km away, then Issoire's and Thiers's; none of the Ain or Isère.
-    with connect(store_copy) as conn:
+    with closing(connect(store_copy)) as conn:
         departement = {m["nom"]: m["departement"] for m in published(conn, types=("mission_locale",))}
     for note in (notes[2], notes[3]):
         found = _suggested(note)
@@ -228,8 +229,7 @@ def test_a_name_alike_in_another_departement_is_never_suggested_before_the_rows_
 
 
 def test_the_commune_picked_among_homonyms_places_the_address_row(built_store):
-    conn = connect(built_store)
-    try:
+    with closing(connect(built_store)) as conn:
         asked = plan_import(conn, ADDRESSES.encode(), "adresses.csv")
         row = next(r for r in asked.lignes if r.ligne == 5)
         assert {c["code_insee"] for c in row.communes_candidates} == {"01369", "63371"}
@@ -237,7 +237,5 @@ def test_the_commune_picked_among_homonyms_places_the_address_row(built_store):
             conn, ADDRESSES.encode(), "adresses.csv", options={"choix_communes": {5: "63371"}}
         )
         row = next(r for r in chosen.lignes if r.ligne == 5)
-    finally:
-        conn.close()
     assert row.action == "nouveau", row.erreurs
     assert (row.structure["adresse"], row.structure["code_insee"]) == ("Place de la Mairie", "63371")
