@@ -124,6 +124,7 @@ def test_a_parent_given_by_its_id_attaches_the_antenne(store_copy, tmp_path):
         ("4 place Sanville 01500 Ambérieu-en-Bugey", "4 place Sanville", "01500", "Ambérieu-en-Bugey"),
         ("3 av. Jean Jaurès - 38000 GRENOBLE", "3 av. Jean Jaurès", "38000", "GRENOBLE"),
         ("BP 12, 63201 Riom Cedex", "BP 12", "63201", "Riom Cedex"),
+        ("7 rue du Colombier, CS 20063", "7 rue du Colombier, CS 20063", None, None),  # a box, no postcode
         ("12 rue de l’Hôtel de Ville, Riom", "12 rue de l’Hôtel de Ville, Riom", None, None),
     ],
 )
@@ -239,3 +240,30 @@ def test_the_commune_picked_among_homonyms_places_the_address_row(built_store):
         row = next(r for r in chosen.lignes if r.ligne == 5)
     assert row.action == "nouveau", row.erreurs
     assert (row.structure["adresse"], row.structure["code_insee"]) == ("Place de la Mairie", "63371")
+
+
+def test_an_address_repeating_the_postcode_and_commune_of_their_columns_is_stored_as_its_street(
+    store_copy, tmp_path
+):
+    path = write(
+        tmp_path,
+        "type;nom;adresse;code_postal;ville\n"
+        "cio;CIO de Riom test;12 rue de l'Hôtel de Ville 63200 Riom;63200;Riom\n"
+        "cio;CIO d’Arlanc test;Place de la mairie 63220 Arlanc;;Arlanc\n"
+        "cio;CIO de Thiers test;1 rue Durolle 63300 Thiers;63200;Riom\n",
+    )
+    code, report, _ = run_import(store_copy, path)
+    assert code == 0 and report["crees"] == 3, report
+    riom, arlanc = by_name(store_copy, "CIO de Riom test"), by_name(store_copy, "CIO d’Arlanc test")
+    assert (riom["adresse"], riom["code_postal"], riom["code_insee"]) == (
+        "12 rue de l'Hôtel de Ville",
+        "63200",
+        "63300",
+    )
+    assert (arlanc["adresse"], arlanc["code_postal"], arlanc["code_insee"]) == (
+        "Place de la mairie",
+        "63220",
+        "63010",
+    )
+    # The address says Thiers, the columns Riom: the columns decide and the address is kept as written.
+    assert by_name(store_copy, "CIO de Thiers test")["adresse"] == "1 rue Durolle 63300 Thiers"

@@ -80,6 +80,8 @@ def similarity(a: str | None, b: str | None) -> int:
 
 # A French postcode: five digits alone (not part of a longer number, a phone or a SIRET).
 _POSTCODE = re.compile(r"(?<![\d.])(\d{5})(?![\d.])")
+# A box or sorting number (« CS 20063 », « BP 82148 ») is five digits too, and no postcode.
+_BOX_BEFORE = re.compile(r"(?:\bB\.?\s?P\.?|\bC\.?S\.?|\bTSA|\bCEDEX)\s*$", re.IGNORECASE)
 # What separates the street from the commune when people write both in one cell.
 _SEPARATOR = re.compile(r"\s*(?:,|;|\s[-–—]\s|\n)\s*")
 _EDGES = " \t,;-–—\n"
@@ -142,7 +144,7 @@ def split(text: str | None) -> Split:
     text = (text or "").strip(_EDGES)
     if not text:
         return Split(None)
-    found = list(_POSTCODE.finditer(text))
+    found = [m for m in _POSTCODE.finditer(text) if not _BOX_BEFORE.search(text, 0, m.start())]
     if not found:
         return Split(text)
     last = found[-1]

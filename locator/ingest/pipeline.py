@@ -404,7 +404,7 @@ class RowPipeline:
         v["choix_commune"] = self.options.choix_communes.get(ligne)
         v["precision"] = precision
         place = self.places.resolve(v)
-        if place.from_address:  # the postcode and commune read from it are stored in their own fields
+        if place.street_cut:  # the postcode and commune written in it are stored in their own fields
             v["adresse"] = place.adresse
         row.erreurs += place.errors
         row.avertissements += place.warnings

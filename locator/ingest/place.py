@@ -82,6 +82,7 @@ class Place:
     warnings: list[str] = field(default_factory=list)
     candidates: list[dict[str, str]] = field(default_factory=list)
     from_address: bool = False  # the postcode or commune was read from the address cell
+    street_cut: bool = False  # the address cell's postcode and commune were cut off (read or repeated)
     adresse: str | None = None  # then: the street part of that cell (None when it held only those)
 
 
@@ -414,12 +415,14 @@ class PlaceResolver:
         Return the row with `code_postal` and `commune` (or `code_insee`) filled and `adresse` reduced
         to its street part; unchanged when the row has its commune elsewhere or the address says none.
         """
-        if row.get("code_insee") or row.get("code_postal") or row.get("commune") or not row.get("adresse"):
+        if not row.get("adresse"):
             return row
         written = row["adresse"]
         parts = addresses.split(written)
+        if row.get("code_insee") or row.get("code_postal") or row.get("commune"):
+            return self._repeated(row, parts, place)
         if parts.code_postal:
-            place.from_address, place.adresse = True, parts.rue
+            place.from_address, place.street_cut, place.adresse = True, True, parts.rue
             commune = parts.commune
             if commune is None and parts.rue:  # « 12 rue X, Riom 63200 »: the commune before the code
                 tails = addresses.commune_tails(parts.rue)
@@ -434,7 +437,7 @@ class PlaceResolver:
                 found = [c for c in found if _name_key(tail) in self._keys_of(c)]
             if not found:
                 continue
-            place.from_address, place.adresse = True, street
+            place.from_address, place.street_cut, place.adresse = True, True, street
             chosen = row.get("choix_commune")  # the admin picked one of the homonyms in the wizard
             if chosen and any(c["code"] == chosen for c in found):
                 return {**row, "adresse": street, "code_insee": chosen}
@@ -457,6 +460,26 @@ class PlaceResolver:
             "ou dans des colonnes code_postal et commune"
         )
         return row
+
+    def _repeated(self, row: dict[str, Any], parts: addresses.Split, place: Place) -> dict[str, Any]:
+        """Cut the postcode and commune off an address cell that repeats them beside their own columns.
+
+        « 12 rue X 63200 Riom » with a commune column « Riom »: the street part is stored; the postcode
+        is taken when the row has none. An address whose postcode differs from the row's stays whole.
+        """
+        if not parts.code_postal or not parts.rue:
+            return row
+        given = row.get("code_postal")
+        if given and given != parts.code_postal:
+            return row
+        commune = row.get("commune")
+        if not given and commune and parts.commune and _name_key(parts.commune) != _name_key(commune):
+            return row  # two communes: let the columns speak, the address stays as written
+        place.street_cut, place.adresse = True, parts.rue
+        out = {**row, "adresse": parts.rue}
+        if not given and not row.get("code_insee"):
+            out["code_postal"] = parts.code_postal
+        return out
 
     def _departement_name(self, commune: dict[str, Any]) -> str:
         """Return the name of a commune's département (« Puy-de-Dôme »), or its code."""
