@@ -4,12 +4,15 @@ or id and suggested from the row's own département by distance, an address cell
 from __future__ import annotations
 
 import csv
+import html
+import io
 import re
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from import_helpers import by_name, rejected, run_import, warnings, write
+from admin_helpers import csrf_token, text
+from import_helpers import DATA, by_name, rejected, run_import, warnings, write
 
 from locator import config
 from locator.geo.addresses import Split, commune_tails, split
@@ -267,3 +270,58 @@ def test_an_address_repeating_the_postcode_and_commune_of_their_columns_is_store
     )
     # The address says Thiers, the columns Riom: the columns decide and the address is kept as written.
     assert by_name(store_copy, "CIO de Thiers test")["adresse"] == "1 rue Durolle 63300 Thiers"
+
+
+# -- the admin's file, through the command line and the wizard ------------------------------------------
+ADMIN_FILE = DATA / "colonnes_admin.csv"
+
+
+def test_the_admins_file_finds_every_parent_and_places_every_address_it_can(store_copy):
+    code, report, _ = run_import(store_copy, ADMIN_FILE)
+    assert code == 0 and report["crees"] == 5, report
+    parents = {
+        nom: by_name(store_copy, nom)["parent_id"]
+        for nom in (
+            "Permanence d'Arlanc (essai)",
+            "Permanence de Riom centre (essai)",
+            "Antenne d'Ambérieu (essai)",
+        )
+    }
+    assert parents == {
+        "Permanence d'Arlanc (essai)": AMBERT_ML,
+        "Permanence de Riom centre (essai)": RIOM_ML,
+        "Antenne d'Ambérieu (essai)": BUGEY_ML,
+    }
+    assert by_name(store_copy, "CIO de Grenoble (essai)")["code_insee"] == "38185"
+    assert by_name(store_copy, "Permanence de Saint-Anthème (essai)")["code_insee"] == "63319"
+    assert set(rejected(report)) == {7, 8}
+
+
+def test_the_wizard_preview_shows_the_parent_found_the_address_read_and_the_nearest_missions(admin_client):
+    token = csrf_token(admin_client, "/admin/import")
+    r = admin_client.post(
+        "/admin/import",
+        data={
+            "csrf_token": token,
+            "statut": "publie",
+            "fichier": (io.BytesIO(ADMIN_FILE.read_bytes()), "a.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302, text(r)[-2000:]
+    page = text(admin_client.get(r.headers["Location"]))
+    rows = {n: _row_text(page, n) for n in range(2, 9)}
+    assert "« ML Livradois Forez » lue comme « Mission locale du Livradois-Forez »" in rows[2]
+    assert "lus dans l’adresse\u202f: 63220 Arlanc" in rows[2]
+    assert "lus dans l’adresse\u202f: 63200 Riom" in rows[3]
+    assert "lus dans l’adresse\u202f: 01500 Ambérieu-en-Bugey" in rows[4]
+    assert "« Mission locale du Livradois-Forez » à" in rows[6] and "les plus proches" in rows[6]
+    assert "Saint-Just (Ain, 01369)" in rows[7] and "Saint-Just (Puy-de-Dôme, 63371)" in rows[7]
+    assert "aucun lieu" in rows[8]
+    assert "inconnue" not in page.split('id="ligne-2"')[0]  # every column read, the parent's included
+
+
+def _row_text(page: str, ligne: int) -> str:
+    found = re.search(rf'<tr id="ligne-{ligne}".*?</tr>', page, re.S)
+    assert found, f"line {ligne} missing"
+    return html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", found.group(0))))
