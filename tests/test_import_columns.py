@@ -325,3 +325,16 @@ def _row_text(page: str, ligne: int) -> str:
     found = re.search(rf'<tr id="ligne-{ligne}".*?</tr>', page, re.S)
     assert found, f"line {ligne} missing"
     return html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", found.group(0))))
+
+
+def test_a_commune_misspelt_after_a_comma_is_read_and_said_but_a_building_is_not(store_copy, tmp_path):
+    path = write(
+        tmp_path,
+        "type;nom;adresse\n"
+        "cio;CIO de Bugey test;4 place Sanville, Amberieu-en-Bujey\n"
+        "cio;CIO du bâtiment test;4 place Sanville, Bâtiment B\n",
+    )
+    _code, report, _ = run_import(store_copy, path)
+    assert by_name(store_copy, "CIO de Bugey test")["code_insee"] == "01004"
+    assert "commune « Amberieu-en-Bujey » de l’adresse lue comme Ambérieu-en-Bugey" in warnings(report)[2]
+    assert "aucun lieu" in rejected(report)[3]

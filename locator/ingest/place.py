@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from ..geo import addresses, codes, geometry, names
 from ..geo.postal import has_cedex, without_postal_noise
 from ..store import communes as store_communes
@@ -64,6 +66,8 @@ def _name_key(written: str) -> str:
     return _key(without_postal_noise(written) or "")
 
 
+# How alike a commune written after a comma must be to a commune's name to be read as it (a typo).
+TYPO_SCORE = 85
 _UNREAD = object()
 # Above the ~35,000 communes and arrondissements: a national file reads each once.
 _COMMUNES_MAX = 50_000
@@ -435,6 +439,8 @@ class PlaceResolver:
             found, exact = self._by_name(tail, row.get("departement"))
             if not separated:  # the last words of a street: only a commune's very name counts
                 found = [c for c in found if _name_key(tail) in self._keys_of(c)]
+            elif not exact:  # after a comma: a typo is read, not a building (« Résidence les Lilas »)
+                found = [c for c in found if fuzz.ratio(_name_key(tail), _key(c["nom"])) >= TYPO_SCORE]
             if not found:
                 continue
             place.from_address, place.street_cut, place.adresse = True, True, street
