@@ -338,3 +338,15 @@ def test_a_commune_misspelt_after_a_comma_is_read_and_said_but_a_building_is_not
     assert by_name(store_copy, "CIO de Bugey test")["code_insee"] == "01004"
     assert "commune « Amberieu-en-Bujey » de l’adresse lue comme Ambérieu-en-Bugey" in warnings(report)[2]
     assert "aucun lieu" in rejected(report)[3]
+
+
+def test_a_parent_given_by_the_id_of_a_row_further_down_the_file_attaches_the_antenne(store_copy, tmp_path):
+    path = write(
+        tmp_path,
+        "id;type;nom;code_postal;commune;ML de rattachement\n"
+        ";antenne;Permanence de Viverols test;63840;Viverols;ml-essai-haut-forez\n"
+        "ml-essai-haut-forez;mission_locale;Mission locale d’essai du Haut-Forez;63220;Arlanc;\n",
+    )
+    code, report, _ = run_import(store_copy, path)
+    assert code == 0 and report["crees"] == 2, report
+    assert by_name(store_copy, "Permanence de Viverols test")["parent_id"] == "ml-essai-haut-forez"
