@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..geo import names
@@ -125,6 +126,7 @@ SUGGEST_SCORE = 70
 SUGGESTIONS = 3
 
 
+@lru_cache(maxsize=4096)  # the same Missions locales' names, row after row
 def telling_words(name: str) -> str:
     """Return the words that tell a Mission locale apart (« ML Riom Limagne » → « riom limagne »)."""
     kept = [w for w in names.normalize(name).split() if w not in _GENERIC and w not in names.STOPWORDS]
@@ -175,7 +177,7 @@ def suggest_missions(
 
     Those of the row's département come first, by distance from the row's point (latitude, longitude);
     a name written in the row puts an alike one first among them. Other départements' Missions locales
-    fill the list only when the row's has fewer than `limit`.
+    fill the list, by distance only, when the row's has fewer than `limit`.
     """
     wanted = telling_words(name) if name else ""
 
@@ -184,13 +186,20 @@ def suggest_missions(
             return None
         return haversine_km(point[0], point[1], m["latitude"], m["longitude"])
 
-    ranked = []
-    for m in missions:
-        d = distance(m)
-        alike = bool(wanted) and _alike(wanted, m["nom"]) >= SUGGEST_SCORE
-        ranked.append(((m.get("departement") != departement, not alike, d is None, d or 0.0, m["nom"]), m, d))
-    ranked.sort(key=lambda r: r[0])
-    return [(m, d) for _key, m, d in ranked[:limit]]
+    def ranked(group: list[dict[str, Any]], by_name: bool) -> list[tuple[dict[str, Any], float | None]]:
+        keyed = []
+        for m in group:
+            d = distance(m)
+            alike = by_name and bool(wanted) and _alike(wanted, m["nom"]) >= SUGGEST_SCORE
+            keyed.append(((not alike, d is None, d or 0.0, m["nom"]), m, d))
+        keyed.sort(key=lambda k: k[0])
+        return [(m, d) for _key, m, d in keyed]
+
+    here = [m for m in missions if m.get("departement") == departement]
+    found = ranked(here, True)[:limit]
+    if len(found) < limit:  # the distances to the others are only worked out when needed
+        found += ranked([m for m in missions if m.get("departement") != departement], False)
+    return found[:limit]
 
 
 def km_text(distance: float) -> str:

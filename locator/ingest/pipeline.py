@@ -164,6 +164,8 @@ class RowPipeline:
         self.links: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self._store_names: dict[str, list[tuple[str, str]]] | None = None
         self._published_missions: list[dict[str, Any]] | None = None  # for loose names and suggestions
+        self._suggested: dict[tuple, str] = {}  # (département, point, parent name) → the suggestions said
+        self._loose: dict[tuple[str, str | None], dict[str, Any] | None] = {}  # (name, département) → ML
         self._region_names: dict[str, str | None] = {}
         self.older: list[int] = []  # lines left alone because the store holds newer information
         self.today = date.today().isoformat()
@@ -345,7 +347,7 @@ class RowPipeline:
         if not found:
             found = self._parent_by_id(name)
         if not found and "mission_locale" in allowed:
-            alike = parents.match_mission_locale(name, self._missions(), s.get("departement"))
+            alike = self._loose_parent(name, s.get("departement"))
             if alike is not None and alike["id"] != s["id"]:
                 row.avertissements.append(
                     f"Mission locale de rattachement « {name} » lue comme « {alike['nom']} »\u202f; vérifiez"
@@ -370,16 +372,34 @@ class RowPipeline:
         )
         return None
 
+    def _loose_parent(self, name: str, departement: str | None) -> dict[str, Any] | None:
+        """The Mission locale of the département a loosely written parent name means (asked once per name)."""
+        key = (name, departement)
+        if key not in self._loose:
+            if len(self._loose) > 1000:
+                self._loose.clear()
+            self._loose[key] = parents.match_mission_locale(name, self._missions(), departement)
+        return self._loose[key]
+
     def _closest_missions(self, name: str | None, row: PlanRow) -> str:
         """For an antenne, the end of a warning naming Missions locales of its département, nearest first."""
         s = row.structure
         if not s or s["type"] != "antenne_mission_locale":
             return ""
         point = (s["latitude"], s["longitude"]) if s.get("latitude") is not None else None
-        found = parents.suggest_missions(self._missions(), s.get("departement"), point, name)
-        if not found:
-            return ""
-        return f" ; Missions locales les plus proches\u202f: {parents.suggestions_text(found)}"
+        key = (s.get("departement"), point, name)
+        said = self._suggested.get(key)
+        if said is None:
+            found = parents.suggest_missions(self._missions(), s.get("departement"), point, name)
+            said = (
+                f" ; Missions locales les plus proches\u202f: {parents.suggestions_text(found)}"
+                if found
+                else ""
+            )
+            if len(self._suggested) > 1000:
+                self._suggested.clear()
+            self._suggested[key] = said
+        return said
 
     # -- the row ------------------------------------------------------------------------------------
     def prepare(
