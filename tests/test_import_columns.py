@@ -350,3 +350,20 @@ def test_a_parent_given_by_the_id_of_a_row_further_down_the_file_attaches_the_an
     code, report, _ = run_import(store_copy, path)
     assert code == 0 and report["crees"] == 2, report
     assert by_name(store_copy, "Permanence de Viverols test")["parent_id"] == "ml-essai-haut-forez"
+
+
+def test_the_commune_at_the_end_of_an_address_is_cut_off_and_picks_among_a_postcodes_communes(
+    store_copy, tmp_path
+):
+    path = write(
+        tmp_path,
+        "type;nom;adresse;code_postal;commune\n"
+        "cio;CIO de Riom virgule test;12 rue de l'Hôtel de Ville, Riom;;Riom\n"
+        "cio;CIO de Saint-Just test;Place de la Mairie, Saint-Just;63600;\n",
+    )
+    code, report, _ = run_import(store_copy, path)
+    assert code == 0 and report["crees"] == 2, report
+    riom = by_name(store_copy, "CIO de Riom virgule test")
+    assert (riom["adresse"], riom["code_insee"]) == ("12 rue de l'Hôtel de Ville", "63300")
+    saint_just = by_name(store_copy, "CIO de Saint-Just test")  # 63600 serves Ambert and nine others
+    assert (saint_just["adresse"], saint_just["code_insee"]) == ("Place de la Mairie", "63371")

@@ -473,7 +473,9 @@ class PlaceResolver:
         « 12 rue X 63200 Riom » with a commune column « Riom »: the street part is stored; the postcode
         is taken when the row has none. An address whose postcode differs from the row's stays whole.
         """
-        if not parts.code_postal or not parts.rue:
+        if not parts.code_postal:
+            return self._named_at_end(row, parts, place)
+        if not parts.rue:
             return row
         given = row.get("code_postal")
         if given and given != parts.code_postal:
@@ -486,6 +488,29 @@ class PlaceResolver:
         if not given and not row.get("code_insee"):
             out["code_postal"] = parts.code_postal
         return out
+
+    def _named_at_end(self, row: dict[str, Any], parts: addresses.Split, place: Place) -> dict[str, Any]:
+        """Read the commune named at the end of an address beside a postcode or commune column.
+
+        « 12 rue X, Riom » with a commune « Riom »: the street part is stored. With a postcode alone,
+        the commune the address names among those the postcode serves is taken (« Place de la Mairie,
+        Saint-Just » with 63220). Only the communes of the row's own columns are compared: no search.
+        """
+        if row.get("code_insee") or not parts.rue:
+            return row
+        written, cp = row.get("commune"), row.get("code_postal")
+        served = [] if written or not cp else [c for c in map(self.commune, self.by_postcode(cp)) if c]
+        for street, tail, _separated in addresses.commune_tails(parts.rue):
+            if not street:
+                continue
+            if written and _name_key(tail) == _name_key(written):
+                place.street_cut, place.adresse = True, street
+                return {**row, "adresse": street}
+            named = [c for c in served if self._name_matches(c, tail)]
+            if named:
+                place.street_cut, place.adresse = True, street
+                return {**row, "adresse": street, "commune": tail}
+        return row
 
     def _departement_name(self, commune: dict[str, Any]) -> str:
         """Return the name of a commune's département (« Puy-de-Dôme »), or its code."""
