@@ -367,3 +367,22 @@ def test_the_commune_at_the_end_of_an_address_is_cut_off_and_picks_among_a_postc
     assert (riom["adresse"], riom["code_insee"]) == ("12 rue de l'Hôtel de Ville", "63300")
     saint_just = by_name(store_copy, "CIO de Saint-Just test")  # 63600 serves Ambert and nine others
     assert (saint_just["adresse"], saint_just["code_insee"]) == ("Place de la Mairie", "63371")
+
+
+def test_a_row_with_its_point_and_an_address_cell_says_what_the_address_gave(store_copy, tmp_path):
+    path = write(
+        tmp_path,
+        "type;nom;adresse;latitude;longitude\n"
+        "cio;CIO de Riom point test;12 rue de l'Hôtel de Ville 63200 Riom;45,894137;3,112861\n",
+    )
+    code, report, _ = run_import(store_copy, path)
+    assert code == 0 and report["crees"] == 1, report
+    row = by_name(store_copy, "CIO de Riom point test")
+    assert (row["adresse"], row["code_insee"], row["precision_geocodage"]) == (
+        "12 rue de l'Hôtel de Ville",
+        "63300",
+        "source",
+    )
+    assert (row["latitude"], row["longitude"]) == (45.894137, 3.112861)
+    note = warnings(report)[2]
+    assert "lus dans l’adresse\u202f: 63200 Riom" in note and "centre de la commune" not in note

@@ -494,7 +494,8 @@ class PlaceResolver:
 
         « 12 rue X, Riom » with a commune « Riom »: the street part is stored. With a postcode alone,
         the commune the address names among those the postcode serves is taken (« Place de la Mairie,
-        Saint-Just » with 63220). Only the communes of the row's own columns are compared: no search.
+        Saint-Just » with 63600, which serves ten communes). Only the communes of the row's own
+        columns are compared: no search.
         """
         if row.get("code_insee") or not parts.rue:
             return row
@@ -560,6 +561,8 @@ class PlaceResolver:
         if point is not None:
             place.latitude, place.longitude = round(point[0], 6), round(point[1], 6)
             place.precision = row.get("precision") or "source"
+            if place.from_address:
+                place.warnings.append(self._address_note(place, None))
             return place
         found = self.geocoder.geocode(self.conn, row.get("adresse"), place.code_postal, place.commune)
         if place.from_address:
