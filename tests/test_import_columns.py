@@ -69,7 +69,16 @@ def test_parent_columns_are_read_under_their_usual_french_names(header):
     assert canonical(header) == "parent"
 
 
-@pytest.mark.parametrize("header", ["Mission locale", "Nom de la mission locale", "Date de rattachement"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Mission locale",
+        "Nom de la mission locale",
+        "Date de rattachement",
+        "Nom du référent",
+        "Code commune de rattachement",
+    ],
+)
 def test_a_bare_mission_locale_or_a_date_column_is_not_taken_for_the_parent(header):
     assert canonical(header) != "parent"
 

@@ -145,12 +145,12 @@ PLACE_SETS = (
 )
 # A header with one of these words names the structure a row belongs to (« Nom de la ML de
 # rattachement », « Identifiant de la structure mère »), when no alias matched it exactly.
-_PARENT_WORDS = frozenset(
-    ("rattachement", "rattachee", "rattache", "parent", "parente", "mere", "referente", "referent")
-)
-# ...provided it speaks of a structure: « date de rattachement » is not a parent column.
+# (« référent » alone is a contact person: « Nom du référent » is no parent column.)
+_PARENT_WORDS = frozenset(("rattachement", "rattachee", "rattache", "parent", "parente", "mere", "referente"))
+# ...provided it speaks of a structure: « date de rattachement », « code commune de rattachement » are
+# not parent columns.
 _STRUCTURE_WORDS = frozenset(
-    ("structure", "ml", "mission", "locale", "nom", "id", "identifiant", "organisme", "antenne", "code")
+    ("structure", "ml", "mission", "locale", "nom", "id", "identifiant", "organisme")
 )
 
 
@@ -413,7 +413,9 @@ def _parent_header(key: str) -> bool:
 
 
 # Headers that may hold the parent's name or the row's own name: read as neither, with a hint.
-_AMBIGUOUS = frozenset(("mission locale", "ml", "nom mission locale", "nom ml"))
+_AMBIGUOUS = frozenset(
+    ("mission locale", "ml", "nom mission locale", "nom ml", "nom de la mission locale", "nom de la ml")
+)
 
 
 def is_coverage(headers: list[str]) -> bool:
