@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from ..geo import names
 from ..geo.distance import bbox_around
 from ..hours import opening_hours
@@ -42,8 +40,6 @@ FAMILIES = {
 # Precision words, best first: a point is only replaced by one at least as precise (same commune).
 PRECISION_RANK = {"source": 0, "adresse": 1, "rue": 2, "commune": 3}
 NEAR_DUPLICATE_KM = 0.05
-# How many Mission locale names a warning about an antenne's missing parent suggests.
-PARENT_SUGGESTIONS = 3
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
 
 # Fields whose stored text is kept when the file writes it again differing only by case, accents or
@@ -195,9 +191,10 @@ class RowPipeline:
         # structure id → parent id, for the links this file makes (a loop may run through the file).
         self.links: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self._store_names: dict[str, list[tuple[str, str]]] | None = None
-        self._ml_names: dict[str, str] | None = None  # normalised name → name of every Mission locale
+        self._published_missions: list[dict[str, Any]] | None = None  # for loose names and suggestions
+        self._suggested: dict[tuple, str] = {}  # (département, point, parent name) → the suggestions said
+        self._loose: dict[tuple[str, str | None], dict[str, Any] | None] = {}  # (name, département) → ML
         self._region_names: dict[str, str | None] = {}
-        self._suggested: dict[str, str] = {}  # normalised parent name → the Missions locales suggested
         self.older: list[int] = []  # lines left alone because the store holds newer information
         self.today = date.today().isoformat()
         # A vintage in the future would make every later import look older, so none would apply.
@@ -355,7 +352,27 @@ class RowPipeline:
     def parent_known(self, name: str) -> bool:
         """Tell whether a parent name is already resolvable (in the file so far, or in the store)."""
         key = names.normalize(name)
-        return key in self.file_names or bool(self._store_parent(key))
+        return key in self.file_names or bool(self._store_parent(key)) or bool(self._parent_by_id(name))
+
+    def _parent_by_id(self, text: str) -> list[tuple[str, str]]:
+        """(id, type) of the structure a parent cell names by its id (in the file so far, or stored)."""
+        ident = text.strip()
+        if not _ID.match(ident):
+            return []
+        in_file = self.file_names.get(f"#{ident}")
+        if in_file is not None:
+            sid, type_ = in_file.split(" ", 1)
+            return [(sid, type_)]
+        stored = store_structures.get_stored(self.conn, ident)
+        if stored is None or stored["type"] not in parents.PARENT_TYPES:
+            return []
+        return [(ident, stored["type"])]
+
+    def _missions(self) -> list[dict[str, Any]]:
+        """The published Missions locales with their place (read once per import)."""
+        if self._published_missions is None:
+            self._published_missions = store_structures.published(self.conn, types=("mission_locale",))
+        return self._published_missions
 
     def _parent_id(self, name: str, row: PlanRow) -> str | None:
         """The id of the structure a row names as its parent, when its type may have that parent."""
@@ -371,6 +388,15 @@ class RowPipeline:
             sid, type_ = in_file.split(" ", 1)
             found.append((sid, type_))
         found += [(i, t) for i, t in self._store_parent(key) if all(i != f[0] for f in found)]
+        if not found:
+            found = self._parent_by_id(name)
+        if not found and "mission_locale" in allowed:
+            alike = self._loose_parent(name, s.get("departement"))
+            if alike is not None and alike["id"] != s["id"]:
+                row.avertissements.append(
+                    f"Mission locale de rattachement « {name} » lue comme « {alike['nom']} »\u202f; vérifiez"
+                )
+                return alike["id"]
         found = [(i, t) for i, t in found if i != s["id"]]
         fitting = [(i, t) for i, t in found if t in allowed]
         if fitting and in_file is not None and fitting[0][0] == in_file.split(" ", 1)[0]:
@@ -390,25 +416,34 @@ class RowPipeline:
         )
         return None
 
-    def _closest_missions(self, name: str, row: PlanRow) -> str:
-        """For an antenne, the end of a warning naming the stored Missions locales whose names are closest."""
-        if not row.structure or row.structure["type"] != "antenne_mission_locale":
+    def _loose_parent(self, name: str, departement: str | None) -> dict[str, Any] | None:
+        """The Mission locale of the département a loosely written parent name means (asked once per name)."""
+        key = (name, departement)
+        if key not in self._loose:
+            if len(self._loose) > 1000:
+                self._loose.clear()
+            self._loose[key] = parents.match_mission_locale(name, self._missions(), departement)
+        return self._loose[key]
+
+    def _closest_missions(self, name: str | None, row: PlanRow) -> str:
+        """For an antenne, the end of a warning naming Missions locales of its département, nearest first."""
+        s = row.structure
+        if not s or s["type"] != "antenne_mission_locale":
             return ""
-        if self._ml_names is None:
-            self._ml_names = {
-                names.normalize(nom): nom
-                for _sid, nom, _t in store_structures.names_of_types(self.conn, ("mission_locale",))
-            }
-        key = names.normalize(name)
+        point = (s["latitude"], s["longitude"]) if s.get("latitude") is not None else None
+        key = (s.get("departement"), point, name)
         said = self._suggested.get(key)
         if said is None:
-            # plain ratio on normalised names: WRatio measured ~1 ms a call here, ratio ~7 µs
-            found = process.extract(key, list(self._ml_names), scorer=fuzz.ratio, limit=PARENT_SUGGESTIONS)
-            said = ", ".join(f"« {self._ml_names[k]} »" for k, _score, _i in found)
+            found = parents.suggest_missions(self._missions(), s.get("departement"), point, name)
+            said = (
+                f" ; Missions locales les plus proches\u202f: {parents.suggestions_text(found)}"
+                if found
+                else ""
+            )
             if len(self._suggested) > 1000:
                 self._suggested.clear()
             self._suggested[key] = said
-        return f" ; Missions locales aux noms proches : {said}" if said else ""
+        return said
 
     # -- the row ------------------------------------------------------------------------------------
     def prepare(
@@ -433,6 +468,8 @@ class RowPipeline:
         v["choix_commune"] = self.options.choix_communes.get(ligne)
         v["precision"] = precision
         place = self.places.resolve(v)
+        if place.street_cut:  # the postcode and commune written in it are stored in their own fields
+            v["adresse"] = place.adresse
         row.erreurs += place.errors
         row.avertissements += place.warnings
         row.communes_candidates = place.candidates
@@ -470,6 +507,7 @@ class RowPipeline:
             return row
         if v["type"] in parents.PARENT_TYPES and not undecided:
             _claim(self.file_names, names.normalize(v["nom"]), f"{sid} {v['type']}")
+            _claim(self.file_names, f"#{sid}", f"{sid} {v['type']}")  # a parent cell may give its id
         source = v["source"] or self.options.source
         vintage = v["date_maj"] or self._source_date(v["source"]) or self.options.vintage()
         new = {
@@ -606,7 +644,7 @@ class RowPipeline:
         elif s["type"] == "antenne_mission_locale" and not s.get("parent_id"):
             row.avertissements.append(
                 "antenne sans Mission locale de rattachement (colonne parent vide) : non rattachée"
-                + self._closest_missions(s["nom"], row)
+                + self._closest_missions(None, row)
             )
         if old is None:
             if self.options.seed_only and store_history.has_history(self.conn, s["id"]):

@@ -41,7 +41,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "identifiant", "id structure", "identifiant structure"),
     "type": ("type", "type structure", "type de structure", "categorie", "typologie"),
     "nom": ("nom", "name", "nom structure", "nom de la structure", "raison sociale", "libelle"),
-    "adresse": ("adresse", "address", "adresse 1", "adresse1", "rue", "voie", "adresse postale"),
+    "adresse": (
+        "adresse",
+        "address",
+        "adresse 1",
+        "adresse1",
+        "rue",
+        "voie",
+        "adresse postale",
+        "adresse complete",
+        "adresse postale complete",
+        "full address",
+    ),
     "complement_adresse": (
         "complement adresse",
         "complement d adresse",
@@ -60,13 +71,28 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "longitude": ("longitude", "lon", "lng", "long"),
     "x": ("x", "x lambert 93", "x l93", "coord x", "lambert x"),
     "y": ("y", "y lambert 93", "y l93", "coord y", "lambert y"),
+    # The names admins give the parent column (« Mission locale de rattachement »...); other spellings
+    # are read by _parent_header, never a bare « Mission locale », which is rather the name column.
     "parent": (
         "parent",
         "parent name",
         "parent nom",
+        "parent id",
+        "id parent",
         "structure parente",
         "rattachement",
         "mission locale parente",
+        "mission locale de rattachement",
+        "ml de rattachement",
+        "structure de rattachement",
+        "structure mere",
+        "ml referente",
+        "mission locale referente",
+        "structure referente",
+        "ml parente",
+        "ml mere",
+        "rattachee a",
+        "rattache a",
     ),
     "horaires_accueil": (
         "horaires",
@@ -108,7 +134,24 @@ def _keys(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
 _BY_KEY = _keys(ALIASES)
 _COVERAGE_KEYS = _keys(COVERAGE_ALIASES)
 # Place columns: one of these sets must be present (with type and nom) for a structures file.
-PLACE_SETS = (("latitude", "longitude"), ("x", "y"), ("code_insee",), ("code_postal",), ("commune",))
+# An address alone counts: its postcode and commune are read from its text (geo.addresses.split).
+PLACE_SETS = (
+    ("latitude", "longitude"),
+    ("x", "y"),
+    ("code_insee",),
+    ("code_postal",),
+    ("commune",),
+    ("adresse",),
+)
+# A header with one of these words names the structure a row belongs to (« Nom de la ML de
+# rattachement », « Identifiant de la structure mère »), when no alias matched it exactly.
+# (« référent » alone is a contact person: « Nom du référent » is no parent column.)
+_PARENT_WORDS = frozenset(("rattachement", "rattachee", "rattache", "parent", "parente", "mere", "referente"))
+# ...provided it speaks of a structure: « date de rattachement », « code commune de rattachement » are
+# not parent columns.
+_STRUCTURE_WORDS = frozenset(
+    ("structure", "ml", "mission", "locale", "nom", "id", "identifiant", "organisme")
+)
 
 
 @dataclass
@@ -357,7 +400,22 @@ def detect_delimiter(header_line: str) -> str:
 def canonical(header: str, keys: dict[str, str] | None = None) -> str | None:
     """Return the canonical column for a header written any way, or None when unknown."""
     key = names.normalize(header.replace("_", " "))
-    return (keys or _BY_KEY).get(key)
+    found = (keys or _BY_KEY).get(key)
+    if found is None and keys in (None, _BY_KEY) and _parent_header(key):
+        return "parent"
+    return found
+
+
+def _parent_header(key: str) -> bool:
+    """Tell whether a normalised header names a row's parent structure without being an exact alias."""
+    words = set(key.split())
+    return bool(words & _PARENT_WORDS) and bool(words & _STRUCTURE_WORDS)
+
+
+# Headers that may hold the parent's name or the row's own name: read as neither, with a hint.
+_AMBIGUOUS = frozenset(
+    ("mission locale", "ml", "nom mission locale", "nom ml", "nom de la mission locale", "nom de la ml")
+)
 
 
 def is_coverage(headers: list[str]) -> bool:
@@ -399,7 +457,7 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
     for h in headers:
         col = canonical(h, keys) if h.strip() else None
         if col is None and h.strip():
-            warnings.append(f"Colonne « {h.strip()[:40]} » inconnue : ignorée.")
+            warnings.append(f"Colonne « {h.strip()[:40]} » inconnue : ignorée." + _hint(h, keys))
         elif col is not None and col in seen:
             warnings.append(f"Colonnes « {seen[col]} » et « {h.strip()} » : seule la première est lue.")
             col = None
@@ -412,16 +470,27 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
     return Table(source, encoding, delimiter, headers, columns, size, warnings, genre, limits)
 
 
+def _hint(header: str, keys: dict[str, str]) -> str:
+    """Say how to name an ignored column that could be the parent's name or the row's own name."""
+    if keys is not _BY_KEY or names.normalize(header.replace("_", " ")) not in _AMBIGUOUS:
+        return ""
+    return (
+        " S’il s’agit de la Mission locale de rattachement, nommez la colonne « Mission locale de "
+        "rattachement »\u202f; s’il s’agit du nom de la structure, nommez-la « nom »."
+    )
+
+
 def require_structure_columns(table: Table) -> None:
     """Refuse a structures file without type, nom and a place."""
     present = {c for c in table.columns if c}
     missing = [c for c in ("type", "nom") if c not in present]
     if not any(all(c in present for c in group) for group in PLACE_SETS):
-        missing.append("un lieu (latitude + longitude, x + y, code_insee, code_postal ou commune)")
+        missing.append("un lieu (latitude + longitude, x + y, code_insee, code_postal, commune ou adresse)")
     if missing:
         read = ", ".join(h.strip() for h in table.headers if h.strip())[:200] or "aucune"
         raise FileProblem(
             f"Colonnes obligatoires absentes : {', '.join(missing)}. Colonnes lues : {read}. "
             "Noms acceptés : type ; nom (ou name) ; adresse, code_postal (ou cp), commune (ou ville), "
-            "code_insee, latitude/longitude ou x/y (Lambert-93)."
+            "code_insee, latitude/longitude ou x/y (Lambert-93), ou une adresse complète "
+            "(« 12 rue de l’Hôtel de Ville, 63200 Riom »)."
         )
