@@ -186,6 +186,7 @@ def email(value: str | None) -> tuple[str | None, str | None]:
     return address, (f"plusieurs courriels : seul {address} est gardé" if len(parts) > 1 else None)
 
 
+_PHONE_LAYOUT = str.maketrans("", "", " .-\xa0\u202f")
 _PHONE_SEPARATORS = re.compile(r"\s*(?:[;,/|\n]|\bou\b|\bet\b)\s*", re.IGNORECASE)
 
 
@@ -203,7 +204,8 @@ def phone(value: str | None) -> tuple[str | None, str | None]:
             f"téléphone refusé : « {value[:20]} » commence comme une formule de tableur "
             "(retirez le signe = - ou @ du début de la cellule)"
         )
-    parts = [p for p in _PHONE_SEPARATORS.split(value) if p]
+    one = value.lstrip("+").translate(_PHONE_LAYOUT).isdigit()  # most cells: digits, spaces and dots only
+    parts = [value] if one else [p for p in _PHONE_SEPARATORS.split(value) if p]
     number = phones.to_e164(parts[0]) if parts else None
     if number is None:
         raise Invalid(
