@@ -173,3 +173,16 @@ def test_no_formula_looking_value_reaches_the_api_from_any_field(store_copy, tmp
                 assert re.fullmatch(r"\+\d{8,15}", value), (s["id"], value)
             else:
                 assert not value.startswith(FORMULA), (s["id"], key, value)
+
+
+def test_a_utf8_file_with_a_bom_and_a_cp1252_line_keeps_both_readings():
+    data = (
+        b"\xef\xbb\xbf"
+        + "type;nom;commune\ncio;CIO été;Riom\n".encode()
+        + "cio;CIO à Thiers;Thiers\n".encode("cp1252")
+    )
+    t = open_table(data, 10**6)
+    assert (t.encoding, t.errors, t.headers[0]) == ("utf-8-sig", FALLBACK, "type")
+    rows = dict(t.rows())
+    assert rows[2] == {"type": "cio", "nom": "CIO été", "commune": "Riom"}
+    assert rows[3]["nom"] == "CIO à Thiers" and "« CIO à Thiers »" in rows[3]["__encodage__"]
