@@ -267,6 +267,7 @@ class RowPipeline:
             warnings.append(f"{raw['__extra__']} valeur(s) au-delà des colonnes : ignorée(s)")
         if raw.get("__manque__"):
             warnings.append(f"{raw['__manque__']} colonne(s) manquante(s) en fin de ligne : lues vides")
+        warnings += [raw[note] for note in ("__encodage__", "__repare__") if raw.get(note)]
         v.update(clean_place_values(raw, errors))
         errors[:] = list(dict.fromkeys(errors))  # a cell read by two steps is reported once
         return v

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+import ftfy
+
 from ..geo import names
 
 if TYPE_CHECKING:
@@ -28,7 +30,37 @@ NOT_TEXT = (
 
 
 # Keys a row may carry besides its columns: what the reader noticed (they alone do not make a row).
-NOTES = ("__extra__", "__manque__")
+# "__encodage__" and "__repare__" carry a ready French warning (cells read in Windows-1252, repaired).
+NOTES = ("__extra__", "__manque__", "__encodage__", "__repare__")
+
+# A UTF-8 file with a few Windows-1252 bytes (a line pasted from an old export) is read as UTF-8, each
+# bad byte as Windows-1252: FALLBACK for whoever just needs the text, MARKED for the rows, where every
+# such character follows MARK (a Unicode noncharacter) so the cell it lands in can be named, then removed.
+FALLBACK = "locator-cp1252"
+MARKED = "locator-cp1252-marque"
+MARK = "\ufdd0"
+
+
+def _as_cp1252(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return err.object[err.start : err.end].decode("cp1252", errors="replace"), err.end
+
+
+def _as_cp1252_marked(err: UnicodeError) -> tuple[str, int]:
+    text, end = _as_cp1252(err)
+    return "".join(MARK + ch for ch in text), end
+
+
+codecs.register_error(FALLBACK, _as_cp1252)
+codecs.register_error(MARKED, _as_cp1252_marked)
+
+# Mojibake: UTF-8 read as Windows-1252 or Latin-1 (« Ã© », « Ã¨ », « â€™ », « Â »): a lead letter
+# followed by what a UTF-8 continuation byte shows as. Only cells it matches go to ftfy.
+_MOJIBAKE = re.compile(
+    "[\xc2-\xc5\xe2][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013-\u203a\u20ac\u2122]"
+)
 
 
 class FileProblem(ValueError):
@@ -167,6 +199,7 @@ class Table:
     warnings: list[str] = field(default_factory=list)
     genre: str = "structures"  # or "couverture" (ImportPlan.genre)
     limits: Limits | None = None
+    errors: str = "strict"  # FALLBACK: UTF-8 with a few Windows-1252 bytes, each read as such
 
     def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
         """Yield (physical line where the row starts, {canonical column: raw text}); the header is line 1.
@@ -178,7 +211,8 @@ class Table:
         width = max(len(self.columns), 1)
         line_cap = limits.max_cell_chars * width
         csv.field_size_limit(max(csv.field_size_limit(), line_cap * limits.max_cell_lines))
-        with _open_text(self.source, self.encoding) as f:
+        errors = MARKED if self.errors == FALLBACK else "replace"
+        with _open_text(self.source, self.encoding, errors) as f:
             lines = _physical_lines(f, line_cap)
             next(lines, None)  # the header
             for start, values, problem in _records(lines, self.delimiter, width, limits):
@@ -187,9 +221,22 @@ class Table:
     def _row(self, values: list[str], limits) -> dict[str, str]:
         """Map one record's values to canonical columns, noting missing, extra and oversized cells."""
         row: dict[str, str] = {}
-        for col, value in zip(self.columns, values, strict=False):
-            if col is not None and col not in row:
-                row[col] = value
+        read_as_cp1252: list[str] = []
+        repaired: list[str] = []
+        for header, col, value in zip(self.headers, self.columns, values, strict=False):
+            if col is None or col in row:
+                continue
+            if MARK in value:
+                value = value.replace(MARK, "")
+                read_as_cp1252.append(f"{header.strip()[:40]} « {_shown(value)} »")
+            if _MOJIBAKE.search(value) and len(value) <= limits.max_cell_chars:
+                fixed = ftfy.fix_encoding(value)
+                if fixed != value:
+                    repaired.append(f"{header.strip()[:40]} « {_shown(value)} » → « {_shown(fixed)} »")
+                    value = fixed
+            row[col] = value
+        if self.errors == FALLBACK:
+            values = [v.replace(MARK, "") for v in values]
         for header, value in zip(self.headers, values, strict=False):
             if len(value) > limits.max_cell_chars:
                 return {
@@ -200,7 +247,20 @@ class Table:
             row["__extra__"] = str(len(values) - len(self.columns))
         if len(values) < len(self.columns) and any(v.strip() for v in values):
             row["__manque__"] = str(len(self.columns) - len(values))
+        if read_as_cp1252:
+            row["__encodage__"] = (
+                "caractères lus en Windows-1252 dans un fichier UTF-8 (vérifiez les accents)\u202f: "
+                + " ; ".join(read_as_cp1252)
+            )
+        if repaired:
+            row["__repare__"] = "accents mal encodés, réparés\u202f: " + " ; ".join(repaired)
         return row
+
+
+def _shown(value: str) -> str:
+    """A cell as a warning quotes it: on one line, single spaces, cut after 80 characters."""
+    text = " ".join(value.split())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _default_limits():
@@ -302,9 +362,9 @@ def _records(
         pushed.extendleft(reversed(taken[1:]))
 
 
-def _open_text(source: Path | bytes, encoding: str) -> IO[str]:
+def _open_text(source: Path | bytes, encoding: str, errors: str = "replace") -> IO[str]:
     raw = io.BytesIO(source) if isinstance(source, bytes | bytearray) else open(source, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    return io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
 
 
 def _chunks(source: Path | bytes) -> Iterator[bytes]:
@@ -336,11 +396,22 @@ def check_size(source: Path | bytes, max_bytes: int) -> int:
 
 
 def detect_encoding(source: Path | bytes) -> str:
-    """Return "utf-8-sig" or "utf-8" when the whole file is valid UTF-8, else "cp1252"; refuse binary."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
+    """Return "utf-8-sig" or "utf-8" when the file is mostly UTF-8, else "cp1252"; refuse binary."""
+    return detect_decoding(source)[0]
+
+
+def detect_decoding(source: Path | bytes) -> tuple[str, str]:
+    """Return (encoding, errors) for a text file; refuse binary.
+
+    Valid UTF-8: ("utf-8" or "utf-8-sig", "strict"). UTF-8 with a few bytes that are not (fewer than
+    its multi-byte characters: a line pasted from a Windows-1252 export): errors FALLBACK, each such
+    byte read as Windows-1252. Otherwise a Windows-1252 file: ("cp1252", "strict"). One pass, in chunks.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     first = True
     bom = False
+    invalid = 0  # bytes (or runs of bytes) that are not UTF-8
+    multibyte = 0  # bytes saved by UTF-8's multi-byte characters: how much real UTF-8 there is
     for chunk in _chunks(source):
         if first:
             bom = chunk.startswith(codecs.BOM_UTF8)
@@ -349,19 +420,19 @@ def detect_encoding(source: Path | bytes) -> str:
             first = False
         if b"\x00" in chunk:
             raise FileProblem("Le fichier contient des octets nuls : ce n'est pas un CSV texte.")
-        if utf8:
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                utf8 = False
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    if utf8:
-        return "utf-8-sig" if bom else "utf-8"
-    return "cp1252"
+        if chunk.isascii() and not decoder.getstate()[0]:
+            continue  # nothing to decode, no character left open by the chunk before
+        text = decoder.decode(chunk)
+        bad = text.count("\ufffd")
+        invalid += bad
+        multibyte += len(chunk) - len(text)
+    invalid += decoder.decode(b"", final=True).count("\ufffd")
+    encoding = "utf-8-sig" if bom else "utf-8"
+    if not invalid:
+        return encoding, "strict"
+    if multibyte > invalid:
+        return encoding, FALLBACK
+    return "cp1252", "strict"
 
 
 _MAGIC = (
@@ -384,8 +455,8 @@ def _looks_binary(head: bytes) -> bool:
     return bool(sample) and controls / len(sample) > 0.05
 
 
-def _first_line(source: Path | bytes, encoding: str) -> str:
-    with _open_text(source, encoding) as f:
+def _first_line(source: Path | bytes, encoding: str, errors: str = "replace") -> str:
+    with _open_text(source, encoding, errors) as f:
         return f.readline(1 << 20)
 
 
@@ -436,8 +507,8 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
     The header decides the columns: structures (ALIASES) or a coverage list (COVERAGE_ALIASES).
     """
     size = check_size(source, max_bytes)
-    encoding = detect_encoding(source)
-    line = _first_line(source, encoding)
+    encoding, errors = detect_decoding(source)
+    line = _first_line(source, encoding, FALLBACK if errors == FALLBACK else "replace")
     if not line.strip().strip(";,\t"):
         raise FileProblem("La première ligne est vide : elle doit porter les noms des colonnes.")
     if len(line) > HEADER_MAX_CHARS:
@@ -466,8 +537,13 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
         columns.append(col)
     if encoding == "cp1252":
         warnings.append("Fichier lu en Windows-1252 (export Excel) : les accents sont convertis.")
+    if errors == FALLBACK:
+        warnings.append(
+            "Fichier UTF-8 avec quelques caractères en Windows-1252\u202f: ils sont convertis, et chaque "
+            "ligne concernée est signalée avec le texte qui sera publié."
+        )
     genre = "couverture" if keys is _COVERAGE_KEYS else "structures"
-    return Table(source, encoding, delimiter, headers, columns, size, warnings, genre, limits)
+    return Table(source, encoding, delimiter, headers, columns, size, warnings, genre, limits, errors)
 
 
 def _hint(header: str, keys: dict[str, str]) -> str:

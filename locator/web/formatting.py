@@ -7,6 +7,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from .. import phones
+
 # Type → (name on a card, name in the filters).
 TYPE_LABELS = {
     "mission_locale": ("Mission locale", "Missions locales"),
@@ -106,15 +108,13 @@ def count(n: int, singular: str, plural: str) -> str:
 
 
 def tel_href(phone: str | None) -> str | None:
-    """Return a tel: link for a French phone number (+33), None when it is not one."""
-    if not phone:
-        return None
-    digits = re.sub(r"[^\d+]", "", phone)
-    if re.fullmatch(r"0\d{9}", digits):
-        return "tel:+33" + digits[1:]
-    if re.fullmatch(r"\+\d{8,15}", digits):
-        return "tel:" + digits
-    return None
+    """Return the tel: link of a stored phone number (E.164), None when it is not one."""
+    return phones.tel_uri(phone)
+
+
+def telephone(phone: str | None) -> str | None:
+    """Show a stored phone number the French way (« 04 73 38 00 00 »; foreign ones as « +41 22 … »)."""
+    return phones.display(phone)
 
 
 def web_url(url: str | None) -> str | None:

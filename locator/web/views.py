@@ -65,6 +65,7 @@ def _template_helpers() -> dict[str, Any]:
         "type_label": formatting.type_label,
         "km": formatting.km,
         "tel_href": formatting.tel_href,
+        "telephone": formatting.telephone,
         "web_url": formatting.web_url,
         "host": formatting.host,
         "mailto": formatting.mailto,

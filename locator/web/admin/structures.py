@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from ... import phones
 from ...admin import editing
 from ...admin.accounts import now_iso
 from ...hours import form as hours_form
@@ -57,6 +58,8 @@ def structures():
 def _form_values(structure: dict | None) -> dict[str, str]:
     """The form's text values for a stored structure (empty for a new one)."""
     values = {k: "" if (structure or {}).get(k) is None else str(structure[k]) for k in editing.FORM_FIELDS}
+    if values["telephone"]:  # stored in E.164, typed and read the French way
+        values["telephone"] = phones.display(values["telephone"]) or values["telephone"]
     return values
 
 
