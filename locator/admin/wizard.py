@@ -151,6 +151,7 @@ def plan_row(record: dict[str, Any]) -> PlanRow:
         communes_candidates=record.get("communes_candidates") or [],
         changements=record.get("changements") or [],
         refs=[tuple(r) for r in record.get("refs") or []],
+        horaires_lus=record.get("horaires_lus"),
     )
 
 
@@ -173,7 +174,7 @@ def _record(row: PlanRow, reglages: dict[str, Any]) -> dict[str, Any]:
         out["structure"] = s
     if row.action == "mis_a_jour":
         out["avant"] = row.avant
-    for key in ("erreurs", "avertissements", "communes_candidates", "changements", "refs"):
+    for key in ("erreurs", "avertissements", "communes_candidates", "changements", "refs", "horaires_lus"):
         if getattr(row, key):
             out[key] = getattr(row, key)
     out["brut"] = {k: v for k, v in (row.brut or {}).items() if v not in (None, "")}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from . import form, opening_hours
 
 MAX_CHARS = 500  # the import's limit for the hours cell
-MAX_TOKENS = 160  # a full week written out in words holds about 80
+MAX_TOKENS = 100  # a full week written out day by day in words holds about 85
 NOON = 12 * 60
 LUNCH_END = 14 * 60  # a range ending by then is a morning one (« 9h-12h30 »)
 

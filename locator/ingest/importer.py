@@ -136,11 +136,14 @@ def build_report(
         [],
         [{"ligne": None, "messages": list(plan.avertissements)}] if plan.avertissements else [],
     )
+    horaires: list[dict[str, Any]] = []  # hours as written and as read (French → OSM, notes)
     for r in rows:
         if r.action == "rejete":
             rejetes.append({"ligne": r.ligne, "erreurs": r.erreurs})
         if getattr(r, "avertissements", None):
             avertissements.append({"ligne": r.ligne, "messages": r.avertissements})
+        if getattr(r, "horaires_lus", None):
+            horaires.append({"ligne": r.ligne, **r.horaires_lus})
     out = {
         "fichier": plan.fichier,
         "genre": plan.genre,
@@ -152,6 +155,7 @@ def build_report(
         "vides": counts["vides"],
         "rejetes": rejetes,
         "avertissements": avertissements,
+        "horaires": horaires,
         "aucun_changement": False,  # set once written: True when the import changed nothing
     }
     if plan.genre == "couverture":
@@ -648,13 +652,14 @@ def import_file(
                 if not dry_run:
                     _write_row(db, row, import_id, auteur, now)
                     touched = touched or _reception(row)
-                if row.erreurs or row.avertissements:
+                if row.erreurs or row.avertissements or row.horaires_lus:
                     kept.append(
                         PlanRow(
                             ligne=row.ligne,
                             action=row.action,
                             erreurs=row.erreurs,
                             avertissements=row.avertissements,
+                            horaires_lus=row.horaires_lus,
                         )
                     )
             if deferred is not None:

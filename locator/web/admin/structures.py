@@ -172,9 +172,12 @@ def _submit(structure: dict | None):
         hours_text = form.get("horaires_texte", "")
         values["horaires_accueil"] = hours_text
         try:
-            hours_form.validate_text(hours_text)
+            values["horaires_accueil"], note = hours_form.read_text(hours_text)
         except hours_form.HoursError as err:
             errors.append(str(err))
+        else:
+            if note and note not in (values.get("horaires_note") or ""):
+                values["horaires_note"] = "\n".join(n for n in (values.get("horaires_note"), note) if n)
     else:
         try:
             week = hours_form.from_form(form)
