@@ -9,11 +9,14 @@ import datetime as dt
 import pytest
 from admin_helpers import Clock, make_app, post_form, text
 from import_helpers import DATA, by_name, run_import, warnings, write
+from store_helpers import as_version
+from test_hours_bounds import _form_values
 
 from locator.hours import french, opening_hours
 from locator.hours.opening_hours import TIMEZONE
 from locator.store import db as store_db
 from locator.store import structures as store_structures
+from locator.store.schema import SCHEMA_VERSION
 
 PHRASINGS = DATA / "horaires_francais.csv"
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
@@ -202,8 +205,6 @@ def test_the_public_page_says_open_now_for_imported_french_hours_at_a_fixed_inst
 def _hours_form(client, path, hours: str) -> dict[str, str]:
     page = client.get(path).get_data(as_text=True)
     assert 'name="horaires_note"' in page
-    from test_hours_bounds import _form_values
-
     # The helper reads the <input> fields; the type is a <select>, the status radios.
     fixed = {"type": "mission_locale", "statut": "publie", "horaires_mode": "texte", "horaires_texte": hours}
     return _form_values(client, path) | fixed
@@ -229,3 +230,19 @@ def test_the_admin_form_refuses_hours_it_cannot_read_in_french(admin_client, adm
     assert "« lundi 14h-9h » n’a pas pu être lu (la plage 14h–9h finit avant de commencer)" in text(r)
     with store_db.connect(admin_store) as conn:
         assert store_structures.get(conn, AMBERT_ML)["horaires_accueil"] == before
+
+
+# ------------------------------------------------------------------ the store
+
+
+def test_a_store_of_schema_6_gets_the_hours_note_column_without_a_rebuild(store_copy):
+    as_version(store_copy, "6")
+    with store_db.connect(store_copy) as conn:
+        assert "horaires_note" not in {r[1] for r in conn.execute("PRAGMA table_info(structures)")}
+    assert store_db.check(store_copy) is None
+    store_db.migrate(store_copy)
+    with store_db.connect(store_copy) as conn:
+        assert "horaires_note" in {r[1] for r in conn.execute("PRAGMA table_info(structures)")}
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        assert version == SCHEMA_VERSION == "7"
+        assert store_structures.get(conn, AMBERT_ML)["horaires_note"] is None
