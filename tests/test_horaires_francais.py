@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
+import io
+import re
 
 import pytest
-from admin_helpers import Clock, make_app, post_form, text
+from admin_helpers import Clock, csrf_token, make_app, post_form, text
 from import_helpers import DATA, by_name, run_import, warnings, write
 from store_helpers import as_version
 from test_hours_bounds import _form_values
@@ -197,6 +200,44 @@ def test_the_public_page_says_open_now_for_imported_french_hours_at_a_fixed_inst
     assert "Horaires : l'après-midi sur rendez-vous" in page
     clock.now = paris(2026, 11, 27, 15, 0).timestamp()
     assert "Fermé — ouvre lundi à 9 h" in text(client.get(f"/structures/{sid}"))
+
+
+# ------------------------------------------------------------------ the wizard
+
+WIZARD_FILE = (
+    "type;nom;code_postal;commune;horaires\n"
+    "cio;CIO du Livradois;63600;Ambert;du lundi au vendredi de 9h à 12h et de 14h à 17h\n"
+    "cio;CIO des vacances;63600;Ambert;pendant les vacances scolaires\n"
+).encode()
+
+
+def _row_text(page: str, ligne: int) -> str:
+    m = re.search(rf'<tr id="ligne-{ligne}".*?</tr>', page, re.S)
+    assert m, f"line {ligne} missing"
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(0))))
+
+
+def test_the_wizard_preview_shows_hours_as_written_and_as_read_then_publishes_them(admin_client, admin_store):
+    token = csrf_token(admin_client, "/admin/import")
+    data = {"csrf_token": token, "statut": "publie", "fichier": (io.BytesIO(WIZARD_FILE), "horaires.csv")}
+    r = admin_client.post("/admin/import", data=data, content_type="multipart/form-data")
+    assert r.status_code == 302, text(r)[-2000:]
+    preview = r.headers["Location"]
+    page = admin_client.get(preview).get_data(as_text=True)
+    assert (
+        "Horaires : « du lundi au vendredi de 9h à 12h et de 14h à 17h » → Mo-Fr 09:00-12:00,14:00-17:00"
+        in _row_text(page, 2)
+    )
+    vacances = _row_text(page, 3)
+    assert (
+        "aucune plage horaire ; note pour la page publique : « pendant les vacances scolaires »" in vacances
+    )
+    assert "horaires non reconnus « pendant les vacances scolaires »" in vacances
+    r = post_form(admin_client, f"{preview}/confirmer", page=preview)
+    assert r.status_code in (302, 303), text(r)[-2000:]
+    cio = by_name(admin_store, "CIO du Livradois")
+    assert cio["horaires_accueil"] == "Mo-Fr 09:00-12:00,14:00-17:00"
+    assert by_name(admin_store, "CIO des vacances")["horaires_note"] == "pendant les vacances scolaires"
 
 
 # ------------------------------------------------------------------ the admin form
