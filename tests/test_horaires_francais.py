@@ -243,17 +243,18 @@ def test_the_wizard_preview_shows_hours_as_written_and_as_read_then_publishes_th
 # ------------------------------------------------------------------ the admin form
 
 
-def _hours_form(client, path, hours: str) -> dict[str, str]:
+def _hours_form(client, path, hours: str, mode: str = "texte") -> dict[str, str]:
     page = client.get(path).get_data(as_text=True)
-    assert 'name="horaires_note"' in page
+    assert 'name="horaires_note"' in page and 'name="horaires_texte"' in page
     # The helper reads the <input> fields; the type is a <select>, the status radios.
-    fixed = {"type": "mission_locale", "statut": "publie", "horaires_mode": "texte", "horaires_texte": hours}
+    fixed = {"type": "mission_locale", "statut": "publie", "horaires_mode": mode, "horaires_texte": hours}
     return _form_values(client, path) | fixed
 
 
 def test_the_admin_form_reads_french_hours_with_the_import_s_reading(admin_client, admin_store):
     edit = f"/admin/structures/{AMBERT_ML}"
-    values = _hours_form(admin_client, edit, "du lundi au vendredi de 9h à 12h, sur rendez-vous l'après-midi")
+    hours = "du lundi au vendredi de 9h à 12h, sur rendez-vous l'après-midi"
+    values = _hours_form(admin_client, edit, hours, mode="tableau")  # the table's text box
     r = post_form(admin_client, edit, values, page=edit)
     assert r.status_code in (200, 302, 303), text(r)
     with store_db.connect(admin_store) as conn:

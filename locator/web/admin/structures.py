@@ -168,7 +168,8 @@ def _submit(structure: dict | None):
         errors.append(NO_VERSION)
     week = None
     hours_text = None
-    if form.get("horaires_mode") == "texte":
+    # Text mode, or hours written out in the table mode's text box: read as imports read them.
+    if form.get("horaires_mode") == "texte" or form.get("horaires_texte", "").strip():
         hours_text = form.get("horaires_texte", "")
         values["horaires_accueil"] = hours_text
         try:
