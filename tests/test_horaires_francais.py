@@ -154,7 +154,7 @@ def test_unreadable_hours_are_a_row_warning_and_a_public_note_never_hours(store_
     assert vacances["horaires_note"] == "ouvert pendant les vacances scolaires"
     assert (rdv["horaires_accueil"], rdv["horaires_note"]) == (None, "sur rendez-vous")
     page = text(make_app(store_copy).test_client().get(f"/structures/{rdv['id']}"))
-    assert "Horaires : sur rendez-vous" in page
+    assert "Horaires\u202f: sur rendez-vous" in page
     assert "Ouvert maintenant" not in page and "Fermé" not in page
 
 
@@ -197,7 +197,7 @@ def test_the_public_page_says_open_now_for_imported_french_hours_at_a_fixed_inst
     page = text(client.get(f"/structures/{sid}"))
     assert "Ouvert maintenant, jusqu’à 12 h" in page
     assert "Du lundi au vendredi : 9 h – 12 h" in page
-    assert "Horaires : l'après-midi sur rendez-vous" in page
+    assert "Horaires\u202f: l'après-midi sur rendez-vous" in page
     clock.now = paris(2026, 11, 27, 15, 0).timestamp()
     assert "Fermé — ouvre lundi à 9 h" in text(client.get(f"/structures/{sid}"))
 
@@ -225,13 +225,12 @@ def test_the_wizard_preview_shows_hours_as_written_and_as_read_then_publishes_th
     preview = r.headers["Location"]
     page = admin_client.get(preview).get_data(as_text=True)
     assert (
-        "Horaires : « du lundi au vendredi de 9h à 12h et de 14h à 17h » → Mo-Fr 09:00-12:00,14:00-17:00"
+        "Horaires\u202f: « du lundi au vendredi de 9h à 12h et de 14h à 17h » → Mo-Fr 09:00-12:00,14:00-17:00"
         in _row_text(page, 2)
     )
     vacances = _row_text(page, 3)
-    assert (
-        "aucune plage horaire ; note pour la page publique : « pendant les vacances scolaires »" in vacances
-    )
+    note = "note pour la page publique\u202f: « pendant les vacances scolaires »"
+    assert f"aucune plage horaire\u202f; {note}" in vacances
     assert "horaires non reconnus « pendant les vacances scolaires »" in vacances
     r = post_form(admin_client, f"{preview}/confirmer", page=preview)
     assert r.status_code in (302, 303), text(r)[-2000:]

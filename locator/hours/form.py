@@ -102,7 +102,7 @@ def read_text(text: str | None) -> tuple[str, str | None]:
     reading = french.read(text)
     if not reading.compris:
         raise HoursError(
-            f"Horaires : « {(text or '').strip()[:80]} » n’a pas pu être lu ({reading.probleme}). "
+            f"Horaires\u202f: « {(text or '').strip()[:80]} » n’a pas pu être lu ({reading.probleme}). "
             "Écrivez par exemple « du lundi au vendredi de 9h à 12h et de 14h à 17h » ou "
             "« Mo-Fr 09:00-12:00,14:00-17:00 », ou mettez ce texte dans la note sur les horaires."
         )

@@ -109,7 +109,7 @@ def read(text: str | None) -> Reading:
         hours, notes = _convert(text)
     except NotUnderstood as err:
         return Reading(None, text, compris=False, probleme=str(err))
-    return Reading(hours, " ; ".join(notes) or None)
+    return Reading(hours, "\u202f; ".join(notes) or None)
 
 
 def convert(text: str) -> str | None:

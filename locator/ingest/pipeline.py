@@ -270,9 +270,9 @@ class RowPipeline:
             row.horaires_lus = {"texte": written, "osm": reading.horaires, "note": reading.note}
         if not reading.compris:
             row.avertissements.append(
-                f"horaires non reconnus « {written[:80]} » ({reading.probleme}) : gardés comme note "
-                "pour la page publique, pas comme horaires ; écrivez-les par exemple « du lundi au "
-                "vendredi de 9h à 12h et de 14h à 17h »"
+                f"horaires non reconnus « {written[:80]} » ({reading.probleme})\u202f: gardés comme "
+                "note pour la page publique, pas comme horaires\u202f; écrivez-les par exemple « du "
+                "lundi au vendredi de 9h à 12h et de 14h à 17h »"
             )
 
     # -- matching -----------------------------------------------------------------------------------
