@@ -173,10 +173,10 @@ def _split_appointments(clause: str, notes: list[str]) -> list[str]:
     kept = []
     for part in _cut(clause, ",."):
         if "RDV" in {t.kind for t in _tokens(part, strict=False)}:
-            note = part.strip(" ,.:()")
+            note = part.strip(" ,.:;/()-")
             if note:
                 notes.append(note[0].lower() + note[1:] if note[1:2].islower() else note)
-        elif part.strip(" ,.:()"):
+        elif part.strip(" ,.:;/()-"):
             kept.append(part)
     return kept
 
@@ -330,8 +330,10 @@ class _Reader:
         return self.tokens[j] if j < len(self.tokens) else None
 
     def take(self, *skip: str) -> _Token:
-        while self.tokens[self.i].kind in skip:
+        while self.i < len(self.tokens) and self.tokens[self.i].kind in skip:
             self.i += 1
+        if self.i >= len(self.tokens):
+            raise NotUnderstood("texte incomplet (une plage ou un jour attendu à la fin)")
         token = self.tokens[self.i]
         self.i += 1
         return token
@@ -417,7 +419,18 @@ def _groups(tokens: list[_Token]) -> tuple[list[_Group], bool]:
             raise NotUnderstood("des heures sans jours (précisez « du lundi au vendredi »)")
         if not group.closed and not group.times:
             raise NotUnderstood("des jours sans heures")
+        if not group.closed and not _fits_period(group):
+            raise NotUnderstood("des heures qui ne sont pas celles du matin ou de l’après-midi annoncé")
     return [gr for gr in groups if gr.days], holidays
+
+
+def _fits_period(group: _Group) -> bool:
+    """« lundi matin 9h-12h » is consistent; « lundi après-midi 9h-11h » is not (said, not guessed)."""
+    if group.period == "MORNING":
+        return all(a < LUNCH_END for a, _b in group.times)
+    if group.period == "AFTERNOON":
+        return all(b > NOON for _a, b in group.times)
+    return True
 
 
 def _next_is_day(r: _Reader) -> bool:
