@@ -10,6 +10,7 @@ Input is bounded (MAX_CHARS, MAX_TOKENS) like the rule cap of `opening_hours.MAX
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -70,7 +71,7 @@ class NotUnderstood(ValueError):
     """The text is not hours this grammar reads; the message says why (French)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reading:
     """What a hours text says: OSM hours (or None), a note for people (or None), and whether the
     text was understood; `probleme` says why not (French)."""
@@ -97,6 +98,7 @@ class _Group:
     last: str = ""  # "days" or "times": what was added last
 
 
+@functools.lru_cache(maxsize=2048)  # a file repeats the same hours on many rows
 def read(text: str | None) -> Reading:
     """Read hours as written: empty → nothing; valid OSM → kept as is; French → converted and checked
     by opening-hours-py; anything else → not understood, kept whole as a note."""
@@ -168,7 +170,10 @@ def _clauses(text: str) -> list[str]:
 
 def _split_appointments(clause: str, notes: list[str]) -> list[str]:
     """Parts of a clause that speak of appointments are a note, not hours; return the other parts."""
-    if "RDV" not in {t.kind for t in _tokens(clause, strict=False)}:
+    folded = _fold(clause)
+    if not any(w in folded for w in ("rendez", "rdv")) or "RDV" not in {
+        t.kind for t in _tokens(clause, strict=False)
+    }:
         return [clause]
     kept = []
     for part in _cut(clause, ",."):
@@ -193,6 +198,7 @@ def _cut(text: str, separators: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(word: str) -> str:
     """Lower case without accents: « Fériés » → « feries »."""
     bare = unicodedata.normalize("NFKD", word.lower())
