@@ -48,7 +48,7 @@ _WORDS = {
     **dict.fromkeys(("rendez-vous", "rdv", "rendez"), "RDV"),
     **dict.fromkeys(("week-end", "week-ends", "weekend", "weekends"), "WEEKEND"),
     **dict.fromkeys(("semaine",), "WEEK"),
-    **dict.fromkeys(("tous", "toute", "toutes", "chaque"), "ALL"),
+    **dict.fromkeys(("tous", "chaque", "tlj"), "ALL"),
     **dict.fromkeys(("midi",), "NOON"),
     **dict.fromkeys(("minuit",), "MIDNIGHT"),
     **dict.fromkeys(
@@ -56,7 +56,7 @@ _WORDS = {
             "le", "les", "la", "l", "en", "ouvert", "ouverte", "ouverts", "ouverture", "accueil",
             "horaires", "horaire", "public", "h", "heures", "heure", "jour", "jours", "inclus",
             "uniquement", "seulement", "continu", "non-stop", "journee", "journees", "sur", "vous",
-            "lieu", "libre", "permanence", "permanences", "tlj", "ainsi", "que", "egalement",
+            "lieu", "libre", "permanence", "permanences", "toute", "toutes", "ainsi", "que", "egalement",
         ),
         "FILLER",
     ),
@@ -452,6 +452,9 @@ def _next_is_time(r: _Reader) -> bool:
 def _day_expression(r: _Reader) -> list[int]:
     """« lundi », « du lundi au vendredi », « Lu-Ve », « tous les jours », « en semaine »."""
     first = r.take("FROM", "FILLER")
+    following = r.peek("FILLER")
+    if first.kind == "ALL" and following is not None and following.kind == "DAY":
+        first = r.take("FILLER")  # « tous les lundis », « chaque mardi »: that day
     if first.kind in _SETS:
         return list(_SETS[first.kind])
     nxt = r.peek()
