@@ -225,6 +225,20 @@ def test_the_public_page_says_open_now_for_imported_french_hours_at_a_fixed_inst
     assert "Fermé — ouvre lundi à 9 h" in text(client.get(f"/structures/{sid}"))
 
 
+def test_hours_stored_in_french_by_an_older_import_drive_the_public_page_too(store_copy):
+    writer = store_db.writer(store_copy)
+    ml = store_structures.get(writer.conn, AMBERT_ML)
+    with writer.conn:  # as imports stored them before they were converted
+        store_structures.upsert(writer, [{**ml, "horaires_accueil": "mardi 9h-12h"}], "2026-11-01T00:00:00")
+    writer.conn.close()
+    clock = Clock()
+    client = make_app(store_copy, CLOCK=clock).test_client()
+    clock.now = paris(2026, 12, 1, 10, 0).timestamp()  # a Tuesday
+    page = text(client.get(f"/structures/{AMBERT_ML}"))
+    assert "Ouvert maintenant, jusqu’à 12 h" in page
+    assert "Mardi : 9 h – 12 h" in page and "mardi 9h-12h" not in page
+
+
 # ------------------------------------------------------------------ the wizard
 
 WIZARD_FILE = (
