@@ -44,7 +44,8 @@ _WORDS = {
     **dict.fromkeys(("matin", "matins", "matinee", "matinees"), "MORNING"),
     **dict.fromkeys(("apres-midi", "apres-midis", "aprem"), "AFTERNOON"),
     **dict.fromkeys(("apres",), "AFTER"),
-    **dict.fromkeys(("sans",), "WITHOUT"),
+    **dict.fromkeys(("sans", "non"), "WITHOUT"),
+    **dict.fromkeys(("interruption", "stop", "coupure"), "BREAK"),
     **dict.fromkeys(("rendez-vous", "rdv", "rendez"), "RDV"),
     **dict.fromkeys(("week-end", "week-ends", "weekend", "weekends"), "WEEKEND"),
     **dict.fromkeys(("semaine",), "WEEK"),
@@ -237,16 +238,17 @@ def _tokens(text: str, strict: bool = True) -> list[_Token]:
 
 
 def _afternoons(tokens: list[_Token], strict: bool) -> list[_Token]:
-    """Two-word phrases: « après midi » is an afternoon; « sans rendez-vous » is plain opening."""
+    """Two-word phrases: « après midi » is an afternoon; « sans rendez-vous », « sans interruption »,
+    « non stop » say plain opening."""
     out: list[_Token] = []
     for t in tokens:
         if out and out[-1].kind == "AFTER" and t.kind == "TIME" and _fold(t.text) == "midi":
             out[-1] = _Token("AFTERNOON", text=f"{out[-1].text} {t.text}")
-        elif out and out[-1].kind == "WITHOUT" and t.kind == "RDV":
+        elif out and out[-1].kind == "WITHOUT" and t.kind in ("RDV", "BREAK"):
             out[-1] = _Token("FILLER", text=f"{out[-1].text} {t.text}")
         else:
             out.append(t)
-    if strict and (odd := next((t for t in out if t.kind in ("AFTER", "WITHOUT")), None)):
+    if strict and (odd := next((t for t in out if t.kind in ("AFTER", "WITHOUT", "BREAK")), None)):
         raise NotUnderstood(f"« {odd.text} » n’est pas compris ici")
     return out
 
