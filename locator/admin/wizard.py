@@ -161,6 +161,7 @@ def plan_row(record: dict[str, Any]) -> PlanRow:
         refs=[tuple(r) for r in record.get("refs") or []],
         doublon=record.get("doublon"),
         diff=record.get("diff") or [],
+        horaires_lus=record.get("horaires_lus"),
     )
 
 
@@ -183,7 +184,16 @@ def _record(row: PlanRow, reglages: dict[str, Any]) -> dict[str, Any]:
         out["structure"] = s
     if row.action in ("mis_a_jour", "doublon"):
         out["avant"] = row.avant
-    for key in ("erreurs", "avertissements", "communes_candidates", "changements", "refs", "doublon", "diff"):
+    for key in (
+        "erreurs",
+        "avertissements",
+        "communes_candidates",
+        "changements",
+        "refs",
+        "doublon",
+        "diff",
+        "horaires_lus",
+    ):
         if getattr(row, key):
             out[key] = getattr(row, key)
     out["brut"] = {k: v for k, v in (row.brut or {}).items() if v not in (None, "")}

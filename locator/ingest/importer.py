@@ -148,6 +148,7 @@ def build_report(
         [{"ligne": None, "messages": list(plan.avertissements)}] if plan.avertissements else [],
     )
     changements, doublons = [], []
+    horaires: list[dict[str, Any]] = []  # hours as written and as read (French → OSM, notes)
     for r in rows:
         if r.action == "rejete":
             rejetes.append({"ligne": r.ligne, "erreurs": r.erreurs})
@@ -157,6 +158,8 @@ def build_report(
             changements.append(update_entry(r))
         elif r.action == "doublon":
             doublons.append(duplicate_entry(r))
+        if getattr(r, "horaires_lus", None):
+            horaires.append({"ligne": r.ligne, **r.horaires_lus})
     out = {
         "fichier": plan.fichier,
         "genre": plan.genre,
@@ -171,6 +174,7 @@ def build_report(
         "doublons_probables": doublons,
         "changements": changements,
         "avertissements": avertissements,
+        "horaires": horaires,
         "aucun_changement": False,  # set once written: True when the import changed nothing
     }
     if plan.genre == "couverture":
@@ -651,6 +655,7 @@ def _reported(row: PlanRow) -> PlanRow:
         avertissements=row.avertissements,
         doublon=row.doublon,
         diff=row.diff,
+        horaires_lus=row.horaires_lus,
         brut={"nom": (row.brut or {}).get("nom")},
     )
 
@@ -725,7 +730,7 @@ def import_file(
                     # Diffs of a big file are listed up to a point, as the wizard's record lists them.
                     listed = diffs < LISTED_ROWS
                     diffs += 1
-                if row.erreurs or row.avertissements or listed:
+                if row.erreurs or row.avertissements or row.horaires_lus or listed:
                     kept.append(_reported(row))
             if deferred is not None:
                 store_positions.index_inserted(db, *deferred)

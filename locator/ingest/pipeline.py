@@ -16,7 +16,7 @@ from typing import Any
 
 from ..geo import names
 from ..geo.distance import bbox_around
-from ..hours import opening_hours
+from ..hours import french, opening_hours
 from ..store import communes as store_communes
 from ..store import history as store_history
 from ..store import structures as store_structures
@@ -115,6 +115,7 @@ class PlanRow:
     # The stored structure a row only looks like: {"id", "nom", "choix"} (choix: None until decided).
     doublon: dict[str, Any] | None = None
     diff: list[dict[str, Any]] = field(default_factory=list)  # {"champ", "avant", "apres"} per change
+    horaires_lus: dict[str, Any] | None = None  # hours as written and as read (see `_hours`)
     brut: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # the cells as read
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,6 +133,7 @@ class PlanRow:
             "parent_nom": self.parent_nom,
             "doublon": self.doublon,
             "diff": self.diff,
+            "horaires_lus": self.horaires_lus,
         }
 
     @classmethod
@@ -229,6 +231,12 @@ class RowPipeline:
                 v[key] = None
         if not v["nom"] and not any("nom" in e for e in errors):
             errors.append("nom manquant")
+        try:
+            v["horaires_note"] = clean.text(raw.get("horaires_note"), "horaires_accueil", multiline=True)
+        except clean.Invalid as err:
+            errors.append(str(err).replace("horaires_accueil", "note sur les horaires", 1))
+            v["horaires_note"] = None
+        self._hours(v, row)
         # Imports and the admin form both pass here: hours every page would evaluate stay small.
         if problem := opening_hours.complexity_problem(v["horaires_accueil"]):
             errors.append(problem)
@@ -271,6 +279,27 @@ class RowPipeline:
         v.update(clean_place_values(raw, errors))
         errors[:] = list(dict.fromkeys(errors))  # a cell read by two steps is reported once
         return v
+
+    def _hours(self, v: dict[str, Any], row: PlanRow) -> None:
+        """Read the hours cell as French admins write it: OSM hours, a note, or (not understood) a
+        note and a warning, never hours. `row.horaires_lus` says what was read, for the preview."""
+        written = v["horaires_accueil"]
+        v["horaires_lus"] = False  # True: the cell's reading replaces the stored hours and note
+        if written is None:
+            return
+        reading = french.read(written)
+        v["horaires_lus"] = reading.compris
+        v["horaires_accueil"] = reading.horaires
+        if reading.note and reading.note != v["horaires_note"]:
+            v["horaires_note"] = "\n".join(n for n in (v["horaires_note"], reading.note) if n)
+        if reading.horaires != written or reading.note:
+            row.horaires_lus = {"texte": written, "osm": reading.horaires, "note": reading.note}
+        if not reading.compris:
+            row.avertissements.append(
+                f"horaires non reconnus « {written[:80]} » ({reading.probleme})\u202f: gardés comme "
+                "note pour la page publique, pas comme horaires\u202f; écrivez-les par exemple « du "
+                "lundi au vendredi de 9h à 12h et de 14h à 17h »"
+            )
 
     # -- matching -----------------------------------------------------------------------------------
     def _match(self, v: dict[str, Any], computed: str, refs: list[tuple[str, str]], row: PlanRow):
@@ -527,6 +556,7 @@ class RowPipeline:
             "courriel": v["courriel"],
             "site_web": v["site_web"],
             "horaires_accueil": v["horaires_accueil"],
+            "horaires_note": v["horaires_note"],
             "parent_id": None,
             "description": v["description"],
             "source": source,
@@ -536,6 +566,11 @@ class RowPipeline:
         }
         given_point = v.get("latitude") is not None and place.precision not in ("commune", "rue", "adresse")
         row.structure = self._merge(new, old, given_point, v["source"], row)
+        if v["horaires_lus"]:
+            # Hours read from the cell replace the stored hours and note together (« sur rendez-vous »
+            # replaces stored hours, new hours an old note); hours not understood replace nothing.
+            row.structure["horaires_accueil"] = v["horaires_accueil"]
+            row.structure["horaires_note"] = v["horaires_note"]
         row.avant = old
         row.parent_nom = v["parent"]
         return row

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from .. import lookup
 from ..geo import codes
-from ..hours import opening_hours
+from ..hours import french, opening_hours
 from ..store import db as store_db
 from ..store.schema import STRUCTURE_TYPES
 from . import formatting, maps, pagecache, params, standalone
@@ -73,7 +73,7 @@ def _template_helpers() -> dict[str, Any]:
         "pretty_address": formatting.pretty_address,
         "sources": formatting.sources,
         "precision_note": formatting.precision_note,
-        "horaires": opening_hours.describe,
+        "horaires": lambda spec: opening_hours.describe(_osm_hours(spec)),
         "statut_horaires": _hours_status,
         "csrf_token": pagecache.csrf_token,  # a mark in cached pages, each visitor's token when served
         "information_date": lambda d: formatting.information_date(
@@ -98,9 +98,16 @@ def _outside_region(s: dict[str, Any]) -> dict[str, Any] | None:
     return lookup.outside_region(get_conn(), s, _region())
 
 
+def _osm_hours(spec: str | None) -> str | None:
+    """Stored hours as OSM: hours stored in French before imports converted them are read the same way."""
+    if spec is None or opening_hours.is_valid(spec):
+        return spec
+    return french.read(spec).horaires or spec
+
+
 def _hours_status(spec: str | None) -> dict[str, Any] | None:
     """Open now or not (Paris time) at the app's clock; the page cache keeps it until it changes."""
-    found = opening_hours.status(spec, pagecache.now())
+    found = opening_hours.status(_osm_hours(spec), pagecache.now())
     if found is not None:
         pagecache.expires_at(found["expire"])
     return found

@@ -171,13 +171,17 @@ def _submit(structure: dict | None):
         errors.append(NO_VERSION)
     week = None
     hours_text = None
-    if form.get("horaires_mode") == "texte":
+    # Text mode, or hours written out in the table mode's text box: read as imports read them.
+    if form.get("horaires_mode") == "texte" or form.get("horaires_texte", "").strip():
         hours_text = form.get("horaires_texte", "")
         values["horaires_accueil"] = hours_text
         try:
-            hours_form.validate_text(hours_text)
+            values["horaires_accueil"], note = hours_form.read_text(hours_text)
         except hours_form.HoursError as err:
             errors.append(str(err))
+        else:
+            if note and note not in (values.get("horaires_note") or ""):
+                values["horaires_note"] = "\n".join(n for n in (values.get("horaires_note"), note) if n)
     else:
         try:
             week = hours_form.from_form(form)
