@@ -39,7 +39,7 @@ def mixed_import(store_copy):
 # -- encodings per line -----------------------------------------------------------------------------
 def test_utf8_file_with_one_cp1252_line_is_read_as_utf8_and_that_line_is_named(mixed_import):
     db, report, notes, _errors = mixed_import
-    assert by_name(db, "CIO de Riom, accueil d’été")["adresse"] == "2 rue de l’Hôtel de Ville"
+    assert by_name(db, "Accueil d’été des lycéens")["adresse"] == "2 rue de l’Hôtel de Ville"
     assert by_name(db, "Espace jeunes à Thiers") is not None
     assert "Windows-1252" in notes[3] and "« Espace jeunes à Thiers »" in notes[3]
     assert not any("Windows-1252" in notes.get(n, "") for n in (2, 4, 5))
@@ -100,7 +100,7 @@ def test_a_cell_with_nothing_to_repair_is_left_as_typed():
 # -- phones and e-mails -----------------------------------------------------------------------------
 def test_phones_are_stored_in_e164_whatever_the_way_they_were_written(mixed_import):
     db, _report, notes, _errors = mixed_import
-    assert by_name(db, "CIO de Riom, accueil d’été")["telephone"] == "+33473380000"
+    assert by_name(db, "Accueil d’été des lycéens")["telephone"] == "+33473380000"
     assert by_name(db, "Espace jeunes à Thiers")["telephone"] == "+33473801122"
     assert by_name(db, "Relais étudiants de Thiers")["telephone"] == "+41223456789"
     assert by_name(db, "Maison de l’emploi d’Ambert")["telephone"] == "+33473826543"  # leading zero eaten

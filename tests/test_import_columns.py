@@ -260,13 +260,13 @@ def test_an_address_repeating_the_postcode_and_commune_of_their_columns_is_store
     path = write(
         tmp_path,
         "type;nom;adresse;code_postal;ville\n"
-        "cio;CIO de Riom test;12 rue de l'Hôtel de Ville 63200 Riom;63200;Riom\n"
+        "cio;Point jeunes de Riom test;12 rue de l'Hôtel de Ville 63200 Riom;63200;Riom\n"
         "cio;CIO d’Arlanc test;Place de la mairie 63220 Arlanc;;Arlanc\n"
-        "cio;CIO de Thiers test;1 rue Durolle 63300 Thiers;63200;Riom\n",
+        "cio;Point jeunes de Thiers test;1 rue Durolle 63300 Thiers;63200;Riom\n",
     )
     code, report, _ = run_import(store_copy, path)
     assert code == 0 and report["crees"] == 3, report
-    riom, arlanc = by_name(store_copy, "CIO de Riom test"), by_name(store_copy, "CIO d’Arlanc test")
+    riom, arlanc = by_name(store_copy, "Point jeunes de Riom test"), by_name(store_copy, "CIO d’Arlanc test")
     assert (riom["adresse"], riom["code_postal"], riom["code_insee"]) == (
         "12 rue de l'Hôtel de Ville",
         "63200",
@@ -278,7 +278,7 @@ def test_an_address_repeating_the_postcode_and_commune_of_their_columns_is_store
         "63010",
     )
     # The address says Thiers, the columns Riom: the columns decide and the address is kept as written.
-    assert by_name(store_copy, "CIO de Thiers test")["adresse"] == "1 rue Durolle 63300 Thiers"
+    assert by_name(store_copy, "Point jeunes de Thiers test")["adresse"] == "1 rue Durolle 63300 Thiers"
 
 
 # -- the admin's file, through the command line and the wizard ------------------------------------------
@@ -367,12 +367,12 @@ def test_the_commune_at_the_end_of_an_address_is_cut_off_and_picks_among_a_postc
     path = write(
         tmp_path,
         "type;nom;adresse;code_postal;commune\n"
-        "cio;CIO de Riom virgule test;12 rue de l'Hôtel de Ville, Riom;;Riom\n"
+        "cio;Point jeunes de Riom virgule test;12 rue de l'Hôtel de Ville, Riom;;Riom\n"
         "cio;CIO de Saint-Just test;Place de la Mairie, Saint-Just;63600;\n",
     )
     code, report, _ = run_import(store_copy, path)
     assert code == 0 and report["crees"] == 2, report
-    riom = by_name(store_copy, "CIO de Riom virgule test")
+    riom = by_name(store_copy, "Point jeunes de Riom virgule test")
     assert (riom["adresse"], riom["code_insee"]) == ("12 rue de l'Hôtel de Ville", "63300")
     saint_just = by_name(store_copy, "CIO de Saint-Just test")  # 63600 serves Ambert and nine others
     assert (saint_just["adresse"], saint_just["code_insee"]) == ("Place de la Mairie", "63371")
@@ -382,11 +382,11 @@ def test_a_row_with_its_point_and_an_address_cell_says_what_the_address_gave(sto
     path = write(
         tmp_path,
         "type;nom;adresse;latitude;longitude\n"
-        "cio;CIO de Riom point test;12 rue de l'Hôtel de Ville 63200 Riom;45,894137;3,112861\n",
+        "cio;Point jeunes de Riom point test;12 rue de l'Hôtel de Ville 63200 Riom;45,894137;3,112861\n",
     )
     code, report, _ = run_import(store_copy, path)
     assert code == 0 and report["crees"] == 1, report
-    row = by_name(store_copy, "CIO de Riom point test")
+    row = by_name(store_copy, "Point jeunes de Riom point test")
     assert (row["adresse"], row["code_insee"], row["precision_geocodage"]) == (
         "12 rue de l'Hôtel de Ville",
         "63300",

@@ -129,9 +129,9 @@ def test_a_fuzzy_name_is_a_probable_duplicate_and_never_an_automatic_update(stor
     entry = by_ligne(report["doublons_probables"])[4]
     assert entry["id"] == VICHY and entry["nom_fichier"] == "ML Vichy"
     proposed = {c["champ"]: c["apres"] for c in entry["champs"]}
-    assert proposed["nom"] == "ML Vichy" and proposed["telephone"] == "04 70 30 15 99"
+    assert proposed["nom"] == "ML Vichy" and proposed["telephone"] == "+33470301599"
     after = structure(store_copy, VICHY)
-    assert after["telephone"] == before["telephone"] == "04 70 30 15 30"
+    assert after["telephone"] == before["telephone"] == "+33470301530"
     with sqlite3.connect(store_copy) as c:
         assert c.execute("SELECT COUNT(*) FROM structures WHERE nom = 'ML Vichy'").fetchone()[0] == 0
 
@@ -230,7 +230,7 @@ def test_keeping_both_creates_a_second_structure_and_skipping_imports_nothing_of
     assert "1 doublon probable non importé" in text(admin_client.get(r.headers["Location"]))
     with sqlite3.connect(admin_store) as c:
         assert c.execute("SELECT COUNT(*) FROM structures WHERE nom = 'ML Vichy'").fetchone()[0] == 0
-    assert structure(admin_store, VICHY)["telephone"] == "04 70 30 15 30"
+    assert structure(admin_store, VICHY)["telephone"] == "+33470301530"
 
 
 def test_an_update_chosen_for_a_near_duplicate_is_written_and_undone_exactly(admin_client, admin_store):
@@ -245,7 +245,7 @@ def test_an_update_chosen_for_a_near_duplicate_is_written_and_undone_exactly(adm
     r = confirm(admin_client, token)
     import_id = int(r.headers["Location"].rsplit("/", 1)[1])
     after = structure(admin_store, VICHY)
-    assert after["telephone"] == "04 70 30 15 99" and after["nom"] == "ML Vichy"
+    assert after["telephone"] == "+33470301599" and after["nom"] == "ML Vichy"
     assert "fichier importé ml.csv" in after["source"]
     detail = f"/admin/imports/{import_id}"
     post_form(admin_client, f"{detail}/annuler", {"confirmer": "oui"}, page=detail)
