@@ -13,7 +13,7 @@ from typing import Any
 
 from . import config, territories
 from .geo import names
-from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
+from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km, in_words
 from .places.communes import commune_at, commune_centre, commune_info, departement_info, departements
 from .places.resolve import resolve
 from .store import communes as store_communes
@@ -596,7 +596,7 @@ def _distance(lat: float | None, lon: float | None, s: dict[str, Any]) -> float 
 
 
 def _km(d: float) -> str:
-    return f"{d:.1f} km".replace(".", ",")
+    return in_words(d)  # the pages' and the printout's one rule: a reason says what the card says
 
 
 # ---------------------------------------------------------------- structures by name

@@ -31,7 +31,7 @@ def test_only_plausible_email_addresses_become_mailto_links():
 
 def test_distances_in_french():
     assert f.km(0.44) == "440 m"
-    assert f.km(4.25) == "4,2 km"
+    assert f.km(4.24) == "4,2 km"
     assert f.km(57.1) == "57 km"
 
 

@@ -7,6 +7,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from ..geo.distance import in_words
+
 # Type → (name on a card, name in the filters).
 TYPE_LABELS = {
     "mission_locale": ("Mission locale", "Missions locales"),
@@ -84,15 +86,8 @@ def type_label(type_: str, plural: bool = False) -> str:
 
 
 def km(distance: float | None) -> str:
-    """Return a distance as French text: "850 m", "4,2 km", "57 km"."""
-    if distance is None:
-        return ""
-    metres = max(10, round(distance * 1000, -1))
-    if metres < 1000:  # 995 m rounds to "1,0 km", never "1000 m"
-        return f"{metres:.0f} m"
-    if distance < 10:
-        return f"{distance:.1f} km".replace(".", ",")
-    return f"{distance:.0f} km"
+    """Return a distance as French text ("850 m", "4,2 km", "57 km"): geo.distance's one rule."""
+    return "" if distance is None else in_words(distance)
 
 
 def what_is(type_: str) -> str:
