@@ -214,9 +214,23 @@ FRAME_ANCESTORS = "'self'"
 # national finder (not checkable from the build machines: check it at deployment).
 NATIONAL_FINDER_URL = "https://www.unml.info/les-missions-locales/annuaire/"
 
-# The two-level answer names the nearest CIO, PSAD… only within this distance (km) of the place;
-# beyond it the page says "aucune PSAD connue à moins de 60 km" and shows the nearest known one as such.
-FAR_KM_BY_TYPE = {"cio": 40, "psad": 60, "mlds": 60, "e2c": 80, "epide": 150, "dispositif": 40}
+# How far (km) a structure of each type may be and still be offered as "near": a page lists the nearest
+# CIO, PSAD… and the structures "encore à proximité" only within this distance of the place (or the
+# position). Beyond it no card shows the far one: the answer says plainly that none is known nearby and
+# who else can help (the Mission locale and the CIO shown run the PSAD). A competent Mission locale is
+# always named, whatever its distance. The API's `autres` still give the far one, with `loin_km`.
+# An override may name some types only: the others keep these defaults.
+FAR_KM_BY_TYPE = {
+    "mission_locale": 50,
+    "antenne_mission_locale": 40,
+    "cio": 40,
+    "psad": 60,
+    "mlds": 60,
+    "e2c": 80,
+    "epide": 150,
+    "dispositif": 40,
+    "partenaire": 40,
+}
 
 # Browser/proxy caching, in seconds: API answers (revalidated by ETag) and static assets.
 API_MAX_AGE = 300
