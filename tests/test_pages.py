@@ -126,7 +126,9 @@ def test_no_card_beyond_its_types_distance_threshold(client):
     assert "Le centre EPIDE le plus proche" in body
 
 
-@pytest.mark.parametrize("url", ["/recherche?q=Marseille", "/recherche?q=Dijon", "/recherche?q=48.8566,2.3522"])
+@pytest.mark.parametrize(
+    "url", ["/recherche?q=Marseille", "/recherche?q=Dijon", "/recherche?q=48.8566,2.3522"]
+)
 def test_outside_the_region_it_is_said_once_and_nothing_far_is_listed(region_client, url):
     body = text(region_client.get(url))
     assert body.count("hors de la région") == 1
