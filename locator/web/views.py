@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from .. import config as lookup_defaults
 from .. import lookup
-from ..geo import codes
+from ..geo import codes, names
 from ..hours import opening_hours
 from ..store import db as store_db
 from ..store.schema import STRUCTURE_TYPES
@@ -34,6 +34,8 @@ HELPERS = {
     "cio": ("Le CIO ci-dessus", "lui"),
     "": ("La Mission locale de votre commune", "la Mission locale de votre commune"),
 }
+# What the search box says after « Me localiser » (before the commune's name), as typed or as shown.
+POSITION_PREFIXES = ("Autour de votre position",)
 # How many structures whose name matches a search lists.
 STRUCTURES_FOUND = 8
 # How many candidates an ambiguous search offers.
@@ -343,6 +345,10 @@ def index():
 def search():
     """Search results: the two-level answer for a commune or a point, or the candidates to choose."""
     q = request.args.get("q", "").strip()[:200]
+    # The box after « Me localiser » says « Autour de votre position : Thiers »: sent again, it means Thiers.
+    for prefix in POSITION_PREFIXES:
+        if q.startswith(prefix):
+            q = q[len(prefix) :].strip(" \u202f\u00a0:")
     code = request.args.get("commune", "").strip().upper()[:10]
     types = _types()
     if not q and not code:
@@ -430,7 +436,11 @@ def _commune_result(conn, code, q, types, place=None, others=(), structures=()):
         carte=carte,
         origin=None,
         structures=structures,
-        hors_region=bool(q) and info.get("region") != _region(),
+        # Said when the name typed is not the commune found (« Test » → La Teste-de-Buch): for
+        # « Marseille » the answer's own message says it, once.
+        hors_region=bool(q)
+        and info.get("region") != _region()
+        and names.normalize(q) != names.normalize(info["nom"]),
     )
 
 
