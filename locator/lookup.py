@@ -361,6 +361,10 @@ def competent(
             f"{commune.get('departement_nom') or place['departement']}.",
         )
     ml = store_structures.get(conn, found["ml_id"])
+    site = found["site"]
+    if place is not commune and lat is not None and site.get("latitude") is not None:
+        # One origin: an arrondissement's answer measures from the arrondissement, as its cards do.
+        found = {**found, "distance_km": haversine_km(lat, lon, site["latitude"], site["longitude"])}
     return _answer(
         commune,
         "territoire_probable",
