@@ -207,6 +207,11 @@ PROXY_COUNT = 0
 # the site's name in production; "" accepts any name (redirects stay on the site whatever it says).
 TRUSTED_HOSTS = "localhost 127.0.0.1"
 
+# The site's public address (e.g. "https://annuaire.example.fr"): the printout of an answer carries a
+# QR code to that answer's page there. "" prints no QR code (a code to an address nobody can reach
+# would send a young person nowhere).
+PUBLIC_URL = ""
+
 # Who may embed the pages in a frame (CSP frame-ancestors): partners' origins, space-separated.
 FRAME_ANCESTORS = "'self'"
 

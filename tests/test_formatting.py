@@ -38,7 +38,7 @@ def test_distances_in_french():
 def test_old_information_is_flagged_for_checking():
     today = dt.date(2026, 11, 27)
     assert f.information_date("2017-12-12", 3, today) == {
-        "texte": "Information de 2017 : à vérifier",
+        "texte": "Information de 2017",
         "a_verifier": True,
     }
     assert f.information_date("2026-03-05", 3, today) == {

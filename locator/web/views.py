@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
-from .. import config as lookup_defaults
+from .. import config as default_settings
 from .. import lookup
 from ..geo import codes, names
 from ..hours import opening_hours
@@ -94,7 +96,23 @@ def _template_helpers() -> dict[str, Any]:
         "map_assets": lambda kinds: maps.assets(kinds, lambda path: url_for("static", filename=path)),
         "map_element": maps.element,
         "map_name": lambda kind: maps.KINDS[kind],
+        "qr_reponse": _answer_qr,
     }
+
+
+# The arguments that make an answer's page (the page cache keys on the same ones).
+ANSWER_ARGS = ("q", "commune", "types")
+
+
+def _answer_qr() -> Markup | None:
+    """The printout's QR code to this answer's page at PUBLIC_URL; None when no public address is set."""
+    public = (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if not public:
+        return None
+    asked = [(k, v) for k in ANSWER_ARGS for v in request.args.getlist(k) if v]
+    url = public + request.path + ("?" + urlencode(asked) if asked else "")
+    # segno writes the markup itself: the URL becomes modules of a path, never text in the page.
+    return Markup(formatting.qr_svg(url))  # noqa: S704
 
 
 def _outside_region(s: dict[str, Any]) -> dict[str, Any] | None:
@@ -239,7 +257,7 @@ def two_level_answer(
 
 def far_km(config) -> dict[str, float]:
     """Return every type's distance threshold (km): the setting, each type it leaves out at its default."""
-    return {**lookup_defaults.FAR_KM_BY_TYPE, **(config.get("FAR_KM_BY_TYPE") or {})}
+    return {**default_settings.FAR_KM_BY_TYPE, **(config.get("FAR_KM_BY_TYPE") or {})}
 
 
 def far_answer(far_types: list[dict[str, Any]], out: dict[str, Any]) -> dict[str, Any] | None:
