@@ -92,13 +92,14 @@ def _read_qr(page) -> list[str]:
     ],
 )
 def test_the_printout_carries_a_qr_code_to_the_answers_public_page(public_site, desktop, path, expected):
-    page, _watch = desktop
+    page, watch = desktop
     page.goto(public_site + path + ("&" if "?" in path else "?") + "utm_source=affiche")
     map_ready(page)
     assert page.locator("[data-qr]").is_hidden()  # on screen the page is already there: no code
     page.emulate_media(media="print")
     assert _read_qr(page) == [PUBLIC_URL + expected]  # the answer's arguments only, at the public address
     assert _pages(page.pdf(format="A4")) == 1
+    assert watch.csp == [] and watch.errors == []  # inline SVG markup: nothing the CSP refuses
 
 
 def test_without_a_public_address_no_qr_code_is_printed(site, desktop):
