@@ -28,7 +28,7 @@ PLACES = [
 ]
 
 
-@pytest.mark.parametrize("url", PLACES)
+@pytest.mark.parametrize("url", PLACES + ["/communes/74011", "/communes/69383", "/communes/63430"])
 def test_the_mission_locales_name_address_and_call_button_are_on_the_first_phone_screen(site, phone, url):
     page, watch = phone
     page.goto(site + url)
