@@ -13,7 +13,7 @@ from typing import Any
 
 from . import config, territories
 from .geo import names
-from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
+from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km, in_words
 from .places.communes import commune_at, commune_centre, commune_info, departement_info, departements
 from .places.resolve import resolve
 from .store import communes as store_communes
@@ -361,6 +361,10 @@ def competent(
             f"{commune.get('departement_nom') or place['departement']}.",
         )
     ml = store_structures.get(conn, found["ml_id"])
+    site = found["site"]
+    if place is not commune and lat is not None and site.get("latitude") is not None:
+        # One origin: an arrondissement's answer measures from the arrondissement, as its cards do.
+        found = {**found, "distance_km": haversine_km(lat, lon, site["latitude"], site["longitude"])}
     return _answer(
         commune,
         "territoire_probable",
@@ -596,7 +600,7 @@ def _distance(lat: float | None, lon: float | None, s: dict[str, Any]) -> float 
 
 
 def _km(d: float) -> str:
-    return f"{d:.1f} km".replace(".", ",")
+    return in_words(d)  # the pages' and the printout's one rule: a reason says what the card says
 
 
 # ---------------------------------------------------------------- structures by name
