@@ -28,7 +28,7 @@ def check(champ: str, message: str, contact: str, fields: Collection[str]) -> tu
         errors["message"] = f"Le message est trop long ({MAX_MESSAGE} caractères au plus)."
     else:
         if not values["message"]:
-            errors["message"] = "Décrivez l'erreur en quelques mots."
+            errors["message"] = "Décrivez l’erreur en quelques mots."
     try:
         values["contact"] = clean.text(contact, "contact", max_length=MAX_CONTACT) or ""
     except clean.Invalid:
@@ -50,7 +50,7 @@ def _contact_problem(contact: str) -> str | None:
         try:
             clean.email_address(contact)
         except clean.Invalid:
-            return "Ce courriel n’est pas valide : vérifiez-le, ou laissez plutôt un numéro de téléphone."
+            return "Ce courriel n’est pas valide : vérifiez-le, ou laissez plutôt un numéro de téléphone."
         return None
     digits = sum(c.isdigit() for c in contact)
     if _PHONE.match(contact) and _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]:

@@ -104,7 +104,7 @@ def id_problem(ident: str) -> str | None:
             "points ou soulignés, commençant et finissant par une lettre ou un chiffre (120 au plus)"
         )
     if ident in RESERVED_IDS:
-        return f"identifiant « {ident} » réservé : c'est un mot des adresses du site ; choisissez-en un autre"
+        return f"identifiant « {ident} » réservé : c’est un mot des adresses du site ; choisissez-en un autre"
     return None
 
 

@@ -20,4 +20,3 @@ def display(value: Any) -> Any:
 def text(value: str) -> str:
     """The same rule for text built in Python (JSON messages, exports stay as stored)."""
     return _ELISION.sub("’", value) if "'" in value else value
-

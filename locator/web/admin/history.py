@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from ... import phones, territories
+from ... import phones, territories, wording
 from ...admin.accounts import now_iso
 from ...store import history as store_history
 from ...store import imports as store_imports
@@ -112,7 +112,7 @@ def import_undo(import_id: int):
     with_dependants = request.form.get("dependants") == "annuler"
     if request.form.get("confirmer") != "oui":
         flash(
-            "Cochez la case de confirmation pour annuler l'import"
+            "Cochez la case de confirmation pour annuler l’import"
             + (" et les changements faits depuis." if with_dependants else "."),
             "erreur",
         )
@@ -130,5 +130,8 @@ def import_undo(import_id: int):
     except (store_history.UndoConflict, store_history.UnknownImport, store_history.AlreadyUndone) as err:
         flash(str(err), "erreur")
     else:
-        flash(f"Import n° {import_id} annulé : {count} fiche(s) remise(s) dans leur état précédent.")
+        flash(
+            f"Import n° {import_id} annulé : {wording.count(count, 'fiche remise', 'fiches remises')} "
+            + ("dans leur état précédent." if count > 1 else "dans son état précédent.")
+        )
     return redirect(url_for("admin.import_detail", import_id=import_id))
