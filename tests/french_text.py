@@ -1,4 +1,4 @@
-"""What a French reader sees of a page: its text nodes and spoken attributes, and the typography faults in them."""
+"""What a French reader sees of a page (text nodes, spoken attributes) and its typography faults."""
 
 from __future__ import annotations
 

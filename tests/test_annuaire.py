@@ -191,7 +191,7 @@ def test_truncated_or_foreign_json_is_refused_and_the_store_is_unchanged(store_c
     foreign = tmp_path / "autre.json"
     foreign.write_text('{"type": "autre", "valeur": 3}', encoding="utf-8")
     code, report, _ = run_import(store_copy, foreign)
-    assert code == 1 and "Annuaire de l'administration" in report["erreur"]
+    assert code == 1 and "Annuaire de l’administration" in report["erreur"]
     nothing = tmp_path / "hors_region.json"
     nothing.write_text(json.dumps({"service": services()[4:]}), encoding="utf-8")
     code, report, _ = run_import(store_copy, nothing)

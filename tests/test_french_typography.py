@@ -75,6 +75,6 @@ def test_a_report_form_sent_empty_comes_back_readable(client):
 
 
 def test_the_fault_finder_sees_each_fault_it_looks_for():
-    html = "<p>1 ligne(s) lue(s)</p><p title=\"l'aide\">ok</p><p>Source : x</p><script>a ? b : c</script>"
+    html = '<p>1 ligne(s) lue(s)</p><p title="l\'aide">ok</p><p>Source : x</p><script>a ? b : c</script>'
     rules = [rule for rule, _ in faults(html)]
     assert rules == ["pluriel en (s)", "pluriel en (s)", "apostrophe droite", "espace avant : ; ! ?"]

@@ -127,7 +127,7 @@ def test_restore_refuses_an_extra_index_view_or_table(admin_store, tmp_path, pla
     before = objects(admin_store)
     result = cli("restore", "--db", admin_store, backup, "--yes")
     assert result.exit_code == 1, result.output
-    assert said in result.output and "qu'un fichier de locator n'a pas" in result.output
+    assert said in result.output and "qu’un fichier de locator n’a pas" in result.output
     assert objects(admin_store) == before
 
 

@@ -214,7 +214,7 @@ class UnknownStructure(LookupError):
 
     def __init__(self, structure_id: str) -> None:
         self.structure_id = structure_id
-        super().__init__(f"Structure inconnue : {structure_id}.")
+        super().__init__(f"Structure inconnue : {structure_id}.")
 
 
 def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, version: int | None) -> str:

@@ -160,7 +160,7 @@ def duplicates(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "autre_latitude": b["latitude"],
                         "autre_longitude": b["longitude"],
                         "distance_km": round(km, 3) if km is not None else None,
-                        "probleme": "Doublon probable : " + ", ".join(why) + ".",
+                        "probleme": "Doublon probable : " + ", ".join(why) + ".",
                     }
                 )
     return out
@@ -210,7 +210,7 @@ def several_lists_communes(conn: sqlite3.Connection, region: str) -> list[dict[s
     )
     out = []
     for c in rows:
-        mls = " ; ".join(sorted(set((c["missions_locales"] or "").split(" ; ")) - {""}, key=names.fold))
+        mls = " ; ".join(sorted(set((c["missions_locales"] or "").split(" ; ")) - {""}, key=names.fold))
         out.append(
             {
                 **c,

@@ -118,7 +118,7 @@ def check(week: Week) -> None:
                 raise HoursError(f"Horaires du {name} : la fin ({end}) doit suivre le début ({start}).")
         for (_s1, e1), (s2, _e2) in zip(ordered, ordered[1:], strict=False):
             if s2 < e1:
-                raise HoursError(f"Horaires du {name} : deux plages se chevauchent.")
+                raise HoursError(f"Horaires du {name} : deux plages se chevauchent.")
 
 
 def _selector(days: list[int]) -> str:

@@ -204,12 +204,12 @@ def _rule(rule: str) -> str | None:
     elif times in ("", "open"):
         if days is None and comment is None:
             return None
-        line = f"{when} : ouvert"
+        line = f"{when} : ouvert"
     else:
         spans = [_span(t) for t in re.sub(r"\s*,\s*", ",", times).split(",")]
         if any(s is None for s in spans):
             return None
-        line = f"{when} : {_join(spans)}"
+        line = f"{when} : {_join(spans)}"
     return f"{line} ({comment})" if comment else line
 
 

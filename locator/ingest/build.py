@@ -74,7 +74,7 @@ def build(
                 say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
             for item in result["avertissements"]:
                 if item["ligne"] is not None:
-                    say(f"  ligne {item['ligne']} : {' ; '.join(item['messages'])}")
+                    say(f"  ligne {item['ligne']} : {' ; '.join(item['messages'])}")
         else:
             say(
                 f"Fichier des structures introuvable ({seed_path}) : seule la géographie de "
@@ -95,7 +95,7 @@ def build(
                 say(f"Communes couvertes : fichier {coverage_path} non importé : {result['erreur']}")
             else:
                 say(
-                    f"Communes couvertes : {result['lus']} lignes lues, {result['importes']} communes "
+                    f"Communes couvertes : {result['lus']} lignes lues, {result['importes']} communes "
                     f"rattachées à {len(result['missions_locales'])} Missions locales (dont "
                     f"{len(result['structures_creees'])} créées, d’une autre région), "
                     f"{wording.count(len(result['rejetes']), 'rejetée')}."
@@ -104,7 +104,7 @@ def build(
                 say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
             for item in result.get("avertissements", []):
                 if item["ligne"] is None:
-                    say(f"  {' ; '.join(item['messages'])}")
+                    say(f"  {' ; '.join(item['messages'])}")
         elif coverage_path:
             say(
                 f"Liste des communes couvertes introuvable ({coverage_path}) : chaque commune aura sa "

@@ -131,10 +131,10 @@ def url(value: str | None) -> str | None:
         raise Invalid(f"adresse web refusée (« {m.group(1).lower()}: » n’est pas un lien web)")
     if not m:
         if " " in value or "." not in value or value.startswith(("/", "\\")):
-            raise Invalid(f"adresse web invalide : « {value[:60]} »")
+            raise Invalid(f"adresse web invalide : « {value[:60]} »")
         value = "https://" + value.lstrip("/")
     if " " in value or not re.match(r"^https?://[^/\s]+\.[^/\s]+", value, re.IGNORECASE):
-        raise Invalid(f"adresse web invalide : « {value[:60]} »")
+        raise Invalid(f"adresse web invalide : « {value[:60]} »")
     return value
 
 
@@ -147,7 +147,7 @@ def email_address(value: str) -> str:
     _refuse_formula_address(value)
     found = _validated(value)
     if found is None:
-        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
+        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
     return found
 
 
@@ -182,7 +182,7 @@ def email(value: str | None) -> tuple[str | None, str | None]:
     except Invalid:
         address = None
     if address is None:
-        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
+        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
     return address, (f"plusieurs courriels : seul {address} est gardé" if len(parts) > 1 else None)
 
 
@@ -226,7 +226,7 @@ def postcode(value: str | None) -> str | None:
     if re.fullmatch(r"\d{4}(\.0+)?", t):  # the spreadsheet stored it as a number
         t = "0" + t.split(".")[0]
     if not re.fullmatch(r"\d{5}", t):
-        raise Invalid(f"code postal invalide : « {value[:20]} » (5 chiffres attendus)")
+        raise Invalid(f"code postal invalide : « {value[:20]} » (5 chiffres attendus)")
     return t
 
 
@@ -239,7 +239,7 @@ def insee(value: str | None) -> str | None:
     if re.fullmatch(r"\d{4}(\.0+)?", t):
         t = "0" + t.split(".")[0]
     if not re.fullmatch(r"\d{5}|2[AB]\d{3}", t):
-        raise Invalid(f"code INSEE invalide : « {value[:20]} »")
+        raise Invalid(f"code INSEE invalide : « {value[:20]} »")
     return t
 
 

@@ -451,7 +451,7 @@ def plan_lines(
                 if row.structure is None:
                     line.erreurs.append(
                         f"Mission locale d’une autre région « {nom_ml or code_ml} » non créée : "
-                        + " ; ".join(row.erreurs or row.avertissements or ["raison inconnue"])
+                        + " ; ".join(row.erreurs or row.avertissements or ["raison inconnue"])
                     )
                     continue
                 found = Found(row.structure["id"], "hors_region")

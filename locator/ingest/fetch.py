@@ -74,7 +74,7 @@ def coverage_checker(
             if table.genre != "couverture":
                 raise FetchError(
                     "fichier téléchargé inutilisable : ce n’est pas une liste de communes couvertes "
-                    "(colonnes attendues : Code INSEE;Nom Commune;Code ML;Nom Officiel ML;…)"
+                    "(colonnes attendues : Code INSEE;Nom Commune;Code ML;Nom Officiel ML;…)"
                 )
             codes = {(raw.get("code_insee") or "").strip() for _, raw in table.rows()} - {""}
             if len(codes) < min_communes:

@@ -165,7 +165,7 @@ def parse_date(value: str | None) -> str | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
-        raise clean.Invalid(f"date illisible « {value[:30]} » (attendu : JJ/MM/AAAA)") from None
+        raise clean.Invalid(f"date illisible « {value[:30]} » (attendu : JJ/MM/AAAA)") from None
 
 
 def _claim(seen: dict[str, str] | Scratch, key: str, value: str) -> str | None:
@@ -275,11 +275,11 @@ class RowPipeline:
         if raw.get("__extra__"):
             warnings.append(
                 f"{wording.count(raw['__extra__'], 'valeur')} au-delà des colonnes : "
-                + ("ignorées" if raw["__extra__"] > 1 else "ignorée")
+                + ("ignorées" if int(raw["__extra__"]) > 1 else "ignorée")
             )
         if raw.get("__manque__"):
             warnings.append(
-                f"{wording.count(raw['__manque__'], 'colonne manquante')} en fin de ligne : lues vides"
+                f"{wording.count(raw['__manque__'], 'colonne manquante')} en fin de ligne : lues vides"
             )
         warnings += [raw[note] for note in ("__encodage__", "__repare__") if raw.get(note)]
         v.update(clean_place_values(raw, errors))

@@ -298,7 +298,7 @@ class PlaceResolver:
                     place.commune = found[0]
                     place.warnings.append(
                         f"le code postal {cp} ne dessert pas {found[0]['nom']} "
-                        f"(codes : {', '.join(self.postcodes_of(found[0]['code']))}) : "
+                        f"(codes : {', '.join(self.postcodes_of(found[0]['code']))}) : "
                         "la commune est retenue"
                     )
                     self._real_postcode(found[0], None, place)
@@ -306,7 +306,7 @@ class PlaceResolver:
                 place.candidates = [self._candidate(c) for c in communes]
                 place.errors.append(
                     f"la commune « {name} » ne correspond pas au code postal {cp} "
-                    f"(communes de ce code : {', '.join(c['nom'] for c in communes[:8])})"
+                    f"(communes de ce code : {', '.join(c['nom'] for c in communes[:8])})"
                 )
                 return
             if len(communes) == 1 or {c.get("commune_parent") for c in communes} - {None} == {

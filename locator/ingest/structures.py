@@ -100,7 +100,7 @@ def id_problem(ident: str) -> str | None:
     """Say in French why `ident` cannot name a new structure (None: it can)."""
     if not SAFE_ID.match(ident):
         return (
-            f"identifiant invalide « {ident[:40]} » : lettres minuscules sans accents, chiffres, tirets, "
+            f"identifiant invalide « {ident[:40]} » : lettres minuscules sans accents, chiffres, tirets, "
             "points ou soulignés, commençant et finissant par une lettre ou un chiffre (120 au plus)"
         )
     if ident in RESERVED_IDS:

@@ -250,10 +250,10 @@ class Table:
         if read_as_cp1252:
             row["__encodage__"] = (
                 "caractères lus en Windows-1252 dans un fichier UTF-8 (vérifiez les accents)\u202f: "
-                + " ; ".join(read_as_cp1252)
+                + " ; ".join(read_as_cp1252)
             )
         if repaired:
-            row["__repare__"] = "accents mal encodés, réparés\u202f: " + " ; ".join(repaired)
+            row["__repare__"] = "accents mal encodés, réparés\u202f: " + " ; ".join(repaired)
         return row
 
 
@@ -565,7 +565,7 @@ def require_structure_columns(table: Table) -> None:
     if missing:
         read = ", ".join(h.strip() for h in table.headers if h.strip())[:200] or "aucune"
         raise FileProblem(
-            f"Colonnes obligatoires absentes : {', '.join(missing)}. Colonnes lues : {read}. "
+            f"Colonnes obligatoires absentes : {', '.join(missing)}. Colonnes lues : {read}. "
             "Noms acceptés : type ; nom (ou name) ; adresse, code_postal (ou cp), commune (ou ville), "
             "code_insee, latitude/longitude ou x/y (Lambert-93), ou une adresse complète "
             "(« 12 rue de l’Hôtel de Ville, 63200 Riom »)."

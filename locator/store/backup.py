@@ -173,9 +173,9 @@ def _differences(
         problems.append(
             "il manque "
             + ("des tables ou index" if len(missing) > 1 else "une table ou un index")
-            + f" : {', '.join(missing[:8])}"
+            + f" : {', '.join(missing[:8])}"
         )
-    return " ; ".join(problems) + "." if problems else None
+    return " ; ".join(problems) + "." if problems else None
 
 
 _SQLITE_OWN = _sqlite_own()

@@ -140,7 +140,7 @@ class UndoBlocked(UndoConflict):
             parts.append(
                 "antennes rattachées depuis : " + ", ".join(f"{n} ({i}) → {p}" for i, n, p in antennes)
             )
-        RuntimeError.__init__(self, "Annulation impossible : " + " ; ".join(parts) + ".")
+        RuntimeError.__init__(self, "Annulation impossible : " + " ; ".join(parts) + ".")
 
 
 def _blockers(

@@ -109,8 +109,8 @@ def types(args: MultiDict[str, str]) -> list[str] | None:
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown or not wanted:
         raise ApiError(
-            f"Type inconnu : {', '.join(unknown)[:80] or '(vide)'}. "
-            f"Types possibles : {', '.join(STRUCTURE_TYPES)}."
+            f"Type inconnu : {', '.join(unknown)[:80] or '(vide)'}. "
+            f"Types possibles : {', '.join(STRUCTURE_TYPES)}."
         )
     return wanted
 

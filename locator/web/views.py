@@ -152,7 +152,7 @@ def _types() -> list[str] | None:
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown:
         raise PageError(
-            f"Type de structure inconnu : « {', '.join(unknown)[:60]} ». "
+            f"Type de structure inconnu : « {', '.join(unknown)[:60]} ». "
             "Choisissez parmi les cases proposées sur la page de recherche.",
             400,
         )
