@@ -271,6 +271,7 @@ def import_(
                 "limits": Limits.from_settings(settings),
                 "region": str(settings["REGION"]),
                 "hors_region": hors_region,
+                "hors_region_conseil": "si elle est voulue, importez de nouveau avec l’option --hors-region",
             }
             report = import_file(
                 db,
