@@ -151,7 +151,7 @@ def test_types_statuses_and_fields_are_words_and_insee_codes_say_so(browser, adm
     commune = page.locator("#controle-sans_liste tbody th").first.inner_text()
     assert re.fullmatch(r".+ \(code INSEE \d[\dAB]\d{3}\)", commune), commune
     page.goto(base + "/admin/comptes")
-    assert "Administrateur" in page.locator("table.admin-table").inner_text()
+    assert "Administrateur" in page.locator(".admin-fiche").first.inner_text()
     context.close()
 
 
