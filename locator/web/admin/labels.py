@@ -58,6 +58,7 @@ PRECISIONS = {
     "housenumber": "le numéro dans la rue",
     "adresse": "l’adresse",
     "manuelle": "placée à la main",
+    "source": "donnée par la source",
 }
 
 
