@@ -14,7 +14,7 @@ from locator.admin import accounts
 from locator.cli import main
 from locator.store import authdb
 from locator.testing import serve_in_background
-from tests.browser.conftest import DESKTOP, PHONE, open_context
+from tests.browser.conftest import DESKTOP, PHONE, open_context, run_axe
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
@@ -119,7 +119,7 @@ def test_no_admin_page_is_wider_than_the_screen_and_every_target_is_44_px(browse
         "/admin/mon-compte",
         f"/structures/{AMBERT_ML}/signaler",
     ]
-    wide, small = {}, {}
+    wide, small, axe = {}, {}, {}
     for path in pages:
         page.goto(path if path.startswith("http") else base + path)
         found = _measure(page)
@@ -127,9 +127,12 @@ def test_no_admin_page_is_wider_than_the_screen_and_every_target_is_44_px(browse
             wide[path] = found["scroll"]
         if found["small"]:
             small[path] = found["small"][:3]
+        if screen == "telephone" and (violations := run_axe(page)):
+            axe[path] = violations
     context.close()
     assert wide == {}, f"pages wider than {VIEWPORTS[screen]['width']} px"
     assert small == {}, "buttons or fields under 44 px"
+    assert axe == {}, "serious or critical WCAG 2.1 AA violations"
 
 
 def test_types_statuses_and_fields_are_words_and_insee_codes_say_so(browser, admin_site):
