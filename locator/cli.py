@@ -337,6 +337,7 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
     """
     from .admin.accounts import now_iso
     from .store import history, imports
+    from .web.admin.history import paris_time  # « 04/12/2026 à 15:53 », as the admin pages say it
 
     out: dict = {"import_id": import_id, "annule": False}
 
@@ -352,7 +353,7 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
             if record is None:
                 fail(f"import n° {import_id} inconnu (voir /admin/historique).")
             if record["annule_le"]:
-                fail(f"l'import n° {import_id} a déjà été annulé le {record['annule_le']}.")
+                fail(f"l'import n° {import_id} a déjà été annulé le {paris_time(record['annule_le'])}.")
             blocked = history.undo_blockers(db.conn, import_id)
             if blocked and not avec_dependances:
                 fail(
@@ -360,8 +361,9 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
                     bloquants=_blockers_json(blocked),
                 )
             if not yes:
+                when = paris_time(record["quand"])
                 clifrench.confirm(
-                    f"Annuler l’import n° {import_id} ({record['fichier']}, le {record['quand']}, "
+                    f"Annuler l’import n° {import_id} ({record['fichier']}, le {when}, "
                     + _count(record["crees"], "fiche créée", "fiches créées")
                     + ", "
                     + _count(record["mis_a_jour"], "mise à jour", "mises à jour")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -96,6 +97,7 @@ def test_undo_asks_o_or_n_and_n_changes_nothing(imported):
     r = CliRunner().invoke(main, ["undo", "1", "--db", str(imported)], input="n\n")
     assert r.exit_code == 1
     assert "8 fiches créées, 2 mises à jour)\u202f? [o/N] " in r.output
+    assert re.search(r"\(permanences_cp1252\.csv, le \d\d/\d\d/\d{4} à \d\d:\d\d, 8 fiches", r.output)
     assert "Abandon\u202f: rien n’a été fait." in r.output and _english_left(r.output) == []
     assert not _undone(imported)
 

@@ -146,6 +146,7 @@ def test_types_statuses_and_fields_are_words_and_insee_codes_say_so(browser, adm
     options = page.locator("#f-type option").all_inner_texts()
     assert "Antenne de Mission locale" in options and "antenne_mission_locale" not in options
     _edit_by_hand(page, base)
+    assert page.locator(".admin-nav a[aria-current='page']").all_inner_texts() == ["Structures"]
     history = page.locator("#titre-historique ~ div table").inner_text()
     assert "Source de l’information\u202f:" in history and "Date de mise à jour\u202f:" in history
     assert "date_maj" not in history and "source :" not in history
