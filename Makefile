@@ -21,12 +21,13 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 # Front-end files come from the npm registry (package-lock.json) and are served by the app itself:
-# no CDN, the pages work offline. node_modules keeps axe-core for the browser tests.
+# no CDN, the pages work offline. node_modules keeps axe-core for the browser tests. No install script
+# runs (swagger-ui-dist's analytics dependency would call out; none of these files needs one).
 $(VENDOR)/.installed: package.json package-lock.json
-	$(NPM) ci --no-audit --no-fund --loglevel=error
+	$(NPM) ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	rm -rf $(VENDOR)
 	mkdir -p $(VENDOR)/leaflet $(VENDOR)/leaflet.markercluster $(VENDOR)/leaflet.locatecontrol \
-	   $(VENDOR)/leaflet.fullscreen $(VENDOR)/leaflet-realtime
+	   $(VENDOR)/leaflet.fullscreen $(VENDOR)/leaflet-realtime $(VENDOR)/swagger-ui
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
 	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
@@ -37,6 +38,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/leaflet.fullscreen/Control.FullScreen.js node_modules/leaflet.fullscreen/Control.FullScreen.css \
 	   node_modules/leaflet.fullscreen/icon-fullscreen.svg $(VENDOR)/leaflet.fullscreen/
 	cp node_modules/leaflet-realtime/dist/leaflet-realtime.min.js $(VENDOR)/leaflet-realtime/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	   node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui/
 	touch $@
 
 # Every map is a folium skeleton with no data, rendered here once into content-hashed static files

@@ -202,6 +202,13 @@ def _finish(report: dict, as_json: bool, dry_run: bool) -> None:
     sys.exit(1 if report.get("erreur") else 0)
 
 
+def _duplicates_said(n: int) -> str:
+    """The end of the report's first line for its probable duplicates (none: nothing)."""
+    if not n:
+        return ""
+    return f", {n} doublon probable non importé" if n == 1 else f", {n} doublons probables non importés"
+
+
 def _say_report(report: dict, dry_run: bool) -> None:
     """Print an import report in plain French: totals, then every rejected row and warning."""
     if report.get("erreur") and not report.get("lus"):
@@ -220,9 +227,18 @@ def _say_report(report: dict, dry_run: bool) -> None:
             ]
         )
         + (", " + _count(report["vides"], "vide ignorée", "vides ignorées") if report["vides"] else "")
+        + _duplicates_said(report.get("doublons", 0))
     )
     for item in report["rejetes"]:
         click.echo(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
+    for item in report.get("doublons_probables", []):
+        click.echo(f"  ligne {item['ligne']}\u202f: {item['message']}")
+    updated = "à mettre à jour" if dry_run else "mise à jour"
+    for item in report.get("changements", []):
+        fields = " ; ".join(
+            f"{c['champ']} « {c['avant'] or ''} » → « {c['apres'] or ''} »" for c in item["champs"]
+        )
+        click.echo(f"  ligne {item['ligne']} {updated} ({item['id']})\u202f: {fields}")
     for item in report["avertissements"]:
         where = f"ligne {item['ligne']}" if item["ligne"] is not None else "fichier"
         click.echo(f"  {where} : {' ; '.join(item['messages'])}")

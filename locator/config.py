@@ -207,6 +207,11 @@ PROXY_COUNT = 0
 # the site's name in production; "" accepts any name (redirects stay on the site whatever it says).
 TRUSTED_HOSTS = "localhost 127.0.0.1"
 
+# The site's public address (e.g. "https://annuaire.example.fr"): the printout of an answer carries a
+# QR code to that answer's page there. "" prints no QR code (a code to an address nobody can reach
+# would send a young person nowhere).
+PUBLIC_URL = ""
+
 # Who may embed the pages in a frame (CSP frame-ancestors): partners' origins, space-separated.
 FRAME_ANCESTORS = "'self'"
 
@@ -214,9 +219,23 @@ FRAME_ANCESTORS = "'self'"
 # national finder (not checkable from the build machines: check it at deployment).
 NATIONAL_FINDER_URL = "https://www.unml.info/les-missions-locales/annuaire/"
 
-# The two-level answer names the nearest CIO, PSAD… only within this distance (km) of the place;
-# beyond it the page says "aucune PSAD connue à moins de 60 km" and shows the nearest known one as such.
-FAR_KM_BY_TYPE = {"cio": 40, "psad": 60, "mlds": 60, "e2c": 80, "epide": 150, "dispositif": 40}
+# How far (km) a structure of each type may be and still be offered as "near": a page lists the nearest
+# CIO, PSAD… and the structures "encore à proximité" only within this distance of the place (or the
+# position). Beyond it no card shows the far one: the answer says plainly that none is known nearby and
+# who else can help (the Mission locale and the CIO shown run the PSAD). A competent Mission locale is
+# always named, whatever its distance. The API's `autres` still give the far one, with `loin_km`.
+# An override may name some types only: the others keep these defaults.
+FAR_KM_BY_TYPE = {
+    "mission_locale": 50,
+    "antenne_mission_locale": 40,
+    "cio": 40,
+    "psad": 60,
+    "mlds": 60,
+    "e2c": 80,
+    "epide": 150,
+    "dispositif": 40,
+    "partenaire": 40,
+}
 
 # Browser/proxy caching, in seconds: API answers (revalidated by ETag) and static assets.
 API_MAX_AGE = 300

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import config, territories
 from .geo import names
-from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km
+from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km, in_words
 from .places.communes import commune_at, commune_centre, commune_info, departement_info, departements
 from .places.resolve import resolve
 from .store import communes as store_communes
@@ -361,6 +361,10 @@ def competent(
             f"{commune.get('departement_nom') or place['departement']}.",
         )
     ml = store_structures.get(conn, found["ml_id"])
+    site = found["site"]
+    if place is not commune and lat is not None and site.get("latitude") is not None:
+        # One origin: an arrondissement's answer measures from the arrondissement, as its cards do.
+        found = {**found, "distance_km": haversine_km(lat, lon, site["latitude"], site["longitude"])}
     return _answer(
         commune,
         "territoire_probable",
@@ -596,7 +600,7 @@ def _distance(lat: float | None, lon: float | None, s: dict[str, Any]) -> float 
 
 
 def _km(d: float) -> str:
-    return f"{d:.1f} km".replace(".", ",")
+    return in_words(d)  # the pages' and the printout's one rule: a reason says what the card says
 
 
 # ---------------------------------------------------------------- structures by name
@@ -706,6 +710,45 @@ def territory_origin(
         "date": date_maj if by_list else None,
         "texte": texte,
     }
+
+
+# How many other communes a territory search offers besides the one it answers.
+TERRITORY_CHOICES = 6
+
+
+def territory_search(
+    conn: sqlite3.Connection,
+    text: str,
+    code: str | None = None,
+    region: str | None = None,
+    finder_url: str | None = None,
+) -> dict[str, Any]:
+    """Return the commune a territory search names and its competent answer (`reponse`, as `competent`
+    gives it), with the other communes the text could mean (`autres`: code, nom, departement).
+
+    `code` (an INSEE code the searcher picked among the others) wins over the text. A postcode shared
+    by several communes answers none of them: `autres` lists them to pick from. `reponse` is None when
+    nothing matches or the choice is left to the searcher.
+    """
+    places = resolve(conn, text, limit=TERRITORY_CHOICES + 1, region=region)
+    communes = [p for p in places if p["type"] == "commune" and p.get("code")]
+    if not communes and places and places[0]["type"] == "point":
+        found = commune_at(conn, places[0]["latitude"], places[0]["longitude"])
+        communes = [{"type": "commune", "code": found["code"], "match": "coordonnees"}] if found else []
+    picked = None
+    if code and store_communes.get(conn, code) is not None:
+        picked = code
+    elif communes and not (communes[0]["match"] == "code_postal" and len(communes) > 1):
+        picked = communes[0]["code"]
+    answer = competent(conn, picked, region, finder_url) if picked else None
+    others = []
+    for c in communes:
+        if c["code"] == picked:
+            continue
+        info = commune_info(conn, c["code"])
+        if info:
+            others.append({"code": info["code"], "nom": info["nom"], "departement": info["departement"]})
+    return {"texte": text, "reponse": answer, "autres": others[:TERRITORY_CHOICES]}
 
 
 def territories_overview(conn: sqlite3.Connection, region: str | None = None) -> dict[str, Any]:

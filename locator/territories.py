@@ -266,13 +266,52 @@ def outlines(conn: sqlite3.Connection, answers: list[dict[str, Any]], region: st
     return out
 
 
+def label_text(nom: str, outside: bool = False) -> str:
+    """Return the text the map writes on a territory (what territoires.js shows)."""
+    return nom + (" (hors région)" if outside else "")
+
+
+def with_labels(
+    conn: sqlite3.Connection, territories: list[dict[str, Any]], region: str
+) -> list[dict[str, Any]]:
+    """Return the territories with `etiquette_latitude`/`etiquette_longitude`: where the map writes
+    each name, inside the territory and clear of the others' names (locator.geo.labels)."""
+    import shapely
+
+    from .geo import labels
+
+    ids = [t["structure_id"] for t in territories]
+    named = store_territories.names(conn, ids, region)
+    shapes = [
+        (
+            t["structure_id"],
+            label_text(*named.get(t["structure_id"], ("", False))),
+            shapely.from_geojson(t["geometrie"]),
+        )
+        for t in territories
+        if t["geometrie"]
+    ]
+    spots = labels.place(shapes)
+    out = []
+    for t in territories:
+        lat, lon = spots.get(t["structure_id"], (None, None))
+        out.append(
+            {
+                **t,
+                "etiquette_latitude": None if lat is None else round(lat, DECIMALS),
+                "etiquette_longitude": None if lon is None else round(lon, DECIMALS),
+            }
+        )
+    return out
+
+
 def refresh(db: sqlite_utils.Database, region: str | None = None) -> dict[str, Any]:
     """Recompute and store every commune's answer and every territory (inside the caller's transaction,
     if any); return what was done: communes, territoires, sans_reponse, plusieurs_listes, secondes."""
     region = region or config.load()["REGION"]
     started = time.perf_counter()
     answers = compute(db.conn, region)
-    territories = outlines(db.conn, answers, region)
+    territories = with_labels(db.conn, outlines(db.conn, answers, region), region)
     store_territories.replace(db, answers, territories)
     return {
         "communes": len(answers),
@@ -285,8 +324,9 @@ def refresh(db: sqlite_utils.Database, region: str | None = None) -> dict[str, A
 
 def migrate(path: str | Path, region: str | None = None) -> dict[str, Any] | None:
     """Bring an older store up to date and, when its answers were never computed (a store of schema 4
-    just migrated, a restored old backup), compute them now so that no page serves empty territories;
-    return what refresh did, or None when there was nothing to do."""
+    just migrated, a restored old backup) or its territories have no label positions (schema 6),
+    compute them now so that no page serves empty territories or piled names; return what refresh
+    did, or None when there was nothing to do."""
     from .store import db as store_db
 
     store_db.migrate(path)
@@ -294,7 +334,7 @@ def migrate(path: str | Path, region: str | None = None) -> dict[str, Any] | Non
         return None
     db = store_db.writer(path)
     try:
-        if store_territories.count(db.conn):
+        if store_territories.count(db.conn) and not store_territories.unlabelled(db.conn):
             return None
         with db.atomic():
             return refresh(db, region)

@@ -74,3 +74,8 @@ def rejected(report: dict) -> dict[int, str]:
 
 def warnings(report: dict) -> dict[int | None, str]:
     return {w["ligne"]: " ; ".join(w["messages"]) for w in report["avertissements"]}
+
+
+def duplicates(report: dict) -> dict[int, str]:
+    """Line → the message of each row the import took for a probable duplicate (not imported)."""
+    return {d["ligne"]: d["message"] for d in report["doublons_probables"]}

@@ -128,7 +128,7 @@ def test_fixes_a_field_picks_a_commune_and_moves_a_pin_before_confirming(admin_c
     assert tuple(relais) == (45.04361, 3.88552)
     assert (
         conn.execute("SELECT telephone FROM structures WHERE id = ?", (AMBERT_ML,)).fetchone()[0]
-        == "04 73 82 99 99"
+        == "+33473829999"
     )
     conn.close()
     with sqlite3.connect(accounts_file(admin_store)) as pending:  # the upload and its plan are forgotten

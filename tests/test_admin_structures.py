@@ -130,7 +130,7 @@ def test_edit_is_saved_with_who_when_before_and_after(admin_client, admin_store)
     r = save(admin_client, EDIT, telephone="04 73 82 00 00", description="Accueil sans rendez-vous le matin.")
     assert r.status_code == 302 and r.headers["Location"] == EDIT
     s = stored(admin_store, AMBERT_ML)
-    assert s["telephone"] == "04 73 82 00 00" and s["description"] == "Accueil sans rendez-vous le matin."
+    assert s["telephone"] == "+33473820000" and s["description"] == "Accueil sans rendez-vous le matin."
     assert s["origine"] == "manuel" and s["latitude"] == pytest.approx(45.550604)
     [change] = history_of(admin_store, AMBERT_ML)
     assert (
@@ -138,8 +138,8 @@ def test_edit_is_saved_with_who_when_before_and_after(admin_client, admin_store)
         and change["action"] == "modifie"
         and change["import_id"] is None
     )
-    assert json.loads(change["avant"])["telephone"] == "04 73 82 05 88"
-    assert json.loads(change["apres"])["telephone"] == "04 73 82 00 00"
+    assert json.loads(change["avant"])["telephone"] == "+33473820588"
+    assert json.loads(change["apres"])["telephone"] == "+33473820000"
     page = text(admin_client.get(EDIT))
     assert "Téléphone : « 04 73 82 05 88 » → « 04 73 82 00 00 »" in page
     assert "Accueil sans rendez-vous le matin." in text(admin_client.get("/admin/historique"))

@@ -82,7 +82,7 @@ def test_a_newer_record_updates_the_office_with_its_opening_hours(store_copy, tm
         thiers["horaires_accueil"]
         == "Mo 09:00-12:00,14:00-17:00; Tu 14:00-17:00; We-Fr 09:00-12:00,14:00-17:00"
     )
-    assert thiers["telephone"] == "04 73 80 49 00"
+    assert thiers["telephone"] == "+33473804900"
     assert thiers["date_maj"] == "2025-02-03" and thiers["origine"] == "annuaire"
     assert thiers["nom"] == "Mission locale de Thiers" and thiers["type"] == "mission_locale"
 

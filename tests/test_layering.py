@@ -14,6 +14,7 @@ PACKAGE = Path(locator.__file__).parent
 RANKS = {
     "config": 0,
     "geo": 0,
+    "phones": 0,
     "store": 1,
     "places": 2,
     "hours": 2,

@@ -36,7 +36,7 @@ def text(response) -> str:
         ("/recherche?q=Annecy-le-Vieux", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
         ("/communes/74011", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
         ("/communes/63003", "Mission locale du Livradois-Forez"),
-        ("/communes/43157", "reçoit au Puy-en-Velay, à 0,"),  # issue 11: was "la plus proche"
+        ("/communes/43157", "reçoit au Puy-en-Velay, à "),  # issue 11: was "la plus proche"
     ],
 )
 def test_answer_pages_say_the_mission_locale_and_why(client, url, expected):
@@ -106,15 +106,34 @@ def test_outside_the_region_no_mission_locale_is_presented_as_yours(region_clien
     body = text(region_client.get(url))  # the national store: the communes outside the région exist
     assert "Votre Mission locale" not in body and "Son lieu d’accueil" not in body
     said = body.index("est hors de la région Auvergne-Rhône-Alpes")
-    assert said < body.index('class="fiche')  # said before any list
+    assert 'class="fiche' not in body[:said]  # said before any list
     assert "Trouver sa Mission locale dans l’annuaire national" in body
 
 
-def test_a_far_type_is_said_far_and_its_nearest_known_shown(client):
-    body = text(client.get("/communes/74010"))  # Annecy: the région's only PSAD is far away
-    assert "Aucune PSAD connue à moins de 60 km : " in body
-    assert "la plus proche connue est à " in body
-    assert "La PSAD la plus proche" not in body
+def test_a_far_type_gets_no_card_and_the_answer_says_who_else_helps(client):
+    body = text(client.get("/communes/74010"))  # Annecy: the région's only PSAD (Brioude) is 224 km away
+    assert "Aucune PSAD connue à moins de 60 km." in body
+    assert "PSAD de Brioude" not in body and "La PSAD la plus proche" not in body
+    assert 'class="fiche fiche-psad' not in body
+    # the Mission locale and the CIO shown are who runs the platforms
+    assert "La Mission locale et le CIO ci-dessus travaillent avec la plateforme de suivi" in body
+
+
+def test_no_card_beyond_its_types_distance_threshold(client):
+    # Thiers: the PSAD is 64 km away (threshold 60 km), an EPIDE 113 km (150 km): one gone, one kept.
+    body = text(client.get("/recherche?q=Thiers"))
+    assert "PSAD de Brioude" not in body and "Aucune PSAD connue à moins de 60 km." in body
+    assert "Le centre EPIDE le plus proche" in body
+
+
+@pytest.mark.parametrize(
+    "url", ["/recherche?q=Marseille", "/recherche?q=Dijon", "/recherche?q=48.8566,2.3522"]
+)
+def test_outside_the_region_it_is_said_once_and_nothing_far_is_listed(region_client, url):
+    body = text(region_client.get(url))
+    assert body.count("hors de la région") == 1
+    assert 'class="fiche' not in body  # every structure of the région is beyond its type's threshold
+    assert "Encore à proximité" not in body and "Itinéraire" not in body
 
 
 def test_type_filter_keeps_only_the_chosen_kinds(client):

@@ -121,7 +121,7 @@ def test_rebuilding_keeps_what_an_admin_changed_and_deleted(store_copy, tmp_path
     with sqlite3.connect(store_copy) as c:
         c.row_factory = sqlite3.Row
         thiers = store_structures.get_stored(c, "mission-locale-du-bassin-de-thiers-63430")
-        assert thiers["telephone"] == "04 73 80 49 70" and thiers["origine"] == "import"
+        assert thiers["telephone"] == "+33473804970" and thiers["origine"] == "import"
         assert store_structures.get_stored(c, "cio-de-riom-63300") is None
         assert c.execute("SELECT COUNT(*) FROM structures WHERE origine = 'seed'").fetchone()[0] == 193 - 3
 
@@ -136,4 +136,4 @@ def test_rebuilding_updates_rows_still_from_the_seed(store_copy, tmp_path):
         phone = c.execute(
             "SELECT telephone FROM structures WHERE id = 'mission-locale-du-bassin-de-thiers-63430'"
         ).fetchone()[0]
-    assert phone == "04 73 80 49 99"
+    assert phone == "+33473804999"

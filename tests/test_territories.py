@@ -71,14 +71,14 @@ def test_douvaine_s_reason_names_its_intercommunality_the_site_and_says_it_is_in
     raison = lookup.competent(conn, "74105")["raison"]
     assert raison.startswith(
         "Douvaine fait partie de la communauté d'agglomération Thonon Agglomération, où la Mission "
-        "locale du Chablais est la seule Mission locale à recevoir (elle reçoit à Douvaine, à 0,"
+        "locale du Chablais est la seule Mission locale à recevoir (elle reçoit à Douvaine, à "
     )
     assert "territoire probable, déduit des lieux d’accueil" in raison
     assert "pas encore importée" not in raison
     ambert = lookup.competent(conn, "63003")["raison"]  # from tests/test_api.py before issue 17
     assert ambert.startswith(
         "Ambert fait partie de la communauté de communes Ambert Livradois Forez, où la Mission locale du "
-        "Livradois-Forez est la seule Mission locale à recevoir (elle reçoit à Ambert, à 0,"
+        "Livradois-Forez est la seule Mission locale à recevoir (elle reçoit à Ambert, à "
     )
 
 
@@ -99,7 +99,7 @@ def test_a_commune_of_a_metropolis_goes_to_the_nearest_of_the_missions_locales_r
     raison = lookup.competent(conn, "38185")["raison"]
     assert raison.startswith(
         "Grenoble fait partie de l’intercommunalité Grenoble-Alpes-Métropole, où reçoivent 6 Missions "
-        "locales ; la plus proche est la Mission locale de Grenoble, qui reçoit à Grenoble, à 0,"
+        "locales ; la plus proche est la Mission locale de Grenoble, qui reçoit à Grenoble, à "
     )
 
 
@@ -157,7 +157,7 @@ def test_a_store_of_schema_5_is_served_then_gets_its_intercommunalities_at_the_n
         assert douvaine["mission_locale"]["id"] == "mission-locale-du-chablais-74281"
         assert douvaine["raison"].startswith(
             "La Mission locale du Chablais est la Mission locale du département qui reçoit le plus près "
-            "de Douvaine : à Douvaine, à 0,"
+            "de Douvaine : à Douvaine, à "
         )
     build(store_copy, SEED, say=lambda _m: None)
     with sqlite3.connect(store_copy) as c, sqlite3.connect(built_store) as fresh:
@@ -195,3 +195,13 @@ def test_a_restored_backup_of_an_older_schema_gets_its_territories(store_copy, t
         assert c.execute("SELECT COUNT(*) FROM competences").fetchone()[0] > 4000
         assert c.execute("SELECT COUNT(*) FROM territoires").fetchone()[0] == 61
     c.close()
+
+
+def test_a_territory_search_for_a_commune_of_another_region_points_to_the_national_finder(client, app):
+    body = client.get("/territoires?commune=Dijon").get_data(as_text=True)
+    answer = body[
+        body.index('id="territoire-trouve"') : body.index("</section>", body.index('id="territoire-trouve"'))
+    ]
+    assert "Dijon (21)" in answer and "hors de la région" in answer
+    assert "Sa Mission locale" not in answer and "data-mission-locale" not in answer
+    assert f'href="{app.config["NATIONAL_FINDER_URL"]}"' in answer

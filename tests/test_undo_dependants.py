@@ -119,4 +119,4 @@ def test_undo_refuses_when_the_structure_was_edited_by_hand_since_and_says_its_n
     r = post_form(admin_client, detail + "/annuler", {"confirmer": "oui"}, page=detail)
     page = text(admin_client.get(r.headers["Location"]))
     assert "Annulation impossible" in page and "Mission locale des Essais" in page
-    assert stored(admin_store, sid)["telephone"] == "04 73 99 99 99"
+    assert stored(admin_store, sid)["telephone"] == "+33473999999"

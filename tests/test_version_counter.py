@@ -47,7 +47,7 @@ def test_two_saves_of_the_same_opened_form_within_a_second_conflict(admin_client
     r = post_form(admin_client, EDIT, second, page=EDIT)
     assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
     s = stored(admin_store, AMBERT_ML)
-    assert s["telephone"] == "04 73 11 11 11" and s["courriel"] != "autre@example.fr"
+    assert s["telephone"] == "+33473111111" and s["courriel"] != "autre@example.fr"
 
 
 def test_every_write_moves_the_version_even_one_that_puts_back_an_older_row(admin_client, admin_store):
@@ -71,7 +71,7 @@ def test_archiving_from_a_page_opened_before_another_write_conflicts(admin_clien
     r = post_form(admin_client, f"{EDIT}/archiver", archive, page=EDIT)
     assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
     s = stored(admin_store, AMBERT_ML)
-    assert s["statut"] == "publie" and s["telephone"] == "04 73 22 22 22"
+    assert s["statut"] == "publie" and s["telephone"] == "+33473222222"
     assert press(admin_client, EDIT, "archiver").status_code == 302  # the 409 page carries the new one
     assert stored(admin_store, AMBERT_ML)["statut"] == "archive"
 
@@ -170,7 +170,7 @@ def test_a_form_opened_before_an_undo_and_a_reimport_cannot_wipe_the_reimported_
     r = post_form(admin_client, path, opened, page=path)
     assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
     s = stored(admin_store, CIO_ID)
-    assert s["telephone"] == "04 73 11 22 33" and s["description"] is None
+    assert s["telephone"] == "+33473112233" and s["description"] is None
     assert s["version"] > int(opened["version"])
 
 
@@ -204,11 +204,11 @@ def test_a_form_opened_before_a_backup_is_restored_conflicts_with_the_restored_r
     result = CliRunner().invoke(main, ["restore", "--db", str(admin_store), str(saved), "--yes"])
     assert result.exit_code == 0, result.output
     s = stored(admin_store, AMBERT_ML)
-    assert s["telephone"] == "04 73 82 05 88" and s["version"] > int(opened["version"])
+    assert s["telephone"] == "+33473820588" and s["version"] > int(opened["version"])
     opened["telephone"] = "04 73 66 66 66"
     r = post_form(admin_client, EDIT, opened, page=EDIT)
     assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
-    assert stored(admin_store, AMBERT_ML)["telephone"] == "04 73 82 05 88"
+    assert stored(admin_store, AMBERT_ML)["telephone"] == "+33473820588"
 
 
 def test_a_store_of_schema_5_keeps_the_counters_of_structures_it_deleted_out_of_reach(

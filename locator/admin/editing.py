@@ -40,6 +40,7 @@ CLEARABLE = (
     "courriel",
     "site_web",
     "horaires_accueil",
+    "horaires_note",
     "description",
     "source",
 )

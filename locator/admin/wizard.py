@@ -15,7 +15,7 @@ from ..ingest import clean, geocoders, table
 from ..ingest.importer import ImportPlan, count, new_counts, plan_rows
 from ..ingest.importer import sniff as sniff_genre
 from ..ingest.limits import Limits
-from ..ingest.pipeline import Options, PlanRow
+from ..ingest.pipeline import DUPLICATE_CHOICES, Options, PlanRow
 from ..store import pending as store_pending
 from ..store.schema import STRUCTURE_TYPES
 from .editing import FORM_FIELDS
@@ -30,12 +30,19 @@ ACTION_LABELS = {
     "mis_a_jour": "mis à jour",
     "inchange": "inchangé",
     "rejete": "rejeté",
+    "doublon": "doublon probable",
 }
 
 
 def new_reglages(statut: str, hors_region: bool = False) -> dict[str, Any]:
     """Return the fixes of a fresh upload: none yet, the status new rows get, out-of-région rows wanted."""
-    return {"statut": statut, "corrections": {}, "choix_communes": {}, "hors_region": hors_region}
+    return {
+        "statut": statut,
+        "corrections": {},
+        "choix_communes": {},
+        "doublons": {},
+        "hors_region": hors_region,
+    }
 
 
 def sniff(contenu: bytes, settings: dict[str, Any]) -> str | None:
@@ -58,6 +65,7 @@ def _options(reglages: dict[str, Any], settings: dict[str, Any]) -> Options:
         statut=reglages["statut"],
         choix_communes={int(k): v for k, v in reglages["choix_communes"].items()},
         corrections={int(k): v for k, v in reglages["corrections"].items()},
+        doublons={int(k): v for k, v in (reglages.get("doublons") or {}).items()},
         far_km=float(settings.get("FAR_FROM_COMMUNE_KM", 2.0)),
         max_bytes=int(settings["IMPORT_MAX_BYTES"]),
         limits=Limits.from_settings(settings),
@@ -94,7 +102,7 @@ def plan_upload(
     with auth.atomic():
         version = store_pending.new_version(auth, item_id)
     writer = store_pending.PlanWriter(auth, item_id, version)
-    fixed = set(reglages["corrections"]) | set(reglages["choix_communes"])
+    fixed = {*reglages["corrections"], *reglages["choix_communes"], *(reglages.get("doublons") or {})}
     counts, points = new_counts(), 0
     try:
         for row in rows:
@@ -151,6 +159,9 @@ def plan_row(record: dict[str, Any]) -> PlanRow:
         communes_candidates=record.get("communes_candidates") or [],
         changements=record.get("changements") or [],
         refs=[tuple(r) for r in record.get("refs") or []],
+        doublon=record.get("doublon"),
+        diff=record.get("diff") or [],
+        horaires_lus=record.get("horaires_lus"),
     )
 
 
@@ -171,9 +182,18 @@ def _record(row: PlanRow, reglages: dict[str, Any]) -> dict[str, Any]:
     out.update(nom=nom or "", commune=commune.strip())
     if s:
         out["structure"] = s
-    if row.action == "mis_a_jour":
+    if row.action in ("mis_a_jour", "doublon"):
         out["avant"] = row.avant
-    for key in ("erreurs", "avertissements", "communes_candidates", "changements", "refs"):
+    for key in (
+        "erreurs",
+        "avertissements",
+        "communes_candidates",
+        "changements",
+        "refs",
+        "doublon",
+        "diff",
+        "horaires_lus",
+    ):
         if getattr(row, key):
             out[key] = getattr(row, key)
     out["brut"] = {k: v for k, v in (row.brut or {}).items() if v not in (None, "")}
@@ -221,7 +241,7 @@ def feature(record: dict[str, Any]) -> dict[str, Any]:
 def view(record: dict[str, Any], reglages: dict[str, Any]) -> dict[str, Any]:
     """Return a stored row as the preview lists it: its action's label, and whether it was fixed here."""
     ligne = str(record["ligne"])
-    fixed = ligne in reglages["corrections"] or ligne in reglages["choix_communes"]
+    fixed = any(ligne in (reglages.get(k) or {}) for k in ("corrections", "choix_communes", "doublons"))
     return {**record, "libelle": ACTION_LABELS.get(record["action"], record["action"]), "corrigee": fixed}
 
 
@@ -257,6 +277,16 @@ def fix(reglages: dict[str, Any], ligne: int, values: dict[str, str], raw: dict[
     else:
         corrections.pop(str(ligne), None)
     return {**reglages, "corrections": corrections}
+
+
+def choose_duplicate(reglages: dict[str, Any], ligne: int, choix: str | None) -> dict[str, Any]:
+    """Return the réglages with the admin's choice for a probable duplicate (None: undecided again)."""
+    choices = dict(reglages.get("doublons") or {})
+    if choix in DUPLICATE_CHOICES:
+        choices[str(ligne)] = choix
+    else:
+        choices.pop(str(ligne), None)
+    return {**reglages, "doublons": choices}
 
 
 def pick_commune(reglages: dict[str, Any], ligne: int, code: str | None) -> dict[str, Any]:

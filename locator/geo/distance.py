@@ -17,6 +17,22 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+def in_words(distance_km: float) -> str:
+    """Return a distance as French text, the one rule of every page and printout: "440 m", "4,3 km", "64 km".
+
+    Metres (to 10 m) under 1 km, one decimal under 10 km, whole kilometres beyond. The distance is first
+    rounded to the metre, as the API's `distance_km` is, so the API's figure reads exactly the same.
+    """
+    metres = round(round(distance_km, 3) * 1000)
+    tens = (metres + 5) // 10 * 10
+    if tens < 1000:
+        return f"{max(10, tens)} m"  # never "0 m" nor "0,0 km": a structure is never at the exact point
+    tenths = (metres + 50) // 100
+    if tenths < 100:
+        return f"{tenths // 10},{tenths % 10} km"
+    return f"{(metres + 500) // 1000} km"
+
+
 def bbox_around(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
     """Return (min_lat, max_lat, min_lon, max_lon) containing every point within radius_km.
 

@@ -94,6 +94,21 @@ def validate_text(text: str | None) -> None:
         )
 
 
+def read_text(text: str | None) -> tuple[str, str | None]:
+    """Return (OSM hours, note) from hours typed as text, in French or OSM; raise HoursError unless
+    understood (the same reading as imports: `french.read`)."""
+    from . import french  # french builds on this module's Week
+
+    reading = french.read(text)
+    if not reading.compris:
+        raise HoursError(
+            f"Horaires\u202f: « {(text or '').strip()[:80]} » n’a pas pu être lu ({reading.probleme}). "
+            "Écrivez par exemple « du lundi au vendredi de 9h à 12h et de 14h à 17h » ou "
+            "« Mo-Fr 09:00-12:00,14:00-17:00 », ou mettez ce texte dans la note sur les horaires."
+        )
+    return reading.horaires or "", reading.note
+
+
 def check(week: Week) -> None:
     """Raise HoursError unless every range ends after it starts and ranges of a day do not overlap."""
     for name, spans in zip(DAY_NAMES, week.days, strict=True):

@@ -6,6 +6,7 @@ import functools
 import re
 import unicodedata
 
+from .. import phones
 from ..geo import names
 from ..geo.postal import has_cedex, without_postal_noise  # noqa: F401 (re-exported)
 
@@ -143,10 +144,20 @@ def email_address(value: str) -> str:
     Checked by email-validator, syntax only (no DNS): the one check of every address we keep —
     structures' courriel (imports and the admin form), admin accounts, contacts left with reports.
     """
+    _refuse_formula_address(value)
     found = _validated(value)
     if found is None:
         raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
     return found
+
+
+def _refuse_formula_address(value: str) -> None:
+    """« +cmd@evil.fr » is a valid address, and a spreadsheet formula: refused wherever it is typed."""
+    if looks_like_formula(_CONTROL.sub(" ", value)):
+        raise Invalid(
+            f"courriel refusé : « {value.strip()[:40]} » commence comme une formule de tableur "
+            "(retirez le signe = + - ou @ du début)"
+        )
 
 
 @functools.lru_cache(maxsize=4096)  # files repeat a network's address on every antenne
@@ -164,6 +175,7 @@ def email(value: str | None) -> tuple[str | None, str | None]:
     value = text(value, "courriel")
     if value is None:
         return None, None
+    _refuse_formula_address(value)
     parts = [p for p in re.split(r"[;,\s]+", value.removeprefix("mailto:")) if p]
     try:
         address = email_address(parts[0]) if parts else None
@@ -174,21 +186,35 @@ def email(value: str | None) -> tuple[str | None, str | None]:
     return address, (f"plusieurs courriels : seul {address} est gardé" if len(parts) > 1 else None)
 
 
+_PHONE_LAYOUT = str.maketrans("", "", " .-\xa0\u202f")
+_PHONE_SEPARATORS = re.compile(r"\s*(?:[;,/|\n]|\bou\b|\bet\b)\s*", re.IGNORECASE)
+
+
 def phone(value: str | None) -> tuple[str | None, str | None]:
-    """Return (phone, warning): French numbers written "04 73 89 05 85"; others kept as given."""
+    """Return (number in E.164, warning), read by phonenumbers; the first when several, or raise Invalid.
+
+    The one check of a structure's phone (imports, the seed and the admin form): a cell that is not a
+    phone number (« voir site », « 12 », a formula) is refused, never kept as text.
+    """
     value = text(value, "telephone")
     if value is None:
         return None, None
-    digits = re.sub(r"[^\d+]", "", value)
-    if digits.startswith("+33"):
-        digits = "0" + digits[3:].lstrip("0")
-    elif digits.startswith("0033"):
-        digits = "0" + digits[4:].lstrip("0")
-    if len(digits) == 9 and digits[0] in "123456789":  # a spreadsheet ate the leading zero
-        digits = "0" + digits
-    if len(digits) == 10 and digits.isdigit() and digits[0] == "0":
-        return " ".join(digits[i : i + 2] for i in range(0, 10, 2)), None
-    return value, f"numéro de téléphone inhabituel, gardé tel quel : « {value[:40]} »"
+    if looks_like_formula(value) and not value.startswith(("+", "\uff0b")):
+        raise Invalid(
+            f"téléphone refusé : « {value[:20]} » commence comme une formule de tableur "
+            "(retirez le signe = - ou @ du début de la cellule)"
+        )
+    one = value.lstrip("+").translate(_PHONE_LAYOUT).isdigit()  # most cells: digits, spaces and dots only
+    parts = [value] if one else [p for p in _PHONE_SEPARATORS.split(value) if p]
+    number = phones.to_e164(parts[0]) if parts else None
+    if number is None:
+        raise Invalid(
+            f"téléphone invalide : « {value[:40]} » (attendu : un numéro comme 04 73 38 00 00, "
+            "0262 12 34 56 ou +41 22 345 67 89)"
+        )
+    if len(parts) > 1:
+        return number, f"plusieurs numéros de téléphone : seul le {phones.display(number)} est gardé"
+    return number, None
 
 
 def postcode(value: str | None) -> str | None:

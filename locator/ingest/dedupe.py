@@ -9,6 +9,7 @@ bounded candidate set (blocking on the name's words, capped per block).
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,16 @@ from ..geo import names
 from ..store import structures as store_structures
 
 NEAR_DUPLICATE_SCORE = 92
+# In the same commune, two names whose meaningful words are this alike (one set of words inside the
+# other scores 100: « ML Vichy » and « Mission locale de Vichy et sa région ») make a probable duplicate.
+COMMUNE_DUPLICATE_SCORE = 90
+# Abbreviations of the network's names, read as their words when names are compared.
+ORG_ABBREVIATIONS = {
+    "ml": "mission locale",
+    "mlj": "mission locale jeunes",
+    "pij": "point information jeunesse",
+}
+_NOT_A_LETTER = re.compile(r"[\W_]+")
 CELL_DEG = 0.02  # about 2 km: a 50 m box touches at most four cells
 BLOCK_CAP = 64  # a word shared by more stored names than this is too common to block on
 MAX_CACHED = 4096  # communes and cells kept (least recently used dropped): memory stays bounded
@@ -37,6 +48,14 @@ class _Cell:
     blocks: dict[str, list[int]] = field(default_factory=dict)
 
 
+@dataclass
+class _Alike:
+    """Stored names of one commune as their meaningful words, with the rows each word appears in."""
+
+    rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # (words, id, nom, type)
+    blocks: dict[str, list[int]] = field(default_factory=dict)
+
+
 _EMPTY = _Cell()  # a cell where the preloaded store has nothing (never written to)
 
 
@@ -45,6 +64,24 @@ def block_keys(key: str) -> set[str]:
     out = {w for w in key.split() if len(w) > 1 and w not in names.STOPWORDS}
     out.add("#" + names.glued(key)[:5])
     return out
+
+
+def org_words(key: str) -> str:
+    """Return the meaningful words of a normalised name, abbreviations of the network spelled out."""
+    spelled = " ".join(ORG_ABBREVIATIONS.get(w, w) for w in key.split())
+    return " ".join(w for w in spelled.split() if w not in names.STOPWORDS)
+
+
+def _numbers(words: str) -> set[str]:
+    """The words of a name that hold a digit (a number tells two offices apart)."""
+    return {w for w in words.split() if any(c.isdigit() for c in w)}
+
+
+def same_but_for_form(stored: str | None, new: str | None) -> bool:
+    """Tell whether two different texts differ only by case, accents, spaces or punctuation."""
+    if not stored or not new or stored == new:
+        return False
+    return _NOT_A_LETTER.sub("", names.fold(stored)) == _NOT_A_LETTER.sub("", names.fold(new))
 
 
 def similarity(key: str, other: str) -> float:
@@ -58,8 +95,10 @@ class Matcher:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.max_pk = store_structures.max_pk(conn)
-        self._communes: OrderedDict[str, dict[str, list[tuple[str, str]]]] = OrderedDict()
+        # commune → name key → [(id, type, nom)]
+        self._communes: OrderedDict[str, dict[str, list[tuple[str, str, str]]]] = OrderedDict()
         self._cells: OrderedDict[tuple[int, int], _Cell] = OrderedDict()
+        self._alike_cache: OrderedDict[str, _Alike] = OrderedDict()
         self._complete = False  # True: every stored structure is in the caches (absent = none there)
         if self.max_pk <= PRELOAD_MAX:
             self._preload()
@@ -71,7 +110,7 @@ class Matcher:
         for sid, nom, type_, statut, lat, lon, code in store_structures.snapshot(self.conn, self.max_pk):
             key = names.normalize(nom)
             if code:
-                self._communes.setdefault(code, {}).setdefault(key, []).append((sid, type_))
+                self._communes.setdefault(code, {}).setdefault(key, []).append((sid, type_, nom))
             if lat is not None and lon is not None and statut in ("publie", "brouillon"):
                 (located if statut == "publie" else drafts).append((sid, nom, type_, statut, lat, lon, key))
         for row in located + drafts:  # published first, then drafts, as `located_in_box` gives them
@@ -94,11 +133,11 @@ class Matcher:
             cache.move_to_end(key)
         return value
 
-    def _commune(self, code: str) -> dict[str, list[tuple[str, str]]]:
-        def load() -> dict[str, list[tuple[str, str]]]:
-            keys: dict[str, list[tuple[str, str]]] = {}
+    def _commune(self, code: str) -> dict[str, list[tuple[str, str, str]]]:
+        def load() -> dict[str, list[tuple[str, str, str]]]:
+            keys: dict[str, list[tuple[str, str, str]]] = {}
             for sid, nom, type_ in store_structures.names_in_commune(self.conn, code, self.max_pk):
-                keys.setdefault(names.normalize(nom), []).append((sid, type_))
+                keys.setdefault(names.normalize(nom), []).append((sid, type_, nom))
             return keys
 
         if self._complete:
@@ -107,10 +146,51 @@ class Matcher:
 
     def same_name_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> str | None:
         """Return the id of the first stored structure of these types with this name key in the commune."""
-        for sid, type_ in self._commune(code).get(key, ()):
+        for sid, type_, _nom in self._commune(code).get(key, ()):
             if type_ in types and sid not in skip:
                 return sid
         return None
+
+    def _alike(self, code: str) -> _Alike:
+        """The stored names of a commune as meaningful words, blocked by word (built once per commune)."""
+
+        def load() -> _Alike:
+            found = _Alike()
+            for key, rows in self._commune(code).items():
+                for sid, type_, nom in rows:
+                    words = org_words(key)
+                    if len(words.split()) < 2:
+                        continue
+                    for w in set(words.split()):
+                        found.blocks.setdefault(w, []).append(len(found.rows))
+                    found.rows.append((words, sid, nom, type_))
+            return found
+
+        return self._touch(self._alike_cache, code, load)
+
+    def alike_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> tuple[str, str] | None:
+        """Return (id, nom) of the stored structure of these types in the commune named most alike, when
+        their meaningful words are close enough to ask whether they are the same (None otherwise)."""
+        mine = org_words(key)
+        if len(mine.split()) < 2:  # one word (« Antenne ») says nothing of which structure it is
+            return None
+        alike = self._alike(code)
+        blocks = [alike.blocks[w] for w in set(mine.split()) if w in alike.blocks]
+        if not blocks:
+            return None
+        small = [b for b in blocks if len(b) <= BLOCK_CAP]
+        # Every word is common in this commune (a pile of permanences): the rarest block, capped.
+        picked = small or [min(blocks, key=len)[:BLOCK_CAP]]
+        best, best_score = None, COMMUNE_DUPLICATE_SCORE
+        numbers = _numbers(mine)
+        for index in sorted({x for b in picked for x in b}):
+            words, sid, nom, type_ = alike.rows[index]
+            if type_ not in types or sid in skip or _numbers(words) != numbers:
+                continue  # « Permanence 2 » is not « Permanence 12 », nor « Permanence »
+            score = fuzz.token_set_ratio(mine, words, score_cutoff=best_score)
+            if score > best_score or (best is None and score >= best_score):
+                best, best_score = (sid, nom), score
+        return best
 
     def _cell(self, i: int, j: int) -> _Cell:
         def load() -> _Cell:
@@ -153,6 +233,6 @@ class Matcher:
                 continue
             if not (box[0] <= lat <= box[1] and box[2] <= lon <= box[3]):
                 continue
-            if similarity(key, other) >= NEAR_DUPLICATE_SCORE:
+            if _numbers(key) == _numbers(other) and similarity(key, other) >= NEAR_DUPLICATE_SCORE:
                 return sid, nom
         return None

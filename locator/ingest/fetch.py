@@ -105,7 +105,7 @@ def _without_other_regions(path: Path, table: Table, other_codes: set[str]) -> t
     writer = csv.writer(out, delimiter=table.delimiter, lineterminator="\r\n")
     left_out = 0
     try:
-        with open(path, encoding=table.encoding, newline="") as f:
+        with open(path, encoding=table.encoding, errors=table.errors, newline="") as f:
             reader = csv.reader(f, delimiter=table.delimiter)
             writer.writerow(next(reader, table.headers))
             for row in reader:

@@ -40,12 +40,22 @@ COUNT_OF_ACTION = {
     "mis_a_jour": "mis_a_jour",
     "inchange": "inchanges",
     "rejete": "rejetes",
+    "doublon": "doublons",
 }
 
 
 def new_counts() -> dict[str, int]:
     """Return the counts of an import before its first row."""
-    return {"lus": 0, "crees": 0, "mis_a_jour": 0, "inchanges": 0, "rejetes": 0, "vides": 0, "importes": 0}
+    return {
+        "lus": 0,
+        "crees": 0,
+        "mis_a_jour": 0,
+        "inchanges": 0,
+        "rejetes": 0,
+        "doublons": 0,
+        "vides": 0,
+        "importes": 0,
+    }
 
 
 def count(counts: dict[str, int], action: str) -> None:
@@ -55,7 +65,8 @@ def count(counts: dict[str, int], action: str) -> None:
         return
     counts["lus"] += 1
     counts[COUNT_OF_ACTION[action]] += 1
-    counts["importes"] = counts["lus"] - counts["rejetes"]
+    # A probable duplicate is not imported until the admin says what it is.
+    counts["importes"] = counts["lus"] - counts["rejetes"] - counts.get("doublons", 0)
 
 
 class PlanStale(RuntimeError):
@@ -136,11 +147,19 @@ def build_report(
         [],
         [{"ligne": None, "messages": list(plan.avertissements)}] if plan.avertissements else [],
     )
+    changements, doublons = [], []
+    horaires: list[dict[str, Any]] = []  # hours as written and as read (French → OSM, notes)
     for r in rows:
         if r.action == "rejete":
             rejetes.append({"ligne": r.ligne, "erreurs": r.erreurs})
         if getattr(r, "avertissements", None):
             avertissements.append({"ligne": r.ligne, "messages": r.avertissements})
+        if r.action == "mis_a_jour":
+            changements.append(update_entry(r))
+        elif r.action == "doublon":
+            doublons.append(duplicate_entry(r))
+        if getattr(r, "horaires_lus", None):
+            horaires.append({"ligne": r.ligne, **r.horaires_lus})
     out = {
         "fichier": plan.fichier,
         "genre": plan.genre,
@@ -151,7 +170,11 @@ def build_report(
         "inchanges": counts["inchanges"],
         "vides": counts["vides"],
         "rejetes": rejetes,
+        "doublons": counts.get("doublons", 0),
+        "doublons_probables": doublons,
+        "changements": changements,
         "avertissements": avertissements,
+        "horaires": horaires,
         "aucun_changement": False,  # set once written: True when the import changed nothing
     }
     if plan.genre == "couverture":
@@ -161,6 +184,35 @@ def build_report(
     if plan.erreur:
         out["erreur"] = plan.erreur
     return out
+
+
+def update_entry(row: PlanRow) -> dict[str, Any]:
+    """What the report says of an update: the structure, and each changed field as before → after."""
+    s = row.structure or {}
+    return {"ligne": row.ligne, "id": s.get("id"), "nom": s.get("nom"), "champs": row.diff}
+
+
+def duplicate_entry(row: PlanRow) -> dict[str, Any]:
+    """What the report says of a probable duplicate: the stored structure it looks like, what updating it
+    would change, and how to decide."""
+    found = row.doublon or {}
+    skipped = found.get("choix") == "ignorer"
+    return {
+        "ligne": row.ligne,
+        "id": found.get("id"),
+        "nom": found.get("nom"),
+        "nom_fichier": (row.brut or {}).get("nom") or (row.structure or {}).get("nom"),
+        "champs": row.diff,
+        "message": (
+            f"doublon probable de « {found.get('nom')} » (id {found.get('id')}) : "
+            + (
+                "ligne ignorée, comme choisi"
+                if skipped
+                else f"non importée ; ajoutez une colonne id = {found.get('id')} pour mettre cette fiche "
+                "à jour, ou choisissez dans l’assistant d’import"
+            )
+        ),
+    }
 
 
 def coverage_summary(plan: ImportPlan) -> list[dict[str, Any]]:
@@ -210,6 +262,8 @@ def _with_source(opts: Options, filename: str) -> Options:
     """Rows of an admin file that cite no source are credited to the file."""
     if opts.source is None and opts.origine == "import":
         opts.source = f"Fichier importé : {filename}"
+    if opts.fichier is None and opts.origine == "import":
+        opts.fichier = filename
     return opts
 
 
@@ -350,6 +404,8 @@ def _write_row(
 ) -> None:
     """Write one planned row and its history (inside the caller's transaction)."""
     s = row.structure
+    if row.action == "doublon":  # not written until the admin decides
+        return
     if row.action == "nouveau":
         s = {**s, "cree_le": now, "modifie_le": now}
         store_structures.insert(db, s)
@@ -551,6 +607,10 @@ def apply_rows(
                 _listed(report, "rejetes", {"ligne": row.ligne, "erreurs": row.erreurs})
             if row.avertissements:
                 _listed(report, "avertissements", {"ligne": row.ligne, "messages": row.avertissements})
+            if row.action == "mis_a_jour":
+                _listed(report, "changements", update_entry(row))
+            elif row.action == "doublon":
+                _listed(report, "doublons_probables", duplicate_entry(row))
         if plan.geocache:
             geocache.put_many(db, plan.geocache, now)
         if touched:
@@ -582,6 +642,22 @@ def _reception(row: PlanRow) -> bool:
     if row.action not in ("nouveau", "mis_a_jour"):
         return False
     return any((s or {}).get("type") in TERRITORY_TYPES for s in (row.structure, row.avant))
+
+
+def _reported(row: PlanRow) -> PlanRow:
+    """What a streamed import keeps of a row for its report (not the whole structure)."""
+    s = row.structure or {}
+    return PlanRow(
+        ligne=row.ligne,
+        action=row.action,
+        structure={"id": s.get("id"), "nom": s.get("nom")} if s else None,
+        erreurs=row.erreurs,
+        avertissements=row.avertissements,
+        doublon=row.doublon,
+        diff=row.diff,
+        horaires_lus=row.horaires_lus,
+        brut={"nom": (row.brut or {}).get("nom")},
+    )
 
 
 def import_file(
@@ -622,6 +698,7 @@ def import_file(
     pipeline = RowPipeline(db.conn, geocoder, opts, spill=True)
     counts = new_counts()
     kept: list[PlanRow] = []  # rows with something to report (problems), not the others
+    diffs = 0  # updates and probable duplicates with nothing else to report, met so far
     now = _now()
     report: dict[str, Any] = {}
     touched = False
@@ -648,20 +725,20 @@ def import_file(
                 if not dry_run:
                     _write_row(db, row, import_id, auteur, now)
                     touched = touched or _reception(row)
-                if row.erreurs or row.avertissements:
-                    kept.append(
-                        PlanRow(
-                            ligne=row.ligne,
-                            action=row.action,
-                            erreurs=row.erreurs,
-                            avertissements=row.avertissements,
-                        )
-                    )
+                listed = row.action in ("mis_a_jour", "doublon")
+                if listed and not (row.erreurs or row.avertissements):
+                    # Diffs of a big file are listed up to a point, as the wizard's record lists them.
+                    listed = diffs < LISTED_ROWS
+                    diffs += 1
+                if row.erreurs or row.avertissements or row.horaires_lus or listed:
+                    kept.append(_reported(row))
             if deferred is not None:
                 store_positions.index_inserted(db, *deferred)
             plan.avertissements += pipeline.notes()
             kept.sort(key=lambda r: r.ligne)
             report = build_report(plan, kept, counts)
+            if diffs > LISTED_ROWS:
+                report["changements_non_listes"] = diffs - LISTED_ROWS
             if counts["importes"] == 0:
                 report["erreur"] = "Aucune ligne valide : rien n'a été importé."
                 raise _Abort

@@ -8,7 +8,12 @@ may belong to any structure that is not an antenne. A chain of parents never loo
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
+from ..geo import names
+from ..geo.distance import haversine_km
 from ..store import structures as store_structures
 from ..store.schema import STRUCTURE_TYPES
 from ..store.scratch import Scratch
@@ -82,13 +87,13 @@ def loop(
 
 def loop_refusal(conn: sqlite3.Connection, chain: list[str], structure_nom: str) -> str:
     """Say in French why a link would loop, naming the chain (as `loop` returns it)."""
-    names = []
+    named = []
     for sid in chain[:-1]:
         stored = store_structures.get_stored(conn, sid)
-        names.append(stored["nom"] if stored else sid)
-    path = " → ".join(f"« {n} »" for n in [*names, structure_nom])
+        named.append(stored["nom"] if stored else sid)
+    path = " → ".join(f"« {n} »" for n in [*named, structure_nom])
     return (
-        f"rattachement à « {names[0]} » refusé : elle est elle-même rattachée à « {structure_nom} » "
+        f"rattachement à « {named[0]} » refusé : elle est elle-même rattachée à « {structure_nom} » "
         f"({path}), cela ferait une boucle"
     )
 
@@ -107,3 +112,103 @@ def children_refusal(conn: sqlite3.Connection, structure_id: str, new_type: str)
         f"{len(refused)} structure(s) y sont rattachées ({listed}) : elle ne peut pas devenir "
         f"{a_type(new_type)} ; rattachez-les ailleurs d'abord"
     )
+
+
+# -- the Mission locale an antenne names, and the ones to suggest when it names none ----------------
+# Words every Mission locale's name has, or that say nothing of which one it is.
+_GENERIC = frozenset(("mission", "missions", "locale", "locales", "ml", "jeunes", "pour", "sa", "son"))
+# A name read loosely is taken when it is this alike (_alike, on the telling words)...
+MATCH_SCORE = 88
+# ...and this far ahead of the next Mission locale (else the file must say which one).
+MATCH_MARGIN = 8
+# A name this alike is suggested first among its département's Missions locales.
+SUGGEST_SCORE = 70
+SUGGESTIONS = 3
+
+
+@lru_cache(maxsize=4096)  # the same Missions locales' names, row after row
+def telling_words(name: str) -> str:
+    """Return the words that tell a Mission locale apart (« ML Riom Limagne » → « riom limagne »)."""
+    kept = [w for w in names.normalize(name).split() if w not in _GENERIC and w not in names.STOPWORDS]
+    return " ".join(kept)
+
+
+def _alike(wanted: str, nom: str) -> float:
+    """How alike a written name is to a Mission locale's name, 0-100, on their telling words.
+
+    A name that is part of the Mission locale's (« Riom » for « Riom Limagne Combrailles ») counts as
+    alike; one that says more than it (« Grenoble Sud » for « Grenoble ») does not.
+    """
+    from rapidfuzz import fuzz
+
+    telling = telling_words(nom)
+    if set(wanted.split()) <= set(telling.split()):
+        return 100.0
+    return max(fuzz.ratio(wanted, telling), fuzz.token_sort_ratio(wanted, telling))
+
+
+def match_mission_locale(
+    name: str, missions: Sequence[dict[str, Any]], departement: str | None = None
+) -> dict[str, Any] | None:
+    """Return the one Mission locale of the row's département a loosely written name means.
+
+    None when no name is alike enough or two are about as alike (« Isère » names five of them).
+    """
+    wanted = telling_words(name)
+    if not wanted:
+        return None
+    here = [m for m in missions if departement is None or m.get("departement") == departement]
+    scored = sorted(((_alike(wanted, m["nom"]), i) for i, m in enumerate(here)), reverse=True)
+    if not scored or scored[0][0] < MATCH_SCORE:
+        return None
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - MATCH_MARGIN:
+        return None
+    return here[scored[0][1]]
+
+
+def suggest_missions(
+    missions: Sequence[dict[str, Any]],
+    departement: str | None,
+    point: tuple[float, float] | None,
+    name: str | None = None,
+    limit: int = SUGGESTIONS,
+) -> list[tuple[dict[str, Any], float | None]]:
+    """Return (Mission locale, distance in km or None) to suggest for a row, best first.
+
+    Those of the row's département come first, by distance from the row's point (latitude, longitude);
+    a name written in the row puts an alike one first among them. Other départements' Missions locales
+    fill the list, by distance only, when the row's has fewer than `limit`.
+    """
+    wanted = telling_words(name) if name else ""
+
+    def distance(m: dict[str, Any]) -> float | None:
+        if point is None or m.get("latitude") is None or m.get("longitude") is None:
+            return None
+        return haversine_km(point[0], point[1], m["latitude"], m["longitude"])
+
+    def ranked(group: list[dict[str, Any]], by_name: bool) -> list[tuple[dict[str, Any], float | None]]:
+        keyed = []
+        for m in group:
+            d = distance(m)
+            alike = by_name and bool(wanted) and _alike(wanted, m["nom"]) >= SUGGEST_SCORE
+            keyed.append(((not alike, d is None, d or 0.0, m["nom"]), m, d))
+        keyed.sort(key=lambda k: k[0])
+        return [(m, d) for _key, m, d in keyed]
+
+    here = [m for m in missions if m.get("departement") == departement]
+    found = ranked(here, True)[:limit]
+    if len(found) < limit:  # the distances to the others are only worked out when needed
+        found += ranked([m for m in missions if m.get("departement") != departement], False)
+    return found[:limit]
+
+
+def km_text(distance: float) -> str:
+    """Return a distance the French way: « 850 m », « 4,2 km », « 57 km »."""
+    if distance < 1:
+        return f"{max(10, round(distance * 1000, -1)):.0f} m"
+    return f"{distance:.1f} km".replace(".", ",") if distance < 10 else f"{distance:.0f} km"
+
+
+def suggestions_text(found: Sequence[tuple[dict[str, Any], float | None]]) -> str:
+    """Say the suggested Missions locales with their distances: « « Mission locale X » à 12 km, … »."""
+    return ", ".join(f"« {m['nom']} »" + (f" à {km_text(d)}" if d is not None else "") for m, d in found)

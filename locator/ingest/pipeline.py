@@ -14,18 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from ..geo import names
 from ..geo.distance import bbox_around
-from ..hours import opening_hours
+from ..hours import french, opening_hours
 from ..store import communes as store_communes
 from ..store import history as store_history
 from ..store import structures as store_structures
 from ..store.schema import STATUSES, STRUCTURE_FIELDS, STRUCTURE_TYPES
 from ..store.scratch import Scratch, Spool
 from . import clean, parents
-from .dedupe import Matcher
+from .dedupe import Matcher, same_but_for_form
 from .geocoders import Geocoder
 from .limits import Limits
 from .place import PlaceResolver, clean_place_values
@@ -42,11 +40,28 @@ FAMILIES = {
 # Precision words, best first: a point is only replaced by one at least as precise (same commune).
 PRECISION_RANK = {"source": 0, "adresse": 1, "rue": 2, "commune": 3}
 NEAR_DUPLICATE_KM = 0.05
-# How many Mission locale names a warning about an antenne's missing parent suggests.
-PARENT_SUGGESTIONS = 3
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,119}$")
 
-ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete")
+# Fields whose stored text is kept when the file writes it again differing only by case, accents or
+# punctuation (names, addresses, contacts): an import never makes a stored value look worse.
+FORM_ONLY_FIELDS = (
+    "nom",
+    "adresse",
+    "complement_adresse",
+    "telephone",
+    "courriel",
+    "site_web",
+    "horaires_accueil",
+    "description",
+)
+# What the admin decides for a row that only looks like a stored structure (« doublon probable »).
+DUPLICATE_CHOICES = {
+    "mettre_a_jour": "mettre à jour la fiche enregistrée",
+    "garder": "garder les deux",
+    "ignorer": "ne pas importer la ligne",
+}
+
+ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete", "doublon")
 
 
 @dataclass
@@ -57,6 +72,8 @@ class Options:
     whose origin is still the seed (and never re-create a row someone deleted); statut: of new rows;
     source / date_maj: used when a row gives none (date_maj "today" by default for admin files);
     choix_communes: line → INSEE code picked by the admin among the candidates of an ambiguous row;
+    doublons: line → the admin's choice (DUPLICATE_CHOICES) for a row that only looks like a stored one;
+    fichier: the file's name, added to the stored source of the structures it updates;
     corrections: line → {column: text} typed by the admin in the wizard, replacing the file's cells;
     region / hors_region: the home région, and whether rows outside it are wanted (kept with a warning).
     """
@@ -67,6 +84,8 @@ class Options:
     source: str | None = None
     date_maj: str | None = "today"
     choix_communes: dict[int, str] = field(default_factory=dict)
+    doublons: dict[int, str] = field(default_factory=dict)
+    fichier: str | None = None
     corrections: dict[int, dict[str, str]] = field(default_factory=dict)
     far_km: float = 2.0
     max_bytes: int = 50 * 1024 * 1024
@@ -97,6 +116,10 @@ class PlanRow:
     changements: list[str] = field(default_factory=list)  # fields that change
     refs: list[tuple[str, str]] = field(default_factory=list)  # external ids to record
     parent_nom: str | None = None
+    # The stored structure a row only looks like: {"id", "nom", "choix"} (choix: None until decided).
+    doublon: dict[str, Any] | None = None
+    diff: list[dict[str, Any]] = field(default_factory=list)  # {"champ", "avant", "apres"} per change
+    horaires_lus: dict[str, Any] | None = None  # hours as written and as read (see `_hours`)
     brut: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # the cells as read
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,6 +135,9 @@ class PlanRow:
             "changements": self.changements,
             "refs": [list(r) for r in self.refs],
             "parent_nom": self.parent_nom,
+            "doublon": self.doublon,
+            "diff": self.diff,
+            "horaires_lus": self.horaires_lus,
         }
 
     @classmethod
@@ -171,9 +197,10 @@ class RowPipeline:
         # structure id → parent id, for the links this file makes (a loop may run through the file).
         self.links: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self._store_names: dict[str, list[tuple[str, str]]] | None = None
-        self._ml_names: dict[str, str] | None = None  # normalised name → name of every Mission locale
+        self._published_missions: list[dict[str, Any]] | None = None  # for loose names and suggestions
+        self._suggested: dict[tuple, str] = {}  # (département, point, parent name) → the suggestions said
+        self._loose: dict[tuple[str, str | None], dict[str, Any] | None] = {}  # (name, département) → ML
         self._region_names: dict[str, str | None] = {}
-        self._suggested: dict[str, str] = {}  # normalised parent name → the Missions locales suggested
         self.older: list[int] = []  # lines left alone because the store holds newer information
         self.today = date.today().isoformat()
         # A vintage in the future would make every later import look older, so none would apply.
@@ -208,6 +235,12 @@ class RowPipeline:
                 v[key] = None
         if not v["nom"] and not any("nom" in e for e in errors):
             errors.append("nom manquant")
+        try:
+            v["horaires_note"] = clean.text(raw.get("horaires_note"), "horaires_accueil", multiline=True)
+        except clean.Invalid as err:
+            errors.append(str(err).replace("horaires_accueil", "note sur les horaires", 1))
+            v["horaires_note"] = None
+        self._hours(v, row)
         # Imports and the admin form both pass here: hours every page would evaluate stay small.
         if problem := opening_hours.complexity_problem(v["horaires_accueil"]):
             errors.append(problem)
@@ -246,9 +279,31 @@ class RowPipeline:
             warnings.append(f"{raw['__extra__']} valeur(s) au-delà des colonnes : ignorée(s)")
         if raw.get("__manque__"):
             warnings.append(f"{raw['__manque__']} colonne(s) manquante(s) en fin de ligne : lues vides")
+        warnings += [raw[note] for note in ("__encodage__", "__repare__") if raw.get(note)]
         v.update(clean_place_values(raw, errors))
         errors[:] = list(dict.fromkeys(errors))  # a cell read by two steps is reported once
         return v
+
+    def _hours(self, v: dict[str, Any], row: PlanRow) -> None:
+        """Read the hours cell as French admins write it: OSM hours, a note, or (not understood) a
+        note and a warning, never hours. `row.horaires_lus` says what was read, for the preview."""
+        written = v["horaires_accueil"]
+        v["horaires_lus"] = False  # True: the cell's reading replaces the stored hours and note
+        if written is None:
+            return
+        reading = french.read(written)
+        v["horaires_lus"] = reading.compris
+        v["horaires_accueil"] = reading.horaires
+        if reading.note and reading.note != v["horaires_note"]:
+            v["horaires_note"] = "\n".join(n for n in (v["horaires_note"], reading.note) if n)
+        if reading.horaires != written or reading.note:
+            row.horaires_lus = {"texte": written, "osm": reading.horaires, "note": reading.note}
+        if not reading.compris:
+            row.avertissements.append(
+                f"horaires non reconnus « {written[:80]} » ({reading.probleme})\u202f: gardés comme "
+                "note pour la page publique, pas comme horaires\u202f; écrivez-les par exemple « du "
+                "lundi au vendredi de 9h à 12h et de 14h à 17h »"
+            )
 
     # -- matching -----------------------------------------------------------------------------------
     def _match(self, v: dict[str, Any], computed: str, refs: list[tuple[str, str]], row: PlanRow):
@@ -270,15 +325,31 @@ class RowPipeline:
             sid = self.matcher.same_name_in_commune(key, v["code_insee"], types, self.seen)
             if sid is not None:
                 return sid, store_structures.get_stored(self.conn, sid)
-        if v.get("latitude") is not None:
+        found = None
+        # Admin files are asked about names alike in the commune; the annuaire and the seed carry their
+        # own ids, and a name longer by a word there is another office (« CIO de Clermont-Ferrand Nord »).
+        if v.get("code_insee") and self.options.origine == "import":
+            # Structures this file already updates are asked about too: two rows may describe one.
+            found = self.matcher.alike_in_commune(key, v["code_insee"], types, ())
+        if found is None and v.get("latitude") is not None:
             box = bbox_around(v["latitude"], v["longitude"], NEAR_DUPLICATE_KM)
             found = self.matcher.near_duplicate(key, box, types, self.seen)
-            if found is not None:
-                row.erreurs.append(
-                    f"doublon probable de « {found[1]} » (id {found[0]}), au même endroit : "
-                    f"ajoutez une colonne id = {found[0]} pour la mettre à jour"
-                )
-        return computed, None
+        if found is None:
+            return computed, None
+        choice = self.options.doublons.get(row.ligne)
+        choice = choice if choice in DUPLICATE_CHOICES else None
+        row.doublon = {"id": found[0], "nom": found[1], "choix": choice}
+        if choice == "garder":
+            row.avertissements.append(
+                f"doublon probable de « {found[1]} » (id {found[0]}) : les deux sont gardées, comme choisi"
+            )
+            return computed, None
+        if choice == "mettre_a_jour":
+            row.avertissements.append(
+                f"doublon probable de « {found[1]} » (id {found[0]}) : la fiche enregistrée est mise à jour, "
+                "comme choisi"
+            )
+        return found[0], store_structures.get_stored(self.conn, found[0])
 
     # -- région -------------------------------------------------------------------------------------
     def _region_name(self, code: str) -> str:
@@ -315,7 +386,27 @@ class RowPipeline:
     def parent_known(self, name: str) -> bool:
         """Tell whether a parent name is already resolvable (in the file so far, or in the store)."""
         key = names.normalize(name)
-        return key in self.file_names or bool(self._store_parent(key))
+        return key in self.file_names or bool(self._store_parent(key)) or bool(self._parent_by_id(name))
+
+    def _parent_by_id(self, text: str) -> list[tuple[str, str]]:
+        """(id, type) of the structure a parent cell names by its id (in the file so far, or stored)."""
+        ident = text.strip()
+        if not _ID.match(ident):
+            return []
+        in_file = self.file_names.get(f"#{ident}")
+        if in_file is not None:
+            sid, type_ = in_file.split(" ", 1)
+            return [(sid, type_)]
+        stored = store_structures.get_stored(self.conn, ident)
+        if stored is None or stored["type"] not in parents.PARENT_TYPES:
+            return []
+        return [(ident, stored["type"])]
+
+    def _missions(self) -> list[dict[str, Any]]:
+        """The published Missions locales with their place (read once per import)."""
+        if self._published_missions is None:
+            self._published_missions = store_structures.published(self.conn, types=("mission_locale",))
+        return self._published_missions
 
     def _parent_id(self, name: str, row: PlanRow) -> str | None:
         """The id of the structure a row names as its parent, when its type may have that parent."""
@@ -331,6 +422,15 @@ class RowPipeline:
             sid, type_ = in_file.split(" ", 1)
             found.append((sid, type_))
         found += [(i, t) for i, t in self._store_parent(key) if all(i != f[0] for f in found)]
+        if not found:
+            found = self._parent_by_id(name)
+        if not found and "mission_locale" in allowed:
+            alike = self._loose_parent(name, s.get("departement"))
+            if alike is not None and alike["id"] != s["id"]:
+                row.avertissements.append(
+                    f"Mission locale de rattachement « {name} » lue comme « {alike['nom']} »\u202f; vérifiez"
+                )
+                return alike["id"]
         found = [(i, t) for i, t in found if i != s["id"]]
         fitting = [(i, t) for i, t in found if t in allowed]
         if fitting and in_file is not None and fitting[0][0] == in_file.split(" ", 1)[0]:
@@ -350,25 +450,34 @@ class RowPipeline:
         )
         return None
 
-    def _closest_missions(self, name: str, row: PlanRow) -> str:
-        """For an antenne, the end of a warning naming the stored Missions locales whose names are closest."""
-        if not row.structure or row.structure["type"] != "antenne_mission_locale":
+    def _loose_parent(self, name: str, departement: str | None) -> dict[str, Any] | None:
+        """The Mission locale of the département a loosely written parent name means (asked once per name)."""
+        key = (name, departement)
+        if key not in self._loose:
+            if len(self._loose) > 1000:
+                self._loose.clear()
+            self._loose[key] = parents.match_mission_locale(name, self._missions(), departement)
+        return self._loose[key]
+
+    def _closest_missions(self, name: str | None, row: PlanRow) -> str:
+        """For an antenne, the end of a warning naming Missions locales of its département, nearest first."""
+        s = row.structure
+        if not s or s["type"] != "antenne_mission_locale":
             return ""
-        if self._ml_names is None:
-            self._ml_names = {
-                names.normalize(nom): nom
-                for _sid, nom, _t in store_structures.names_of_types(self.conn, ("mission_locale",))
-            }
-        key = names.normalize(name)
+        point = (s["latitude"], s["longitude"]) if s.get("latitude") is not None else None
+        key = (s.get("departement"), point, name)
         said = self._suggested.get(key)
         if said is None:
-            # plain ratio on normalised names: WRatio measured ~1 ms a call here, ratio ~7 µs
-            found = process.extract(key, list(self._ml_names), scorer=fuzz.ratio, limit=PARENT_SUGGESTIONS)
-            said = ", ".join(f"« {self._ml_names[k]} »" for k, _score, _i in found)
+            found = parents.suggest_missions(self._missions(), s.get("departement"), point, name)
+            said = (
+                f" ; Missions locales les plus proches\u202f: {parents.suggestions_text(found)}"
+                if found
+                else ""
+            )
             if len(self._suggested) > 1000:
                 self._suggested.clear()
             self._suggested[key] = said
-        return f" ; Missions locales aux noms proches : {said}" if said else ""
+        return said
 
     # -- the row ------------------------------------------------------------------------------------
     def prepare(
@@ -393,6 +502,8 @@ class RowPipeline:
         v["choix_commune"] = self.options.choix_communes.get(ligne)
         v["precision"] = precision
         place = self.places.resolve(v)
+        if place.street_cut:  # the postcode and commune written in it are stored in their own fields
+            v["adresse"] = place.adresse
         row.erreurs += place.errors
         row.avertissements += place.warnings
         row.communes_candidates = place.candidates
@@ -420,15 +531,17 @@ class RowPipeline:
                 row.erreurs.append(problem)
         if row.erreurs:
             return row
-        earlier = _claim(self.seen, sid, str(ligne))
+        undecided = row.doublon is not None and row.doublon["choix"] in (None, "ignorer")
+        earlier = None if undecided else _claim(self.seen, sid, str(ligne))
         if earlier is not None:
             row.erreurs.append(
                 f"doublon de la ligne {earlier} (même structure : {sid}) ; s'il s'agit de deux "
                 "structures, donnez-leur un identifiant (colonne id)"
             )
             return row
-        if v["type"] in parents.PARENT_TYPES:
+        if v["type"] in parents.PARENT_TYPES and not undecided:
             _claim(self.file_names, names.normalize(v["nom"]), f"{sid} {v['type']}")
+            _claim(self.file_names, f"#{sid}", f"{sid} {v['type']}")  # a parent cell may give its id
         source = v["source"] or self.options.source
         vintage = v["date_maj"] or self._source_date(v["source"]) or self.options.vintage()
         new = {
@@ -447,6 +560,7 @@ class RowPipeline:
             "courriel": v["courriel"],
             "site_web": v["site_web"],
             "horaires_accueil": v["horaires_accueil"],
+            "horaires_note": v["horaires_note"],
             "parent_id": None,
             "description": v["description"],
             "source": source,
@@ -455,7 +569,12 @@ class RowPipeline:
             "statut": v["statut"],
         }
         given_point = v.get("latitude") is not None and place.precision not in ("commune", "rue", "adresse")
-        row.structure = self._merge(new, old, given_point)
+        row.structure = self._merge(new, old, given_point, v["source"], row)
+        if v["horaires_lus"]:
+            # Hours read from the cell replace the stored hours and note together (« sur rendez-vous »
+            # replaces stored hours, new hours an old note); hours not understood replace nothing.
+            row.structure["horaires_accueil"] = v["horaires_accueil"]
+            row.structure["horaires_note"] = v["horaires_note"]
         row.avant = old
         row.parent_nom = v["parent"]
         return row
@@ -473,8 +592,16 @@ class RowPipeline:
                 return parent["nom"]
         return commune["nom"]
 
-    def _merge(self, new: dict[str, Any], old: dict[str, Any] | None, given_point: bool) -> dict[str, Any]:
-        """Return the row to store: empty cells keep the stored value; an unchanged place keeps its point."""
+    def _merge(
+        self,
+        new: dict[str, Any],
+        old: dict[str, Any] | None,
+        given_point: bool,
+        given_source: str | None = None,
+        row: PlanRow | None = None,
+    ) -> dict[str, Any]:
+        """Return the row to store: empty cells keep the stored value; an unchanged place keeps its point;
+        a stored text the file writes again differing only by form stays; the stored source is kept."""
         if old is None:
             out = {k: new.get(k) for k in store_structures.STORED_COLUMNS}
             out["statut"] = new["statut"] or self.options.statut
@@ -484,8 +611,16 @@ class RowPipeline:
         for k, value in new.items():
             if k in ("latitude", "longitude", "precision_geocodage"):
                 continue
+            if k in FORM_ONLY_FIELDS and same_but_for_form(old.get(k), value):
+                if row is not None:
+                    row.avertissements.append(
+                        f"{k} : « {old[k]} » gardé ; le fichier écrit « {value} » (seuls les majuscules, "
+                        "les accents ou la ponctuation diffèrent)"
+                    )
+                continue
             if value is not None:
                 out[k] = value
+        out["source"] = self._kept_source(old.get("source"), given_source, new.get("source"))
         same_place = all(
             (new.get(k) or None) == (old.get(k) or None) or new.get(k) is None
             for k in ("adresse", "code_postal", "code_insee")
@@ -502,6 +637,18 @@ class RowPipeline:
                 out[k] = new[k]
         return out
 
+    def _kept_source(self, stored: str | None, given: str | None, default: str | None) -> str | None:
+        """The source of an updated structure: the stored one, with the file (or the source its row
+        cites) added to it; the importer's own source for annuaire and seed updates."""
+        if self.options.origine != "import" or self.options.seed_only or not stored:
+            return default if default is not None else stored
+        added = given or (
+            f"fichier importé {self.options.fichier} ({self.today})" if self.options.fichier else default
+        )
+        if not added or names.fold(added) in names.fold(stored):
+            return stored
+        return f"{stored}; {added}"
+
     def finish(self, row: PlanRow) -> PlanRow:
         """Link the parent, compare with the stored row and decide the action."""
         if row.erreurs or row.structure is None:
@@ -510,6 +657,12 @@ class RowPipeline:
             return row
         s = row.structure
         old = row.avant
+        if row.doublon is not None and row.doublon["choix"] in (None, "ignorer"):
+            # Never an automatic update: the row waits for the admin's choice; it shows what would change.
+            row.action = "doublon"
+            row.changements = [f for f in CONTENT_FIELDS if s.get(f) != old.get(f)]
+            row.diff = _diff(s, old, row.changements)
+            return row
         if old is not None and old.get("type") != s["type"]:
             problem = parents.children_refusal(self.conn, s["id"], s["type"])
             if problem:
@@ -531,7 +684,7 @@ class RowPipeline:
         elif s["type"] == "antenne_mission_locale" and not s.get("parent_id"):
             row.avertissements.append(
                 "antenne sans Mission locale de rattachement (colonne parent vide) : non rattachée"
-                + self._closest_missions(s["nom"], row)
+                + self._closest_missions(None, row)
             )
         if old is None:
             if self.options.seed_only and store_history.has_history(self.conn, s["id"]):
@@ -557,6 +710,7 @@ class RowPipeline:
             return row
         s["origine"] = self.options.origine
         row.action = "mis_a_jour"
+        row.diff = _diff(s, old, row.changements)
         return row
 
     def run(self, rows: Iterable[tuple[int, dict[str, Any], dict[str, Any]]]) -> Iterator[PlanRow]:
@@ -600,3 +754,9 @@ class RowPipeline:
             f"{len(self.older)} ligne(s) non appliquée(s) : les fiches enregistrées sont plus récentes que "
             f"ce fichier (lignes {lines})"
         ]
+
+
+def _diff(new: dict[str, Any], old: dict[str, Any], changed: list[str]) -> list[dict[str, Any]]:
+    """Return each changed field as {"champ", "avant", "apres"}, the source and the date included."""
+    fields = [*changed, *(f for f in ("source", "date_maj") if new.get(f) != old.get(f))]
+    return [{"champ": f, "avant": old.get(f), "apres": new.get(f)} for f in fields]

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..geo import codes, geometry, names
+from rapidfuzz import fuzz
+
+from ..geo import addresses, codes, geometry, names
 from ..geo.postal import has_cedex, without_postal_noise
 from ..store import communes as store_communes
 from . import clean
@@ -64,6 +66,8 @@ def _name_key(written: str) -> str:
     return _key(without_postal_noise(written) or "")
 
 
+# How alike a commune written after a comma must be to a commune's name to be read as it (a typo).
+TYPO_SCORE = 85
 _UNREAD = object()
 # Above the ~35,000 communes and arrondissements: a national file reads each once.
 _COMMUNES_MAX = 50_000
@@ -81,6 +85,9 @@ class Place:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     candidates: list[dict[str, str]] = field(default_factory=list)
+    from_address: bool = False  # the postcode or commune was read from the address cell
+    street_cut: bool = False  # the address cell's postcode and commune were cut off (read or repeated)
+    adresse: str | None = None  # then: the street part of that cell (None when it held only those)
 
 
 class PlaceResolver:
@@ -95,6 +102,7 @@ class PlaceResolver:
         self._contours: dict[str, bytes | None] = {}
         self._keys: dict[str, set[str]] = {}
         self._cps: dict[str, list[str]] = {}
+        self._departements: dict[str, str] = {}  # code → name, for messages
 
     # -- look-ups, cached -------------------------------------------------------------------------
     def commune(self, code: str) -> dict[str, Any] | None:
@@ -403,6 +411,130 @@ class PlaceResolver:
         )
         return None
 
+    def _read_address(
+        self, row: dict[str, Any], place: Place, point: tuple[float, float] | None
+    ) -> dict[str, Any]:
+        """Read the postcode and commune written in the address cell of a row that has no other place.
+
+        Return the row with `code_postal` and `commune` (or `code_insee`) filled and `adresse` reduced
+        to its street part; unchanged when the row has its commune elsewhere or the address says none.
+        """
+        if not row.get("adresse"):
+            return row
+        written = row["adresse"]
+        parts = addresses.split(written)
+        if row.get("code_insee") or row.get("code_postal") or row.get("commune"):
+            return self._repeated(row, parts, place)
+        if parts.code_postal:
+            place.from_address, place.street_cut, place.adresse = True, True, parts.rue
+            commune = parts.commune
+            if commune is None and parts.rue:  # « 12 rue X, Riom 63200 »: the commune before the code
+                tails = addresses.commune_tails(parts.rue)
+                if tails and tails[0][2]:
+                    place.adresse, commune = tails[0][0], tails[0][1]
+            return {**row, "adresse": place.adresse, "code_postal": parts.code_postal, "commune": commune}
+        if point is not None:
+            return row  # the point says the commune; the address stays whole for the geocoder
+        for street, tail, separated in addresses.commune_tails(written):
+            found, exact = self._by_name(tail, row.get("departement"))
+            if not separated:  # the last words of a street: only a commune's very name counts
+                found = [c for c in found if _name_key(tail) in self._keys_of(c)]
+            elif not exact:  # after a comma: a typo is read, not a building (« Résidence les Lilas »)
+                found = [c for c in found if fuzz.ratio(_name_key(tail), _key(c["nom"])) >= TYPO_SCORE]
+            if not found:
+                continue
+            place.from_address, place.street_cut, place.adresse = True, True, street
+            chosen = row.get("choix_commune")  # the admin picked one of the homonyms in the wizard
+            if chosen and any(c["code"] == chosen for c in found):
+                return {**row, "adresse": street, "code_insee": chosen}
+            if len(found) > 1:
+                listed = "\u202f; ".join(
+                    f"{c['nom']} ({self._departement_name(c)}, {c['code']})" for c in found[:10]
+                )
+                place.candidates = [self._candidate(c) for c in found[:10]]
+                place.errors.append(
+                    f"adresse « {written[:80]} »\u202f: plusieurs communes s’appellent « {tail} » "
+                    f"({listed})\u202f; ajoutez le code postal à l’adresse ou une colonne code_postal"
+                )
+                return row
+            if not exact:
+                place.warnings.append(f"commune « {tail} » de l’adresse lue comme {found[0]['nom']}")
+            return {**row, "adresse": street, "code_insee": found[0]["code"]}
+        place.errors.append(
+            f"aucun lieu\u202f: l’adresse « {written[:80]} » ne dit ni code postal ni commune "
+            "reconnue\u202f; ajoutez-les à l’adresse (« 12 rue de l’Hôtel de Ville, 63200 Riom ») "
+            "ou dans des colonnes code_postal et commune"
+        )
+        return row
+
+    def _repeated(self, row: dict[str, Any], parts: addresses.Split, place: Place) -> dict[str, Any]:
+        """Cut the postcode and commune off an address cell that repeats them beside their own columns.
+
+        « 12 rue X 63200 Riom » with a commune column « Riom »: the street part is stored; the postcode
+        is taken when the row has none. An address whose postcode differs from the row's stays whole.
+        """
+        if not parts.code_postal:
+            return self._named_at_end(row, parts, place)
+        if not parts.rue:
+            return row
+        given = row.get("code_postal")
+        if given and given != parts.code_postal:
+            return row
+        commune = row.get("commune")
+        if not given and commune and parts.commune and _name_key(parts.commune) != _name_key(commune):
+            return row  # two communes: let the columns speak, the address stays as written
+        place.street_cut, place.adresse = True, parts.rue
+        out = {**row, "adresse": parts.rue}
+        if not given and not row.get("code_insee"):
+            out["code_postal"] = parts.code_postal
+        return out
+
+    def _named_at_end(self, row: dict[str, Any], parts: addresses.Split, place: Place) -> dict[str, Any]:
+        """Read the commune named at the end of an address beside a postcode or commune column.
+
+        « 12 rue X, Riom » with a commune « Riom »: the street part is stored. With a postcode alone,
+        the commune the address names among those the postcode serves is taken (« Place de la Mairie,
+        Saint-Just » with 63600, which serves ten communes). Only the communes of the row's own
+        columns are compared: no search.
+        """
+        if row.get("code_insee") or not parts.rue:
+            return row
+        written, cp = row.get("commune"), row.get("code_postal")
+        served = [] if written or not cp else [c for c in map(self.commune, self.by_postcode(cp)) if c]
+        for street, tail, _separated in addresses.commune_tails(parts.rue):
+            if not street:
+                continue
+            if written and _name_key(tail) == _name_key(written):
+                place.street_cut, place.adresse = True, street
+                return {**row, "adresse": street}
+            named = [c for c in served if self._name_matches(c, tail)]
+            if named:
+                place.street_cut, place.adresse = True, street
+                return {**row, "adresse": street, "commune": tail}
+        return row
+
+    def _departement_name(self, commune: dict[str, Any]) -> str:
+        """Return the name of a commune's département (« Puy-de-Dôme »), or its code."""
+        code = commune["departement"]
+        if code not in self._departements:
+            found = store_communes.departement(self.conn, code)
+            self._departements[code] = found["nom"] if found else code
+        return self._departements[code]
+
+    def _address_note(self, place: Place, found: Any) -> str:
+        """Say what was read from an address cell and what the position stands for."""
+        nom = place.commune["nom"] if place.commune else "?"
+        said = f"code postal et commune lus dans l’adresse\u202f: {place.code_postal or '?'} {nom}"
+        if found is not None and found.precision == "commune" and not found.note:
+            if not place.adresse:
+                why = "l’adresse ne donne que la commune"
+            elif self.geocoder.name == "offline":
+                why = "adresse non géocodée hors ligne"
+            else:
+                why = "adresse trouvée seulement au niveau de la commune"
+            said += f"\u202f; position au centre de la commune ({why})"
+        return said
+
     def resolve(self, row: dict[str, Any]) -> Place:
         """Resolve a row's place: commune, postcode, trusted point (given, or geocoded) and its precision.
 
@@ -412,6 +544,9 @@ class PlaceResolver:
         """
         place = Place()
         point = self._point(row, place)
+        row = self._read_address(row, place, point)
+        if place.errors:
+            return place
         self._commune(row, place, point)
         if place.errors:
             return place
@@ -426,8 +561,12 @@ class PlaceResolver:
         if point is not None:
             place.latitude, place.longitude = round(point[0], 6), round(point[1], 6)
             place.precision = row.get("precision") or "source"
+            if place.from_address:
+                place.warnings.append(self._address_note(place, None))
             return place
         found = self.geocoder.geocode(self.conn, row.get("adresse"), place.code_postal, place.commune)
+        if place.from_address:
+            place.warnings.append(self._address_note(place, found))
         if found is None:
             place.warnings.append("position inconnue : la structure n'apparaîtra pas sur la carte")
             return place

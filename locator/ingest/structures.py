@@ -65,6 +65,8 @@ RESERVED_IDS = frozenset(
         "comptes",
         "confirmer",
         "departements",
+        "docs",
+        "doublon",
         "healthz",
         "historique",
         "import",

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+import ftfy
+
 from ..geo import names
 
 if TYPE_CHECKING:
@@ -28,7 +30,37 @@ NOT_TEXT = (
 
 
 # Keys a row may carry besides its columns: what the reader noticed (they alone do not make a row).
-NOTES = ("__extra__", "__manque__")
+# "__encodage__" and "__repare__" carry a ready French warning (cells read in Windows-1252, repaired).
+NOTES = ("__extra__", "__manque__", "__encodage__", "__repare__")
+
+# A UTF-8 file with a few Windows-1252 bytes (a line pasted from an old export) is read as UTF-8, each
+# bad byte as Windows-1252: FALLBACK for whoever just needs the text, MARKED for the rows, where every
+# such character follows MARK (a Unicode noncharacter) so the cell it lands in can be named, then removed.
+FALLBACK = "locator-cp1252"
+MARKED = "locator-cp1252-marque"
+MARK = "\ufdd0"
+
+
+def _as_cp1252(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return err.object[err.start : err.end].decode("cp1252", errors="replace"), err.end
+
+
+def _as_cp1252_marked(err: UnicodeError) -> tuple[str, int]:
+    text, end = _as_cp1252(err)
+    return "".join(MARK + ch for ch in text), end
+
+
+codecs.register_error(FALLBACK, _as_cp1252)
+codecs.register_error(MARKED, _as_cp1252_marked)
+
+# Mojibake: UTF-8 read as Windows-1252 or Latin-1 (« Ã© », « Ã¨ », « â€™ », « Â »): a lead letter
+# followed by what a UTF-8 continuation byte shows as. Only cells it matches go to ftfy.
+_MOJIBAKE = re.compile(
+    "[\xc2-\xc5\xe2][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013-\u203a\u20ac\u2122]"
+)
 
 
 class FileProblem(ValueError):
@@ -41,7 +73,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "identifiant", "id structure", "identifiant structure"),
     "type": ("type", "type structure", "type de structure", "categorie", "typologie"),
     "nom": ("nom", "name", "nom structure", "nom de la structure", "raison sociale", "libelle"),
-    "adresse": ("adresse", "address", "adresse 1", "adresse1", "rue", "voie", "adresse postale"),
+    "adresse": (
+        "adresse",
+        "address",
+        "adresse 1",
+        "adresse1",
+        "rue",
+        "voie",
+        "adresse postale",
+        "adresse complete",
+        "adresse postale complete",
+        "full address",
+    ),
     "complement_adresse": (
         "complement adresse",
         "complement d adresse",
@@ -60,13 +103,28 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "longitude": ("longitude", "lon", "lng", "long"),
     "x": ("x", "x lambert 93", "x l93", "coord x", "lambert x"),
     "y": ("y", "y lambert 93", "y l93", "coord y", "lambert y"),
+    # The names admins give the parent column (« Mission locale de rattachement »...); other spellings
+    # are read by _parent_header, never a bare « Mission locale », which is rather the name column.
     "parent": (
         "parent",
         "parent name",
         "parent nom",
+        "parent id",
+        "id parent",
         "structure parente",
         "rattachement",
         "mission locale parente",
+        "mission locale de rattachement",
+        "ml de rattachement",
+        "structure de rattachement",
+        "structure mere",
+        "ml referente",
+        "mission locale referente",
+        "structure referente",
+        "ml parente",
+        "ml mere",
+        "rattachee a",
+        "rattache a",
     ),
     "horaires_accueil": (
         "horaires",
@@ -108,7 +166,24 @@ def _keys(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
 _BY_KEY = _keys(ALIASES)
 _COVERAGE_KEYS = _keys(COVERAGE_ALIASES)
 # Place columns: one of these sets must be present (with type and nom) for a structures file.
-PLACE_SETS = (("latitude", "longitude"), ("x", "y"), ("code_insee",), ("code_postal",), ("commune",))
+# An address alone counts: its postcode and commune are read from its text (geo.addresses.split).
+PLACE_SETS = (
+    ("latitude", "longitude"),
+    ("x", "y"),
+    ("code_insee",),
+    ("code_postal",),
+    ("commune",),
+    ("adresse",),
+)
+# A header with one of these words names the structure a row belongs to (« Nom de la ML de
+# rattachement », « Identifiant de la structure mère »), when no alias matched it exactly.
+# (« référent » alone is a contact person: « Nom du référent » is no parent column.)
+_PARENT_WORDS = frozenset(("rattachement", "rattachee", "rattache", "parent", "parente", "mere", "referente"))
+# ...provided it speaks of a structure: « date de rattachement », « code commune de rattachement » are
+# not parent columns.
+_STRUCTURE_WORDS = frozenset(
+    ("structure", "ml", "mission", "locale", "nom", "id", "identifiant", "organisme")
+)
 
 
 @dataclass
@@ -124,6 +199,7 @@ class Table:
     warnings: list[str] = field(default_factory=list)
     genre: str = "structures"  # or "couverture" (ImportPlan.genre)
     limits: Limits | None = None
+    errors: str = "strict"  # FALLBACK: UTF-8 with a few Windows-1252 bytes, each read as such
 
     def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
         """Yield (physical line where the row starts, {canonical column: raw text}); the header is line 1.
@@ -135,7 +211,8 @@ class Table:
         width = max(len(self.columns), 1)
         line_cap = limits.max_cell_chars * width
         csv.field_size_limit(max(csv.field_size_limit(), line_cap * limits.max_cell_lines))
-        with _open_text(self.source, self.encoding) as f:
+        errors = MARKED if self.errors == FALLBACK else "replace"
+        with _open_text(self.source, self.encoding, errors) as f:
             lines = _physical_lines(f, line_cap)
             next(lines, None)  # the header
             for start, values, problem in _records(lines, self.delimiter, width, limits):
@@ -144,9 +221,22 @@ class Table:
     def _row(self, values: list[str], limits) -> dict[str, str]:
         """Map one record's values to canonical columns, noting missing, extra and oversized cells."""
         row: dict[str, str] = {}
-        for col, value in zip(self.columns, values, strict=False):
-            if col is not None and col not in row:
-                row[col] = value
+        read_as_cp1252: list[str] = []
+        repaired: list[str] = []
+        for header, col, value in zip(self.headers, self.columns, values, strict=False):
+            if col is None or col in row:
+                continue
+            if MARK in value:
+                value = value.replace(MARK, "")
+                read_as_cp1252.append(f"{header.strip()[:40]} « {_shown(value)} »")
+            if _MOJIBAKE.search(value) and len(value) <= limits.max_cell_chars:
+                fixed = ftfy.fix_encoding(value)
+                if fixed != value:
+                    repaired.append(f"{header.strip()[:40]} « {_shown(value)} » → « {_shown(fixed)} »")
+                    value = fixed
+            row[col] = value
+        if self.errors == FALLBACK:
+            values = [v.replace(MARK, "") for v in values]
         for header, value in zip(self.headers, values, strict=False):
             if len(value) > limits.max_cell_chars:
                 return {
@@ -157,7 +247,20 @@ class Table:
             row["__extra__"] = str(len(values) - len(self.columns))
         if len(values) < len(self.columns) and any(v.strip() for v in values):
             row["__manque__"] = str(len(self.columns) - len(values))
+        if read_as_cp1252:
+            row["__encodage__"] = (
+                "caractères lus en Windows-1252 dans un fichier UTF-8 (vérifiez les accents)\u202f: "
+                + " ; ".join(read_as_cp1252)
+            )
+        if repaired:
+            row["__repare__"] = "accents mal encodés, réparés\u202f: " + " ; ".join(repaired)
         return row
+
+
+def _shown(value: str) -> str:
+    """A cell as a warning quotes it: on one line, single spaces, cut after 80 characters."""
+    text = " ".join(value.split())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _default_limits():
@@ -259,9 +362,9 @@ def _records(
         pushed.extendleft(reversed(taken[1:]))
 
 
-def _open_text(source: Path | bytes, encoding: str) -> IO[str]:
+def _open_text(source: Path | bytes, encoding: str, errors: str = "replace") -> IO[str]:
     raw = io.BytesIO(source) if isinstance(source, bytes | bytearray) else open(source, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    return io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
 
 
 def _chunks(source: Path | bytes) -> Iterator[bytes]:
@@ -293,11 +396,22 @@ def check_size(source: Path | bytes, max_bytes: int) -> int:
 
 
 def detect_encoding(source: Path | bytes) -> str:
-    """Return "utf-8-sig" or "utf-8" when the whole file is valid UTF-8, else "cp1252"; refuse binary."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
+    """Return "utf-8-sig" or "utf-8" when the file is mostly UTF-8, else "cp1252"; refuse binary."""
+    return detect_decoding(source)[0]
+
+
+def detect_decoding(source: Path | bytes) -> tuple[str, str]:
+    """Return (encoding, errors) for a text file; refuse binary.
+
+    Valid UTF-8: ("utf-8" or "utf-8-sig", "strict"). UTF-8 with a few bytes that are not (fewer than
+    its multi-byte characters: a line pasted from a Windows-1252 export): errors FALLBACK, each such
+    byte read as Windows-1252. Otherwise a Windows-1252 file: ("cp1252", "strict"). One pass, in chunks.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     first = True
     bom = False
+    invalid = 0  # bytes (or runs of bytes) that are not UTF-8
+    multibyte = 0  # bytes saved by UTF-8's multi-byte characters: how much real UTF-8 there is
     for chunk in _chunks(source):
         if first:
             bom = chunk.startswith(codecs.BOM_UTF8)
@@ -306,19 +420,19 @@ def detect_encoding(source: Path | bytes) -> str:
             first = False
         if b"\x00" in chunk:
             raise FileProblem("Le fichier contient des octets nuls : ce n'est pas un CSV texte.")
-        if utf8:
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                utf8 = False
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    if utf8:
-        return "utf-8-sig" if bom else "utf-8"
-    return "cp1252"
+        if chunk.isascii() and not decoder.getstate()[0]:
+            continue  # nothing to decode, no character left open by the chunk before
+        text = decoder.decode(chunk)
+        bad = text.count("\ufffd")
+        invalid += bad
+        multibyte += len(chunk) - len(text)
+    invalid += decoder.decode(b"", final=True).count("\ufffd")
+    encoding = "utf-8-sig" if bom else "utf-8"
+    if not invalid:
+        return encoding, "strict"
+    if multibyte > invalid:
+        return encoding, FALLBACK
+    return "cp1252", "strict"
 
 
 _MAGIC = (
@@ -341,8 +455,8 @@ def _looks_binary(head: bytes) -> bool:
     return bool(sample) and controls / len(sample) > 0.05
 
 
-def _first_line(source: Path | bytes, encoding: str) -> str:
-    with _open_text(source, encoding) as f:
+def _first_line(source: Path | bytes, encoding: str, errors: str = "replace") -> str:
+    with _open_text(source, encoding, errors) as f:
         return f.readline(1 << 20)
 
 
@@ -357,7 +471,22 @@ def detect_delimiter(header_line: str) -> str:
 def canonical(header: str, keys: dict[str, str] | None = None) -> str | None:
     """Return the canonical column for a header written any way, or None when unknown."""
     key = names.normalize(header.replace("_", " "))
-    return (keys or _BY_KEY).get(key)
+    found = (keys or _BY_KEY).get(key)
+    if found is None and keys in (None, _BY_KEY) and _parent_header(key):
+        return "parent"
+    return found
+
+
+def _parent_header(key: str) -> bool:
+    """Tell whether a normalised header names a row's parent structure without being an exact alias."""
+    words = set(key.split())
+    return bool(words & _PARENT_WORDS) and bool(words & _STRUCTURE_WORDS)
+
+
+# Headers that may hold the parent's name or the row's own name: read as neither, with a hint.
+_AMBIGUOUS = frozenset(
+    ("mission locale", "ml", "nom mission locale", "nom ml", "nom de la mission locale", "nom de la ml")
+)
 
 
 def is_coverage(headers: list[str]) -> bool:
@@ -378,8 +507,8 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
     The header decides the columns: structures (ALIASES) or a coverage list (COVERAGE_ALIASES).
     """
     size = check_size(source, max_bytes)
-    encoding = detect_encoding(source)
-    line = _first_line(source, encoding)
+    encoding, errors = detect_decoding(source)
+    line = _first_line(source, encoding, FALLBACK if errors == FALLBACK else "replace")
     if not line.strip().strip(";,\t"):
         raise FileProblem("La première ligne est vide : elle doit porter les noms des colonnes.")
     if len(line) > HEADER_MAX_CHARS:
@@ -399,7 +528,7 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
     for h in headers:
         col = canonical(h, keys) if h.strip() else None
         if col is None and h.strip():
-            warnings.append(f"Colonne « {h.strip()[:40]} » inconnue : ignorée.")
+            warnings.append(f"Colonne « {h.strip()[:40]} » inconnue : ignorée." + _hint(h, keys))
         elif col is not None and col in seen:
             warnings.append(f"Colonnes « {seen[col]} » et « {h.strip()} » : seule la première est lue.")
             col = None
@@ -408,8 +537,23 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
         columns.append(col)
     if encoding == "cp1252":
         warnings.append("Fichier lu en Windows-1252 (export Excel) : les accents sont convertis.")
+    if errors == FALLBACK:
+        warnings.append(
+            "Fichier UTF-8 avec quelques caractères en Windows-1252\u202f: ils sont convertis, et chaque "
+            "ligne concernée est signalée avec le texte qui sera publié."
+        )
     genre = "couverture" if keys is _COVERAGE_KEYS else "structures"
-    return Table(source, encoding, delimiter, headers, columns, size, warnings, genre, limits)
+    return Table(source, encoding, delimiter, headers, columns, size, warnings, genre, limits, errors)
+
+
+def _hint(header: str, keys: dict[str, str]) -> str:
+    """Say how to name an ignored column that could be the parent's name or the row's own name."""
+    if keys is not _BY_KEY or names.normalize(header.replace("_", " ")) not in _AMBIGUOUS:
+        return ""
+    return (
+        " S’il s’agit de la Mission locale de rattachement, nommez la colonne « Mission locale de "
+        "rattachement »\u202f; s’il s’agit du nom de la structure, nommez-la « nom »."
+    )
 
 
 def require_structure_columns(table: Table) -> None:
@@ -417,11 +561,12 @@ def require_structure_columns(table: Table) -> None:
     present = {c for c in table.columns if c}
     missing = [c for c in ("type", "nom") if c not in present]
     if not any(all(c in present for c in group) for group in PLACE_SETS):
-        missing.append("un lieu (latitude + longitude, x + y, code_insee, code_postal ou commune)")
+        missing.append("un lieu (latitude + longitude, x + y, code_insee, code_postal, commune ou adresse)")
     if missing:
         read = ", ".join(h.strip() for h in table.headers if h.strip())[:200] or "aucune"
         raise FileProblem(
             f"Colonnes obligatoires absentes : {', '.join(missing)}. Colonnes lues : {read}. "
             "Noms acceptés : type ; nom (ou name) ; adresse, code_postal (ou cp), commune (ou ville), "
-            "code_insee, latitude/longitude ou x/y (Lambert-93)."
+            "code_insee, latitude/longitude ou x/y (Lambert-93), ou une adresse complète "
+            "(« 12 rue de l’Hôtel de Ville, 63200 Riom »)."
         )

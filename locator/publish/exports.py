@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
+from .. import phones
 from ..store import structures as store_structures
 from ..store.schema import STRUCTURE_FIELDS
 from . import spreadsheet
@@ -38,7 +39,14 @@ def _rows(conn: sqlite3.Connection, all_statuses: bool) -> Iterator[dict[str, An
 
 def write_csv(conn: sqlite3.Connection, out: IO[str], all_statuses: bool = False) -> int:
     """Write structures as CSV for French Excel (UTF-8 with BOM, ';'); return how many rows."""
-    return spreadsheet.write(out, CSV_COLUMNS, _rows(conn, all_statuses))
+    return spreadsheet.write(out, CSV_COLUMNS, map(_read_as_french, _rows(conn, all_statuses)))
+
+
+def _read_as_french(s: dict[str, Any]) -> dict[str, Any]:
+    """A phone stored in E.164 is written « 04 73 38 00 00 » (a leading + would be defused as a formula)."""
+    if s.get("telephone"):
+        s = {**s, "telephone": phones.display(s["telephone"])}
+    return s
 
 
 def write_geojson(

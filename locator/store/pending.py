@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS imports_en_attente_pages (
 """
 
 # What the preview's filters select (besides every row).
-FILTERS = ("tous", "rejete", "nouveau", "mis_a_jour", "inchange", "corrigees")
+FILTERS = ("tous", "rejete", "doublon", "nouveau", "mis_a_jour", "inchange", "corrigees")
 
 
 class PlanGone(RuntimeError):

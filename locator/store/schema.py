@@ -9,15 +9,17 @@ if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, rea
     import sqlite_utils
 
 
-SCHEMA_VERSION = "6"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history;
+SCHEMA_VERSION = "7"  # 2: published-only R*Tree with the type; 3: origins, refs, imports, history;
 # 4: structures.version, the edit counter (concurrency check of the admin form); 5: competences and
 # territoires (commune → Mission locale of the région, territory polygons) and step "positions"
 # (store/positions.py), one index entry per distinct point and type; 6: accounts, sessions, failed
 # logins and pending wizard uploads moved out to the accounts file (store/authdb.py), imports.jeton;
 # plancher_version, the floor of the edit counter (a structure deleted then created again never starts
 # below its old counter); couverture_sieges (what a coverage file says of each Mission locale's seat);
-# communes.epci and the epci table (intercommunalities, which the probable territory groups communes by)
-MIGRATABLE_VERSIONS = ("3", "4", "5")  # older stores the next writer brings up to date without a rebuild
+# communes.epci and the epci table (intercommunalities, which the probable territory groups communes by);
+# 7: territoires.etiquette_latitude/longitude (where the map writes each territory's name);
+#    structures.horaires_note (hours an import could not read as OSM opening_hours, kept as text)
+MIGRATABLE_VERSIONS = ("3", "4", "5", "6")  # older stores the next writer brings up to date without a rebuild
 
 STRUCTURE_TYPES = (
     "mission_locale",
@@ -52,6 +54,7 @@ STRUCTURE_FIELDS = (
     "courriel",
     "site_web",
     "horaires_accueil",
+    "horaires_note",
     "parent_id",
     "description",
     "source",
@@ -229,9 +232,15 @@ CREATE TABLE IF NOT EXISTS geocodage_cache (
 # Columns added after version 1 (name → declaration, version that added it): a store built by an
 # older version gets them on its next write.
 _ADDED_COLUMNS = {
-    "structures": {"origine": ("TEXT", 2), "version": ("INTEGER NOT NULL DEFAULT 0", 4)},
+    "structures": {
+        "origine": ("TEXT", 2),
+        "version": ("INTEGER NOT NULL DEFAULT 0", 4),
+        "horaires_note": ("TEXT", 7),
+    },
     "imports": {"jeton": ("TEXT", 6)},
     "communes": {"epci": ("TEXT", 6)},
+    # Where the map writes the territory's name (locator.geo.labels): NULL until the next refresh.
+    "territoires": {"etiquette_latitude": ("REAL", 7), "etiquette_longitude": ("REAL", 7)},
 }
 # Every write of a structure (import, form, archive, undo, by hand in SQL) moves its counter forward,
 # even one that puts back an older row: a form opened before any write is then refused, never merged.

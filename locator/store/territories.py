@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS competences (
 );
 CREATE INDEX IF NOT EXISTS competences_structure ON competences(structure_id);
 -- Each Mission locale's territory: the union of its communes' contours, simplified, as GeoJSON.
+-- (Schema 7 adds etiquette_latitude/longitude, where the map writes its name: schema._ADDED_COLUMNS.)
 CREATE TABLE IF NOT EXISTS territoires (
     structure_id TEXT PRIMARY KEY,
     geometrie TEXT,
@@ -171,10 +172,12 @@ def replace(
         "population",
         "par_couverture",
         "par_territoire_probable",
+        "etiquette_latitude",
+        "etiquette_longitude",
     )
     db.conn.executemany(
         f"INSERT INTO territoires ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-        [tuple(t[c] for c in cols) for t in territories],
+        [tuple(t.get(c) for c in cols) for t in territories],
     )
 
 
@@ -204,6 +207,28 @@ def territories(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "ORDER BY s.departement, s.nom"
     )
     return [dict(r) for r in rows]
+
+
+def unlabelled(conn: sqlite3.Connection) -> int:
+    """Return how many drawn territories have no label position (a store of schema 6 just migrated)."""
+    return conn.execute(
+        "SELECT COUNT(*) FROM territoires WHERE geometrie IS NOT NULL AND etiquette_latitude IS NULL"
+    ).fetchone()[0]
+
+
+def names(conn: sqlite3.Connection, ids: Sequence[str], region: str) -> dict[str, tuple[str, bool]]:
+    """Return id → (name, seated outside `region`) of these structures."""
+    out: dict[str, tuple[str, bool]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT s.id, s.nom, d.region IS NOT NULL AND d.region != ? FROM structures s "
+            f"LEFT JOIN departements d ON d.code = s.departement WHERE s.id IN ({marks})",
+            [region, *chunk],
+        )
+        out.update({r[0]: (r[1], bool(r[2])) for r in rows})
+    return out
 
 
 def count(conn: sqlite3.Connection) -> int:

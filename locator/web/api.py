@@ -7,14 +7,14 @@ import threading
 from typing import Any
 
 import orjson
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
 from .. import lookup
 from ..geo import codes
 from ..publish import serializers
 from ..store import db as store_db
 from . import formatting, params
-from .openapi import spec
+from .openapi import endpoints, spec
 from .params import ApiError
 from .store import get_conn
 
@@ -66,6 +66,28 @@ def _bounded_query():
 def openapi():
     """The OpenAPI 3 description of this API."""
     return jsonify(spec())
+
+
+@bp.get("/")
+def index():
+    """The API's endpoints, read from its OpenAPI description: a page for a browser, JSON for a client."""
+    listed = endpoints(spec())
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return render_template("api.html", endpoints=listed)
+    return jsonify(
+        {
+            "endpoints": listed,
+            "openapi": url_for("api.openapi"),
+            "documentation": url_for("api.docs"),
+            **_credits(),
+        }
+    )
+
+
+@bp.get("/docs")
+def docs():
+    """The OpenAPI description in a readable page (Swagger UI, served by the app, started by a file)."""
+    return render_template("api_docs.html")
 
 
 def _resolved(conn, default_limit: int, missing: str) -> list[dict[str, Any]]:
@@ -361,6 +383,12 @@ def _territory_feature(
             "source": origin["source"],
             "date": origin["date"],
             "hors_region": outside,
+            # Where the map writes the name: inside the territory, clear of the other names.
+            "etiquette": (
+                {"latitude": t["etiquette_latitude"], "longitude": t["etiquette_longitude"]}
+                if t.get("etiquette_latitude") is not None
+                else None
+            ),
         },
     }
 

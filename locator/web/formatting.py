@@ -7,6 +7,9 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from .. import phones
+from ..geo.distance import in_words
+
 # Type → (name on a card, name in the filters).
 TYPE_LABELS = {
     "mission_locale": ("Mission locale", "Missions locales"),
@@ -84,15 +87,15 @@ def type_label(type_: str, plural: bool = False) -> str:
 
 
 def km(distance: float | None) -> str:
-    """Return a distance as French text: "850 m", "4,2 km", "57 km"."""
-    if distance is None:
-        return ""
-    metres = max(10, round(distance * 1000, -1))
-    if metres < 1000:  # 995 m rounds to "1,0 km", never "1000 m"
-        return f"{metres:.0f} m"
-    if distance < 10:
-        return f"{distance:.1f} km".replace(".", ",")
-    return f"{distance:.0f} km"
+    """Return a distance as French text ("850 m", "4,2 km", "57 km"): geo.distance's one rule."""
+    return "" if distance is None else in_words(distance)
+
+
+def qr_svg(url: str) -> str:
+    """Return a QR code of a URL as inline SVG markup (no script, no style: fit for the CSP)."""
+    import segno  # only pages that print a QR code need it
+
+    return segno.make(url, error="m").svg_inline(scale=3, border=4, dark="#000", light="#fff")
 
 
 def what_is(type_: str) -> str:
@@ -106,15 +109,13 @@ def count(n: int, singular: str, plural: str) -> str:
 
 
 def tel_href(phone: str | None) -> str | None:
-    """Return a tel: link for a French phone number (+33), None when it is not one."""
-    if not phone:
-        return None
-    digits = re.sub(r"[^\d+]", "", phone)
-    if re.fullmatch(r"0\d{9}", digits):
-        return "tel:+33" + digits[1:]
-    if re.fullmatch(r"\+\d{8,15}", digits):
-        return "tel:" + digits
-    return None
+    """Return the tel: link of a stored phone number (E.164), None when it is not one."""
+    return phones.tel_uri(phone)
+
+
+def telephone(phone: str | None) -> str | None:
+    """Show a stored phone number the French way (« 04 73 38 00 00 »; foreign ones as « +41 22 … »)."""
+    return phones.display(phone)
 
 
 def web_url(url: str | None) -> str | None:
@@ -168,9 +169,12 @@ def pretty_address(text: str | None) -> str:
 
 
 def information_date(date_maj: str | None, old_after_years: int, today: dt.date | None = None) -> dict:
-    """Return how to say the date of an information: text, and whether it should be checked."""
+    """Return how to say the date of an information: text, and whether it should be checked.
+
+    The page adds « à vérifier » on screen; the printout handed to a young person keeps the date only.
+    """
     if not date_maj:
-        return {"texte": "Date de l’information inconnue : à vérifier", "a_verifier": True}
+        return {"texte": "Date de l’information inconnue", "a_verifier": True}
     try:
         day = dt.date.fromisoformat(date_maj[:10])
     except ValueError:
@@ -178,7 +182,7 @@ def information_date(date_maj: str | None, old_after_years: int, today: dt.date 
     today = today or dt.date.today()
     age_years = (today - day).days / 365.25
     if age_years > old_after_years:
-        return {"texte": f"Information de {day.year} : à vérifier", "a_verifier": True}
+        return {"texte": f"Information de {day.year}", "a_verifier": True}
     return {
         "texte": f"Information du {day.day} {_MONTHS[day.month - 1]} {day.year}",
         "a_verifier": False,

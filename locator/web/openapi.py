@@ -31,17 +31,17 @@ _FILTERS = [
     _param("departement", "Code du département", {"type": "string"}),
     _param(
         "q",
-        "Texte libre : commune, code postal, département, « lat,lon » ou nom de structure",
+        "Texte libre : commune, code postal, département, « lat,lon » ou nom de structure",
         {"type": "string"},
     ),
     _param(
         "types",
-        "Types séparés par des virgules (ou le paramètre répété), chacun compté une fois ; "
+        "Types séparés par des virgules (ou le paramètre répété), chacun compté une fois ; "
         "200 caractères au plus",
         {"type": "string", "maxLength": 200, "example": "mission_locale,cio"},
     ),
     _param("limit", "Nombre de résultats (1 à 100)", {"type": "integer", "minimum": 1, "maximum": 100}),
-    _param("rayon_km", "Distance maximale en km", {"type": "number", "exclusiveMinimum": 0}),
+    _param("rayon_km", "Distance maximale en km", {"type": "number", "minimum": 0, "exclusiveMinimum": True}),
 ]
 
 
@@ -51,7 +51,7 @@ def spec() -> dict[str, Any]:
         f: {"type": "number" if f in _NUMBER_FIELDS else "string", "nullable": True} for f in STRUCTURE_FIELDS
     }
     structure_props["type"] = {"type": "string", "enum": list(STRUCTURE_TYPES)}
-    structure_props["distance_km"] = {"type": "number", "description": "Distance à vol d'oiseau (km)"}
+    structure_props["distance_km"] = {"type": "number", "description": "Distance à vol d’oiseau (km)"}
     commune_props: dict[str, Any] = {f: {"type": "string", "nullable": True} for f in COMMUNE_FIELDS}
     commune_props.update(
         latitude={"type": "number", "nullable": True},
@@ -65,13 +65,38 @@ def spec() -> dict[str, Any]:
         "info": {
             "title": "locator — API des acteurs de la lutte contre le décrochage scolaire",
             "version": "1",
-            "description": "Communes de France et structures d'Auvergne-Rhône-Alpes : recherche, "
-            "structures les plus proches, Mission locale compétente. Distances à vol d'oiseau (km).",
+            "description": "Communes de France et structures d’Auvergne-Rhône-Alpes : recherche, "
+            "structures les plus proches, Mission locale compétente. Distances à vol d’oiseau (km).",
         },
         "paths": {
             "/healthz": {"get": {"summary": "État du service", "responses": {"200": {"description": "OK"}}}},
             "/api/v1/openapi.json": {
                 "get": {"summary": "Cette description", "responses": {"200": {"description": "OpenAPI 3"}}}
+            },
+            "/api/v1/": {
+                "get": {
+                    "summary": "La liste des adresses de l’API : une page pour un navigateur, du JSON sinon",
+                    "responses": {
+                        "200": {
+                            "description": "Adresses de l’API",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/PointsAcces"}},
+                                "text/html": {"schema": {"type": "string"}},
+                            },
+                        }
+                    },
+                }
+            },
+            "/api/v1/docs": {
+                "get": {
+                    "summary": "Cette description, lisible dans un navigateur",
+                    "responses": {
+                        "200": {
+                            "description": "Page HTML",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
             },
             "/api/v1/communes": {
                 "get": {
@@ -85,7 +110,7 @@ def spec() -> dict[str, Any]:
             },
             "/api/v1/lieux": {
                 "get": {
-                    "summary": "Suggestions pour la recherche : communes, départements, coordonnées",
+                    "summary": "Suggestions pour la recherche : communes, départements, coordonnées",
                     "parameters": [
                         _param("q", "Début du texte saisi", {"type": "string"}, required=True),
                         _FILTERS[6],
@@ -102,21 +127,21 @@ def spec() -> dict[str, Any]:
             },
             "/api/v1/communes/{code}/mission-locale": {
                 "get": {
-                    "summary": "La Mission locale compétente et son lieu d'accueil le plus proche",
+                    "summary": "La Mission locale compétente et son lieu d’accueil le plus proche",
                     "parameters": [_param("code", "Code INSEE", {"type": "string"}, True, "path")],
                     "responses": {"200": _json("#/components/schemas/MissionLocale", "Réponse"), **_ERRORS},
                 }
             },
             "/api/v1/structures": {
                 "get": {
-                    "summary": "Structures autour d'un lieu (les plus proches d'abord)",
+                    "summary": "Structures autour d’un lieu (les plus proches d’abord)",
                     "parameters": _FILTERS,
                     "responses": {"200": _json("#/components/schemas/Structures", "Structures"), **_ERRORS},
                 }
             },
             "/api/v1/structures.geojson": {
                 "get": {
-                    "summary": "Les mêmes structures en GeoJSON (sans filtre : toutes)",
+                    "summary": "Les mêmes structures en GeoJSON (sans filtre : toutes)",
                     "parameters": _FILTERS,
                     "responses": {
                         "200": {
@@ -136,10 +161,10 @@ def spec() -> dict[str, Any]:
             },
             "/api/v1/structures/{structure_id}/territoire.geojson": {
                 "get": {
-                    "summary": "Le territoire d'une Mission locale (Feature GeoJSON, MultiPolygon ; "
-                    "propriétés : communes, population, par_couverture, par_territoire_probable, "
+                    "summary": "Le territoire d’une Mission locale (Feature GeoJSON, MultiPolygon ; "
+                    "propriétés : communes, population, par_couverture, par_territoire_probable, "
                     "methode (couverture, territoire_probable ou mixte), officiel, source, date, "
-                    "hors_region)",
+                    "hors_region, etiquette : latitude et longitude où écrire son nom)",
                     "parameters": [_param("structure_id", "Identifiant", {"type": "string"}, True, "path")],
                     "responses": {"200": {"description": "Feature GeoJSON"}, **_ERRORS},
                 }
@@ -159,6 +184,26 @@ def spec() -> dict[str, Any]:
                     "properties": {"erreur": {"type": "string"}},
                 },
                 "Structure": {"type": "object", "properties": structure_props},
+                "PointsAcces": {
+                    "type": "object",
+                    "properties": {
+                        "endpoints": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "chemin": {"type": "string"},
+                                    "methode": {"type": "string"},
+                                    "resume": {"type": "string"},
+                                    "parametres": {"type": "array", "items": {"type": "string"}},
+                                },
+                            },
+                        },
+                        "openapi": {"type": "string"},
+                        "documentation": {"type": "string"},
+                        **credits,
+                    },
+                },
                 "Commune": {"type": "object", "properties": commune_props},
                 "Communes": {
                     "type": "object",
@@ -223,3 +268,22 @@ def spec() -> dict[str, Any]:
             }
         },
     }
+
+
+def endpoints(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the endpoints an OpenAPI document describes, in its order: chemin, methode, resume and
+    parametres (names, the required ones first)."""
+    out = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            parameters = operation.get("parameters", [])
+            out.append(
+                {
+                    "chemin": path,
+                    "methode": method.upper(),
+                    "resume": operation.get("summary", ""),
+                    "parametres": [p["name"] for p in parameters if p.get("required")]
+                    + [p["name"] for p in parameters if not p.get("required")],
+                }
+            )
+    return out

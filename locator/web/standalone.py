@@ -85,10 +85,12 @@ def listing(structures: Sequence[dict[str, Any]], tiles: dict[str, Any]) -> str:
         tel = formatting.tel_href(s.get("telephone"))
         if tel:
             actions.append(
-                Markup('<li><a class="action" href="{}">Appeler le {}</a></li>').format(tel, s["telephone"])
+                Markup('<li><a class="action" href="{}">Appeler le {}</a></li>').format(
+                    tel, formatting.telephone(s["telephone"])
+                )
             )
         elif s.get("telephone"):
-            actions.append(Markup("<li>Téléphone : {}</li>").format(s["telephone"]))
+            actions.append(Markup("<li>Téléphone : {}</li>").format(formatting.telephone(s["telephone"])))
         mail = formatting.mailto(s.get("courriel"))
         if mail:
             actions.append(

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
+from .. import config as default_settings
 from .. import lookup
-from ..geo import codes
-from ..hours import opening_hours
+from ..geo import codes, names
+from ..hours import french, opening_hours
 from ..store import db as store_db
 from ..store.schema import STRUCTURE_TYPES
 from . import formatting, maps, pagecache, params, standalone
@@ -26,6 +29,15 @@ MORE_NEARBY = 8
 # The map's first view shows the answer: the nearest others count only within this radius (km), so a
 # far structure (an EPIDE 150 km away) never drags the view off the place searched.
 FIRST_VIEW_KM = 30.0
+# Who else can help when a type is far, by what the answer shows: (subject, after "adressez-vous à").
+HELPERS = {
+    "mlcio": ("La Mission locale et le CIO ci-dessus", "l’un ou l’autre"),
+    "ml": ("La Mission locale ci-dessus", "elle"),
+    "cio": ("Le CIO ci-dessus", "lui"),
+    "": ("La Mission locale de votre commune", "la Mission locale de votre commune"),
+}
+# What the search box says after « Me localiser » (before the commune's name), as typed or as shown.
+POSITION_PREFIXES = ("Autour de votre position",)
 # How many structures whose name matches a search lists.
 STRUCTURES_FOUND = 8
 # How many candidates an ambiguous search offers.
@@ -65,6 +77,7 @@ def _template_helpers() -> dict[str, Any]:
         "type_label": formatting.type_label,
         "km": formatting.km,
         "tel_href": formatting.tel_href,
+        "telephone": formatting.telephone,
         "web_url": formatting.web_url,
         "host": formatting.host,
         "mailto": formatting.mailto,
@@ -72,7 +85,7 @@ def _template_helpers() -> dict[str, Any]:
         "pretty_address": formatting.pretty_address,
         "sources": formatting.sources,
         "precision_note": formatting.precision_note,
-        "horaires": opening_hours.describe,
+        "horaires": lambda spec: opening_hours.describe(_osm_hours(spec)),
         "statut_horaires": _hours_status,
         "csrf_token": pagecache.csrf_token,  # a mark in cached pages, each visitor's token when served
         "information_date": lambda d: formatting.information_date(
@@ -84,7 +97,23 @@ def _template_helpers() -> dict[str, Any]:
         "map_assets": lambda kinds: maps.assets(kinds, lambda path: url_for("static", filename=path)),
         "map_element": maps.element,
         "map_name": lambda kind: maps.KINDS[kind],
+        "qr_reponse": _answer_qr,
     }
+
+
+# The arguments that make an answer's page (the page cache keys on the same ones).
+ANSWER_ARGS = ("q", "commune", "types")
+
+
+def _answer_qr() -> Markup | None:
+    """The printout's QR code to this answer's page at PUBLIC_URL; None when no public address is set."""
+    public = (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if not public:
+        return None
+    asked = [(k, v) for k in ANSWER_ARGS for v in request.args.getlist(k) if v]
+    url = public + request.path + ("?" + urlencode(asked) if asked else "")
+    # segno writes the markup itself: the URL becomes modules of a path, never text in the page.
+    return Markup(formatting.qr_svg(url))  # noqa: S704
 
 
 def _outside_region(s: dict[str, Any]) -> dict[str, Any] | None:
@@ -97,9 +126,16 @@ def _outside_region(s: dict[str, Any]) -> dict[str, Any] | None:
     return lookup.outside_region(get_conn(), s, _region())
 
 
+def _osm_hours(spec: str | None) -> str | None:
+    """Stored hours as OSM: hours stored in French before imports converted them are read the same way."""
+    if spec is None or opening_hours.is_valid(spec):
+        return spec
+    return french.read(spec).horaires or spec
+
+
 def _hours_status(spec: str | None) -> dict[str, Any] | None:
     """Open now or not (Paris time) at the app's clock; the page cache keeps it until it changes."""
-    found = opening_hours.status(spec, pagecache.now())
+    found = opening_hours.status(_osm_hours(spec), pagecache.now())
     if found is not None:
         pagecache.expires_at(found["expire"])
     return found
@@ -154,6 +190,7 @@ def two_level_answer(
     show_ml = any(t in wanted for t in lookup.RECEPTION_TYPES)
     others = [t for t in lookup.OTHER_TYPES if t in wanted]
     config = current_app.config
+    far = far_km(config)
     if code is not None:
         answer = lookup.two_level(
             conn,
@@ -162,10 +199,10 @@ def two_level_answer(
             origin=origin,
             region=config["REGION"],
             finder_url=config["NATIONAL_FINDER_URL"],
-            far_km=config["FAR_KM_BY_TYPE"],
+            far_km=far,
         )
     else:
-        answer = lookup.point_answer(conn, origin[0], origin[1], others, far_km=config["FAR_KM_BY_TYPE"])
+        answer = lookup.point_answer(conn, origin[0], origin[1], others, far_km=far)
     entries: list[dict[str, Any]] = []
     out: dict[str, Any] = {
         "commune": answer.get("commune"),
@@ -178,6 +215,7 @@ def two_level_answer(
         "accueil_est_siege": False,
         "autres": [],
         "plus": [],
+        "loin": None,
         "show_ml": show_ml,
     }
     if note and out["raison"] and note not in out["raison"]:
@@ -194,10 +232,13 @@ def two_level_answer(
             else:
                 out["accueil"] = _entry(point["structure"], point["distance_km"], len(entries) + 1, vue=True)
                 entries.append(out["accueil"])
+    far_types = []
     for other in answer.get("autres", []):
-        titre = formatting.NEAREST.get(other["type"], "La structure la plus proche")
         if other.get("loin_km"):
-            titre = lookup.NONE_KNOWN[other["type"]][0] + f" à moins de {other['loin_km']:g} km"
+            # Beyond its type's distance no card presents it as the nearest: the answer says so instead.
+            far_types.append(other)
+            continue
+        titre = formatting.NEAREST.get(other["type"], "La structure la plus proche")
         e = _entry(
             other["structure"],
             other["distance_km"],
@@ -205,19 +246,46 @@ def two_level_answer(
             titre,
             vue=other["distance_km"] is not None and other["distance_km"] <= FIRST_VIEW_KM,
         )
-        e["raison"] = other.get("raison")
         out["autres"].append(e)
         entries.append(e)
+    if out["methode"] != "hors_region":  # outside the région the one message says it all
+        out["loin"] = far_answer(far_types, out)
     centre = origin or _centre(answer.get("commune"))
     if centre is not None:
         shown = {e["s"]["id"] for e in entries}
         for s, d in lookup.nearest(conn, centre[0], centre[1], types=types, limit=MORE_NEARBY + len(shown)):
-            if s["id"] not in shown and len(out["plus"]) < MORE_NEARBY:
+            near = d <= far.get(s["type"], d)
+            if near and s["id"] not in shown and len(out["plus"]) < MORE_NEARBY:
                 e = _entry(s, d, len(entries) + 1)
                 out["plus"].append(e)
                 entries.append(e)
     out["entries"] = explain_first(entries)
     return out
+
+
+def far_km(config) -> dict[str, float]:
+    """Return every type's distance threshold (km): the setting, each type it leaves out at its default."""
+    return {**default_settings.FAR_KM_BY_TYPE, **(config.get("FAR_KM_BY_TYPE") or {})}
+
+
+def far_answer(far_types: list[dict[str, Any]], out: dict[str, Any]) -> dict[str, Any] | None:
+    """Say plainly which types have none nearby, and who else can help (the structures shown)."""
+    if not far_types:
+        return None
+    lines = [f"{lookup.NONE_KNOWN[o['type']][0]} à moins de {o['loin_km']:g} km." for o in far_types]
+    shown = {e["s"]["type"] for e in out["autres"]}
+    key = ("ml" if out["mission_locale"] is not None else "") + ("cio" if "cio" in shown else "")
+    who, them = HELPERS.get(key, HELPERS[""])
+    if key and any(o["type"] == "psad" for o in far_types):
+        aide = (
+            f"{who} travaillent avec la plateforme de suivi des décrocheurs (PSAD) de votre secteur : "
+            f"adressez-vous à {them}, qui vous orientera aussi vers les autres aides."
+        )
+        if key != "mlcio":
+            aide = aide.replace("travaillent", "travaille")
+    else:
+        aide = f"Pour ces aides, adressez-vous à {them} : on vous y orientera."
+    return {"lignes": lines, "aide": aide}
 
 
 def explain_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -303,6 +371,10 @@ def index():
 def search():
     """Search results: the two-level answer for a commune or a point, or the candidates to choose."""
     q = request.args.get("q", "").strip()[:200]
+    # The box after « Me localiser » says « Autour de votre position : Thiers »: sent again, it means Thiers.
+    for prefix in POSITION_PREFIXES:
+        if q.startswith(prefix):
+            q = q[len(prefix) :].strip(" \u202f\u00a0:")
     code = request.args.get("commune", "").strip().upper()[:10]
     types = _types()
     if not q and not code:
@@ -390,7 +462,11 @@ def _commune_result(conn, code, q, types, place=None, others=(), structures=()):
         carte=carte,
         origin=None,
         structures=structures,
-        hors_region=bool(q) and info.get("region") != _region(),
+        # Said when the name typed is not the commune found (« Test » → La Teste-de-Buch): for
+        # « Marseille » the answer's own message says it, once.
+        hors_region=bool(q)
+        and info.get("region") != _region()
+        and names.normalize(q) != names.normalize(info["nom"]),
     )
 
 
@@ -529,10 +605,19 @@ def departement_map_file(code: str):
 
 
 @bp.get("/territoires")
+@pagecache.cached("commune", "code")
 def territories():
-    """The région's Missions locales as a map of their territories, and the same as a table."""
+    """The région's Missions locales as a map of their territories, and the same as a table; with
+    `?commune=`, the territory of that commune highlighted and its Mission locale named."""
     conn = get_conn()
     overview = lookup.territories_overview(conn, _region())
+    typed = request.args.get("commune", "").strip()[:200]
+    picked = request.args.get("code", "").strip()[:10] or None
+    search = None
+    if typed or picked:
+        search = lookup.territory_search(
+            conn, typed or picked or "", picked, _region(), current_app.config["NATIONAL_FINDER_URL"]
+        )
     deps = {d["code"]: d["nom"] for d in lookup.departements(conn)}
     named = {
         key: [{**r, "departement_nom": deps.get(r["departement"], r["departement"])} for r in overview[key]]
@@ -544,4 +629,6 @@ def territories():
         autres=named["autres"],
         apercu=overview,
         tiles=maps.tiles_data(maps.tile_layer(current_app.config)),
+        recherche=search,
+        saisie=typed or picked or "",
     )

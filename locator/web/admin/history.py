@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from ... import territories
+from ... import phones, territories
 from ...admin.accounts import now_iso
 from ...store import history as store_history
 from ...store import imports as store_imports
@@ -69,8 +69,15 @@ def change_diff(change: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     if before is None or after is None:
         return []
     return [
-        (k, before.get(k), after.get(k)) for k in after if k not in _QUIET and before.get(k) != after.get(k)
+        (k, _shown(k, before.get(k)), _shown(k, after.get(k)))
+        for k in after
+        if k not in _QUIET and before.get(k) != after.get(k)
     ]
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A stored value as the admins read it (a phone in E.164 shown « 04 73 38 00 00 »)."""
+    return phones.display(value) if key == "telephone" else value
 
 
 @bp.get("/historique")

@@ -269,6 +269,22 @@ def import_row_fix(token: str, ligne: int):
     return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
 
 
+@bp.post("/import/<token>/lignes/<int:ligne>/doublon")
+def import_row_duplicate(token: str, ligne: int):
+    """Decide what a probable duplicate is (update the stored structure, keep both, skip), plan again."""
+    item = _load(token)
+    row = _row(item, ligne)
+    choix = request.form.get("choix")
+    if not row.get("doublon") or choix not in wizard.DUPLICATE_CHOICES:
+        flash(f"Ligne {ligne} : choisissez une des trois réponses proposées.", "erreur")
+        return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
+    _replan(item, wizard.choose_duplicate(item["reglages"], ligne, choix))
+    row = _row(item, ligne)
+    label = wizard.ACTION_LABELS.get(row["action"], row["action"])
+    flash(f"Ligne {ligne} : choix « {wizard.DUPLICATE_CHOICES[choix]} » retenu ({label}).")
+    return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
+
+
 @bp.post("/import/<token>/lignes/<int:ligne>/position.json")
 def import_row_point(token: str, ligne: int):
     """Move a row's point (a pin dragged on the map): JSON {latitude, longitude} → the row re-planned."""
@@ -358,9 +374,18 @@ def import_confirm(token: str):
         return redirect(url_for("admin.history"))
     flash(
         f"Import publié : {report['crees']} créée(s), {report['mis_a_jour']} mise(s) à jour, "
-        f"{len(report['rejetes']) + report.get('rejetes_non_listes', 0)} ligne(s) rejetée(s) non importée(s)."
+        f"{len(report['rejetes']) + report.get('rejetes_non_listes', 0)} ligne(s) rejetée(s) non importée(s)"
+        + _duplicates_left(report.get("doublons", 0))
+        + "."
     )
     return redirect(url_for("admin.import_detail", import_id=report["import_id"]))
+
+
+def _duplicates_left(n: int) -> str:
+    """The end of the confirmation's message for the probable duplicates not imported (none: nothing)."""
+    if not n:
+        return ""
+    return f", {n} doublon probable non importé" if n == 1 else f", {n} doublons probables non importés"
 
 
 @bp.post("/import/<token>/abandonner")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from ... import phones
 from ...admin import editing
 from ...admin.accounts import now_iso
 from ...hours import form as hours_form
@@ -57,6 +58,8 @@ def structures():
 def _form_values(structure: dict | None) -> dict[str, str]:
     """The form's text values for a stored structure (empty for a new one)."""
     values = {k: "" if (structure or {}).get(k) is None else str(structure[k]) for k in editing.FORM_FIELDS}
+    if values["telephone"]:  # stored in E.164, typed and read the French way
+        values["telephone"] = phones.display(values["telephone"]) or values["telephone"]
     return values
 
 
@@ -168,13 +171,17 @@ def _submit(structure: dict | None):
         errors.append(NO_VERSION)
     week = None
     hours_text = None
-    if form.get("horaires_mode") == "texte":
+    # Text mode, or hours written out in the table mode's text box: read as imports read them.
+    if form.get("horaires_mode") == "texte" or form.get("horaires_texte", "").strip():
         hours_text = form.get("horaires_texte", "")
         values["horaires_accueil"] = hours_text
         try:
-            hours_form.validate_text(hours_text)
+            values["horaires_accueil"], note = hours_form.read_text(hours_text)
         except hours_form.HoursError as err:
             errors.append(str(err))
+        else:
+            if note and note not in (values.get("horaires_note") or ""):
+                values["horaires_note"] = "\n".join(n for n in (values.get("horaires_note"), note) if n)
     else:
         try:
             week = hours_form.from_form(form)

@@ -146,6 +146,12 @@
       b.setAttribute("aria-pressed", b.getAttribute("data-vue") === view ? "true" : "false");
     });
     if (view === "carte") {
+      // On a phone the map starts below the title: bring the switch to the top of the screen so the
+      // whole map, and the answer's pins it fits, are on the screen at once.
+      var bascule = document.querySelector(".bascule");
+      if (bascule && !window.matchMedia("(min-width: 900px)").matches) {
+        bascule.scrollIntoView({ block: "start" });
+      }
       map.invalidateSize();
       fit(false);
     }
