@@ -11,7 +11,12 @@ from pathlib import Path
 
 import click
 
-from . import config
+from . import clifrench, config
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    """« 0 ligne lue », « 1 ligne lue », « 3 lignes lues »: French takes the singular below 2."""
+    return f"{n} {singular if abs(n) < 2 else plural}"
 
 
 def db_option(f):
@@ -29,6 +34,11 @@ def db_option(f):
 class _Group(click.Group):
     """Commands say in French when another write holds the store (exit 1), never a traceback."""
 
+    def main(self, *args, **kwargs):
+        """Run the command line, click's own messages in French."""
+        clifrench.activate()
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         from .store.db import StoreBusy
 
@@ -40,7 +50,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="locator")
+@click.version_option(package_name="locator", help="Afficher la version et quitter.")
 def main() -> None:
     """Annuaire et localisateur des acteurs de la lutte contre le décrochage scolaire."""
 
@@ -204,12 +214,19 @@ def _say_report(report: dict, dry_run: bool) -> None:
     if report.get("erreur") and not report.get("lus"):
         click.echo(f"Erreur : {report['erreur']}", err=True)
         return
-    verb = "seraient" if dry_run else "ont été"
     click.echo(
-        f"{report['fichier']} : {report['lus']} ligne(s) lue(s) ; {report['crees']} créée(s), "
-        f"{report['mis_a_jour']} mise(s) à jour, {report['inchanges']} inchangée(s), "
-        f"{len(report['rejetes'])} rejetée(s)"
-        + (f", {report['vides']} vide(s) ignorée(s)" if report["vides"] else "")
+        f"{report['fichier']} : "
+        + _count(report["lus"], "ligne lue", "lignes lues")
+        + " ; "
+        + ", ".join(
+            [
+                _count(report["crees"], "créée", "créées"),
+                _count(report["mis_a_jour"], "mise à jour", "mises à jour"),
+                _count(report["inchanges"], "inchangée", "inchangées"),
+                _count(len(report["rejetes"]), "rejetée", "rejetées"),
+            ]
+        )
+        + (", " + _count(report["vides"], "vide ignorée", "vides ignorées") if report["vides"] else "")
         + _duplicates_said(report.get("doublons", 0))
     )
     for item in report["rejetes"]:
@@ -228,7 +245,9 @@ def _say_report(report: dict, dry_run: bool) -> None:
     if report.get("erreur"):
         click.echo(f"Erreur : {report['erreur']} Le fichier de données n'a pas changé.", err=True)
     elif dry_run:
-        click.echo(f"Essai à blanc : rien n'a été écrit ({report['importes']} ligne(s) {verb} importée(s)).")
+        one = report["importes"] < 2
+        said = "ligne serait importée" if one else "lignes seraient importées"
+        click.echo(f"Essai à blanc : rien n’a été écrit ({report['importes']} {said}).")
     elif report.get("aucun_changement"):
         click.echo(
             "Aucun changement : les données sont déjà à jour ; aucun import n'est ajouté à l'historique."
@@ -287,6 +306,7 @@ def import_(
                 "limits": Limits.from_settings(settings),
                 "region": str(settings["REGION"]),
                 "hors_region": hors_region,
+                "hors_region_conseil": "si elle est voulue, importez de nouveau avec l’option --hors-region",
             }
             report = import_file(
                 db,
@@ -333,6 +353,7 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
     """
     from .admin.accounts import now_iso
     from .store import history, imports
+    from .web.admin.history import paris_time  # « 04/12/2026 à 15:53 », as the admin pages say it
 
     out: dict = {"import_id": import_id, "annule": False}
 
@@ -348,7 +369,7 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
             if record is None:
                 fail(f"import n° {import_id} inconnu (voir /admin/historique).")
             if record["annule_le"]:
-                fail(f"l'import n° {import_id} a déjà été annulé le {record['annule_le']}.")
+                fail(f"l'import n° {import_id} a déjà été annulé le {paris_time(record['annule_le'])}.")
             blocked = history.undo_blockers(db.conn, import_id)
             if blocked and not avec_dependances:
                 fail(
@@ -356,11 +377,15 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
                     bloquants=_blockers_json(blocked),
                 )
             if not yes:
-                click.confirm(
-                    f"Annuler l'import n° {import_id} ({record['fichier']}, le {record['quand']}, "
-                    f"{record['crees']} fiche(s) créée(s), {record['mis_a_jour']} mise(s) à jour)"
+                when = paris_time(record["quand"])
+                clifrench.confirm(
+                    f"Annuler l’import n° {import_id} ({record['fichier']}, le {when}, "
+                    + _count(record["crees"], "fiche créée", "fiches créées")
+                    + ", "
+                    + _count(record["mis_a_jour"], "mise à jour", "mises à jour")
+                    + ")"
                     + (" et les changements faits depuis qui en dépendent" if blocked else "")
-                    + " ?",
+                    + "\u202f?",
                     abort=True,
                     err=True,
                 )
@@ -381,7 +406,8 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False))
     else:
-        click.echo(f"Import n° {import_id} annulé : {count} fiche(s) remise(s) dans leur état précédent.")
+        fiches = _count(count, "fiche remise", "fiches remises")
+        click.echo(f"Import n° {import_id} annulé : {fiches} dans leur état précédent.")
 
 
 def _blockers_json(blocked) -> dict:
@@ -470,7 +496,8 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
             tmp.unlink()
     for p in problems:
         click.echo(f"Non exportée (refusée par le schéma data·inclusion) : {p}", err=True)
-    click.echo(f"{n} structure(s) exportée(s)" + (f" dans {output}" if output else "") + ".", err=True)
+    said = _count(n, "structure exportée", "structures exportées")
+    click.echo(said + (f" dans {output}" if output else "") + ".", err=True)
 
 
 @main.command("carte")
@@ -496,7 +523,7 @@ def carte(db_path: Path, departement: str | None, types: str | None, output: Pat
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown:
         click.echo(
-            f"Erreur : type(s) inconnu(s) : {', '.join(unknown)} ; "
+            f"Erreur : {'type inconnu' if len(unknown) == 1 else 'types inconnus'} : {', '.join(unknown)} ; "
             f"choisir parmi {', '.join(STRUCTURE_TYPES)}.",
             err=True,
         )
@@ -691,7 +718,7 @@ def restore(db_path: Path, source: Path, yes: bool, avec_comptes: bool) -> None:
 
     if not yes:
         what = " et tous les comptes" if avec_comptes else ""
-        click.confirm(f"Remplacer tout le contenu de {db_path}{what} par {source} ?", abort=True)
+        clifrench.confirm(f"Remplacer tout le contenu de {db_path}{what} par {source}\u202f?", abort=True)
     from . import territories
     from .store import authdb
 
@@ -717,7 +744,12 @@ def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
-    return click.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+    return click.prompt(
+        "Mot de passe",
+        hide_input=True,
+        confirmation_prompt="Confirmez le mot de passe\u202f: ",
+        prompt_suffix="\u202f: ",
+    )
 
 
 def _account_call(func, *args) -> str:
@@ -805,7 +837,9 @@ def user_unlock(db_path: Path, email: str, adresse: str | None) -> None:
         sys.exit(1)
     where = f" et pour l'adresse {adresse}" if adresse else ""
     click.echo(
-        f"Blocage levé pour {email.strip().lower()}{where} : {forgotten} essai(s) manqué(s) oublié(s)."
+        f"Blocage levé pour {email.strip().lower()}{where} : "
+        + _count(forgotten, "essai manqué oublié", "essais manqués oubliés")
+        + "."
     )
 
 

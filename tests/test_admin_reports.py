@@ -70,7 +70,7 @@ def test_missing_message_comes_back_with_the_error_and_the_input_kept(admin_app,
     r = _send(admin_app.test_client(), message="  ", contact="<b>moi</b>")
     assert r.status_code == 400
     page = r.get_data(as_text=True)
-    assert "Décrivez l&#39;erreur" in page
+    assert "Décrivez l’erreur" in page
     assert "&lt;b&gt;moi&lt;/b&gt;" in page and "<b>moi</b>" not in page
     assert _reports(admin_store) == []
 

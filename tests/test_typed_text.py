@@ -52,7 +52,7 @@ def test_a_report_message_loses_its_bidi_and_invisible_characters(admin_app, adm
 
 def test_a_report_made_of_invisible_characters_only_is_refused(admin_app, admin_store):
     r = _report(admin_app.test_client(), message=f"{RLO}{ZWSP}\u2060")
-    assert r.status_code == 400 and "Décrivez l'erreur" in text(r)
+    assert r.status_code == 400 and "Décrivez l’erreur" in text(r)
     assert _rows(admin_store, "SELECT COUNT(*) FROM signalements") == [(0,)]
 
 

@@ -97,7 +97,7 @@ def test_undo_with_dependants_needs_the_box_then_leaves_no_orphan(admin_client, 
     antenne = later_work(admin_client, sid)
     detail = f"/admin/imports/{import_id}"
     page = text(admin_client.get(detail))
-    assert "Annuler l'import et ces changements" in page and 'name="confirmer"' in page
+    assert "Annuler l’import et ces changements" in page and 'name="confirmer"' in page
     before = snapshot(admin_store)
     r = post_form(admin_client, detail + "/annuler", {"dependants": "annuler"}, page=detail)
     assert "Cochez la case" in text(admin_client.get(r.headers["Location"]))

@@ -71,7 +71,7 @@ def imprecise_positions(conn: sqlite3.Connection, structures: list[dict[str, Any
     out = []
     for s in structures:
         if s["latitude"] is None or s["longitude"] is None:
-            out.append({**s, "probleme": "Pas de position : la structure n'apparaît pas sur la carte."})
+            out.append({**s, "probleme": "Pas de position : la structure n’apparaît pas sur la carte."})
             continue
         precision = s.get("precision_geocodage")
         if precision in COARSE_PRECISIONS:
@@ -84,8 +84,9 @@ def imprecise_positions(conn: sqlite3.Connection, structures: list[dict[str, Any
         if wkb is not None:
             km = geometry.distance_to_contour_km(wkb, s["latitude"], s["longitude"])
             if km > OUTSIDE_COMMUNE_KM:
+                decimal_km = f"{km:.1f}".replace(".", ",")  # French decimal comma
                 out.append(
-                    {**s, "probleme": f"Position à {km:.1f} km de la commune indiquée ({s['commune']})."}
+                    {**s, "probleme": f"Position à {decimal_km} km de la commune indiquée ({s['commune']})."}
                 )
     return out
 
@@ -151,7 +152,7 @@ def duplicates(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if same_address:
                     why.append("même adresse")
                 if km is not None and km <= DUPLICATE_DISTANCE_KM:
-                    why.append(f"à {km * 1000:.0f} m l'une de l'autre")
+                    why.append(f"à {km * 1000:.0f} m l’une de l’autre")
                 out.append(
                     {
                         **a,
@@ -178,11 +179,11 @@ def orphan_antennes(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({**s, "probleme": "Aucune Mission locale de rattachement."})
         elif parent is None:
             out.append(
-                {**s, "probleme": f"La Mission locale de rattachement « {s['parent_id']} » n'existe plus."}
+                {**s, "probleme": f"La Mission locale de rattachement « {s['parent_id']} » n’existe plus."}
             )
         elif parent["type"] != "mission_locale":
             out.append(
-                {**s, "probleme": f"Rattachée à « {parent['nom']} », qui n'est pas une Mission locale."}
+                {**s, "probleme": f"Rattachée à « {parent['nom']} », qui n’est pas une Mission locale."}
             )
     return out
 
@@ -191,7 +192,7 @@ def unanswered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str,
     """Return the communes of the région for which no Mission locale is competent, saying why."""
     why = {
         None: "Réponse pas encore calculée : relancez « locator build » ou « locator serve ».",
-        "inconnue": "Aucune Mission locale publiée n'a son siège dans ce département, ou la position de "
+        "inconnue": "Aucune Mission locale publiée n’a son siège dans ce département, ou la position de "
         "la commune est inconnue.",
     }
     rows = sorted(

@@ -28,7 +28,7 @@ def check(champ: str, message: str, contact: str, fields: Collection[str]) -> tu
         errors["message"] = f"Le message est trop long ({MAX_MESSAGE} caractères au plus)."
     else:
         if not values["message"]:
-            errors["message"] = "Décrivez l'erreur en quelques mots."
+            errors["message"] = "Décrivez l’erreur en quelques mots."
     try:
         values["contact"] = clean.text(contact, "contact", max_length=MAX_CONTACT) or ""
     except clean.Invalid:

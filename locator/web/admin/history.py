@@ -130,5 +130,6 @@ def import_undo(import_id: int):
     except (store_history.UndoConflict, store_history.UnknownImport, store_history.AlreadyUndone) as err:
         flash(str(err), "erreur")
     else:
-        flash(f"Import n° {import_id} annulé : {count} fiche(s) remise(s) dans leur état précédent.")
+        fiches = "fiche remise" if count == 1 else "fiches remises"
+        flash(f"Import n° {import_id} annulé : {count} {fiches} dans leur état précédent.")
     return redirect(url_for("admin.import_detail", import_id=import_id))

@@ -17,7 +17,7 @@ from . import bp, client_ip, public_bp, writer
 
 # What the visitor says is wrong (value → label); "autre" lets them say anything.
 FIELDS = {
-    "adresse": "L'adresse ou la position sur la carte",
+    "adresse": "L’adresse ou la position sur la carte",
     "contact": "Le téléphone, le courriel ou le site",
     "horaires": "Les horaires",
     "fermee": "La structure a fermé ou déménagé",
@@ -105,7 +105,7 @@ def _settle(report_id: int, statut: str, done: str):
     if ok:
         flash(done)
     else:
-        flash("Ce signalement n'existe pas ou a déjà été traité.", "erreur")
+        flash("Ce signalement n’existe pas ou a déjà été traité.", "erreur")
     return redirect(url_for("admin.reports"))
 
 
