@@ -8,7 +8,7 @@ DB ?= instance/locator.sqlite
 VENDOR := locator/web/static/vendor
 MAPS := locator/web/static/cartes
 
-.PHONY: install run build test test-fast lint format bench load soak clean browser redis
+.PHONY: install run build test test-fast lint format bench load soak clean browser redis locale
 
 install: $(VENV)/.installed $(VENDOR)/.installed $(MAPS)/cartes.json
 
@@ -97,3 +97,7 @@ soak: install
 
 clean:
 	rm -rf $(VENV) instance/locator.sqlite* .pytest_cache
+
+# The command line's French (click's messages): compile the catalog after editing messages.po.
+locale: $(VENV)/.installed
+	$(BIN)/pybabel compile -d locator/locale -D messages -l fr

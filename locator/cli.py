@@ -11,7 +11,12 @@ from pathlib import Path
 
 import click
 
-from . import config
+from . import clifrench, config
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    """« 0 ligne lue », « 1 ligne lue », « 3 lignes lues »: French takes the singular below 2."""
+    return f"{n} {singular if abs(n) < 2 else plural}"
 
 
 def db_option(f):
@@ -29,6 +34,11 @@ def db_option(f):
 class _Group(click.Group):
     """Commands say in French when another write holds the store (exit 1), never a traceback."""
 
+    def main(self, *args, **kwargs):
+        """Run the command line, click's own messages in French."""
+        clifrench.activate()
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         from .store.db import StoreBusy
 
@@ -40,7 +50,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="locator")
+@click.version_option(package_name="locator", help="Afficher la version et quitter.")
 def main() -> None:
     """Annuaire et localisateur des acteurs de la lutte contre le décrochage scolaire."""
 
@@ -97,12 +107,12 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     try:  # the maps' skeletons, written by `make install`: a site without them has no map
         maps.manifest()
     except maps.MapsNotBuilt as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     # A store of the previous version gets its new columns, and its territories, before the workers start.
     territories.migrate(db_path)
@@ -165,7 +175,7 @@ def _open_store(db_path: Path):
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     db = writer(db_path)
     schema.create(db)  # a store built by an older version gets the new tables
@@ -202,14 +212,21 @@ def _duplicates_said(n: int) -> str:
 def _say_report(report: dict, dry_run: bool) -> None:
     """Print an import report in plain French: totals, then every rejected row and warning."""
     if report.get("erreur") and not report.get("lus"):
-        click.echo(f"Erreur : {report['erreur']}", err=True)
+        click.echo(f"Erreur : {report['erreur']}", err=True)
         return
-    verb = "seraient" if dry_run else "ont été"
     click.echo(
-        f"{report['fichier']} : {report['lus']} ligne(s) lue(s) ; {report['crees']} créée(s), "
-        f"{report['mis_a_jour']} mise(s) à jour, {report['inchanges']} inchangée(s), "
-        f"{len(report['rejetes'])} rejetée(s)"
-        + (f", {report['vides']} vide(s) ignorée(s)" if report["vides"] else "")
+        f"{report['fichier']} : "
+        + _count(report["lus"], "ligne lue", "lignes lues")
+        + " ; "
+        + ", ".join(
+            [
+                _count(report["crees"], "créée", "créées"),
+                _count(report["mis_a_jour"], "mise à jour", "mises à jour"),
+                _count(report["inchanges"], "inchangée", "inchangées"),
+                _count(len(report["rejetes"]), "rejetée", "rejetées"),
+            ]
+        )
+        + (", " + _count(report["vides"], "vide ignorée", "vides ignorées") if report["vides"] else "")
         + _duplicates_said(report.get("doublons", 0))
     )
     for item in report["rejetes"]:
@@ -218,17 +235,19 @@ def _say_report(report: dict, dry_run: bool) -> None:
         click.echo(f"  ligne {item['ligne']}\u202f: {item['message']}")
     updated = "à mettre à jour" if dry_run else "mise à jour"
     for item in report.get("changements", []):
-        fields = " ; ".join(
+        fields = " ; ".join(
             f"{c['champ']} « {c['avant'] or ''} » → « {c['apres'] or ''} »" for c in item["champs"]
         )
         click.echo(f"  ligne {item['ligne']} {updated} ({item['id']})\u202f: {fields}")
     for item in report["avertissements"]:
         where = f"ligne {item['ligne']}" if item["ligne"] is not None else "fichier"
-        click.echo(f"  {where} : {' ; '.join(item['messages'])}")
+        click.echo(f"  {where} : {' ; '.join(item['messages'])}")
     if report.get("erreur"):
         click.echo(f"Erreur : {report['erreur']} Le fichier de données n’a pas changé.", err=True)
     elif dry_run:
-        click.echo(f"Essai à blanc : rien n’a été écrit ({report['importes']} ligne(s) {verb} importée(s)).")
+        one = report["importes"] < 2
+        said = "ligne serait importée" if one else "lignes seraient importées"
+        click.echo(f"Essai à blanc : rien n’a été écrit ({report['importes']} {said}).")
     elif report.get("aucun_changement"):
         click.echo(
             "Aucun changement : les données sont déjà à jour ; aucun import n’est ajouté à l’historique."
@@ -275,8 +294,8 @@ def import_(
 
     settings = config.load()
     if not file.is_file():  # a usage error, like any wrong argument: exit 2
-        report = {"fichier": str(file), "erreur": f"fichier introuvable : {file}", "lus": 0}
-        click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
+        report = {"fichier": str(file), "erreur": f"fichier introuvable : {file}", "lus": 0}
+        click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
         sys.exit(2)
     try:
         with _open_store(db_path) as db:
@@ -287,6 +306,7 @@ def import_(
                 "limits": Limits.from_settings(settings),
                 "region": str(settings["REGION"]),
                 "hors_region": hors_region,
+                "hors_region_conseil": "si elle est voulue, importez de nouveau avec l’option --hors-region",
             }
             report = import_file(
                 db,
@@ -333,12 +353,13 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
     """
     from .admin.accounts import now_iso
     from .store import history, imports
+    from .web.admin.history import paris_time  # « 04/12/2026 à 15:53 », as the admin pages say it
 
     out: dict = {"import_id": import_id, "annule": False}
 
     def fail(message: str, **extra) -> None:
         out.update(erreur=message, **extra)
-        click.echo(json.dumps(out, ensure_ascii=False) if as_json else f"Erreur : {message}", err=not as_json)
+        click.echo(json.dumps(out, ensure_ascii=False) if as_json else f"Erreur : {message}", err=not as_json)
         sys.exit(1)
 
     try:
@@ -348,7 +369,7 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
             if record is None:
                 fail(f"import n° {import_id} inconnu (voir /admin/historique).")
             if record["annule_le"]:
-                fail(f"l’import n° {import_id} a déjà été annulé le {record['annule_le']}.")
+                fail(f"l’import n° {import_id} a déjà été annulé le {paris_time(record['annule_le'])}.")
             blocked = history.undo_blockers(db.conn, import_id)
             if blocked and not avec_dependances:
                 fail(
@@ -356,11 +377,15 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
                     bloquants=_blockers_json(blocked),
                 )
             if not yes:
-                click.confirm(
-                    f"Annuler l’import n° {import_id} ({record['fichier']}, le {record['quand']}, "
-                    f"{record['crees']} fiche(s) créée(s), {record['mis_a_jour']} mise(s) à jour)"
+                when = paris_time(record["quand"])
+                clifrench.confirm(
+                    f"Annuler l’import n° {import_id} ({record['fichier']}, le {when}, "
+                    + _count(record["crees"], "fiche créée", "fiches créées")
+                    + ", "
+                    + _count(record["mis_a_jour"], "mise à jour", "mises à jour")
+                    + ")"
                     + (" et les changements faits depuis qui en dépendent" if blocked else "")
-                    + " ?",
+                    + "\u202f?",
                     abort=True,
                     err=True,
                 )
@@ -381,7 +406,8 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False))
     else:
-        click.echo(f"Import n° {import_id} annulé : {count} fiche(s) remise(s) dans leur état précédent.")
+        fiches = _count(count, "fiche remise", "fiches remises")
+        click.echo(f"Import n° {import_id} annulé : {fiches} dans leur état précédent.")
 
 
 def _blockers_json(blocked) -> dict:
@@ -413,7 +439,7 @@ def backup(db_path: Path, target: Path, avec_comptes: bool) -> None:
     try:
         size = run_backup(db_path, target, _accounts_file(db_path) if avec_comptes else None)
     except BackupError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     said = " avec les comptes" if avec_comptes else " (sans les comptes)"
     click.echo(f"Sauvegarde écrite{said} : {target} ({size / 1e6:.1f} Mo)")
@@ -437,7 +463,7 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     settings = config.load()
     conn = connect(db_path)
@@ -470,7 +496,8 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
             tmp.unlink()
     for p in problems:
         click.echo(f"Non exportée (refusée par le schéma data·inclusion) : {p}", err=True)
-    click.echo(f"{n} structure(s) exportée(s)" + (f" dans {output}" if output else "") + ".", err=True)
+    said = _count(n, "structure exportée", "structures exportées")
+    click.echo(said + (f" dans {output}" if output else "") + ".", err=True)
 
 
 @main.command("carte")
@@ -490,13 +517,13 @@ def carte(db_path: Path, departement: str | None, types: str | None, output: Pat
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     wanted = [t.strip() for t in (types or "").split(",") if t.strip()]
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown:
         click.echo(
-            f"Erreur : type(s) inconnu(s) : {', '.join(unknown)} ; "
+            f"Erreur : {'type inconnu' if len(unknown) == 1 else 'types inconnus'} : {', '.join(unknown)} ; "
             f"choisir parmi {', '.join(STRUCTURE_TYPES)}.",
             err=True,
         )
@@ -517,7 +544,7 @@ def carte(db_path: Path, departement: str | None, types: str | None, output: Pat
             wanted or None,
         )
     except ValueError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     finally:
         conn.close()
@@ -584,7 +611,7 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
     except FetchError as err:
         kept = dest / "annuaire.json"
         note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
-        click.echo(f"Erreur : {err}.{note}", err=True)
+        click.echo(f"Erreur : {err}.{note}", err=True)
         sys.exit(1)
     if not as_json:
         click.echo(f"Téléchargé : {path} ({count} organismes).")
@@ -643,7 +670,7 @@ def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bo
         except FetchError as err:
             kept = dest / COVERAGE_FILENAME
             note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
-            click.echo(f"Erreur : {err}.{note}", err=True)
+            click.echo(f"Erreur : {err}.{note}", err=True)
             sys.exit(1)
         if not as_json:
             click.echo(
@@ -691,7 +718,7 @@ def restore(db_path: Path, source: Path, yes: bool, avec_comptes: bool) -> None:
 
     if not yes:
         what = " et tous les comptes" if avec_comptes else ""
-        click.confirm(f"Remplacer tout le contenu de {db_path}{what} par {source} ?", abort=True)
+        clifrench.confirm(f"Remplacer tout le contenu de {db_path}{what} par {source}\u202f?", abort=True)
     from . import territories
     from .store import authdb
 
@@ -699,7 +726,7 @@ def restore(db_path: Path, source: Path, yes: bool, avec_comptes: bool) -> None:
     try:
         run_restore(source, db_path, accounts, with_accounts=avec_comptes)
     except BackupError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     territories.migrate(db_path)  # a backup of schema 4 has no territories yet
     said = " (comptes inchangés)"
@@ -717,7 +744,12 @@ def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
-    return click.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+    return click.prompt(
+        "Mot de passe",
+        hide_input=True,
+        confirmation_prompt="Confirmez le mot de passe\u202f: ",
+        prompt_suffix="\u202f: ",
+    )
 
 
 def _account_call(func, *args) -> str:
@@ -727,7 +759,7 @@ def _account_call(func, *args) -> str:
     try:
         return func(*args)
     except AccountError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
 
 
@@ -801,11 +833,13 @@ def user_unlock(db_path: Path, email: str, adresse: str | None) -> None:
     try:
         forgotten = unlock(_accounts_file(db_path), email, adresse)
     except AccountError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     where = f" et pour l’adresse {adresse}" if adresse else ""
     click.echo(
-        f"Blocage levé pour {email.strip().lower()}{where} : {forgotten} essai(s) manqué(s) oublié(s)."
+        f"Blocage levé pour {email.strip().lower()}{where} : "
+        + _count(forgotten, "essai manqué oublié", "essais manqués oubliés")
+        + "."
     )
 
 

@@ -174,10 +174,10 @@ def test_history_shows_the_import_and_undo_restores_exactly_the_previous_rows(ad
     history = text(admin_client.get("/admin/historique"))
     assert f"Import n° {import_id}" in history and "desordre.csv" in history and ADMIN[0] in history
     page = text(admin_client.get(detail))
-    assert "telephone : « 04 73 82 05 88 » → « 04 73 82 99 99 »" in page
+    assert "Téléphone : « 04 73 82 05 88 » → « 04 73 82 99 99 »" in page
     assert page.count("Création") == 5
     r = post_form(admin_client, f"/admin/imports/{import_id}/annuler", {"confirmer": "oui"}, page=detail)
-    assert "remise(s) dans leur état précédent" in text(admin_client.get(r.headers["Location"]))
+    assert "6 fiches remises dans leur état précédent" in text(admin_client.get(r.headers["Location"]))
     assert dump(admin_store) == before
     page = text(admin_client.get(detail))
     assert "a été annulé" in page and "Annuler cet import" not in page
@@ -406,7 +406,7 @@ def test_an_import_report_lists_a_thousand_rejected_rows_and_counts_the_others(a
 
     rapport = json.loads(rapport)
     assert rejetes == 1050 and len(rapport["rejetes"]) == 1000 and rapport["rejetes_non_listes"] == 50
-    assert "… et 50 autre(s) ligne(s) rejetée(s)" in text(admin_client.get(detail))
+    assert "… et 50 autres lignes rejetées, non listées ici" in text(admin_client.get(detail))
 
 
 def test_a_fix_or_an_abandon_gives_the_space_of_the_old_plan_back(admin_client, admin_store):

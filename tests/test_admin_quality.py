@@ -119,7 +119,7 @@ def test_antennes_without_a_live_parent(store_copy):
     assert child is not None and child[0] not in orphans
     _exec(store_copy, "UPDATE structures SET statut = 'archive' WHERE id = ?", lyon_ml)
     found = {s["id"]: s["probleme"] for s in _run(store_copy, "antennes")}
-    assert "n'existe plus" in found[child[0]]
+    assert "n’existe plus" in found[child[0]]
 
 
 def test_communes_in_no_official_list_are_listed_apart(store_copy):
@@ -142,8 +142,9 @@ def test_communes_without_an_answer_stand_out_on_the_page_the_map_and_the_csv(ad
     assert len(rows) == 257 and {r["departement"] for r in rows} == {"43"}
     assert "Aucune Mission locale publiée n’a son siège dans ce département" in rows[0]["probleme"]
     page = admin_client.get("/admin/qualite").get_data(as_text=True)
-    assert "Communes sans Mission locale compétente (257)" in page
-    assert '<a href="/communes/43157">Le Puy-en-Velay</a> (43157)' in page
+    assert "Communes sans Mission locale compétente : 257" in page
+    puy = '<a href="/communes/43157">Le Puy-en-Velay</a> <span class="admin-aide">(code INSEE 43157)</span>'
+    assert puy in page
     features = admin_client.get("/admin/qualite/carte.json").get_json()["features"]
     assert sum(1 for f in features if f["properties"]["controle"] == "communes") == 257
     csv_rows = _csv(admin_client, "communes")
@@ -162,7 +163,7 @@ def test_communes_named_by_several_lists_stand_out_on_the_page_the_map_and_the_c
         "Mission locale du bassin de Thiers ; Mission locale du Livradois-Forez"
     )
     page = admin_client.get("/admin/qualite").get_data(as_text=True)
-    assert "Communes couvertes par plusieurs Missions locales (1)" in page
+    assert "Communes couvertes par plusieurs Missions locales : 1" in page
     assert "Nommée par les listes de 2 Missions locales" in page
     features = admin_client.get("/admin/qualite/carte.json").get_json()["features"]
     assert [f["properties"]["id"] for f in features if f["properties"]["controle"] == "plusieurs"] == [

@@ -141,7 +141,7 @@ def test_edit_is_saved_with_who_when_before_and_after(admin_client, admin_store)
     assert json.loads(change["avant"])["telephone"] == "+33473820588"
     assert json.loads(change["apres"])["telephone"] == "+33473820000"
     page = text(admin_client.get(EDIT))
-    assert "telephone : « 04 73 82 05 88 » → « 04 73 82 00 00 »" in page
+    assert "Téléphone : « 04 73 82 05 88 » → « 04 73 82 00 00 »" in page
     assert "Accueil sans rendez-vous le matin." in text(admin_client.get("/admin/historique"))
 
 

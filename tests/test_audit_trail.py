@@ -109,9 +109,9 @@ def test_undo_command_asks_for_confirmation_unless_yes(store_copy):
     _code, report, _ = run_import(store_copy, MESSY)
     imported = directory(store_copy)
     result = undo(store_copy, str(report["import_id"]), input="n\n")
-    assert result.exit_code == 1 and f"Annuler l'import n° {report['import_id']}" in result.output
+    assert result.exit_code == 1 and f"Annuler l’import n° {report['import_id']}" in result.output
     assert directory(store_copy) == imported
-    result = undo(store_copy, str(report["import_id"]), input="y\n")
+    result = undo(store_copy, str(report["import_id"]), input="o\n")
     assert result.exit_code == 0 and "annulé" in result.output
 
 
@@ -152,7 +152,9 @@ def test_admin_undo_asks_for_confirmation(admin_client, admin_store):
     assert "Cochez la case de confirmation" in text(admin_client.get(r.headers["Location"]))
     assert directory(admin_store) == imported
     r = post_form(admin_client, detail + "/annuler", {"confirmer": "oui"}, page=detail)
-    assert "remise(s) dans leur état précédent" in text(admin_client.get(r.headers["Location"]))
+    fiches = report["crees"] + report["mis_a_jour"]
+    said = text(admin_client.get(r.headers["Location"]))
+    assert f"{fiches} fiches remises dans leur état précédent" in said
 
 
 def test_times_are_shown_in_paris_time_winter_and_summer():

@@ -17,7 +17,7 @@ def test_rows_outside_the_home_region_are_refused_with_the_reason(store_copy):
     assert code == 0 and report["crees"] == 1
     bad = rejected(report)
     assert "Marseille" in bad[2] and "Provence-Alpes-Côte d’Azur" in bad[2]
-    assert "hors de la région Auvergne-Rhône-Alpes" in bad[2] and "--hors-region" in bad[2]
+    assert "hors de la région Auvergne-Rhône-Alpes" in bad[2] and "l’option --hors-region" in bad[2]
     assert "Dijon (21231)" in bad[4] and "Bourgogne-Franche-Comté" in bad[4]
     assert by_name(store_copy, "Antenne Marseille Centre") is None
     assert by_name(store_copy, "Permanence de Thiers centre")["code_insee"] == "63430"
@@ -87,6 +87,9 @@ def test_wizard_refuses_rows_outside_the_region_unless_its_box_is_ticked(admin_c
     token = _upload(admin_client, OUTSIDE)
     preview = text(admin_client.get(f"/admin/import/{token}"))
     assert "hors de la région Auvergne-Rhône-Alpes : refusée" in preview
+    # What the admin can do on the page, never a command-line option.
+    assert "envoyez de nouveau le fichier en cochant « Accepter les structures hors région »" in preview
+    assert "--hors-region" not in preview
     token = _upload(admin_client, OUTSIDE, hors_region="oui")
     preview = text(admin_client.get(f"/admin/import/{token}"))
     assert "hors de la région Auvergne-Rhône-Alpes : gardée" in preview

@@ -129,7 +129,7 @@ def test_human_report_lists_each_problem_row(store_copy):
     )
     assert result.exit_code == 0
     assert "ligne 6 rejetée : adresse web refusée" in result.output
-    assert "8 créée(s), 2 mise(s) à jour" in result.output
+    assert "13 lignes lues ; 8 créées, 2 mises à jour, 0 inchangée, 3 rejetées" in result.output
 
 
 # -- detection: encodings, delimiters, headers ----------------------------------------------------

@@ -25,6 +25,7 @@ from locator.store import db as store_db
 from locator.store import history
 from locator.store import territories as store_territories
 from locator.store.db import connect, writer
+from locator.store.schema import SCHEMA_VERSION
 
 COUVERTURE = Path(config.COUVERTURE)
 MACON = "mission-locale-de-macon-71270"
@@ -246,5 +247,6 @@ def test_a_store_of_schema_5_gets_the_seat_table(store_copy):
     store_db.migrate(store_copy)
     with sqlite3.connect(store_copy) as c:
         assert c.execute("SELECT COUNT(*) FROM couverture_sieges").fetchone()[0] == 0
-        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "6"
+        version = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        assert version == SCHEMA_VERSION
     c.close()

@@ -63,7 +63,13 @@ def test_the_wheel_ships_templates_static_files_and_leaflet(installed):
     ).parent
     assert package.is_relative_to(installed)  # the installed copy, not the checkout
     # The pages come from the checkout's top-level templates/, installed as locator/templates/.
-    for name in ("templates/base.html", "templates/admin/login.html", "web/static/css/site.css"):
+    # locale/…/messages.mo: the command line's French (click's messages).
+    for name in (
+        "templates/base.html",
+        "templates/admin/login.html",
+        "web/static/css/site.css",
+        "locale/fr/LC_MESSAGES/messages.mo",
+    ):
         assert (package / name).is_file(), name
     assert (package / "web/static/vendor/leaflet/leaflet.js").read_bytes() == LEAFLET.read_bytes()
     # The maps' skeletons, rendered by `make install`, travel in the wheel: no folium run at serve time.

@@ -84,8 +84,9 @@ def imprecise_positions(conn: sqlite3.Connection, structures: list[dict[str, Any
         if wkb is not None:
             km = geometry.distance_to_contour_km(wkb, s["latitude"], s["longitude"])
             if km > OUTSIDE_COMMUNE_KM:
+                decimal_km = f"{km:.1f}".replace(".", ",")  # French decimal comma
                 out.append(
-                    {**s, "probleme": f"Position à {km:.1f} km de la commune indiquée ({s['commune']})."}
+                    {**s, "probleme": f"Position à {decimal_km} km de la commune indiquée ({s['commune']})."}
                 )
     return out
 
@@ -178,7 +179,7 @@ def orphan_antennes(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({**s, "probleme": "Aucune Mission locale de rattachement."})
         elif parent is None:
             out.append(
-                {**s, "probleme": f"La Mission locale de rattachement « {s['parent_id']} » n'existe plus."}
+                {**s, "probleme": f"La Mission locale de rattachement « {s['parent_id']} » n’existe plus."}
             )
         elif parent["type"] != "mission_locale":
             out.append(

@@ -93,6 +93,10 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     region: str | None = None
     hors_region: bool = False
+    # What a refused row outside the région tells the person importing (the CLI names its option).
+    hors_region_conseil: str = (
+        "si elle est voulue, envoyez de nouveau le fichier en cochant « Accepter les structures hors région »"
+    )
 
     def vintage(self) -> str | None:
         """Return the default vintage of rows: a date, or today when "today"."""
@@ -372,8 +376,8 @@ class RowPipeline:
             )
         else:
             row.erreurs.append(
-                f"{where}, hors de la région {self._region_name(home)} : refusée ; si elle est voulue, "
-                "importez avec --hors-region (ou cochez « Accepter les structures hors région »)"
+                f"{where}, hors de la région {self._region_name(home)} : refusée ; "
+                + self.options.hors_region_conseil
             )
 
     # -- parents ------------------------------------------------------------------------------------

@@ -136,9 +136,9 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     import_id = import_url.rsplit("/", 1)[1]
     page.get_by_role("link", name=f"Import n° {import_id}").click()
     page.wait_for_url(import_url)
-    page.get_by_label(re.compile("Je confirme : annuler l'import")).check()  # required since issue 12
+    page.get_by_label(re.compile("Je confirme.: annuler l.import")).check()  # required since issue 12
     page.get_by_role("button", name="Annuler cet import").click()
-    page.locator(".admin-messages", has_text="remise(s) dans leur état précédent").wait_for()
+    page.locator(".admin-messages", has_text="remises dans leur état précédent").wait_for()
     published = _published_names(base)
     assert "Permanence de Cunlhat" not in published and "Dispositif relais du Puy" not in published
     assert page.get_by_text("Cet import a été annulé").is_visible()

@@ -151,7 +151,7 @@ def _csrf_error(err: CSRFError):
 
 def init_app(app: Flask) -> None:
     """Register the admin blueprints and the CSRF error page."""
-    from . import auth, history, imports, quality, reports, structures  # noqa: F401  (routes register on import)
+    from . import auth, history, imports, labels, quality, reports, structures  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)
@@ -160,3 +160,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["change_label"] = history.change_label
     app.jinja_env.filters["change_diff"] = history.change_diff
     app.jinja_env.filters["heure_paris"] = history.paris_time  # every stored UTC time an admin page shows
+    labels.register(app)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from ... import phones, territories, wording
+from ... import phones, territories
 from ...admin.accounts import now_iso
 from ...store import history as store_history
 from ...store import imports as store_imports
@@ -130,8 +130,6 @@ def import_undo(import_id: int):
     except (store_history.UndoConflict, store_history.UnknownImport, store_history.AlreadyUndone) as err:
         flash(str(err), "erreur")
     else:
-        flash(
-            f"Import n° {import_id} annulé : {wording.count(count, 'fiche remise', 'fiches remises')} "
-            + ("dans leur état précédent." if count > 1 else "dans son état précédent.")
-        )
+        fiches = "fiche remise" if count == 1 else "fiches remises"
+        flash(f"Import n° {import_id} annulé : {count} {fiches} dans leur état précédent.")
     return redirect(url_for("admin.import_detail", import_id=import_id))

@@ -11,8 +11,8 @@ from ...publish import spreadsheet
 from ..store import get_conn
 from . import bp, tile_settings
 
-# How many rows each list shows on the page (the CSV export has them all).
-PAGE_ROWS = 200
+# How many rows each folded list shows on the page (the CSV export has them all).
+PAGE_ROWS = 50
 
 
 def _run() -> dict[str, list[dict]]:
@@ -22,8 +22,10 @@ def _run() -> dict[str, list[dict]]:
 
 @bp.get("/qualite")
 def quality_page():
-    """Every check as a list (the first rows) with its count and export link, and the map."""
+    """The counts of every check first, the map, then each list folded (its first rows; all in the CSV)."""
     results = _run()
+    for key in quality.COMMUNE_CHECKS:  # the page shows the first rows: the most populous communes first
+        results[key] = sorted(results[key], key=lambda c: -(c.get("population") or 0))
     return render_template(
         "admin/qualite.html",
         results=results,

@@ -60,3 +60,18 @@ window.locatorQualite = (function () {
 
   return { source: source, icone: icone, relier: relier, demarrer: demarrer };
 })();
+
+// A link to one list (#controle-…) opens its folded <details>, then shows it.
+(function () {
+  function ouvrir() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (target && target.tagName === "DETAILS") {
+      target.open = true;
+      target.scrollIntoView();
+    }
+  }
+  window.addEventListener("hashchange", ouvrir);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ouvrir);
+  else ouvrir();
+})();
