@@ -218,6 +218,13 @@ NATIONAL_FINDER_URL = "https://www.unml.info/les-missions-locales/annuaire/"
 # beyond it the page says "aucune PSAD connue à moins de 60 km" and shows the nearest known one as such.
 FAR_KM_BY_TYPE = {"cio": 40, "psad": 60, "mlds": 60, "e2c": 80, "epide": 150, "dispositif": 40}
 
+# GeoPackage exports served by the API (/api/v1/structures.gpkg, /api/v1/territoires.gpkg): made in a
+# child process (a web worker never loads GeoPandas) and kept in this directory, one file per layer
+# and store content; a change of the store makes a new one, the old one is removed.
+EXPORT_CACHE_DIR = os.path.join("instance", "exports")
+# The most seconds a child process may take to write one (a few seconds for the whole région).
+EXPORT_TIMEOUT = 120.0
+
 # Browser/proxy caching, in seconds: API answers (revalidated by ETag) and static assets.
 API_MAX_AGE = 300
 STATIC_MAX_AGE = 3600

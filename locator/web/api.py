@@ -7,11 +7,11 @@ import threading
 from typing import Any
 
 import orjson
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 
 from .. import lookup
 from ..geo import codes
-from ..publish import serializers
+from ..publish import gpkg, serializers
 from ..store import db as store_db
 from . import formatting, params
 from .openapi import spec
@@ -327,6 +327,43 @@ def structures_geojson():
     response = jsonify(body)
     response.mimetype = "application/geo+json"
     return response
+
+
+def _geopackage(layer: str):
+    """One layer as a GeoPackage file, written by a child process and kept until the store changes."""
+    config = current_app.config
+    try:
+        path = gpkg.cached(
+            get_conn(), config["DB"], layer, config["EXPORT_CACHE_DIR"], config["EXPORT_TIMEOUT"]
+        )
+    except (gpkg.ExportFailed, OSError) as err:
+        current_app.logger.error("export GeoPackage %s impossible : %s", layer, err)
+        raise ApiError(
+            "Le fichier GeoPackage n’a pas pu être préparé ; réessayez dans quelques minutes.", 503
+        ) from None
+    # The file's name carries the store content's fingerprint: it is its ETag.
+    response = send_file(
+        path,
+        mimetype="application/geopackage+sqlite3",
+        as_attachment=True,
+        download_name=f"{layer}.gpkg",
+        etag=path.stem,
+        conditional=True,
+        max_age=config["API_MAX_AGE"],
+    )
+    return response
+
+
+@bp.get("/structures.gpkg")
+def structures_gpkg():
+    """Every published structure as a GeoPackage (layer structures, Points in EPSG:4326)."""
+    return _geopackage("structures")
+
+
+@bp.get("/territoires.gpkg")
+def territories_gpkg():
+    """Every published Mission locale's territory as a GeoPackage (layer territoires, EPSG:4326)."""
+    return _geopackage("territoires")
 
 
 @bp.get("/structures/<structure_id>")
