@@ -220,8 +220,9 @@ FAR_KM_BY_TYPE = {"cio": 40, "psad": 60, "mlds": 60, "e2c": 80, "epide": 150, "d
 
 # GeoPackage exports served by the API (/api/v1/structures.gpkg, /api/v1/territoires.gpkg): made in a
 # child process (a web worker never loads GeoPandas) and kept in this directory, one file per layer
-# and store content; a change of the store makes a new one, the old one is removed.
-EXPORT_CACHE_DIR = os.path.join("instance", "exports")
+# and store content; a change of the store makes a new one, the old one is removed. Empty: `exports/`
+# beside the store (instance/exports).
+EXPORT_CACHE_DIR = ""
 # The most seconds a child process may take to write one (a few seconds for the whole région).
 EXPORT_TIMEOUT = 120.0
 

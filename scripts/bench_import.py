@@ -125,13 +125,13 @@ def _child(store: str, csv_path: str, options: dict, chunk_rows: int | None, pro
         profiler = cProfile.Profile()
     db = writer(copy)
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         report = import_file(db, Path(csv_path), options={"max_bytes": 1 << 30, **options})
         if profiler:
             profiler.disable()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     finally:
         db.close()
         copy.unlink()
@@ -140,7 +140,8 @@ def _child(store: str, csv_path: str, options: dict, chunk_rows: int | None, pro
 
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out.send((seconds, rss_kb * 1024, {k: report.get(k) for k in ("crees", "lus")}, len(report["rejetes"])))
+    counts = {k: report.get(k) for k in ("crees", "lus")}
+    out.send((seconds, cpu, rss_kb * 1024, counts, len(report["rejetes"])))
     out.close()
 
 
@@ -150,8 +151,8 @@ def _import(
     options: dict | None = None,
     chunk_rows: int | None = None,
     profile: bool = False,
-) -> tuple[float, int, dict, int]:
-    """Import in a forked child; return (seconds, peak RSS bytes, counts, rejected rows)."""
+) -> tuple[float, float, int, dict, int]:
+    """Import in a forked child; return (seconds, CPU seconds, peak RSS bytes, counts, rejected rows)."""
     ctx = multiprocessing.get_context("fork")
     here, there = ctx.Pipe(duplex=False)
     proc = ctx.Process(
@@ -170,9 +171,9 @@ def _scenario(
     small, large = tmp / f"{make.__name__}-small.csv", tmp / f"{make.__name__}-large.csv"
     make(store, small, max(rows // 10, 1))
     make(store, large, rows)
-    _s, rss_small, _c, _r = _import(store, small, options)
-    seconds, rss_large, counts, rejected = _import(store, large, options, profile=profile)
-    per_row_seconds, _rss, per_row_counts, _r = _import(store, large, options, chunk_rows=1)
+    _s, _cpu, rss_small, _c, _r = _import(store, small, options)
+    seconds, cpu, rss_large, counts, rejected = _import(store, large, options, profile=profile)
+    per_row_seconds, per_row_cpu, _rss, per_row_counts, _r = _import(store, large, options, chunk_rows=1)
     assert per_row_counts == counts, "placing in bulk must give the same import"
     rate = rows / seconds
     ratio = rss_large / max(rss_small, 1)
@@ -183,9 +184,15 @@ def _scenario(
             f"≥ {BUDGET_ROWS_PER_S} lignes/s : {'OK' if rate >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
         ),
         (
+            # On a shared machine the wall clock counts the others' work too: CPU time does not.
+            "  par seconde de CPU du processus",
+            f"{rows / cpu:,.0f} lignes/s CPU ({cpu:.1f} s)".replace(",", " "),
+            f"≥ {BUDGET_ROWS_PER_S} : {'OK' if rows / cpu >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
+        ),
+        (
             "  placement ligne à ligne (avant), même fichier",
-            f"{rows / per_row_seconds:,.0f} lignes/s".replace(",", " "),
-            f"en bloc : × {per_row_seconds / seconds:.2f}",
+            f"{rows / per_row_cpu:,.0f} lignes/s CPU".replace(",", " "),
+            f"en bloc : × {per_row_cpu / cpu:.2f} (horloge × {per_row_seconds / seconds:.2f})",
         ),
         ("  dont créées / rejetées", f"{counts['crees']} / {rejected}", "information"),
         (

@@ -55,6 +55,7 @@ def _in_l93(x: float, y: float) -> bool:
     return L93_X[0] <= x <= L93_X[1] and L93_Y[0] <= y <= L93_Y[1]
 
 
+@lru_cache(maxsize=16384)  # every row compares its commune's own name: a file meets the same ones often
 def _key(name: str) -> str:
     """Compare commune names without article, spaces or hyphens."""
     return names.glued(names.strip_article(names.normalize(name)))

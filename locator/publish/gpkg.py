@@ -50,7 +50,7 @@ def cached(
     """Return the GeoPackage of one layer for the store's current content, writing it first if needed."""
     if layer not in LAYERS:
         raise ValueError(layer)
-    directory = Path(directory)
+    directory = Path(directory).resolve()  # relative to the working directory, like the store's path
     target = directory / f"{layer}-{fingerprint(conn, layer)}.gpkg"
     if target.is_file():
         return target

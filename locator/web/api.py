@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -333,9 +334,8 @@ def _geopackage(layer: str):
     """One layer as a GeoPackage file, written by a child process and kept until the store changes."""
     config = current_app.config
     try:
-        path = gpkg.cached(
-            get_conn(), config["DB"], layer, config["EXPORT_CACHE_DIR"], config["EXPORT_TIMEOUT"]
-        )
+        directory = config["EXPORT_CACHE_DIR"] or Path(config["DB"]).parent / "exports"
+        path = gpkg.cached(get_conn(), config["DB"], layer, directory, config["EXPORT_TIMEOUT"])
     except (gpkg.ExportFailed, OSError) as err:
         current_app.logger.error("export GeoPackage %s impossible : %s", layer, err)
         raise ApiError(
