@@ -1,7 +1,7 @@
 """GeoPackage files for the web: written by a child process, kept in a cache directory per store content.
 
 A web worker never imports GeoPandas, pandas or pyogrio (tens of MB each): it asks `cached()` for a
-file, which names it after a fingerprint of the rows the layer holds and, when it is missing, runs
+file named after `fingerprint()`, a hash of the rows the layer holds, and, when it is missing, runs
 `python -m locator.publish.gpkg STORE LAYER OUTPUT` and waits for it. Any change of those rows changes
 the fingerprint, so a stale file is never served; older files of the layer are then removed.
 """
@@ -44,14 +44,12 @@ def fingerprint(conn: sqlite3.Connection, layer: str) -> str:
     return digest.hexdigest()[:20]
 
 
-def cached(
-    conn: sqlite3.Connection, store: str | Path, layer: str, directory: str | Path, timeout: float
-) -> Path:
-    """Return the GeoPackage of one layer for the store's current content, writing it first if needed."""
+def cached(store: str | Path, layer: str, directory: str | Path, timeout: float, content: str) -> Path:
+    """Return the GeoPackage of one layer whose rows have the fingerprint `content`, writing it if needed."""
     if layer not in LAYERS:
         raise ValueError(layer)
     directory = Path(directory).resolve()  # relative to the working directory, like the store's path
-    target = directory / f"{layer}-{fingerprint(conn, layer)}.gpkg"
+    target = directory / f"{layer}-{content}.gpkg"
     if target.is_file():
         return target
     directory.mkdir(parents=True, exist_ok=True)

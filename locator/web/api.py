@@ -330,12 +330,30 @@ def structures_geojson():
     return response
 
 
+class _Fingerprints(threading.local):
+    """Each layer's fingerprint, kept per thread until the store changes (hashing reads every row)."""
+
+    def __init__(self) -> None:
+        self.version: Any = None
+        self.by_layer: dict[str, str] = {}
+
+
+def _fingerprint(layer: str) -> str:
+    local = current_app.extensions.setdefault("locator_gpkg", _Fingerprints())
+    version = store_db.version(get_conn())
+    if local.version != version:
+        local.version, local.by_layer = version, {}
+    if layer not in local.by_layer:
+        local.by_layer[layer] = gpkg.fingerprint(get_conn(), layer)
+    return local.by_layer[layer]
+
+
 def _geopackage(layer: str):
     """One layer as a GeoPackage file, written by a child process and kept until the store changes."""
     config = current_app.config
     try:
         directory = config["EXPORT_CACHE_DIR"] or Path(config["DB"]).parent / "exports"
-        path = gpkg.cached(get_conn(), config["DB"], layer, directory, config["EXPORT_TIMEOUT"])
+        path = gpkg.cached(config["DB"], layer, directory, config["EXPORT_TIMEOUT"], _fingerprint(layer))
     except (gpkg.ExportFailed, OSError) as err:
         current_app.logger.error("export GeoPackage %s impossible : %s", layer, err)
         raise ApiError(
