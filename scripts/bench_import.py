@@ -9,9 +9,11 @@ peak RSS is read from the kernel:
 - address-only rows in one commune (Lyon): the offline geocoder puts every one on its town hall;
 - a national-scale file where a third of the rows are address-only (their commune's town hall).
 Each is also imported at a tenth of its size: memory is flat when the peak barely moves. And each is
-imported once more placing its points one row at a time (chunks of one row: a contour query and a
-decode per row, as before the bulk step), on the same machine in the same run: the ratio says what
-placing in bulk (Shapely STRtree and one vectorised point-in-contour test per chunk) gained.
+imported once more in chunks of one row (a contour query, a decode and a vectorised call per row), on
+the same machine in the same run: the ratio says what placing in bulk (Shapely STRtree and one
+vectorised point-in-contour test per chunk) saves over that. It overstates the gain over the code
+before the bulk step, which cached decoded contours and paid no vectorisation overhead per row: compare
+with that code's commit for the real "before" (see CHANGELOG).
 `--profile` prints where the large import spends its time (cProfile, the 25 heaviest functions).
 """
 
@@ -190,7 +192,7 @@ def _scenario(
             f"≥ {BUDGET_ROWS_PER_S} : {'OK' if rows / cpu >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
         ),
         (
-            "  placement ligne à ligne (avant), même fichier",
+            "  placement par lots d’une ligne, même fichier",
             f"{rows / per_row_cpu:,.0f} lignes/s CPU".replace(",", " "),
             f"en bloc : × {per_row_cpu / cpu:.2f} (horloge × {per_row_seconds / seconds:.2f})",
         ),
