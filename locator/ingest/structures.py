@@ -87,8 +87,10 @@ RESERVED_IDS = frozenset(
         "static",
         "structures",
         "structures.geojson",
+        "structures.gpkg",
         "territoires",
         "territoires.geojson",
+        "territoires.gpkg",
         "v1",
     }
 )
