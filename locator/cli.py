@@ -447,15 +447,19 @@ def backup(db_path: Path, target: Path, avec_comptes: bool) -> None:
 
 @main.command()
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "data-inclusion"]), required=True)
 @click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier (défaut : sortie standard)."
+    "--format", "fmt", type=click.Choice(["csv", "geojson", "data-inclusion", "gpkg"]), required=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fichier (défaut : sortie standard ; obligatoire pour gpkg).",
 )
 @click.option(
     "--tous", is_flag=True, help="Inclure les brouillons et les archives (défaut : structures publiées)."
 )
 def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
-    """Exporter l'annuaire : CSV (Excel), GeoJSON ou structures data·inclusion."""
+    """Exporter l'annuaire : CSV (Excel), GeoJSON, structures data·inclusion ou GeoPackage."""
     import io
 
     from .publish import exports
@@ -465,6 +469,9 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
     if problem:
         click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
+    if fmt == "gpkg":
+        _export_gpkg(db_path, output, tous)
+        return
     settings = config.load()
     conn = connect(db_path)
     tmp = output.with_name(output.name + ".part") if output else None
@@ -498,6 +505,31 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
         click.echo(f"Non exportée (refusée par le schéma data·inclusion) : {p}", err=True)
     said = _count(n, "structure exportée", "structures exportées")
     click.echo(said + (f" dans {output}" if output else "") + ".", err=True)
+
+
+def _export_gpkg(db_path: Path, output: Path | None, tous: bool) -> None:
+    """Write the GeoPackage export (layers structures and territoires) to `output`, whole or not at all."""
+    from .publish import exports
+
+    if output is None:
+        click.echo(
+            "Erreur : un GeoPackage s’écrit dans un fichier : ajoutez --output FICHIER.gpkg.", err=True
+        )
+        sys.exit(2)
+    tmp = output.with_name(f".{output.stem}.part.gpkg")  # GDAL wants the .gpkg extension
+    tmp.unlink(missing_ok=True)
+    try:
+        counts = exports.write_gpkg(str(db_path), str(tmp), all_statuses=tous)
+        os.replace(tmp, output)
+    except OSError as err:
+        click.echo(
+            f"Erreur : impossible d’écrire {output} ({err.strerror or err}) ; rien n’a été écrit.", err=True
+        )
+        sys.exit(1)
+    finally:
+        tmp.unlink(missing_ok=True)
+    said = f"{counts['structures']} structure(s) et {counts['territoires']} territoire(s)"
+    click.echo(f"{said} exportés dans {output}.", err=True)
 
 
 @main.command("carte")

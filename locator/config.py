@@ -237,6 +237,14 @@ FAR_KM_BY_TYPE = {
     "partenaire": 40,
 }
 
+# GeoPackage exports served by the API (/api/v1/structures.gpkg, /api/v1/territoires.gpkg): made in a
+# child process (a web worker never loads GeoPandas) and kept in this directory, one file per layer
+# and store content; a change of the store makes a new one, the old one is removed. Empty: `exports/`
+# beside the store (instance/exports).
+EXPORT_CACHE_DIR = ""
+# The most seconds a child process may take to write one (a few seconds for the whole région).
+EXPORT_TIMEOUT = 120.0
+
 # Browser/proxy caching, in seconds: API answers (revalidated by ETag) and static assets.
 API_MAX_AGE = 300
 STATIC_MAX_AGE = 3600

@@ -6,6 +6,7 @@ Coordinates are WGS84 (EPSG:4326) with x = longitude, y = latitude, as in the IN
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +30,43 @@ def contains(wkb: bytes, lat: float, lon: float) -> bool:
     """Tell whether the WKB (multi)polygon contains or touches the point."""
     shapely = _shapely()
     return bool(shapely.intersects_xy(_geometry(wkb), lon, lat))
+
+
+def contains_many(wkbs: Sequence[bytes | None], lats: Sequence[float], lons: Sequence[float]) -> list[bool]:
+    """For each i, tell whether contour `wkbs[i]` contains or touches point i (False for no contour).
+
+    One vectorised test for the whole list; each distinct contour is decoded once, however many points
+    (a pile of rows in one commune) ask about it.
+    """
+    shapely = _shapely()
+    if not wkbs:
+        return []
+    decoded: dict[bytes, Any] = {}
+    for wkb in wkbs:
+        if wkb is not None and wkb not in decoded:
+            decoded[wkb] = None
+    shapes = shapely.from_wkb(list(decoded))
+    shapely.prepare(shapes)
+    decoded = dict(zip(decoded, shapes, strict=True))
+    geoms = [decoded[w] if w is not None else None for w in wkbs]
+    return shapely.intersects_xy(geoms, lons, lats).tolist()
+
+
+class BoxIndex:
+    """An STRtree over boxes (min_lat, max_lat, min_lon, max_lon): which boxes hold each of many points."""
+
+    def __init__(self, boxes: Sequence[tuple[float, float, float, float]]):
+        shapely = _shapely()
+        import numpy as np
+
+        b = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        self.tree = shapely.STRtree(shapely.box(b[:, 2], b[:, 0], b[:, 3], b[:, 1]))
+
+    def pairs(self, lats: Sequence[float], lons: Sequence[float]) -> tuple[list[int], list[int]]:
+        """Return (point indexes, box indexes) of every point lying in (or on) a box, in one query."""
+        shapely = _shapely()
+        found = self.tree.query(shapely.points(lons, lats), predicate="intersects")
+        return found[0].tolist(), found[1].tolist()
 
 
 def distance_to_contour_km(wkb: bytes, lat: float, lon: float) -> float:

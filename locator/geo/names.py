@@ -48,10 +48,21 @@ def with_article(nom: str, type_nom: str | int | None) -> str:
     return f"{article}{nom}"
 
 
+@lru_cache(maxsize=1)
+def _combining_marks() -> re.Pattern[str]:
+    """Every combining mark of the Basic Multilingual Plane, as one character class (built once, ~20 ms)."""
+    marks = "".join(chr(i) for i in range(0x300, 0x10000) if unicodedata.combining(chr(i)))
+    return re.compile(f"[{re.escape(marks)}]+")
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents and ligatures; keep every other character."""
     text = text.translate(_LIGATURES)
+    if text.isascii():  # nothing to decompose (most cells): the same answer, 20 times faster
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
+    if max(decomposed) <= "\uffff":  # one regex pass instead of a test per character (imports' hot spot)
+        return _combining_marks().sub("", decomposed).lower()
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 

@@ -27,7 +27,7 @@ from . import clean, parents
 from .dedupe import Matcher, same_but_for_form
 from .geocoders import Geocoder
 from .limits import Limits
-from .place import PlaceResolver, clean_place_values
+from .place import Place, PlaceResolver, clean_place_values
 from .structures import id_problem, slug, source_date, structure_id
 from .table import NOTES
 
@@ -61,6 +61,10 @@ DUPLICATE_CHOICES = {
     "garder": "garder les deux",
     "ignorer": "ne pas importer la ligne",
 }
+
+# Rows whose places are resolved together (one bulk point-in-commune step): big enough to amortise
+# the spatial query, small enough that the rows read ahead cost little memory.
+CHUNK_ROWS = 1000
 
 ACTIONS = ("nouveau", "mis_a_jour", "inchange", "rejete", "doublon")
 
@@ -494,6 +498,16 @@ class RowPipeline:
         precision: str | None = None,
     ) -> PlanRow | None:
         """Check and place one raw row; None for an entirely empty line. Parents are linked by `finish`."""
+        started = self._begin(ligne, raw, refs, precision)
+        if started is None or started[1] is None:
+            return None if started is None else started[0]
+        row, v = started
+        return self._placed(row, v, self.places.resolve(v))
+
+    def _begin(
+        self, ligne: int, raw: dict[str, Any], refs: Iterable[tuple[str, str]], precision: str | None
+    ) -> tuple[PlanRow, dict[str, Any] | None] | None:
+        """Read a row's values: None for an empty line, (row, None) when refused, else (row, values)."""
         if ligne in self.options.corrections:
             raw = {**raw, **self.options.corrections[ligne]}
         if not any((str(x).strip() if x is not None else "") for k, x in raw.items() if k not in NOTES):
@@ -501,13 +515,16 @@ class RowPipeline:
         row = PlanRow(ligne=ligne, action="rejete", refs=list(refs))
         if raw.get("__erreur__"):  # the reader could not split this line into cells safely
             row.erreurs.append(raw["__erreur__"])
-            return row
+            return row, None
         v = self._values(raw, row)
         if row.erreurs:
-            return row
+            return row, None
         v["choix_commune"] = self.options.choix_communes.get(ligne)
         v["precision"] = precision
-        place = self.places.resolve(v)
+        return row, v
+
+    def _placed(self, row: PlanRow, v: dict[str, Any], place: Place) -> PlanRow:
+        """Finish a row whose place is resolved: région, id, match against the store and the file."""
         if place.street_cut:  # the postcode and commune written in it are stored in their own fields
             v["adresse"] = place.adresse
         row.erreurs += place.errors
@@ -538,7 +555,7 @@ class RowPipeline:
         if row.erreurs:
             return row
         undecided = row.doublon is not None and row.doublon["choix"] in (None, "ignorer")
-        earlier = None if undecided else _claim(self.seen, sid, str(ligne))
+        earlier = None if undecided else _claim(self.seen, sid, str(row.ligne))
         if earlier is not None:
             row.erreurs.append(
                 f"doublon de la ligne {earlier} (même structure : {sid}) ; s’il s’agit de deux "
@@ -725,11 +742,10 @@ class RowPipeline:
         Each input is (line, raw values, extras: {"refs": [...], "precision": ...}).
         """
         waiting: list[PlanRow] | Spool = Spool(self.conn) if self.spill else []
-        for ligne, raw, extras in rows:
+        for ligne, raw, extras, row in self._prepared(rows):
             if extras.get("erreur"):  # a record the reader could not understand
                 yield PlanRow(ligne=ligne, action="rejete", erreurs=[extras["erreur"]], brut=raw)
                 continue
-            row = self.prepare(ligne, raw, extras.get("refs", ()), extras.get("precision"))
             if row is None:
                 yield PlanRow(ligne=ligne, action="vide")
                 continue
@@ -750,6 +766,43 @@ class RowPipeline:
         for scratch in (self.seen, self.file_names, self.links):
             if isinstance(scratch, Scratch):
                 scratch.close()
+
+    def _prepared(
+        self, rows: Iterable[tuple[int, dict[str, Any], dict[str, Any]]]
+    ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any], PlanRow | None]]:
+        """Yield (line, raw, extras, prepared row or None when empty), CHUNK_ROWS rows placed at a time.
+
+        The places of a chunk are resolved together (one bulk point-in-commune step); the rest of each
+        row (matching against the store and the rows before it) still runs one row at a time, in order,
+        as the caller consumes them: places read only the reference geography, which imports never change.
+        """
+        chunk: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        for item in rows:
+            chunk.append(item)
+            if len(chunk) >= CHUNK_ROWS:
+                yield from self._prepare_chunk(chunk)
+                chunk = []
+        if chunk:
+            yield from self._prepare_chunk(chunk)
+
+    def _prepare_chunk(
+        self, chunk: list[tuple[int, dict[str, Any], dict[str, Any]]]
+    ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any], PlanRow | None]]:
+        started = [
+            None
+            if extras.get("erreur")
+            else self._begin(ligne, raw, extras.get("refs", ()), extras.get("precision"))
+            for ligne, raw, extras in chunk
+        ]
+        values = [s[1] for s in started if s is not None and s[1] is not None]
+        places = iter(self.places.resolve_many(values))
+        for (ligne, raw, extras), begun in zip(chunk, started, strict=True):
+            if begun is None:
+                yield ligne, raw, extras, None
+            elif begun[1] is None:
+                yield ligne, raw, extras, begun[0]
+            else:
+                yield ligne, raw, extras, self._placed(begun[0], begun[1], next(places))
 
     def notes(self) -> list[str]:
         """Return the remarks about the whole file, once every row is through."""

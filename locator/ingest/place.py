@@ -7,6 +7,7 @@ with pyproj. Every point is checked against France and against its commune's con
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -56,6 +57,7 @@ def _in_l93(x: float, y: float) -> bool:
     return L93_X[0] <= x <= L93_X[1] and L93_Y[0] <= y <= L93_Y[1]
 
 
+@lru_cache(maxsize=16384)  # every row compares its commune's own name: a file meets the same ones often
 def _key(name: str) -> str:
     """Compare commune names without article, spaces or hyphens."""
     return names.glued(names.strip_article(names.normalize(name)))
@@ -103,6 +105,7 @@ class PlaceResolver:
         self._keys: dict[str, set[str]] = {}
         self._cps: dict[str, list[str]] = {}
         self._departements: dict[str, str] = {}  # code → name, for messages
+        self._boxes: tuple[list[str], list[bool], Any] | None = None  # every commune's box, indexed once
 
     # -- look-ups, cached -------------------------------------------------------------------------
     def commune(self, code: str) -> dict[str, Any] | None:
@@ -396,21 +399,6 @@ class PlaceResolver:
             )
         place.code_postal = cps[0] if cps else cp
 
-    def _trust(self, point: tuple[float, float], place: Place) -> tuple[float, float] | None:
-        """Keep a point only when it lies in its commune or near it (FAR_FROM_COMMUNE_KM)."""
-        commune = place.commune
-        wkb = self.contour(commune["code"]) if commune else None
-        if wkb is None:
-            return point
-        d = geometry.distance_to_contour_km(wkb, point[0], point[1])
-        if d <= self.far_km:
-            return point
-        place.warnings.append(
-            f"le point est à {d:.1f} km de {commune['nom']} : non retenu, position au centre de la "
-            "commune".replace(".", ",", 1)
-        )
-        return None
-
     def _read_address(
         self, row: dict[str, Any], place: Place, point: tuple[float, float] | None
     ) -> dict[str, Any]:
@@ -536,45 +524,140 @@ class PlaceResolver:
         return said
 
     def resolve(self, row: dict[str, Any]) -> Place:
-        """Resolve a row's place: commune, postcode, trusted point (given, or geocoded) and its precision.
+        """Resolve one row's place (see `resolve_many`)."""
+        return self.resolve_many([row])[0]
 
-        `row` holds clean values: code_insee, code_postal, commune, departement, adresse,
+    def resolve_many(self, rows: Sequence[dict[str, Any]]) -> list[Place]:
+        """Resolve the places of a chunk of rows: commune, postcode, trusted point (given, or geocoded)
+        and its precision, in the rows' order.
+
+        Each row holds clean values: code_insee, code_postal, commune, departement, adresse,
         latitude/longitude or x/y (floats), and optionally choix_commune (an INSEE code picked by
-        the admin among candidates).
+        the admin among candidates). The points are placed in their communes in bulk: the rows known
+        by their point alone in one spatial query over the communes' boxes, and every given point
+        checked against its commune's contour in one vectorised test (each contour read once).
         """
-        place = Place()
-        point = self._point(row, place)
-        row = self._read_address(row, place, point)
-        if place.errors:
-            return place
-        self._commune(row, place, point)
-        if place.errors:
-            return place
-        if place.code_postal is None and place.commune:
+        places = [Place() for _ in rows]
+        points = [self._point(row, place) for row, place in zip(rows, places, strict=True)]
+        # An address cell may hold the postcode and commune (« 12 rue X, 63200 Riom »): read them first.
+        rows = [self._read_address(r, pl, pt) for r, pl, pt in zip(rows, places, points, strict=True)]
+        by_point = []  # rows with a point and nothing else: their commune is the one holding the point
+        for i, (row, place, point) in enumerate(zip(rows, places, points, strict=True)):
+            if point is not None and not any(
+                row.get(k) for k in ("choix_commune", "code_insee", "code_postal", "commune")
+            ):
+                by_point.append(i)
+            elif not place.errors:
+                self._commune(row, place, point)
+        if by_point:
+            found = self.communes_at([points[i] for i in by_point])
+            for i, commune in zip(by_point, found, strict=True):
+                if commune is None:
+                    places[i].errors.append("le point ne tombe dans aucune commune française")
+                else:
+                    places[i].commune = self.commune(commune["code"]) or commune
+        for row, place in zip(rows, places, strict=True):
+            if place.errors or place.code_postal is not None or not place.commune:
+                continue
             cps = self.postcodes_of(place.commune["code"])
             if row.get("code_postal") in cps:
                 place.code_postal = row["code_postal"]
             elif len(cps) == 1:
                 place.code_postal = cps[0]
-        if point is not None:
-            point = self._trust(point, place)
+        checked = [i for i, (p, pt) in enumerate(zip(places, points, strict=True)) if pt and not p.errors]
+        trusted = self._trust_many([points[i] for i in checked], [places[i] for i in checked])
+        for i, point in zip(checked, trusted, strict=True):
+            points[i] = point
+        for row, place, point in zip(rows, places, points, strict=True):
+            if not place.errors:
+                self._finish(row, place, point)
+        return places
+
+    def _finish(self, row: dict[str, Any], place: Place, point: tuple[float, float] | None) -> None:
+        """Keep the trusted point, or geocode the row."""
         if point is not None:
             place.latitude, place.longitude = round(point[0], 6), round(point[1], 6)
             place.precision = row.get("precision") or "source"
             if place.from_address:
                 place.warnings.append(self._address_note(place, None))
-            return place
+            return
         found = self.geocoder.geocode(self.conn, row.get("adresse"), place.code_postal, place.commune)
         if place.from_address:
             place.warnings.append(self._address_note(place, found))
         if found is None:
             place.warnings.append("position inconnue : la structure n’apparaîtra pas sur la carte")
-            return place
+            return
         if found.note:
             place.warnings.append(found.note)
         place.latitude, place.longitude = round(found.latitude, 6), round(found.longitude, 6)
         place.precision = found.precision
-        return place
+
+    def communes_at(self, points: Sequence[tuple[float, float]]) -> list[dict[str, Any] | None]:
+        """Return the commune holding each point (an arrondissement before its city), in one bulk query.
+
+        A point outside every contour (generalised contours: a border, a shore) gets the closest
+        commune within 2 km, as `commune_at` decides, or None.
+        """
+        from ..places.communes import commune_at
+
+        if self._boxes is None:
+            rows = store_communes.boxes(self.conn)
+            self._boxes = (
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                geometry.BoxIndex([r[2:] for r in rows]),
+            )
+        codes_, arrondissement, index = self._boxes
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        at, box = index.pairs(lats, lons)
+        contours = store_communes.contours_of(self.conn, [codes_[b] for b in box])
+        inside = geometry.contains_many(
+            [contours.get(codes_[b]) for b in box], [lats[i] for i in at], [lons[i] for i in at]
+        )
+        best: dict[int, int] = {}
+        for i, b, hit in zip(at, box, inside, strict=True):
+            # An arrondissement is more precise than its city; then the store's order.
+            if hit and (i not in best or (not arrondissement[best[i]], best[i]) > (not arrondissement[b], b)):
+                best[i] = b
+        out: list[dict[str, Any] | None] = []
+        for i, (lat, lon) in enumerate(points):
+            if i in best:
+                out.append(self.commune(codes_[best[i]]))
+            else:  # rare: the near-border search, one point at a time
+                out.append(commune_at(self.conn, lat, lon))
+        return out
+
+    def _trust_many(
+        self, points: Sequence[tuple[float, float]], places: Sequence[Place]
+    ) -> list[tuple[float, float] | None]:
+        """Keep each point only when it lies in its commune or near it (FAR_FROM_COMMUNE_KM).
+
+        One vectorised point-in-contour test for the whole chunk; only the points outside their
+        commune (few, and each distinct one measured once) get a distance.
+        """
+        codes_ = [p.commune["code"] if p.commune else None for p in places]
+        contours = store_communes.contours_of(self.conn, [c for c in codes_ if c])
+        wkbs = [contours.get(c) if c else None for c in codes_]
+        inside = geometry.contains_many(wkbs, [p[0] for p in points], [p[1] for p in points])
+        distances: dict[tuple[str, float, float], float] = {}
+        out: list[tuple[float, float] | None] = []
+        for point, place, code, wkb, hit in zip(points, places, codes_, wkbs, inside, strict=True):
+            if hit or wkb is None:
+                out.append(point)
+                continue
+            key = (code, point[0], point[1])
+            if key not in distances:
+                distances[key] = geometry.distance_to_contour_km(wkb, point[0], point[1])
+            d = distances[key]
+            if d <= self.far_km:
+                out.append(point)
+                continue
+            place.warnings.append(
+                f"le point est à {d:.1f} km de {place.commune['nom']} : non retenu, position au centre de la "
+                "commune".replace(".", ",", 1)
+            )
+            out.append(None)
+        return out
 
 
 def clean_place_values(raw: dict[str, str], errors: list[str]) -> dict[str, Any]:

@@ -89,8 +89,10 @@ RESERVED_IDS = frozenset(
         "static",
         "structures",
         "structures.geojson",
+        "structures.gpkg",
         "territoires",
         "territoires.geojson",
+        "territoires.gpkg",
         "v1",
     }
 )

@@ -128,3 +128,41 @@ def write_data_inclusion(
         n += 1
     out.write("\n]\n")
     return n, problems
+
+
+GPKG_LAYERS = ("structures", "territoires")
+
+
+def write_gpkg(
+    db: sqlite3.Connection | str,
+    output: str,
+    layers: tuple[str, ...] = GPKG_LAYERS,
+    all_statuses: bool = False,
+) -> dict[str, int]:
+    """Write a GeoPackage (EPSG:4326) with these layers; return rows written per layer.
+
+    `structures`: Points (longitude, latitude), the API's structure fields; `territoires`: each
+    published Mission locale's territory as a MultiPolygon. Runs offline or in a child process only:
+    it loads GeoPandas and pyogrio (see locator.publish.gpkg for the web).
+    """
+    import pyogrio
+
+    from . import frames
+
+    counts: dict[str, int] = {}
+    for layer in layers:
+        if layer == "structures":
+            frame = frames.structures(db, all_statuses=all_statuses).reset_index(drop=True)
+        elif layer == "territoires":
+            frame = frames.territories(db, all_statuses=all_statuses).reset_index(drop=True)
+        else:
+            raise ValueError(f"couche inconnue « {layer} » ({', '.join(GPKG_LAYERS)})")
+        # Every layer after the first is added to the same file.
+        try:
+            pyogrio.write_dataframe(
+                frame, output, layer=layer, driver="GPKG", promote_to_multi=layer != "structures"
+            )
+        except pyogrio.errors.DataSourceError as err:
+            raise OSError(str(err)) from None
+        counts[layer] = len(frame)
+    return counts

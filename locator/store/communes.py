@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # sqlite-utils pulls in heavy modules: writers import it, readers do not
@@ -105,6 +106,26 @@ def contour(conn: sqlite3.Connection, code: str) -> bytes | None:
     """Return the exact contour of a commune as WKB, or None."""
     row = conn.execute("SELECT contour FROM communes WHERE code = ?", (code,)).fetchone()
     return row[0] if row else None
+
+
+def contours_of(conn: sqlite3.Connection, codes: Sequence[str]) -> dict[str, bytes | None]:
+    """Return code → contour WKB (None when it has none) of these communes, a few queries for many codes."""
+    codes = list(dict.fromkeys(codes))
+    out: dict[str, bytes | None] = {}
+    for start in range(0, len(codes), 500):  # under SQLite's bound on query parameters
+        part = codes[start : start + 500]
+        sql = f"SELECT code, contour FROM communes WHERE code IN ({','.join('?' * len(part))})"
+        out.update((r[0], r[1]) for r in conn.execute(sql, part))
+    return out
+
+
+def boxes(conn: sqlite3.Connection) -> list[tuple[str, bool, float, float, float, float]]:
+    """Return (code, is an arrondissement, min_lat, max_lat, min_lon, max_lon) of every commune's box."""
+    rows = conn.execute(
+        "SELECT c.code, c.type <> 'COM', r.min_lat, r.max_lat, r.min_lon, r.max_lon FROM communes_rtree r "
+        "JOIN communes c ON c.pk = r.pk ORDER BY c.pk"
+    )
+    return [tuple(r) for r in rows]
 
 
 def contours_in_box(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import orjson
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
 
 from .. import lookup
 from ..geo import codes
-from ..publish import serializers
+from ..publish import gpkg, serializers
 from ..store import db as store_db
 from . import formatting, params
 from .openapi import endpoints, spec
@@ -349,6 +350,60 @@ def structures_geojson():
     response = jsonify(body)
     response.mimetype = "application/geo+json"
     return response
+
+
+class _Fingerprints(threading.local):
+    """Each layer's fingerprint, kept per thread until the store changes (hashing reads every row)."""
+
+    def __init__(self) -> None:
+        self.version: Any = None
+        self.by_layer: dict[str, str] = {}
+
+
+def _fingerprint(layer: str) -> str:
+    local = current_app.extensions.setdefault("locator_gpkg", _Fingerprints())
+    version = store_db.version(get_conn())
+    if local.version != version:
+        local.version, local.by_layer = version, {}
+    if layer not in local.by_layer:
+        local.by_layer[layer] = gpkg.fingerprint(get_conn(), layer)
+    return local.by_layer[layer]
+
+
+def _geopackage(layer: str):
+    """One layer as a GeoPackage file, written by a child process and kept until the store changes."""
+    config = current_app.config
+    try:
+        directory = config["EXPORT_CACHE_DIR"] or Path(config["DB"]).parent / "exports"
+        path = gpkg.cached(config["DB"], layer, directory, config["EXPORT_TIMEOUT"], _fingerprint(layer))
+    except (gpkg.ExportFailed, OSError) as err:
+        current_app.logger.error("export GeoPackage %s impossible : %s", layer, err)
+        raise ApiError(
+            "Le fichier GeoPackage n’a pas pu être préparé ; réessayez dans quelques minutes.", 503
+        ) from None
+    # The file's name carries the store content's fingerprint: it is its ETag.
+    response = send_file(
+        path,
+        mimetype="application/geopackage+sqlite3",
+        as_attachment=True,
+        download_name=f"{layer}.gpkg",
+        etag=path.stem,
+        conditional=True,
+        max_age=config["API_MAX_AGE"],
+    )
+    return response
+
+
+@bp.get("/structures.gpkg")
+def structures_gpkg():
+    """Every published structure as a GeoPackage (layer structures, Points in EPSG:4326)."""
+    return _geopackage("structures")
+
+
+@bp.get("/territoires.gpkg")
+def territories_gpkg():
+    """Every published Mission locale's territory as a GeoPackage (layer territoires, EPSG:4326)."""
+    return _geopackage("territoires")
 
 
 @bp.get("/structures/<structure_id>")

@@ -24,6 +24,11 @@ _ERRORS = {
     "429": _json("#/components/schemas/Erreur", "Trop de requêtes"),
 }
 
+_GPKG = {
+    "description": "Fichier GeoPackage",
+    "content": {"application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}},
+}
+
 _FILTERS = [
     _param("commune", "Code INSEE de la commune (les plus proches de son centre)", {"type": "string"}),
     _param("lat", "Latitude WGS84 (avec lon)", {"type": "number", "minimum": -90, "maximum": 90}),
@@ -173,6 +178,32 @@ def spec() -> dict[str, Any]:
                 "get": {
                     "summary": "Les territoires de toutes les Missions locales (FeatureCollection)",
                     "responses": {"200": {"description": "FeatureCollection GeoJSON"}},
+                }
+            },
+            "/api/v1/structures.gpkg": {
+                "get": {
+                    "tags": ["Téléchargements"],
+                    "summary": "Toutes les structures publiées au format GeoPackage",
+                    "description": "Le fichier contient une couche « structures » : un point par structure "
+                    "publiée, en WGS84 (EPSG:4326), avec les mêmes champs que l’API. Il est préparé à la "
+                    "première demande après chaque modification de l’annuaire, puis servi tel quel.",
+                    "responses": {
+                        "200": _GPKG,
+                        "503": _json("#/components/schemas/Erreur", "Fichier pas prêt"),
+                    },
+                }
+            },
+            "/api/v1/territoires.gpkg": {
+                "get": {
+                    "tags": ["Téléchargements"],
+                    "summary": "Les territoires des Missions locales au format GeoPackage",
+                    "description": "Le fichier contient une couche « territoires » : le contour de chaque "
+                    "Mission locale publiée (MultiPolygon en WGS84, EPSG:4326), avec son nombre de "
+                    "communes, sa population et la part venue d’une liste officielle.",
+                    "responses": {
+                        "200": _GPKG,
+                        "503": _json("#/components/schemas/Erreur", "Fichier pas prêt"),
+                    },
                 }
             },
         },

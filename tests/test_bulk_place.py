@@ -1,0 +1,112 @@
+"""Placing a file's points in their communes in bulk gives the answers of the one-point look-up.
+
+Real communes of the small store (Haute-Loire, Puy-de-Dôme, Rhône, Haute-Savoie): their centres, Lyon's
+arrondissements, a pile of rows on one point, rows sorted by commune, and a name several communes share.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from locator.geo.distance import haversine_km
+from locator.ingest.geocoders import OfflineGeocoder
+from locator.ingest.place import PlaceResolver
+from locator.places.communes import commune_at
+from locator.store.db import connect
+
+AMBERT = "63003"
+
+
+@pytest.fixture(scope="session")
+def built_store(small_built_store):
+    """The small store is enough: the fast tier."""
+    return small_built_store
+
+
+@pytest.fixture
+def resolver(conn):
+    return PlaceResolver(conn, OfflineGeocoder(), 2.0)
+
+
+def _centres(conn, departement: str) -> list[tuple[str, float, float]]:
+    rows = conn.execute(
+        "SELECT code, latitude, longitude FROM communes WHERE departement = ? AND latitude IS NOT NULL "
+        "ORDER BY code",
+        (departement,),
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_points_alone_get_the_commune_the_one_point_look_up_gives(conn, resolver):
+    rng = random.Random(63)
+    points = []
+    for _code, lat, lon in _centres(conn, "63") + _centres(conn, "69"):
+        points.append((lat, lon))
+        points.append((lat + rng.uniform(-0.02, 0.02), lon + rng.uniform(-0.02, 0.02)))
+    places = resolver.resolve_many([{"latitude": lat, "longitude": lon} for lat, lon in points])
+    assert len(places) == len(points) > 1000
+    for (lat, lon), place in zip(points, places, strict=True):
+        expected = commune_at(conn, lat, lon)
+        if expected is None:
+            assert place.commune is None and place.errors == [
+                "le point ne tombe dans aucune commune française"
+            ]
+        else:
+            assert place.commune["code"] == expected["code"], (lat, lon)
+            assert (place.latitude, place.longitude) == (round(lat, 6), round(lon, 6))
+
+
+def test_a_point_in_lyon_gets_its_arrondissement_not_the_city(conn, resolver):
+    arrondissements = [c for c in _centres(conn, "69") if c[0].startswith("6938")]
+    assert len(arrondissements) == 9
+    places = resolver.resolve_many([{"latitude": lat, "longitude": lon} for _c, lat, lon in arrondissements])
+    assert [p.commune["code"] for p in places] == [c[0] for c in arrondissements]
+
+
+def test_a_pile_of_rows_on_one_point_is_placed_like_a_single_row(conn, resolver):
+    (lat, lon) = conn.execute("SELECT latitude, longitude FROM communes WHERE code = ?", (AMBERT,)).fetchone()
+    far = lat + 0.1  # 11 km north of Ambert's centre: outside its contour, farther than 2 km
+    inside = {"code_insee": AMBERT, "latitude": lat, "longitude": lon}
+    outside = {"code_insee": AMBERT, "latitude": far, "longitude": lon}
+    alone = [PlaceResolver(conn, OfflineGeocoder(), 2.0).resolve(dict(r)) for r in (inside, outside)]
+    piled = resolver.resolve_many([dict(inside) for _ in range(400)] + [dict(outside) for _ in range(400)])
+    assert all(p == alone[0] for p in piled[:400]) and all(p == alone[1] for p in piled[400:])
+    assert alone[0].precision == "source" and not alone[0].warnings
+    (warning,) = alone[1].warnings
+    assert warning.startswith("le point est à ") and "non retenu" in warning
+    # the point is not kept: the offline geocoder puts the row on Ambert's centre, 11.1 km south of it
+    assert alone[1].precision == "commune"
+    assert haversine_km(alone[1].latitude, alone[1].longitude, far, lon) == pytest.approx(11.12, abs=0.05)
+    distance_km = float(warning.split(" km")[0].rsplit(" ", 1)[1].replace(",", "."))
+    assert 2.0 < distance_km < 11.12
+
+
+def test_rows_sorted_by_commune_keep_their_order_and_their_own_commune(conn, resolver):
+    rows = []
+    for code, lat, lon in _centres(conn, "43")[:60]:
+        rows += [{"code_insee": code, "latitude": lat, "longitude": lon} for _ in range(5)]
+    places = resolver.resolve_many(rows)
+    assert [p.commune["code"] for p in places] == [r["code_insee"] for r in rows]
+    one_by_one = [PlaceResolver(conn, OfflineGeocoder(), 2.0).resolve(dict(r)) for r in rows[::5]]
+    assert places[::5] == one_by_one
+
+
+def test_a_name_several_communes_share_is_settled_by_the_point(built_store):
+    conn = connect(built_store)
+    try:
+        shared = conn.execute(
+            "SELECT nom FROM communes WHERE type = 'COM' GROUP BY nom HAVING COUNT(*) > 1 "
+            "ORDER BY nom LIMIT 1"
+        ).fetchone()[0]
+        homonyms = conn.execute(
+            "SELECT code, latitude, longitude FROM communes WHERE nom = ? ORDER BY code", (shared,)
+        ).fetchall()
+        rows = [{"commune": shared, "latitude": lat, "longitude": lon} for _code, lat, lon in homonyms]
+        places = PlaceResolver(conn, OfflineGeocoder(), 2.0).resolve_many(rows * 3)
+        assert [p.commune["code"] for p in places] == [h[0] for h in homonyms] * 3
+        without_point = PlaceResolver(conn, OfflineGeocoder(), 2.0).resolve({"commune": shared})
+        assert without_point.errors and len(without_point.candidates) == len(homonyms)
+    finally:
+        conn.close()
