@@ -47,7 +47,7 @@ def test_keeps_the_mission_locale_and_cio_offices_of_the_region(store_copy):
     assert created["parent_id"] == "mission-locale-rhone-sud-est-69290"
     assert created["horaires_accueil"] == "Mo-Fr 09:00-12:30,14:00-17:30"
     assert created["date_maj"] == "2017-11-29" and created["origine"] == "annuaire"
-    assert created["source"].startswith("DILA, Annuaire de l'administration")
+    assert created["source"].startswith("DILA, Annuaire de l’administration")
     with sqlite3.connect(store_copy) as c:
         refs = dict(c.execute("SELECT valeur, structure_id FROM structure_refs").fetchall())
     assert refs["mission_locale-63430-01"] == "mission-locale-du-bassin-de-thiers-63430"

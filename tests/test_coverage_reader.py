@@ -138,7 +138,7 @@ def test_the_list_s_date_comes_from_its_name_and_the_answer_says_it_is_the_netwo
         rows = store_coverage.rows_of(c, LIVRADOIS)
         answer = lookup.competent(c, "63003", region="84", finder_url="x")
     assert rows == [
-        ["63003", f"{store_coverage.NETWORK_SOURCE} : zones_de_couverture_mars_2025.csv", "2025-03-01"]
+        ["63003", f"{store_coverage.NETWORK_SOURCE} : zones_de_couverture_mars_2025.csv", "2025-03-01"]
     ]
     assert answer["methode"] == "couverture"
     assert answer["raison"] == (

@@ -153,7 +153,7 @@ def test_the_commune_at_the_end_of_an_address_is_read_after_a_comma_or_as_its_la
 
 ADDRESSES = (
     "type;nom;adresse\n"
-    "antenne;Permanence de Riom test;12 rue de l’Hôtel de Ville, Riom\n"
+    "antenne;Permanence de Riom test;12 rue de l'Hôtel de Ville, Riom\n"
     "antenne;Permanence d’Ambérieu test;4 place Sanville 01500 Ambérieu-en-Bugey\n"
     "cio;CIO de Grenoble test;3 av. Jean Jaurès - 38000 GRENOBLE\n"
     "antenne;Permanence de Saint-Just test;Place de la Mairie, Saint-Just\n"
@@ -169,7 +169,7 @@ def test_a_lone_address_cell_gives_the_postcode_and_commune_and_the_row_is_place
         for nom in ("Permanence de Riom test", "Permanence d’Ambérieu test", "CIO de Grenoble test")
     }
     assert places == {
-        "Permanence de Riom test": ("12 rue de l’Hôtel de Ville", "63200", "Riom", "63300"),
+        "Permanence de Riom test": ("12 rue de l'Hôtel de Ville", "63200", "Riom", "63300"),
         "Permanence d’Ambérieu test": ("4 place Sanville", "01500", "Ambérieu-en-Bugey", "01004"),
         "CIO de Grenoble test": ("3 av. Jean Jaurès", "38000", "Grenoble", "38185"),
     }
@@ -260,7 +260,7 @@ def test_an_address_repeating_the_postcode_and_commune_of_their_columns_is_store
     path = write(
         tmp_path,
         "type;nom;adresse;code_postal;ville\n"
-        "cio;Point jeunes de Riom test;12 rue de l’Hôtel de Ville 63200 Riom;63200;Riom\n"
+        "cio;Point jeunes de Riom test;12 rue de l'Hôtel de Ville 63200 Riom;63200;Riom\n"
         "cio;CIO d’Arlanc test;Place de la mairie 63220 Arlanc;;Arlanc\n"
         "cio;Point jeunes de Thiers test;1 rue Durolle 63300 Thiers;63200;Riom\n",
     )
@@ -268,7 +268,7 @@ def test_an_address_repeating_the_postcode_and_commune_of_their_columns_is_store
     assert code == 0 and report["crees"] == 3, report
     riom, arlanc = by_name(store_copy, "Point jeunes de Riom test"), by_name(store_copy, "CIO d’Arlanc test")
     assert (riom["adresse"], riom["code_postal"], riom["code_insee"]) == (
-        "12 rue de l’Hôtel de Ville",
+        "12 rue de l'Hôtel de Ville",
         "63200",
         "63300",
     )
@@ -293,13 +293,13 @@ def test_the_admins_file_finds_every_parent_and_places_every_address_it_can(stor
         for nom in (
             "Permanence d'Arlanc (essai)",
             "Permanence de Riom centre (essai)",
-            "Antenne d’Ambérieu (essai)",
+            "Antenne d'Ambérieu (essai)",
         )
     }
     assert parents == {
         "Permanence d'Arlanc (essai)": AMBERT_ML,
         "Permanence de Riom centre (essai)": RIOM_ML,
-        "Antenne d’Ambérieu (essai)": BUGEY_ML,
+        "Antenne d'Ambérieu (essai)": BUGEY_ML,
     }
     assert by_name(store_copy, "CIO de Grenoble (essai)")["code_insee"] == "38185"
     assert by_name(store_copy, "Permanence de Saint-Anthème (essai)")["code_insee"] == "63319"
@@ -367,13 +367,13 @@ def test_the_commune_at_the_end_of_an_address_is_cut_off_and_picks_among_a_postc
     path = write(
         tmp_path,
         "type;nom;adresse;code_postal;commune\n"
-        "cio;Point jeunes de Riom virgule test;12 rue de l’Hôtel de Ville, Riom;;Riom\n"
+        "cio;Point jeunes de Riom virgule test;12 rue de l'Hôtel de Ville, Riom;;Riom\n"
         "cio;CIO de Saint-Just test;Place de la Mairie, Saint-Just;63600;\n",
     )
     code, report, _ = run_import(store_copy, path)
     assert code == 0 and report["crees"] == 2, report
     riom = by_name(store_copy, "Point jeunes de Riom virgule test")
-    assert (riom["adresse"], riom["code_insee"]) == ("12 rue de l’Hôtel de Ville", "63300")
+    assert (riom["adresse"], riom["code_insee"]) == ("12 rue de l'Hôtel de Ville", "63300")
     saint_just = by_name(store_copy, "CIO de Saint-Just test")  # 63600 serves Ambert and nine others
     assert (saint_just["adresse"], saint_just["code_insee"]) == ("Place de la Mairie", "63371")
 
@@ -382,13 +382,13 @@ def test_a_row_with_its_point_and_an_address_cell_says_what_the_address_gave(sto
     path = write(
         tmp_path,
         "type;nom;adresse;latitude;longitude\n"
-        "cio;Point jeunes de Riom point test;12 rue de l’Hôtel de Ville 63200 Riom;45,894137;3,112861\n",
+        "cio;Point jeunes de Riom point test;12 rue de l'Hôtel de Ville 63200 Riom;45,894137;3,112861\n",
     )
     code, report, _ = run_import(store_copy, path)
     assert code == 0 and report["crees"] == 1, report
     row = by_name(store_copy, "Point jeunes de Riom point test")
     assert (row["adresse"], row["code_insee"], row["precision_geocodage"]) == (
-        "12 rue de l’Hôtel de Ville",
+        "12 rue de l'Hôtel de Ville",
         "63300",
         "source",
     )

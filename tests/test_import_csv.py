@@ -211,8 +211,8 @@ def test_unknown_insee_code_and_former_commune_code(store_copy, tmp_path):
 
 def test_french_type_labels_are_mapped(store_copy, tmp_path):
     text = "type;nom;code_insee\nMission Locale;Mission locale d'essai;63430\n"
-    text += "École de la 2e chance;E2C d’essai;63430\n"
-    text += "Centre d’information et d’orientation;CIO d’essai;63430\nAntenne;Antenne d’essai;63430\n"
+    text += "École de la 2e chance;E2C d'essai;63430\n"
+    text += "Centre d'information et d'orientation;CIO d'essai;63430\nAntenne;Antenne d'essai;63430\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
     assert code == 0 and report["crees"] == 4, report
     assert by_name(store_copy, "Mission locale d'essai")["type"] == "mission_locale"

@@ -140,7 +140,7 @@ def test_former_communes_resolve_to_current_with_note(conn, former):
 def test_former_commune_code_gives_current_commune(conn):
     place = first(conn, "74011")
     assert (place["code"], place["match"]) == ("74010", "code_insee_ancien")
-    assert place["note"] == "Annecy-le-Vieux est une commune déléguée d’Annecy."
+    assert place["note"] == "Annecy-le-Vieux est une commune déléguée d'Annecy."
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ def test_associated_commune_is_said_so(conn):
     [
         ("Annecy", "d'Annecy"),
         ("Thiers", "de Thiers"),
-        ("Évian-les-Bains", "d’Évian-les-Bains"),
+        ("Évian-les-Bains", "d'Évian-les-Bains"),
         ("Yssingeaux", "d'Yssingeaux"),
         ("Yenne", "de Yenne"),
         ("Le Puy-en-Velay", "du Puy-en-Velay"),

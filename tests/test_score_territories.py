@@ -114,7 +114,7 @@ def test_the_report_has_a_row_per_departement_a_total_and_each_disagreement(buil
     communes, accord = int(rows["total"][1]), int(rows["total"][2])
     assert rows["total"][3] == f"{100 * accord / communes:.1f}" and rows["total"][4] == "%"
     heading = next(i for i, line in enumerate(lines) if line.startswith("Désaccords ("))
-    assert lines[heading].startswith(f"Désaccords ({communes - accord}) :")
+    assert lines[heading].startswith(f"Désaccords ({communes - accord}) :")
     listed = lines[heading + 1 :]
     assert len(listed) == communes - accord
     for line in listed:
