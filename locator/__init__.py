@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
 from . import config
+from .web import typography
 from .web.jsonfast import OrjsonProvider
 
 __version__ = "0.1.0"
@@ -46,6 +47,8 @@ class _Flask(Flask):
     """Flask with orjson answers (the API's serialisation is a large part of a request's cost)."""
 
     json_provider_class = OrjsonProvider
+    # Stored names keep the sources' straight apostrophes; pages show them the French way (’).
+    jinja_options = {**Flask.jinja_options, "finalize": typography.display}
     url_map_class = type(
         "_Map", (Map,), {"default_converters": {**Map.default_converters, "int": _BoundedInt}}
     )

@@ -45,7 +45,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except StoreBusy as err:
-            click.echo(f"Erreur : {err} Rien n'a changé.", err=True)
+            click.echo(f"Erreur : {err} Rien n’a changé.", err=True)
             sys.exit(1)
 
 
@@ -69,8 +69,8 @@ def main() -> None:
     default=lambda: config.load()["COUVERTURE"],
     show_default="../shared/data/zones_de_couverture_janvier_2026_auvergne_rhone_alpes.csv "
     "ou $LOCATOR_COUVERTURE",
-    help="Liste des communes couvertes par chaque Mission locale (réseau des Missions locales) ; "
-    "'' : aucune.",
+    help="Liste des communes couvertes par chaque Mission locale (réseau des Missions locales) ; "
+    "'' : aucune.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Afficher le compte rendu en JSON.")
 def build(db_path: Path, seed: Path, couverture: str, as_json: bool) -> None:
@@ -87,15 +87,15 @@ def build(db_path: Path, seed: Path, couverture: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
     else:
-        click.echo(f"Terminé en {report['secondes']} s : {db_path}")
+        click.echo(f"Terminé en {report['secondes']} s : {db_path}")
 
 
 @main.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 @click.option(
-    "--workers", type=click.IntRange(1, 64), default=None, help="Processus (défaut : réglage WORKERS)."
+    "--workers", type=click.IntRange(1, 64), default=None, help="Processus (défaut : réglage WORKERS)."
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=None, help="Fils par processus.")
 def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int | None) -> None:
@@ -107,12 +107,12 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     try:  # the maps' skeletons, written by `make install`: a site without them has no map
         maps.manifest()
     except maps.MapsNotBuilt as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     # A store of the previous version gets its new columns, and its territories, before the workers start.
     territories.migrate(db_path)
@@ -122,14 +122,14 @@ def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int
         "127.0.0.1",
     ]:
         click.echo(
-            "Attention : le site ne répond qu’aux noms localhost et 127.0.0.1 ; donnez son nom dans "
+            "Attention : le site ne répond qu’aux noms localhost et 127.0.0.1 ; donnez son nom dans "
             "LOCATOR_TRUSTED_HOSTS (par exemple « annuaire.exemple.fr »).",
             err=True,
         )
     try:  # before the workers fork, so that they never race to create it
         _prepare_accounts(db_path, app.config["AUTH_DB"])
     except (OSError, sqlite3.Error) as err:  # a read-only deployment: the public site still serves
-        click.echo(f"Attention : fichier des comptes {app.config['AUTH_DB']} inutilisable ({err}).", err=True)
+        click.echo(f"Attention : fichier des comptes {app.config['AUTH_DB']} inutilisable ({err}).", err=True)
     _warm(db_path, app.config["REGION"])
     run_server(
         app,
@@ -175,7 +175,7 @@ def _open_store(db_path: Path):
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     db = writer(db_path)
     schema.create(db)  # a store built by an older version gets the new tables
@@ -189,7 +189,7 @@ def _store_error(name: str, err: Exception) -> dict:
     return {
         "fichier": name,
         "lus": 0,
-        "erreur": f"le fichier de données n'a pas pu être écrit : {explain(err)} Rien n'a changé.",
+        "erreur": f"le fichier de données n’a pas pu être écrit : {explain(err)} Rien n’a changé.",
     }
 
 
@@ -212,12 +212,12 @@ def _duplicates_said(n: int) -> str:
 def _say_report(report: dict, dry_run: bool) -> None:
     """Print an import report in plain French: totals, then every rejected row and warning."""
     if report.get("erreur") and not report.get("lus"):
-        click.echo(f"Erreur : {report['erreur']}", err=True)
+        click.echo(f"Erreur : {report['erreur']}", err=True)
         return
     click.echo(
-        f"{report['fichier']} : "
+        f"{report['fichier']} : "
         + _count(report["lus"], "ligne lue", "lignes lues")
-        + " ; "
+        + " ; "
         + ", ".join(
             [
                 _count(report["crees"], "créée", "créées"),
@@ -230,27 +230,27 @@ def _say_report(report: dict, dry_run: bool) -> None:
         + _duplicates_said(report.get("doublons", 0))
     )
     for item in report["rejetes"]:
-        click.echo(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
+        click.echo(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
     for item in report.get("doublons_probables", []):
         click.echo(f"  ligne {item['ligne']}\u202f: {item['message']}")
     updated = "à mettre à jour" if dry_run else "mise à jour"
     for item in report.get("changements", []):
-        fields = " ; ".join(
+        fields = " ; ".join(
             f"{c['champ']} « {c['avant'] or ''} » → « {c['apres'] or ''} »" for c in item["champs"]
         )
         click.echo(f"  ligne {item['ligne']} {updated} ({item['id']})\u202f: {fields}")
     for item in report["avertissements"]:
         where = f"ligne {item['ligne']}" if item["ligne"] is not None else "fichier"
-        click.echo(f"  {where} : {' ; '.join(item['messages'])}")
+        click.echo(f"  {where} : {' ; '.join(item['messages'])}")
     if report.get("erreur"):
-        click.echo(f"Erreur : {report['erreur']} Le fichier de données n'a pas changé.", err=True)
+        click.echo(f"Erreur : {report['erreur']} Le fichier de données n’a pas changé.", err=True)
     elif dry_run:
         one = report["importes"] < 2
         said = "ligne serait importée" if one else "lignes seraient importées"
-        click.echo(f"Essai à blanc : rien n’a été écrit ({report['importes']} {said}).")
+        click.echo(f"Essai à blanc : rien n’a été écrit ({report['importes']} {said}).")
     elif report.get("aucun_changement"):
         click.echo(
-            "Aucun changement : les données sont déjà à jour ; aucun import n'est ajouté à l'historique."
+            "Aucun changement : les données sont déjà à jour ; aucun import n’est ajouté à l’historique."
         )
     else:
         click.echo(f"Import n° {report.get('import_id')} enregistré.")
@@ -266,13 +266,13 @@ def _say_report(report: dict, dry_run: bool) -> None:
     type=click.Choice(["offline", "ban"]),
     default=lambda: config.load()["GEOCODER"],
     show_default="offline ou $LOCATOR_GEOCODER",
-    help="Géocodage des lignes sans coordonnées : centre de la commune, ou Base adresse nationale.",
+    help="Géocodage des lignes sans coordonnées : centre de la commune, ou Base adresse nationale.",
 )
 @click.option(
     "--auteur",
     default=None,
-    help="Qui importe (gardé dans l'historique).",
-    show_default="l'utilisateur du système + « (ligne de commande) »",
+    help="Qui importe (gardé dans l’historique).",
+    show_default="l’utilisateur du système + « (ligne de commande) »",
 )
 @click.option("--brouillon", is_flag=True, help="Créer les nouvelles structures en brouillon (non publiées).")
 @click.option(
@@ -294,8 +294,8 @@ def import_(
 
     settings = config.load()
     if not file.is_file():  # a usage error, like any wrong argument: exit 2
-        report = {"fichier": str(file), "erreur": f"fichier introuvable : {file}", "lus": 0}
-        click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
+        report = {"fichier": str(file), "erreur": f"fichier introuvable : {file}", "lus": 0}
+        click.echo(json.dumps(report, ensure_ascii=False) if as_json else f"Erreur : {report['erreur']}")
         sys.exit(2)
     try:
         with _open_store(db_path) as db:
@@ -342,9 +342,9 @@ def _command_line_author() -> str:
 @click.option(
     "--avec-dependances",
     is_flag=True,
-    help="Annuler aussi les changements faits depuis qui dépendent de l'import (sinon : refus).",
+    help="Annuler aussi les changements faits depuis qui dépendent de l’import (sinon : refus).",
 )
-@click.option("--auteur", default=None, help="Qui annule (gardé dans l'historique).")
+@click.option("--auteur", default=None, help="Qui annule (gardé dans l’historique).")
 def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependances: bool, auteur) -> None:
     """Annuler l'import IMPORT_ID comme la page d'administration : chaque fiche revient à son état d'avant.
 
@@ -359,7 +359,7 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
 
     def fail(message: str, **extra) -> None:
         out.update(erreur=message, **extra)
-        click.echo(json.dumps(out, ensure_ascii=False) if as_json else f"Erreur : {message}", err=not as_json)
+        click.echo(json.dumps(out, ensure_ascii=False) if as_json else f"Erreur : {message}", err=not as_json)
         sys.exit(1)
 
     try:
@@ -369,11 +369,11 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
             if record is None:
                 fail(f"import n° {import_id} inconnu (voir /admin/historique).")
             if record["annule_le"]:
-                fail(f"l'import n° {import_id} a déjà été annulé le {paris_time(record['annule_le'])}.")
+                fail(f"l’import n° {import_id} a déjà été annulé le {paris_time(record['annule_le'])}.")
             blocked = history.undo_blockers(db.conn, import_id)
             if blocked and not avec_dependances:
                 fail(
-                    f"{blocked} Rien n'a changé. Pour les annuler aussi : --avec-dependances.",
+                    f"{blocked} Rien n’a changé. Pour les annuler aussi : --avec-dependances.",
                     bloquants=_blockers_json(blocked),
                 )
             if not yes:
@@ -395,19 +395,19 @@ def undo(db_path: Path, import_id: int, yes: bool, as_json: bool, avec_dependanc
         finally:
             db.close()
     except history.UndoBlocked as err:  # later work arrived between the check and the undo
-        fail(f"{err} Rien n'a changé.", bloquants=_blockers_json(err))
+        fail(f"{err} Rien n’a changé.", bloquants=_blockers_json(err))
     except ValueError as err:
         fail(str(err))
     except sqlite3.OperationalError as err:
         from .store.db import explain
 
-        fail(f"le fichier de données n'a pas pu être écrit : {explain(err)} Rien n'a changé.")
+        fail(f"le fichier de données n’a pas pu être écrit : {explain(err)} Rien n’a changé.")
     out.update(annule=True, fiches=count)
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False))
     else:
         fiches = _count(count, "fiche remise", "fiches remises")
-        click.echo(f"Import n° {import_id} annulé : {fiches} dans leur état précédent.")
+        click.echo(f"Import n° {import_id} annulé : {fiches} dans leur état précédent.")
 
 
 def _blockers_json(blocked) -> dict:
@@ -425,7 +425,7 @@ def _blockers_json(blocked) -> dict:
 @click.option(
     "--avec-comptes",
     is_flag=True,
-    help="Inclure les comptes (adresse, rôle, empreinte du mot de passe ; ni sessions ni tentatives).",
+    help="Inclure les comptes (adresse, rôle, empreinte du mot de passe ; ni sessions ni tentatives).",
 )
 def backup(db_path: Path, target: Path, avec_comptes: bool) -> None:
     """Sauvegarder le fichier de données dans TARGET (possible pendant que le site sert).
@@ -439,10 +439,10 @@ def backup(db_path: Path, target: Path, avec_comptes: bool) -> None:
     try:
         size = run_backup(db_path, target, _accounts_file(db_path) if avec_comptes else None)
     except BackupError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     said = " avec les comptes" if avec_comptes else " (sans les comptes)"
-    click.echo(f"Sauvegarde écrite{said} : {target} ({size / 1e6:.1f} Mo)")
+    click.echo(f"Sauvegarde écrite{said} : {target} ({size / 1e6:.1f} Mo)")
 
 
 @main.command()
@@ -453,10 +453,10 @@ def backup(db_path: Path, target: Path, avec_comptes: bool) -> None:
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Fichier (défaut : sortie standard ; obligatoire pour gpkg).",
+    help="Fichier (défaut : sortie standard ; obligatoire pour gpkg).",
 )
 @click.option(
-    "--tous", is_flag=True, help="Inclure les brouillons et les archives (défaut : structures publiées)."
+    "--tous", is_flag=True, help="Inclure les brouillons et les archives (défaut : structures publiées)."
 )
 def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
     """Exporter l'annuaire : CSV (Excel), GeoJSON, structures data·inclusion ou GeoPackage."""
@@ -467,7 +467,7 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     if fmt == "gpkg":
         _export_gpkg(db_path, output, tous)
@@ -502,7 +502,7 @@ def export(db_path: Path, fmt: str, output: Path | None, tous: bool) -> None:
         if tmp and tmp.exists():
             tmp.unlink()
     for p in problems:
-        click.echo(f"Non exportée (refusée par le schéma data·inclusion) : {p}", err=True)
+        click.echo(f"Non exportée (refusée par le schéma data·inclusion) : {p}", err=True)
     said = _count(n, "structure exportée", "structures exportées")
     click.echo(said + (f" dans {output}" if output else "") + ".", err=True)
 
@@ -513,7 +513,7 @@ def _export_gpkg(db_path: Path, output: Path | None, tous: bool) -> None:
 
     if output is None:
         click.echo(
-            "Erreur : un GeoPackage s’écrit dans un fichier : ajoutez --output FICHIER.gpkg.", err=True
+            "Erreur : un GeoPackage s’écrit dans un fichier : ajoutez --output FICHIER.gpkg.", err=True
         )
         sys.exit(2)
     tmp = output.with_name(f".{output.stem}.part.gpkg")  # GDAL wants the .gpkg extension
@@ -523,7 +523,7 @@ def _export_gpkg(db_path: Path, output: Path | None, tous: bool) -> None:
         os.replace(tmp, output)
     except OSError as err:
         click.echo(
-            f"Erreur : impossible d’écrire {output} ({err.strerror or err}) ; rien n’a été écrit.", err=True
+            f"Erreur : impossible d’écrire {output} ({err.strerror or err}) ; rien n’a été écrit.", err=True
         )
         sys.exit(1)
     finally:
@@ -534,8 +534,8 @@ def _export_gpkg(db_path: Path, output: Path | None, tous: bool) -> None:
 
 @main.command("carte")
 @db_option
-@click.option("--departement", default=None, help="Code du département (défaut : toute la région).")
-@click.option("--types", default=None, help="Types de structures, séparés par des virgules (défaut : tous).")
+@click.option("--departement", default=None, help="Code du département (défaut : toute la région).")
+@click.option("--types", default=None, help="Types de structures, séparés par des virgules (défaut : tous).")
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier HTML."
 )
@@ -549,20 +549,20 @@ def carte(db_path: Path, departement: str | None, types: str | None, output: Pat
 
     problem = check(db_path)
     if problem:
-        click.echo(f"Erreur : {problem}", err=True)
+        click.echo(f"Erreur : {problem}", err=True)
         sys.exit(1)
     wanted = [t.strip() for t in (types or "").split(",") if t.strip()]
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown:
         click.echo(
-            f"Erreur : {'type inconnu' if len(unknown) == 1 else 'types inconnus'} : {', '.join(unknown)} ; "
+            f"Erreur : {'type inconnu' if len(unknown) == 1 else 'types inconnus'} : {', '.join(unknown)} ; "
             f"choisir parmi {', '.join(STRUCTURE_TYPES)}.",
             err=True,
         )
         sys.exit(2)
     dep = codes.normalize_departement(departement.strip()) if departement else None
     if departement and not dep:
-        click.echo(f"Erreur : « {departement[:10]} » n'est pas un code de département.", err=True)
+        click.echo(f"Erreur : « {departement[:10]} » n’est pas un code de département.", err=True)
         sys.exit(2)
     settings = config.load()
     conn = connect(db_path)
@@ -576,7 +576,7 @@ def carte(db_path: Path, departement: str | None, types: str | None, output: Pat
             wanted or None,
         )
     except ValueError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     finally:
         conn.close()
@@ -601,7 +601,7 @@ def _fetch_options(url_setting: str, dir_setting: str) -> Callable[[Callable], C
                     "dest_dir",
                     type=click.Path(file_okay=False, path_type=Path),
                     default=None,
-                    help=f"Dossier de la copie (défaut : réglage {dir_setting}).",
+                    help=f"Dossier de la copie (défaut : réglage {dir_setting}).",
                 ),
                 click.option(
                     "--dry-run",
@@ -642,11 +642,11 @@ def fetch_annuaire(db_path: Path, url: str, dest_dir: Path | None, dry_run: bool
         )
     except FetchError as err:
         kept = dest / "annuaire.json"
-        note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
-        click.echo(f"Erreur : {err}.{note}", err=True)
+        note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
+        click.echo(f"Erreur : {err}.{note}", err=True)
         sys.exit(1)
     if not as_json:
-        click.echo(f"Téléchargé : {path} ({count} organismes).")
+        click.echo(f"Téléchargé : {path} ({count} organismes).")
     try:
         with _open_store(db_path) as db:
             report = import_file(
@@ -701,13 +701,13 @@ def fetch_couverture(db_path: Path, url: str, dest_dir: Path | None, dry_run: bo
             )
         except FetchError as err:
             kept = dest / COVERAGE_FILENAME
-            note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
-            click.echo(f"Erreur : {err}.{note}", err=True)
+            note = f" La dernière copie valide est gardée : {kept}." if kept.exists() else ""
+            click.echo(f"Erreur : {err}.{note}", err=True)
             sys.exit(1)
         if not as_json:
             click.echo(
-                f"Téléchargé : {path} ({found['communes']} communes, dont {found['communes_region']} "
-                f"de la région {region} ; {found['lignes_autres_regions']} lignes d'autres régions "
+                f"Téléchargé : {path} ({found['communes']} communes, dont {found['communes_region']} "
+                f"de la région {region} ; {found['lignes_autres_regions']} lignes d’autres régions "
                 "laissées de côté)."
             )
         try:
@@ -758,12 +758,12 @@ def restore(db_path: Path, source: Path, yes: bool, avec_comptes: bool) -> None:
     try:
         run_restore(source, db_path, accounts, with_accounts=avec_comptes)
     except BackupError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
     territories.migrate(db_path)  # a backup of schema 4 has no territories yet
     said = " (comptes inchangés)"
     if avec_comptes:
-        said = " ; comptes remplacés, toutes les sessions sont fermées"
+        said = " ; comptes remplacés, toutes les sessions sont fermées"
     click.echo(f"Restauré depuis {source}{said}.")
 
 
@@ -791,7 +791,7 @@ def _account_call(func, *args) -> str:
     try:
         return func(*args)
     except AccountError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
 
 
@@ -799,13 +799,13 @@ def _account_call(func, *args) -> str:
 @db_option
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "editeur"]), required=True, help="Rôle du compte.")
-@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l’entrée standard.")
 def user_add(db_path: Path, email: str, role: str, password_stdin: bool) -> None:
     """Créer un compte (le mot de passe est demandé, jamais passé en argument)."""
     from .admin.accounts import add_user
 
     email = _account_call(add_user, _accounts_file(db_path), email, role, _read_password(password_stdin))
-    click.echo(f"Compte créé : {email} ({role}).")
+    click.echo(f"Compte créé : {email} ({role}).")
 
 
 @user.command("list")
@@ -821,7 +821,7 @@ def user_list(db_path: Path) -> None:
     finally:
         conn.close()
     if not accounts:
-        click.echo("Aucun compte : créez-en un avec « locator user add EMAIL --role admin ».")
+        click.echo("Aucun compte : créez-en un avec « locator user add EMAIL --role admin ».")
     for account in accounts:
         click.echo(f"{account['email']}\t{account['role']}\tcréé le {account['cree_le']}")
 
@@ -834,19 +834,19 @@ def user_remove(db_path: Path, email: str) -> None:
     from .admin.accounts import remove_user
 
     email = _account_call(remove_user, _accounts_file(db_path), email)
-    click.echo(f"Compte supprimé : {email}.")
+    click.echo(f"Compte supprimé : {email}.")
 
 
 @user.command("set-password")
 @db_option
 @click.argument("email")
-@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l’entrée standard.")
 def user_set_password(db_path: Path, email: str, password_stdin: bool) -> None:
     """Changer le mot de passe d'un compte (ses sessions ouvertes se ferment)."""
     from .admin.accounts import set_password
 
     email = _account_call(set_password, _accounts_file(db_path), email, _read_password(password_stdin))
-    click.echo(f"Mot de passe changé : {email}.")
+    click.echo(f"Mot de passe changé : {email}.")
 
 
 @user.command("unlock")
@@ -856,7 +856,7 @@ def user_set_password(db_path: Path, email: str, password_stdin: bool) -> None:
     "--adresse",
     default=None,
     metavar="IP",
-    help="Lever aussi le blocage de cette adresse IP (trop d'essais manqués, tous comptes confondus).",
+    help="Lever aussi le blocage de cette adresse IP (trop d’essais manqués, tous comptes confondus).",
 )
 def user_unlock(db_path: Path, email: str, adresse: str | None) -> None:
     """Lever le blocage de connexion d'un compte (trop d'essais manqués), depuis toute adresse."""
@@ -865,11 +865,11 @@ def user_unlock(db_path: Path, email: str, adresse: str | None) -> None:
     try:
         forgotten = unlock(_accounts_file(db_path), email, adresse)
     except AccountError as err:
-        click.echo(f"Erreur : {err}", err=True)
+        click.echo(f"Erreur : {err}", err=True)
         sys.exit(1)
-    where = f" et pour l'adresse {adresse}" if adresse else ""
+    where = f" et pour l’adresse {adresse}" if adresse else ""
     click.echo(
-        f"Blocage levé pour {email.strip().lower()}{where} : "
+        f"Blocage levé pour {email.strip().lower()}{where} : "
         + _count(forgotten, "essai manqué oublié", "essais manqués oubliés")
         + "."
     )

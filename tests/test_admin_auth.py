@@ -139,7 +139,7 @@ def test_account_locks_after_repeated_failures_with_429_and_retry_after(admin_st
     r = login(client, ADMIN[0], ADMIN[1])  # even the right password waits
     assert r.status_code == 429
     assert 590 <= int(r.headers["Retry-After"]) <= 600
-    assert "Trop d'essais manqués" in text(r)
+    assert "Trop d’essais manqués" in text(r)
     assert client.get("/admin/").status_code == 302
     # Another account from the same address is not locked by this one's failures.
     assert login(app.test_client(), *EDITOR).status_code == 302
@@ -353,7 +353,7 @@ def test_own_password_guesses_are_throttled_like_login(editor_client, admin_stor
     r = post_form(editor_client, "/admin/mon-compte", right)
     assert r.status_code == 429
     assert 0 < int(r.headers["Retry-After"]) <= 900
-    assert "Trop d'essais manqués" in text(r)
+    assert "Trop d’essais manqués" in text(r)
 
 
 def _unlock(db, *args):
@@ -385,7 +385,7 @@ def test_cli_unlock_lifts_an_address_lockout_only_when_asked(admin_store):
     assert _unlock(admin_store, ADMIN[0]).exit_code == 0
     assert _login_from(app, "198.51.100.4", *ADMIN).status_code == 429
     r = _unlock(admin_store, ADMIN[0], "--adresse", "198.51.100.4")
-    assert r.exit_code == 0 and "et pour l'adresse 198.51.100.4" in r.output
+    assert r.exit_code == 0 and "et pour l’adresse 198.51.100.4" in r.output
     assert _login_from(app, "198.51.100.4", *ADMIN).status_code == 302
 
 

@@ -73,7 +73,7 @@ def test_preview_says_what_each_row_would_do_and_publishes_nothing(admin_client,
     before = dump(admin_store)
     token = start(admin_client)
     page = text(admin_client.get(f"/admin/import/{token}"))
-    assert "Rien n'est encore publié" in page
+    assert "Rien n’est encore publié" in page
     assert "rejeté" in row_text(page, 2) and "Cunlhat" in row_text(page, 2)  # ambiguous postcode
     assert "mis à jour" in row_text(page, 3) and "04 73 82 99 99" in row_text(page, 3)
     assert "nouveau" in row_text(page, 4) and "inversées" in row_text(page, 4)
@@ -209,7 +209,7 @@ def test_store_changed_after_the_preview_is_planned_again(admin_client, admin_st
     before = dump(admin_store)
     r = post_form(admin_client, f"/admin/import/{token}/confirmer", page=f"/admin/import/{token}")
     assert r.headers["Location"] == f"/admin/import/{token}"
-    assert "relancez l'analyse" in text(admin_client.get(r.headers["Location"]))
+    assert "relancez l’analyse" in text(admin_client.get(r.headers["Location"]))
     assert dump(admin_store) == before
     r = post_form(admin_client, f"/admin/import/{token}/confirmer", page=f"/admin/import/{token}")
     assert r.headers["Location"].startswith("/admin/imports/")
@@ -294,9 +294,9 @@ def test_an_annuaire_upload_is_refused_from_its_first_bytes(admin_client, admin_
     bomb = gzip.compress(b'{"service":[' + b" " * 5_000_000 + b"]}", 9)
     r = upload(admin_client, bomb, name="annuaire.json.gz")
     assert r.status_code == 400
-    assert "n'est pas un tableau de structures (il ressemble à l'annuaire DILA" in text(r)
+    assert "n’est pas un tableau de structures (il ressemble à l’annuaire DILA" in text(r)
     r = upload(admin_client, b'{"service":[' + b"[" * 50_000, name="profond.json")
-    assert r.status_code == 400 and "n'est pas un tableau de structures" in text(r)
+    assert r.status_code == 400 and "n’est pas un tableau de structures" in text(r)
     assert dump(admin_store) == before
 
 
@@ -314,7 +314,7 @@ def test_pending_uploads_are_capped_per_account(admin_store):
     first = upload(client)
     assert first.status_code == 302
     r = upload(client)
-    assert r.status_code == 429 and "Vous avez déjà 1 import(s) en attente" in text(r)
+    assert r.status_code == 429 and "Vous avez déjà 1 import en attente" in text(r)
     assert first.headers["Location"].rsplit("/", 1)[1] in text(r)  # a link back to the waiting one
 
 
@@ -325,7 +325,7 @@ def test_pending_uploads_are_capped_on_the_whole_site(admin_store):
     login(editor, *EDITOR)
     assert upload(admin).status_code == 302
     r = upload(editor)
-    assert r.status_code == 503 and "Trop d'imports attendent une confirmation" in text(r)
+    assert r.status_code == 503 and "Trop d’imports attendent une confirmation" in text(r)
 
 
 def test_the_pending_plan_is_stored_compressed(admin_client, admin_store):
@@ -396,7 +396,7 @@ def test_an_import_report_lists_a_thousand_rejected_rows_and_counts_the_others(a
     token = r.headers["Location"].rsplit("/", 1)[1]
     r = post_form(admin_client, f"/admin/import/{token}/confirmer", page=f"/admin/import/{token}")
     detail = r.headers["Location"]
-    assert "1050 ligne(s) rejetée(s) non importée(s)" in text(admin_client.get(detail))
+    assert "1 050 lignes rejetées non importées" in text(admin_client.get(detail))
     conn = sqlite3.connect(admin_store)
     rejetes, rapport = conn.execute(
         "SELECT rejetes, rapport FROM imports ORDER BY id DESC LIMIT 1"

@@ -81,7 +81,7 @@ def test_alike_names_far_apart_are_not_duplicates(store_copy):
         AMBERT_ML,
         "ml-livradois-ailleurs-63003",
         nom="Mission locale du Livradois Forez",
-        adresse="1 place de l'Église",
+        adresse="1 place de l’Église",
         latitude=45.60,
         longitude=3.80,
     )
@@ -160,7 +160,7 @@ def test_communes_named_by_several_lists_stand_out_on_the_page_the_map_and_the_c
     [augerolles] = _run(admin_store, "plusieurs")  # listed by the Livradois-Forez and Thiers lists
     assert augerolles["code"] == "63016" and augerolles["listes"] == 2
     assert augerolles["missions_locales"] == (
-        "Mission locale du bassin de Thiers ; Mission locale du Livradois-Forez"
+        "Mission locale du bassin de Thiers ; Mission locale du Livradois-Forez"
     )
     page = admin_client.get("/admin/qualite").get_data(as_text=True)
     assert "Communes couvertes par plusieurs Missions locales : 1" in page

@@ -293,7 +293,7 @@ def test_a_form_saved_by_someone_else_meanwhile_is_not_overwritten(admin_client,
         )
     values["nom"] = "Nom changé"
     r = post_form(admin_client, EDIT, values, page=EDIT)
-    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    assert r.status_code == 409 and "modifiée par quelqu’un d’autre" in text(r)
     assert stored(admin_store, AMBERT_ML)["nom"] == "Mission locale du Livradois-Forez"
 
 
@@ -337,7 +337,7 @@ def test_a_bug_while_saving_is_an_error_not_an_edit_conflict(admin_client, admin
     values = form_of(admin_client, EDIT)
     values["nom"] = "Nom changé"
     r = post_form(admin_client, EDIT, values, page=EDIT)
-    assert r.status_code == 500 and "modifiée par quelqu'un d'autre" not in text(r)
+    assert r.status_code == 500 and "modifiée par quelqu’un d’autre" not in text(r)
 
 
 def test_archiving_an_unknown_structure_is_a_404(admin_client):

@@ -47,7 +47,7 @@ def test_keeps_the_mission_locale_and_cio_offices_of_the_region(store_copy):
     assert created["parent_id"] == "mission-locale-rhone-sud-est-69290"
     assert created["horaires_accueil"] == "Mo-Fr 09:00-12:30,14:00-17:30"
     assert created["date_maj"] == "2017-11-29" and created["origine"] == "annuaire"
-    assert created["source"].startswith("DILA, Annuaire de l'administration")
+    assert created["source"].startswith("DILA, Annuaire de l’administration")
     with sqlite3.connect(store_copy) as c:
         refs = dict(c.execute("SELECT valeur, structure_id FROM structure_refs").fetchall())
     assert refs["mission_locale-63430-01"] == "mission-locale-du-bassin-de-thiers-63430"
@@ -191,7 +191,7 @@ def test_truncated_or_foreign_json_is_refused_and_the_store_is_unchanged(store_c
     foreign = tmp_path / "autre.json"
     foreign.write_text('{"type": "autre", "valeur": 3}', encoding="utf-8")
     code, report, _ = run_import(store_copy, foreign)
-    assert code == 1 and "Annuaire de l'administration" in report["erreur"]
+    assert code == 1 and "Annuaire de l’administration" in report["erreur"]
     nothing = tmp_path / "hors_region.json"
     nothing.write_text(json.dumps({"service": services()[4:]}), encoding="utf-8")
     code, report, _ = run_import(store_copy, nothing)

@@ -71,7 +71,7 @@ def test_mission_locale_answer_says_method_and_reason(live_server):
     body = get(live_server, "/api/v1/communes/63003/mission-locale").json()
     assert body["methode"] == "couverture"
     assert body["raison"] == (
-        "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
+        "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
         "la liste officielle, publiée par le réseau des Missions locales en janvier 2026."
     )
     assert "pas encore importée" not in body["raison"]
@@ -84,8 +84,8 @@ def test_mission_locale_answer_says_method_and_reason(live_server):
 @pytest.mark.parametrize(
     ("code", "where"),
     [
-        ("13055", "Bouches-du-Rhône, Provence-Alpes-Côte d'Azur"),
-        ("21231", "Côte-d'Or, Bourgogne-Franche-Comté"),
+        ("13055", "Bouches-du-Rhône, Provence-Alpes-Côte d’Azur"),
+        ("21231", "Côte-d’Or, Bourgogne-Franche-Comté"),
         ("75056", "Paris, Île-de-France"),
         ("2A004", "Corse-du-Sud, Corse"),
         ("75103", "Paris, Île-de-France"),
@@ -104,7 +104,7 @@ def test_far_types_are_said_far_with_the_nearest_known(live_server):
     body = get(live_server, "/api/v1/communes/74010/mission-locale").json()
     psad = next(a for a in body["autres"] if a["type"] == "psad")
     assert psad["loin_km"] == 60 and psad["distance_km"] > 60
-    assert psad["raison"].startswith("Aucune PSAD connue à moins de 60 km ; la plus proche connue est à ")
+    assert psad["raison"].startswith("Aucune PSAD connue à moins de 60 km ; la plus proche connue est à ")
     cio = next(a for a in body["autres"] if a["type"] == "cio")
     assert cio["loin_km"] is None and cio["distance_km"] < 40
 

@@ -52,7 +52,7 @@ def test_importing_the_same_messy_file_twice_leaves_one_import_in_the_history(st
     assert second["crees"] == second["mis_a_jour"] == 0 and second["inchanges"] == first["importes"]
     assert imports_and_history(store_copy) == after_first == (1, after_first[1])
     said = CliRunner().invoke(main, ["import", str(MESSY), "--db", str(store_copy)]).output
-    assert "Aucun changement" in said and "aucun import n'est ajouté à l'historique" in said
+    assert "Aucun changement" in said and "aucun import n’est ajouté à l’historique" in said
 
 
 def test_the_wizard_records_no_import_when_nothing_changes(admin_client, admin_store):

@@ -85,7 +85,7 @@ def test_backup_of_a_missing_store_says_so(tmp_path):
         main, ["backup", "--db", str(tmp_path / "absent.sqlite"), str(tmp_path / "b")]
     )
     assert result.exit_code == 1
-    assert "n'existe pas" in result.output
+    assert "n’existe pas" in result.output
     assert not (tmp_path / "b").exists()
 
 

@@ -47,7 +47,7 @@ def test_a_huge_page_number_shows_the_first_page(admin_client):
 def test_a_huge_id_in_a_path_is_a_404(admin_client):
     r = admin_client.get("/admin/imports/99999999999999999999")
     assert r.status_code == 404
-    assert "n'existe pas" in text(r)
+    assert "n’existe pas" in text(r)
 
 
 def test_a_deeply_nested_json_body_is_a_400(admin_client):

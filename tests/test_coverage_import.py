@@ -119,5 +119,5 @@ def test_plain_structure_id_lists_are_read_too(store_copy, tmp_path):
         "43040",
         "43157",
     ]
-    assert "n'est pas une Mission locale publiée" in rejected(report)[4]
+    assert "n’est pas une Mission locale publiée" in rejected(report)[4]
     assert covered(store_copy, psad) == []

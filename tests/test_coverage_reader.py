@@ -82,7 +82,7 @@ def test_a_line_nothing_places_is_rejected_saying_what_was_tried(store_copy, tmp
     code, report, _ = run_import(store_copy, write(tmp_path, text))
     assert code == 1  # no valid line: nothing imported
     why = rejected(report)[2]
-    assert "introuvable" in why and "ni son code, ni son nom, ni l'adresse de son siège" in why
+    assert "introuvable" in why and "ni son code, ni son nom, ni l’adresse de son siège" in why
     assert "1 rue du puy" in why
 
 
@@ -94,7 +94,7 @@ def test_among_missions_locales_of_the_seat_s_commune_the_closest_address_then_t
         store_copy,
         tmp_path,
         "type;nom;adresse;code_postal;commune;latitude;longitude\n"
-        "mission_locale;Mission locale d'essai;3 rue de la République;63600;Ambert;45.566;3.743\n",
+        "mission_locale;Mission locale d’essai;3 rue de la République;63600;Ambert;45.566;3.743\n",
     )
     other = "mission-locale-d-essai-63003"
     text = HEADER + "63010;Arlanc;63999;63-ML ESSAI;Non;3 r de la republique;63600;Ambert\n"
@@ -118,8 +118,8 @@ def test_coverage_lines_naming_a_cio_or_a_draft_are_rejected(store_copy, tmp_pat
     assert code == 0
     bad = rejected(report)
     assert set(bad) == {2, 3}
-    assert "n'est pas une Mission locale publiée" in bad[2] and "cio" in bad[2]
-    assert "n'est pas une Mission locale publiée" in bad[3] and "brouillon" in bad[3]
+    assert "n’est pas une Mission locale publiée" in bad[2] and "cio" in bad[2]
+    assert "n’est pas une Mission locale publiée" in bad[3] and "brouillon" in bad[3]
     assert covered(store_copy, CIO_THIERS) == [] and covered(store_copy, draft) == []
     assert covered(store_copy, LIVRADOIS) == ["63003"]
     # The network's file cannot reach the draft either: its code and name point at Orcines, where only
@@ -142,7 +142,7 @@ def test_the_list_s_date_comes_from_its_name_and_the_answer_says_it_is_the_netwo
     ]
     assert answer["methode"] == "couverture"
     assert answer["raison"] == (
-        "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
+        "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
         "la liste officielle, publiée par le réseau des Missions locales en mars 2025."
     )
     assert answer["liste"] == {
@@ -166,7 +166,7 @@ def test_without_any_list_the_answer_says_it_is_inferred(conn):
     raison = lookup.competent(conn, "63003", region="84", finder_url="x")["raison"]
     assert "pas encore importée" not in raison
     assert raison.endswith(
-        "C’est un territoire probable, déduit des lieux d’accueil : aucune liste officielle de "
+        "C’est un territoire probable, déduit des lieux d’accueil : aucune liste officielle de "
         "communes couvertes ne nomme cette commune."
     )
 

@@ -353,7 +353,7 @@ def test_the_standalone_map_carries_hostile_names_as_data_and_inlines_every_asse
     for name in HOSTILE:
         assert any(t.endswith(". " + name) for t in titles), name
         assert html.unescape(text).count(name) >= 1  # the list, shown as typed
-    assert data["contours"]["features"], "the département's territories draw its outline offline"
+    assert data["contours"]["features"], "the département’s territories draw its outline offline"
     assert "Appeler le" in text and "La liste (" in text
     # The département page offers the same file (the skeleton rendered at make install).
     page = hostile_client.get("/departements/63").get_data(as_text=True)

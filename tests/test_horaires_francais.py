@@ -210,7 +210,7 @@ def test_the_public_page_says_open_now_for_imported_french_hours_at_a_fixed_inst
     file = write(
         tmp_path,
         "type;nom;code_insee;horaires\n"
-        "cio;CIO ouvert le matin;63003;du lundi au vendredi de 9h à 12h, l'après-midi sur rendez-vous\n",
+        "cio;CIO ouvert le matin;63003;du lundi au vendredi de 9h à 12h, l’après-midi sur rendez-vous\n",
     )
     assert run_import(store_copy, file)[0] == 0
     sid = by_name(store_copy, "CIO ouvert le matin")["id"]
@@ -219,8 +219,8 @@ def test_the_public_page_says_open_now_for_imported_french_hours_at_a_fixed_inst
     clock.now = paris(2026, 11, 27, 10, 0).timestamp()  # a Friday
     page = text(client.get(f"/structures/{sid}"))
     assert "Ouvert maintenant, jusqu’à 12 h" in page
-    assert "Du lundi au vendredi : 9 h – 12 h" in page
-    assert "Horaires\u202f: l'après-midi sur rendez-vous" in page
+    assert "Du lundi au vendredi : 9 h – 12 h" in page
+    assert "Horaires\u202f: l’après-midi sur rendez-vous" in page
     clock.now = paris(2026, 11, 27, 15, 0).timestamp()
     assert "Fermé — ouvre lundi à 9 h" in text(client.get(f"/structures/{sid}"))
 
@@ -236,7 +236,7 @@ def test_hours_stored_in_french_by_an_older_import_drive_the_public_page_too(sto
     clock.now = paris(2026, 12, 1, 10, 0).timestamp()  # a Tuesday
     page = text(client.get(f"/structures/{AMBERT_ML}"))
     assert "Ouvert maintenant, jusqu’à 12 h" in page
-    assert "Mardi : 9 h – 12 h" in page and "mardi 9h-12h" not in page
+    assert "Mardi : 9 h – 12 h" in page and "mardi 9h-12h" not in page
 
 
 # ------------------------------------------------------------------ the wizard
@@ -289,14 +289,14 @@ def _hours_form(client, path, hours: str, mode: str = "texte") -> dict[str, str]
 
 def test_the_admin_form_reads_french_hours_with_the_import_s_reading(admin_client, admin_store):
     edit = f"/admin/structures/{AMBERT_ML}"
-    hours = "du lundi au vendredi de 9h à 12h, sur rendez-vous l'après-midi"
+    hours = "du lundi au vendredi de 9h à 12h, sur rendez-vous l’après-midi"
     values = _hours_form(admin_client, edit, hours, mode="tableau")  # the table's text box
     r = post_form(admin_client, edit, values, page=edit)
     assert r.status_code in (200, 302, 303), text(r)
     with store_db.connect(admin_store) as conn:
         stored = store_structures.get(conn, AMBERT_ML)
     assert stored["horaires_accueil"] == "Mo-Fr 09:00-12:00"
-    assert stored["horaires_note"] == "sur rendez-vous l'après-midi"
+    assert stored["horaires_note"] == "sur rendez-vous l’après-midi"
 
 
 def test_the_admin_form_refuses_hours_it_cannot_read_in_french(admin_client, admin_store):

@@ -16,7 +16,7 @@ def test_rows_outside_the_home_region_are_refused_with_the_reason(store_copy):
     code, report, _ = run_import(store_copy, OUTSIDE)
     assert code == 0 and report["crees"] == 1
     bad = rejected(report)
-    assert "Marseille" in bad[2] and "Provence-Alpes-Côte d'Azur" in bad[2]
+    assert "Marseille" in bad[2] and "Provence-Alpes-Côte d’Azur" in bad[2]
     assert "hors de la région Auvergne-Rhône-Alpes" in bad[2] and "l’option --hors-region" in bad[2]
     assert "Dijon (21231)" in bad[4] and "Bourgogne-Franche-Comté" in bad[4]
     assert by_name(store_copy, "Antenne Marseille Centre") is None
@@ -27,7 +27,7 @@ def test_hors_region_keeps_those_rows_with_a_warning(store_copy):
     code, report, _ = run_import(store_copy, OUTSIDE, "--hors-region")
     assert code == 0 and report["crees"] == 3 and report["rejetes"] == []
     notes = warnings(report)
-    assert "hors de la région Auvergne-Rhône-Alpes : gardée" in notes[2]
+    assert "hors de la région Auvergne-Rhône-Alpes : gardée" in notes[2]
     assert "Bourgogne-Franche-Comté" in notes[4]
     assert by_name(store_copy, "Antenne Marseille Centre")["departement"] == "13"
 
@@ -40,7 +40,7 @@ def test_french_type_labels_are_read_as_types(store_copy):
     expected = {
         "Antenne de Courpière centre": "antenne_mission_locale",
         "Permanence de Saint-Flour haute ville": "antenne_mission_locale",
-        "Centre d'orientation des Combrailles": "cio",
+        "Centre d’orientation des Combrailles": "cio",
         "Plateforme décrochage du Livradois": "psad",
         "Plateforme décrochage de la Planèze": "psad",
         "École de la 2e chance du Roannais test": "e2c",
@@ -86,13 +86,13 @@ def test_wizard_refuses_rows_outside_the_region_unless_its_box_is_ticked(admin_c
     assert 'name="hors_region"' in page and "Accepter les structures hors région" in page
     token = _upload(admin_client, OUTSIDE)
     preview = text(admin_client.get(f"/admin/import/{token}"))
-    assert "hors de la région Auvergne-Rhône-Alpes : refusée" in preview
+    assert "hors de la région Auvergne-Rhône-Alpes : refusée" in preview
     # What the admin can do on the page, never a command-line option.
     assert "envoyez de nouveau le fichier en cochant « Accepter les structures hors région »" in preview
     assert "--hors-region" not in preview
     token = _upload(admin_client, OUTSIDE, hors_region="oui")
     preview = text(admin_client.get(f"/admin/import/{token}"))
-    assert "hors de la région Auvergne-Rhône-Alpes : gardée" in preview
+    assert "hors de la région Auvergne-Rhône-Alpes : gardée" in preview
     assert "refusée" not in preview
 
 

@@ -52,7 +52,7 @@ def test_messy_cp1252_spreadsheet_imports_with_a_readable_report(store_copy):
     assert arlanc["precision_geocodage"] == "source"
     assert arlanc["parent_id"] == "mission-locale-du-livradois-forez-63003"
     assert arlanc["telephone"] == "+33473823595"
-    assert arlanc["source"] == "Fichier importé : permanences_cp1252.csv"
+    assert arlanc["source"] == "Fichier importé : permanences_cp1252.csv"
     assert arlanc["origine"] == "import"
     cunlhat = by_name(store_copy, "Permanence Mission locale du Livradois-Forez - Cunlhat")
     assert cunlhat["precision_geocodage"] == "commune" and cunlhat["code_insee"] == "63132"
@@ -128,8 +128,8 @@ def test_human_report_lists_each_problem_row(store_copy):
         main, ["import", str(DATA / "permanences_cp1252.csv"), "--db", str(store_copy)]
     )
     assert result.exit_code == 0
-    assert "ligne 6 rejetée : adresse web refusée" in result.output
-    assert "13 lignes lues ; 8 créées, 2 mises à jour, 0 inchangée, 3 rejetées" in result.output
+    assert "ligne 6 rejetée : adresse web refusée" in result.output
+    assert "13 lignes lues ; 8 créées, 2 mises à jour, 0 inchangée, 3 rejetées" in result.output
 
 
 # -- detection: encodings, delimiters, headers ----------------------------------------------------
@@ -201,12 +201,12 @@ def test_postcode_that_does_not_exist_without_commune_is_rejected(store_copy, tm
 
 
 def test_unknown_insee_code_and_former_commune_code(store_copy, tmp_path):
-    text = "type;nom;code_insee\ncio;CIO nulle part;63999\nantenne;Permanence d'Annecy-le-Vieux;74011\n"
+    text = "type;nom;code_insee\ncio;CIO nulle part;63999\nantenne;Permanence d’Annecy-le-Vieux;74011\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
     assert code == 0
     assert "code INSEE 63999 inconnu" in rejected(report)[2]
     assert "ancienne commune" in warnings(report)[3]
-    assert by_name(store_copy, "Permanence d'Annecy-le-Vieux")["code_insee"] == "74010"
+    assert by_name(store_copy, "Permanence d’Annecy-le-Vieux")["code_insee"] == "74010"
 
 
 def test_french_type_labels_are_mapped(store_copy, tmp_path):
@@ -271,7 +271,7 @@ BAD_FILES = {
     "header_only": (HEADER.encode() + b"\r\n", "Aucune ligne valide"),
     "missing_columns": (
         b"nom;telephone\nMission locale;0473000000\n",
-        "Colonnes obligatoires absentes : type",
+        "Colonnes obligatoires absentes : type",
     ),
     "no_place_column": (b"type;nom;telephone\ncio;CIO;0473000000\n", "un lieu"),
     "every_field_empty": (HEADER.encode() + b"\r\n;;;;;;\r\n;;;;;;\r\n", "Aucune ligne valide"),
@@ -373,7 +373,7 @@ def test_a_locked_store_gives_a_clear_error_and_no_change(store_copy, tmp_path, 
     finally:
         holder.rollback()
         holder.close()
-    assert code == 1 and "n'a pas pu être écrit" in report["erreur"]
+    assert code == 1 and "n’a pas pu être écrit" in report["erreur"]
     assert by_name(store_copy, "CIO") is None
 
 

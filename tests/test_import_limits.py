@@ -114,7 +114,7 @@ def test_a_quote_open_to_the_end_of_the_file_is_reported(store_copy, tmp_path):
     code, report, _ = run_import(store_copy, write(tmp_path, text), "--dry-run")
     assert code == 0 and report["importes"] == 1
     rejected = {r["ligne"]: r["erreurs"][0] for r in report["rejetes"]}
-    assert "jusqu'à la fin du fichier" in rejected[3]
+    assert "jusqu’à la fin du fichier" in rejected[3]
     assert 4 in rejected  # the line after is read again as a row of its own, and said wrong
 
 
@@ -143,7 +143,7 @@ def test_rows_with_too_few_or_too_many_fields_are_said(store_copy, tmp_path):
     text = HEADER + "\ncio;CIO de Thiers;1 rue;63300;Thiers\n" + ROW.format(n=2) + ";en trop\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text), "--dry-run")
     said = {w["ligne"]: " ".join(w["messages"]) for w in report["avertissements"]}
-    assert "2 colonne(s) manquante(s)" in said[2]
+    assert "2 colonnes manquantes" in said[2]
     assert "au-delà des colonnes" in said[3]
 
 

@@ -15,6 +15,7 @@ RANKS = {
     "config": 0,
     "geo": 0,
     "phones": 0,
+    "wording": 0,
     "store": 1,
     "places": 2,
     "hours": 2,
@@ -108,4 +109,4 @@ def test_geo_imports_nothing_of_the_project_and_store_nothing_of_the_services():
         if _part(source) == "geo":
             assert _part(target) == "geo", (source, target)
         if _part(source) == "store":
-            assert _part(target) in {"store", "geo", "config"}, (source, target)
+            assert _part(target) in {"store", "geo", "config", "wording"}, (source, target)

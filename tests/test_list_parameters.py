@@ -99,7 +99,7 @@ def test_a_query_string_of_too_many_fields_is_refused_in_french(client, url):
 def test_a_query_string_too_long_is_a_french_414_before_it_is_parsed(client):
     r = client.get("/api/v1/lieux?q=" + "a" * 5000)
     assert r.status_code == 414
-    assert r.json["erreur"] == "L’adresse demandée est trop longue : 4096 octets de paramètres au plus."
+    assert r.json["erreur"] == "L’adresse demandée est trop longue : 4096 octets de paramètres au plus."
     page = client.get("/recherche?q=" + "a" * 5000)
     assert page.status_code == 414 and "trop longue" in text(page)
 

@@ -73,7 +73,7 @@ def test_a_fresh_build_answers_every_line_of_the_file_with_the_mission_locale_it
         assert answer["methode"] == "couverture", line
         assert OFFICIAL in answer["raison"] and "pas encore import" not in answer["raison"]
         assert answer["liste"] == {
-            "source": f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}",
+            "source": f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}",
             "date": "2026-01-01",
             "officielle": True,
         }
@@ -114,7 +114,7 @@ def test_a_mission_locale_of_another_region_is_presented_with_what_the_file_says
         "Mâcon",
     )
     assert macon["departement"] == "71" and macon["date_maj"] == "2026-01-01"
-    assert macon["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
+    assert macon["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
     assert macon["telephone"] is None and macon["horaires_accueil"] is None and macon["courriel"] is None
     for code, ml in (("01370", MACON), ("03063", GUEUGNON), ("03086", GUEUGNON), ("03173", GUEUGNON)):
         answer = lookup.competent(conn, code, region="84", finder_url="x")
@@ -135,12 +135,12 @@ def test_pages_and_api_say_official_outside_the_region_and_when(live_server):
     territoires = requests.get(live_server + "/territoires", timeout=60).text
     assert "61 Missions locales de la région, et 2 hors région qui couvrent 4 communes" in territoires
     assert (
-        "Chaque commune de la région est rattachée à sa Mission locale par la liste des communes couvertes : "
+        "Chaque commune de la région est rattachée à sa Mission locale par la liste des communes couvertes : "
         f"{OFFICIAL}." in territoires
     )
     assert "Missions locales d’autres régions" in territoires
     chablais = requests.get(live_server + "/structures/mission-locale-du-chablais-74281", timeout=60).text
-    assert f"Ses communes sont celles de sa liste des communes couvertes : {OFFICIAL}." in chablais
+    assert f"Ses communes sont celles de sa liste des communes couvertes : {OFFICIAL}." in chablais
     home = requests.get(live_server + "/", timeout=60).text
     assert "193 structures sont connues en Auvergne-Rhône-Alpes, et 2 hors de la région" in home
     # Nearest searches find the real, nearby Mission locale of Mâcon, said to be in its own département.
@@ -155,7 +155,7 @@ def test_territory_geojson_says_official_or_inferred_with_the_list_s_date(live_s
     props = one["properties"]
     assert props["communes"] == 1 and props["hors_region"] is True
     assert (props["methode"], props["officiel"], props["date"]) == ("couverture", True, "2026-01-01")
-    assert props["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
+    assert props["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
     every = requests.get(live_server + "/api/v1/territoires.geojson", timeout=60).json()["features"]
     assert len(every) == 63
     assert {f["properties"]["methode"] for f in every} == {"couverture"}

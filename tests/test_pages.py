@@ -30,11 +30,11 @@ def text(response) -> str:
     [
         (
             "/recherche?q=Ambert",
-            'Votre Mission locale : <a href="/structures/mission-locale-du-livradois-forez-63003">',
+            'Votre Mission locale : <a href="/structures/mission-locale-du-livradois-forez-63003">',
         ),
         ("/recherche?q=Lyon+3e", "Mission locale de Lyon</a>"),
-        ("/recherche?q=Annecy-le-Vieux", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
-        ("/communes/74011", "Annecy-le-Vieux est une commune déléguée d&#39;Annecy."),
+        ("/recherche?q=Annecy-le-Vieux", "Annecy-le-Vieux est une commune déléguée d’Annecy."),
+        ("/communes/74011", "Annecy-le-Vieux est une commune déléguée d’Annecy."),
         ("/communes/63003", "Mission locale du Livradois-Forez"),
         ("/communes/43157", "reçoit au Puy-en-Velay, à "),  # issue 11: was "la plus proche"
     ],
@@ -153,7 +153,7 @@ def test_type_filter_keeps_only_the_chosen_kinds(client):
         ("/departements/99", 404, "Aucun département n’a le code"),
         ("/recherche?q=Ambert&types=%3Cb%3E", 400, "Type de structure inconnu"),
         ("/recherche?q=Ambert&commune=00000", 404, "Aucune commune n’a le code INSEE 00000"),
-        ("/page/qui/nexiste/pas", 404, "Cette page n&#39;existe pas"),
+        ("/page/qui/nexiste/pas", 404, "Cette page n’existe pas"),
     ],
 )
 def test_unknown_things_get_a_french_error_page(client, url, status, message):
@@ -256,16 +256,16 @@ def test_answer_pages_use_plain_words_plurals_and_no_sources_in_cards(client, ur
     page = text(client.get(url))
     assert "connu(s)" not in page and "siège" not in page.lower().split("<main", 1)[1].replace("sièges", "")
     assert re.search(r"parmi (1 lieu connu|\d+ lieux connus)\.", page)
-    assert "Source :" not in page
+    assert "Source :" not in page
     # one "c'est quoi ?" per type shown, on its first card
-    assert page.count("<strong>Mission locale, c’est quoi ?") == 1
-    assert page.count("<strong>CIO – Centre d’information et d’orientation, c’est quoi ?") == 1
+    assert page.count("<strong>Mission locale, c’est quoi ?") == 1
+    assert page.count("<strong>CIO – Centre d’information et d’orientation, c’est quoi ?") == 1
 
 
 def test_the_structure_page_keeps_its_sources_and_says_what_it_is(client):
     page = text(client.get(f"/structures/{AMBERT_ML}"))
-    assert "Source :" in page
-    assert "Mission locale, c’est quoi ?" in page
+    assert "Source :" in page
+    assert "Mission locale, c’est quoi ?" in page
 
 
 def test_home_page_says_what_each_type_is_and_the_description_promises_no_hours(client):

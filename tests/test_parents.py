@@ -69,7 +69,7 @@ def test_a_parent_that_closes_a_loop_of_any_length_is_refused_in_the_form(admin_
     conn.close()
     r = save(admin_client, edit(CIOS[2]), parent_id=CIOS[0])  # a hand-made post: the list offers MLs
     assert r.status_code == 400
-    assert "cela ferait une boucle" in text(r) and "« CIO de Clermont-Ferrand » → « CIO d'Issoire »" in text(
+    assert "cela ferait une boucle" in text(r) and "« CIO de Clermont-Ferrand » → « CIO d’Issoire »" in text(
         r
     )
     assert stored(admin_store, CIOS[2])["parent_id"] is None and parent_loops(admin_store) == []
@@ -79,7 +79,7 @@ def test_a_parent_that_closes_a_loop_of_any_length_is_refused_in_the_form(admin_
 def test_an_antenne_is_attached_only_to_a_mission_locale_in_the_form(admin_client, admin_store):
     r = save(admin_client, edit(VIC_ANTENNE), parent_id=CIOS[1])
     assert r.status_code == 400
-    assert "Une antenne se rattache à une Mission locale : « CIO d'Issoire » est un CIO" in text(r)
+    assert "Une antenne se rattache à une Mission locale : « CIO d’Issoire » est un CIO" in text(r)
     assert stored(admin_store, VIC_ANTENNE)["parent_id"] == VAL_D_ALLIER_ML
     assert save(admin_client, edit(VIC_ANTENNE), parent_id=AMBERT_ML).status_code == 302
 
@@ -87,7 +87,7 @@ def test_an_antenne_is_attached_only_to_a_mission_locale_in_the_form(admin_clien
 def test_a_structure_with_antennes_cannot_become_a_type_that_cannot_hold_them(admin_client, admin_store):
     r = save(admin_client, edit(VAL_D_ALLIER_ML), type="cio")
     assert r.status_code == 400
-    assert "changement de type refusé : 1 structure(s) y sont rattachées" in text(r)
+    assert "changement de type refusé : 1 structure y est rattachée" in text(r)
     assert stored(admin_store, VAL_D_ALLIER_ML)["type"] == "mission_locale"
 
 
@@ -129,7 +129,7 @@ def test_an_imported_antenne_is_not_attached_to_a_cio(store_copy, tmp_path):
     code, report, out = run_import(store_copy, write(tmp_path, text_))
     assert code == 0, out
     assert (
-        "une antenne se rattache à une Mission locale : « CIO de Thiers » est un CIO" in warnings(report)[2]
+        "une antenne se rattache à une Mission locale : « CIO de Thiers » est un CIO" in warnings(report)[2]
     )
     assert structure(store_copy, "antenne-des-essais-63132")["parent_id"] is None
 

@@ -52,7 +52,7 @@ def test_a_name_without_letters_or_digits_is_refused_before_it_makes_an_unsafe_i
 ):
     fields = {"type": "cio", "nom": "« — »", "code_insee": "63003", "statut": "brouillon"}
     r = save(admin_client, "/admin/structures/nouvelle", **fields)
-    assert r.status_code == 400 and "n'a ni lettre latine ni chiffre" in text(r)
+    assert r.status_code == 400 and "n’a ni lettre latine ni chiffre" in text(r)
     assert structure(admin_store, "-63003") is None
     code, report, out = run_import(admin_store, write(tmp_path, "type;nom;code_insee\ncio;« — »;63003\n"))
-    assert code == 1 and "n'a ni lettre latine ni chiffre" in rejected(report)[2]
+    assert code == 1 and "n’a ni lettre latine ni chiffre" in rejected(report)[2]

@@ -108,7 +108,7 @@ def test_restore_refuses_a_trigger_of_ours_whose_body_was_changed(admin_store, t
     before = (count(admin_store), objects(admin_store))
     result = cli("restore", "--db", admin_store, backup, "--yes")
     assert result.exit_code == 1, result.output
-    assert "différent(s) de ceux de locator" in result.output
+    assert "différent de ceux de locator" in result.output
     assert "déclencheur « structures_version »" in result.output
     assert (count(admin_store), objects(admin_store)) == before
 
@@ -127,7 +127,7 @@ def test_restore_refuses_an_extra_index_view_or_table(admin_store, tmp_path, pla
     before = objects(admin_store)
     result = cli("restore", "--db", admin_store, backup, "--yes")
     assert result.exit_code == 1, result.output
-    assert said in result.output and "qu'un fichier de locator n'a pas" in result.output
+    assert said in result.output and "qu’un fichier de locator n’a pas" in result.output
     assert objects(admin_store) == before
 
 

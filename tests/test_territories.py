@@ -70,7 +70,7 @@ def test_isere_communes_stay_with_an_isere_mission_locale(conn, commune):
 def test_douvaine_s_reason_names_its_intercommunality_the_site_and_says_it_is_inferred(conn):
     raison = lookup.competent(conn, "74105")["raison"]
     assert raison.startswith(
-        "Douvaine fait partie de la communauté d'agglomération Thonon Agglomération, où la Mission "
+        "Douvaine fait partie de la communauté d’agglomération Thonon Agglomération, où la Mission "
         "locale du Chablais est la seule Mission locale à recevoir (elle reçoit à Douvaine, à "
     )
     assert "territoire probable, déduit des lieux d’accueil" in raison
@@ -89,8 +89,8 @@ def test_a_commune_where_no_mission_locale_receives_says_how_its_intercommunalit
     assert answer["mission_locale"]["id"] == "mission-locale-nord-isere-38053"
     assert re.match(
         r"Heyrieux fait partie de la communauté de communes Collines Isère Nord Communauté, où aucune "
-        r"Mission locale ne reçoit ; pour (\d+) de ses (\d+) communes, la Mission locale du département qui "
-        r"reçoit le plus près est la Mission locale Nord Isère \(pour Heyrieux : à ",
+        r"Mission locale ne reçoit ; pour (\d+) de ses (\d+) communes, la Mission locale du département qui "
+        r"reçoit le plus près est la Mission locale Nord Isère \(pour Heyrieux : à ",
         answer["raison"],
     )
 
@@ -99,7 +99,7 @@ def test_a_commune_of_a_metropolis_goes_to_the_nearest_of_the_missions_locales_r
     raison = lookup.competent(conn, "38185")["raison"]
     assert raison.startswith(
         "Grenoble fait partie de l’intercommunalité Grenoble-Alpes-Métropole, où reçoivent 6 Missions "
-        "locales ; la plus proche est la Mission locale de Grenoble, qui reçoit à Grenoble, à "
+        "locales ; la plus proche est la Mission locale de Grenoble, qui reçoit à Grenoble, à "
     )
 
 
@@ -157,7 +157,7 @@ def test_a_store_of_schema_5_is_served_then_gets_its_intercommunalities_at_the_n
         assert douvaine["mission_locale"]["id"] == "mission-locale-du-chablais-74281"
         assert douvaine["raison"].startswith(
             "La Mission locale du Chablais est la Mission locale du département qui reçoit le plus près "
-            "de Douvaine : à Douvaine, à "
+            "de Douvaine : à Douvaine, à "
         )
     build(store_copy, SEED, say=lambda _m: None)
     with sqlite3.connect(store_copy) as c, sqlite3.connect(built_store) as fresh:

@@ -116,8 +116,8 @@ def test_an_antenne_opened_in_an_intercommunality_where_none_received_takes_all_
     assert len(before) == 10 and set(before.values()) == {NORD_ISERE}
     antenne = (
         "type;nom;code_insee;parent\n"
-        "antenne_mission_locale;Mission locale de l'Isère rhodanienne - permanence d'Heyrieux;38189;"
-        "Mission locale de l'Isère rhodanienne\n"
+        "antenne_mission_locale;Mission locale de l’Isère rhodanienne - permanence d’Heyrieux;38189;"
+        "Mission locale de l’Isère rhodanienne\n"
     )
     code, report, out = run_import(admin_store, write(tmp_path, antenne))
     assert code == 0 and report["crees"] == 1, out

@@ -104,7 +104,7 @@ def test_invisible_characters_are_stripped_from_account_emails(admin_client, adm
         },
     )
     assert r.status_code == 302
-    assert "Compte créé : nouvelle@region.fr." in text(admin_client.get("/admin/comptes"))
+    assert "Compte créé : nouvelle@region.fr." in text(admin_client.get("/admin/comptes"))
     assert ("nouvelle@region.fr",) in _rows(authdb.location(admin_store), "SELECT email FROM utilisateurs")
     # The same cleaning guards one's own account: an invisible character does not make it someone else's.
     r = post_form(admin_client, "/admin/comptes/supprimer", {"email": f"{ZWSP}admin@example.fr"})
@@ -117,7 +117,7 @@ def test_a_structure_email_is_checked_by_the_library_in_imports_and_the_form(
 ):
     csv_text = "type;nom;code_insee;courriel\ncio;CIO des Essais;63132;contact@cio..fr\n"
     code, report, out = run_import(admin_store, write(tmp_path, csv_text))
-    assert code == 1 and "courriel invalide : « contact@cio..fr »" in rejected(report)[2], out
+    assert code == 1 and "courriel invalide : « contact@cio..fr »" in rejected(report)[2], out
     assert structure(admin_store, "cio-des-essais-63132") is None
     r = save(admin_client, EDIT, courriel="contact@mission-locale..fr")
     assert r.status_code == 400 and "courriel invalide" in text(r)

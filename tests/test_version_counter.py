@@ -45,7 +45,7 @@ def test_two_saves_of_the_same_opened_form_within_a_second_conflict(admin_client
     assert post_form(admin_client, EDIT, first, page=EDIT).status_code == 302
     second["courriel"] = "autre@example.fr"
     r = post_form(admin_client, EDIT, second, page=EDIT)
-    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    assert r.status_code == 409 and "modifiée par quelqu’un d’autre" in text(r)
     s = stored(admin_store, AMBERT_ML)
     assert s["telephone"] == "+33473111111" and s["courriel"] != "autre@example.fr"
 
@@ -69,7 +69,7 @@ def test_archiving_from_a_page_opened_before_another_write_conflicts(admin_clien
     assert archive["version"] == str(stored(admin_store, AMBERT_ML)["version"])
     assert save(admin_client, EDIT, telephone="04 73 22 22 22").status_code == 302  # someone else
     r = post_form(admin_client, f"{EDIT}/archiver", archive, page=EDIT)
-    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    assert r.status_code == 409 and "modifiée par quelqu’un d’autre" in text(r)
     s = stored(admin_store, AMBERT_ML)
     assert s["statut"] == "publie" and s["telephone"] == "+33473222222"
     assert press(admin_client, EDIT, "archiver").status_code == 302  # the 409 page carries the new one
@@ -81,7 +81,7 @@ def test_restoring_from_a_page_opened_before_another_write_conflicts(admin_clien
     restore = status_form(admin_client, EDIT, "restaurer")
     assert save(admin_client, EDIT, telephone="04 73 33 33 33").status_code == 302  # someone else
     r = post_form(admin_client, f"{EDIT}/restaurer", restore, page=EDIT)
-    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    assert r.status_code == 409 and "modifiée par quelqu’un d’autre" in text(r)
     assert stored(admin_store, AMBERT_ML)["statut"] == "archive"
 
 
@@ -168,7 +168,7 @@ def test_a_form_opened_before_an_undo_and_a_reimport_cannot_wipe_the_reimported_
     _import(admin_store, tmp_path, telephone="04 73 11 22 33")  # the same id, created again
     opened["description"] = "Accueil le mercredi."
     r = post_form(admin_client, path, opened, page=path)
-    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    assert r.status_code == 409 and "modifiée par quelqu’un d’autre" in text(r)
     s = stored(admin_store, CIO_ID)
     assert s["telephone"] == "+33473112233" and s["description"] is None
     assert s["version"] > int(opened["version"])
@@ -207,7 +207,7 @@ def test_a_form_opened_before_a_backup_is_restored_conflicts_with_the_restored_r
     assert s["telephone"] == "+33473820588" and s["version"] > int(opened["version"])
     opened["telephone"] = "04 73 66 66 66"
     r = post_form(admin_client, EDIT, opened, page=EDIT)
-    assert r.status_code == 409 and "modifiée par quelqu'un d'autre" in text(r)
+    assert r.status_code == 409 and "modifiée par quelqu’un d’autre" in text(r)
     assert stored(admin_store, AMBERT_ML)["telephone"] == "+33473820588"
 
 

@@ -98,7 +98,7 @@ def normalize_email(email: str) -> str:
 def check_role(role: str) -> str:
     """Return the role when valid; raise AccountError otherwise."""
     if role not in ROLES:
-        raise AccountError("Rôle inconnu : choisissez « admin » ou « editeur ».")
+        raise AccountError("Rôle inconnu : choisissez « admin » ou « editeur ».")
     return role
 
 
@@ -143,7 +143,7 @@ def set_role(auth: str | Path, email: str, role: str) -> str:
         if user is None:
             raise AccountError(f"Aucun compte {email}.")
         if user["role"] == "admin" and role != "admin" and store_users.count_admins(db.conn) == 1:
-            raise AccountError("C'est le dernier compte admin : il garde son rôle.")
+            raise AccountError("C’est le dernier compte admin : il garde son rôle.")
         store_users.set_role(db, email, role, now_iso())
     return email
 
@@ -156,7 +156,7 @@ def remove_user(auth: str | Path, email: str) -> str:
         if user is None:
             raise AccountError(f"Aucun compte {email}.")
         if user["role"] == "admin" and store_users.count_admins(db.conn) == 1:
-            raise AccountError("C'est le dernier compte admin : il ne peut pas être supprimé.")
+            raise AccountError("C’est le dernier compte admin : il ne peut pas être supprimé.")
         store_users.remove(db, email)
     return email
 

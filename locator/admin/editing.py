@@ -66,10 +66,14 @@ def coverage_codes(conn: sqlite3.Connection, text: str, errors: list[str]) -> li
     known = {c["code"] for c in store_communes.get_many(conn, codes)}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        errors.append("Communes couvertes : code(s) INSEE inconnu(s) " + ", ".join(unknown[:10]))
+        errors.append(
+            "Communes couvertes : "
+            + ("codes INSEE inconnus " if len(unknown) > 1 else "code INSEE inconnu ")
+            + ", ".join(unknown[:10])
+        )
     leftovers = _INSEE.sub("", (text or "").upper())
     if re.search(r"\d", leftovers):
-        errors.append("Communes couvertes : écrivez des codes INSEE à 5 caractères (63003), un par ligne.")
+        errors.append("Communes couvertes : écrivez des codes INSEE à 5 caractères (63003), un par ligne.")
     return [c for c in codes if c in known]
 
 
@@ -120,8 +124,8 @@ def check(
     coverage = coverage_codes(conn, coverage_text, errors)
     if not row.erreurs and existing is None and row.avant is not None:
         errors.append(
-            f"Une structure « {row.avant['nom']} » existe déjà avec l'identifiant {row.avant['id']} : "
-            "modifiez-la plutôt que d'en créer une autre."
+            f"Une structure « {row.avant['nom']} » existe déjà avec l’identifiant {row.avant['id']} : "
+            "modifiez-la plutôt que d’en créer une autre."
         )
     if errors:
         return Checked(None, "rejete", errors, row.avertissements, row.communes_candidates, coverage)
@@ -183,13 +187,13 @@ def _coverage_refusals(
         return []
     if s["type"] != "mission_locale":
         return [
-            f"Seule une Mission locale couvre des communes ({parents.a_type(s['type'])} non) : "
+            f"Seule une Mission locale couvre des communes ({parents.a_type(s['type'])} non) : "
             "videz la liste des communes couvertes."
         ]
     had = store_coverage.codes_of(conn, existing["id"]) if existing is not None else []
     if s["statut"] != "publie" and coverage != had:
         return [
-            "Seule une Mission locale publiée reçoit des communes couvertes : publiez-la "
+            "Seule une Mission locale publiée reçoit des communes couvertes : publiez-la "
             "(statut « publiée ») ou laissez la liste comme elle était."
         ]
     return []
@@ -200,7 +204,7 @@ class EditConflict(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Cette fiche a été modifiée par quelqu'un d'autre depuis que vous l'avez ouverte : "
+            "Cette fiche a été modifiée par quelqu’un d’autre depuis que vous l’avez ouverte : "
             "rechargez-la et refaites vos changements."
         )
 
@@ -210,7 +214,7 @@ class UnknownStructure(LookupError):
 
     def __init__(self, structure_id: str) -> None:
         self.structure_id = structure_id
-        super().__init__(f"Structure inconnue : {structure_id}.")
+        super().__init__(f"Structure inconnue : {structure_id}.")
 
 
 def save(db: sqlite_utils.Database, checked: Checked, auteur: str, now: str, version: int | None) -> str:

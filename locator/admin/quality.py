@@ -71,7 +71,7 @@ def imprecise_positions(conn: sqlite3.Connection, structures: list[dict[str, Any
     out = []
     for s in structures:
         if s["latitude"] is None or s["longitude"] is None:
-            out.append({**s, "probleme": "Pas de position : la structure n’apparaît pas sur la carte."})
+            out.append({**s, "probleme": "Pas de position : la structure n’apparaît pas sur la carte."})
             continue
         precision = s.get("precision_geocodage")
         if precision in COARSE_PRECISIONS:
@@ -161,7 +161,7 @@ def duplicates(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "autre_latitude": b["latitude"],
                         "autre_longitude": b["longitude"],
                         "distance_km": round(km, 3) if km is not None else None,
-                        "probleme": "Doublon probable : " + ", ".join(why) + ".",
+                        "probleme": "Doublon probable : " + ", ".join(why) + ".",
                     }
                 )
     return out
@@ -191,7 +191,7 @@ def orphan_antennes(structures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def unanswered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, Any]]:
     """Return the communes of the région for which no Mission locale is competent, saying why."""
     why = {
-        None: "Réponse pas encore calculée : relancez « locator build » ou « locator serve ».",
+        None: "Réponse pas encore calculée : relancez « locator build » ou « locator serve ».",
         "inconnue": "Aucune Mission locale publiée n’a son siège dans ce département, ou la position de "
         "la commune est inconnue.",
     }
@@ -211,12 +211,12 @@ def several_lists_communes(conn: sqlite3.Connection, region: str) -> list[dict[s
     )
     out = []
     for c in rows:
-        mls = " ; ".join(sorted(set((c["missions_locales"] or "").split(" ; ")) - {""}, key=names.fold))
+        mls = " ; ".join(sorted(set((c["missions_locales"] or "").split(" ; ")) - {""}, key=names.fold))
         out.append(
             {
                 **c,
                 "missions_locales": mls,
-                "probleme": f"Nommée par les listes de {c['listes']} Missions locales : {mls}. "
+                "probleme": f"Nommée par les listes de {c['listes']} Missions locales : {mls}. "
                 "Vérifiez laquelle est compétente.",
             }
         )
@@ -229,7 +229,7 @@ def uncovered_communes(conn: sqlite3.Connection, region: str) -> list[dict[str, 
         store_quality.uncovered_communes(conn, region), key=lambda c: (c["departement"], names.fold(c["nom"]))
     )
     note = (
-        "Aucune liste officielle ne nomme cette commune : sa Mission locale est celle du territoire "
+        "Aucune liste officielle ne nomme cette commune : sa Mission locale est celle du territoire "
         "probable, déduit des lieux d’accueil de son intercommunalité."
     )
     return [{**c, "probleme": note} for c in rows]
@@ -290,7 +290,7 @@ def seat_differences(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                 "commune_liste": seat["commune"],
                 "date_liste": seat["date_maj"],
                 "autre_commune": not same_commune,
-                "probleme": f"{what} : la liste des communes couvertes"
+                "probleme": f"{what} : la liste des communes couvertes"
                 + (f" ({when})" if when else "")
                 + f" donne « {listed or 'aucune adresse'} », l’annuaire « {here or 'aucune adresse'} ». "
                 "Vérifiez laquelle est à jour et corrigez la fiche si besoin.",

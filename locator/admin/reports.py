@@ -50,7 +50,7 @@ def _contact_problem(contact: str) -> str | None:
         try:
             clean.email_address(contact)
         except clean.Invalid:
-            return "Ce courriel n’est pas valide : vérifiez-le, ou laissez plutôt un numéro de téléphone."
+            return "Ce courriel n’est pas valide : vérifiez-le, ou laissez plutôt un numéro de téléphone."
         return None
     digits = sum(c.isdigit() for c in contact)
     if _PHONE.match(contact) and _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]:

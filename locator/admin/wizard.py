@@ -54,7 +54,7 @@ def sniff(contenu: bytes, settings: dict[str, Any]) -> str | None:
     if genre != "structures":
         what = "l'annuaire DILA (JSON)" if genre == "annuaire" else "une liste de communes couvertes"
         return (
-            f"Ce fichier n'est pas un tableau de structures (il ressemble à {what}) : "
+            f"Ce fichier n’est pas un tableau de structures (il ressemble à {what}) : "
             "importez-le avec « locator import »."
         )
     return None

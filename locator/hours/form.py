@@ -89,7 +89,7 @@ def validate_text(text: str | None) -> None:
     """Raise HoursError unless the text is empty or valid OSM opening_hours (checked by the library)."""
     if text and text.strip() and not opening_hours.is_valid(text):
         raise HoursError(
-            "Horaires : ce texte n’est pas au format OSM opening_hours "
+            "Horaires : ce texte n’est pas au format OSM opening_hours "
             "(par exemple « Mo-Fr 09:00-12:00,14:00-17:00; PH off »)."
         )
 
@@ -115,10 +115,10 @@ def check(week: Week) -> None:
         ordered = sorted(spans)
         for start, end in ordered:
             if end <= start:
-                raise HoursError(f"Horaires du {name} : la fin ({end}) doit suivre le début ({start}).")
+                raise HoursError(f"Horaires du {name} : la fin ({end}) doit suivre le début ({start}).")
         for (_s1, e1), (s2, _e2) in zip(ordered, ordered[1:], strict=False):
             if s2 < e1:
-                raise HoursError(f"Horaires du {name} : deux plages se chevauchent.")
+                raise HoursError(f"Horaires du {name} : deux plages se chevauchent.")
 
 
 def _selector(days: list[int]) -> str:
@@ -166,6 +166,6 @@ def from_form(form: dict[str, str]) -> Week:
                 continue
             start, end = _time(raw_start), _time(raw_end)
             if start is None or end is None:
-                raise HoursError(f"Horaires du {name} : indiquez le début et la fin au format HH:MM.")
+                raise HoursError(f"Horaires du {name} : indiquez le début et la fin au format HH:MM.")
             week.days[day].append((start, end))
     return week

@@ -476,13 +476,13 @@ def _range(r: _Reader) -> tuple[int, int]:
     start = r.take("FROM")
     sep = r.peek()
     if sep is None or sep.kind not in ("DASH", "TO"):
-        raise NotUnderstood(f"heure seule « {start.text} » (attendu : une plage comme 9h-12h)")
+        raise NotUnderstood(f"heure seule « {start.text} » (attendu : une plage comme 9h-12h)")
     r.take()
     end = r.take("TO", "FILLER") if not r.done() else None
     if end is None or end.kind not in ("TIME", "NUM"):
         raise NotUnderstood(f"plage sans fin après « {start.text} »")
     if start.kind == "NUM" and end.kind == "NUM":
-        raise NotUnderstood(f"« {start.text}-{end.text} » : des nombres sans « h »")
+        raise NotUnderstood(f"« {start.text}-{end.text} » : des nombres sans « h »")
     a, b = start.value, end.value
     if a == 24 * 60:
         a = 0

@@ -73,7 +73,7 @@ def complexity_problem(spec: str | None) -> str | None:
     """Return why hours are too complex to accept (French), or None; imports and the admin form ask."""
     if spec and (n := rule_count(spec)) > MAX_RULES:
         return (
-            f"horaires trop complexes ({n} règles, {MAX_RULES} au plus) : regroupez les jours qui ont "
+            f"horaires trop complexes ({n} règles, {MAX_RULES} au plus) : regroupez les jours qui ont "
             "les mêmes horaires (« Mo-Fr 09:00-12:00,14:00-17:00; PH off »)"
         )
     return None
@@ -176,7 +176,7 @@ def describe(spec: str | None) -> list[str] | None:
         return None
     text = spec.strip()
     if text == "24/7":
-        return ["Tous les jours : ouvert 24 h sur 24"]
+        return ["Tous les jours : ouvert 24 h sur 24"]
     lines = []
     for rule in re.split(r"\s*(?:;|\|\|)\s*", text):
         if not rule:
@@ -200,16 +200,16 @@ def _rule(rule: str) -> str | None:
         days, times = None, rule.strip()
     when = _days(days)
     if times in ("off", "closed"):
-        line = "Fermé les jours fériés" if days == "PH" else f"{when} : fermé"
+        line = "Fermé les jours fériés" if days == "PH" else f"{when} : fermé"
     elif times in ("", "open"):
         if days is None and comment is None:
             return None
-        line = f"{when} : ouvert"
+        line = f"{when} : ouvert"
     else:
         spans = [_span(t) for t in re.sub(r"\s*,\s*", ",", times).split(",")]
         if any(s is None for s in spans):
             return None
-        line = f"{when} : {_join(spans)}"
+        line = f"{when} : {_join(spans)}"
     return f"{line} ({comment})" if comment else line
 
 

@@ -34,7 +34,7 @@ from .table import FileProblem, size_of
 PIVOTS = {"mission_locale": "mission_locale", "cio": "cio"}
 ML_TYPES = ("mission_locale", "antenne_mission_locale")
 SAME_PLACE_KM = 0.6  # two records of one office within this distance are the same office
-SOURCE_NAME = "DILA, Annuaire de l'administration (Base de données locales)"
+SOURCE_NAME = "DILA, Annuaire de l’administration (Base de données locales)"
 # Mail and web domains shared by unrelated offices: they say nothing about which Mission locale.
 GENERIC_DOMAINS = {
     "gmail.com",
@@ -86,7 +86,7 @@ def _open_json(source: Path | bytes, limits: Limits) -> Iterator[IO[bytes]]:
             with zipfile.ZipFile(raw) as z:
                 members = [n for n in z.namelist() if n.lower().endswith(".json")]
                 if not members:
-                    raise FileProblem("L'archive ne contient aucun fichier .json.")
+                    raise FileProblem("L’archive ne contient aucun fichier .json.")
                 with z.open(members[0]) as f:
                     yield shallow(unpacked(f, packed, limits), limits)
             return
@@ -100,7 +100,7 @@ def _open_json(source: Path | bytes, limits: Limits) -> Iterator[IO[bytes]]:
                             if f is not None:
                                 yield shallow(f, limits)
                                 return
-                raise FileProblem("L'archive ne contient aucun fichier .json.")
+                raise FileProblem("L’archive ne contient aucun fichier .json.")
             except tarfile.ReadError:
                 raw.seek(0)
                 with opener(raw) as f:  # a single compressed JSON file
@@ -125,8 +125,8 @@ def _shape(f: IO[bytes]) -> str:
         if prefix == "" and event == "end_map":
             break
     raise FileProblem(
-        "Fichier JSON sans liste d'organismes (clé « service », « results » ou « features ») : "
-        "ce n'est pas un export de l'Annuaire de l'administration."
+        "Fichier JSON sans liste d’organismes (clé « service », « results » ou « features ») : "
+        "ce n’est pas un export de l’Annuaire de l’administration."
     )
 
 
@@ -474,7 +474,7 @@ def rows(
         if siege is not None:
             raw["type"], raw["parent"] = "antenne_mission_locale", siege["nom"]
             extras["note"] = (
-                f"type déduit : antenne de « {siege['nom']} » (même domaine de courriel ou de site)"
+                f"type déduit : antenne de « {siege['nom']} » (même domaine de courriel ou de site)"
             )
             out.append(item)
             continue
@@ -486,11 +486,11 @@ def rows(
                 if _ANTENNE.search(raw.get("nom") or ""):
                     raw["type"] = "antenne_mission_locale"
                     extras["note"] = (
-                        "type déduit : antenne (d'après son nom), Mission locale parente inconnue"
+                        "type déduit : antenne (d’après son nom), Mission locale parente inconnue"
                     )
                 else:
                     extras["note"] = (
-                        "type déduit : Mission locale (siège) ; vérifiez que ce n'est pas une antenne"
+                        "type déduit : Mission locale (siège) ; vérifiez que ce n’est pas une antenne"
                     )
                 out.append((_n, raw, extras))
             continue
@@ -501,12 +501,12 @@ def rows(
 
         ordered = sorted(items, key=population)
         siege = ordered[0]
-        siege[2]["note"] = "type déduit : Mission locale (siège, la plus grande commune de son réseau)"
+        siege[2]["note"] = "type déduit : Mission locale (siège, la plus grande commune de son réseau)"
         out.append(siege)
         for item in ordered[1:]:
             item[1]["type"], item[1]["parent"] = "antenne_mission_locale", siege[1]["nom"]
             item[2]["note"] = (
-                f"type déduit : antenne de « {siege[1]['nom']} » (même domaine de courriel ou de site)"
+                f"type déduit : antenne de « {siege[1]['nom']} » (même domaine de courriel ou de site)"
             )
             out.append(item)
     out.sort(key=lambda x: x[0])

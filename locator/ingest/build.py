@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from .. import config, territories
+from .. import config, territories, wording
 from ..store import communes as store_communes
 from ..store import db as store_db
 from ..store import schema
@@ -56,35 +56,35 @@ def build(
         schema.create(db)
         wanted = reference.checksum(departements)
         if store_communes.reference_checksum(db) == wanted:
-            say("Géographie de référence : déjà à jour.")
+            say("Géographie de référence : déjà à jour.")
         else:
             ref = reference.load(departements)
             with db.atomic():
                 store_communes.replace_reference(db, ref)
             report["communes"] = len(ref.communes)
-            say(f"Géographie de référence : {len(ref.communes)} communes et arrondissements chargés.")
+            say(f"Géographie de référence : {len(ref.communes)} communes et arrondissements chargés.")
         if seed_path and Path(seed_path).is_file():
             result = load_seed(db, seed_path)
             report["structures"] = result
             say(
-                f"Structures : {result['lus']} lues, {result['crees']} créées, "
+                f"Structures : {result['lus']} lues, {result['crees']} créées, "
                 f"{result['mis_a_jour']} mises à jour, {len(result['rejetes'])} rejetées."
             )
             for item in result["rejetes"]:
-                say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
+                say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
             for item in result["avertissements"]:
                 if item["ligne"] is not None:
-                    say(f"  ligne {item['ligne']} : {' ; '.join(item['messages'])}")
+                    say(f"  ligne {item['ligne']} : {' ; '.join(item['messages'])}")
         else:
             say(
-                f"Fichier des structures introuvable ({seed_path}) : seule la géographie de "
-                "référence est construite. « locator fetch annuaire » remplit l'annuaire depuis "
+                f"Fichier des structures introuvable ({seed_path}) : seule la géographie de "
+                "référence est construite. « locator fetch annuaire » remplit l’annuaire depuis "
                 "la source officielle."
             )
         has_missions = store_structures.located_counts(db.conn).get("mission_locale", 0) > 0
         if coverage_path and Path(coverage_path).is_file() and not has_missions:
             say(
-                "Liste des communes couvertes non importée : l'annuaire ne compte aucune Mission locale "
+                "Liste des communes couvertes non importée : l’annuaire ne compte aucune Mission locale "
                 "à qui rattacher ses communes. « locator fetch annuaire » puis « locator fetch couverture »."
             )
         elif coverage_path and Path(coverage_path).is_file():
@@ -92,30 +92,31 @@ def build(
             result = load_coverage(db, coverage_path, region)
             report["couverture"] = result
             if result.get("erreur"):
-                say(f"Communes couvertes : fichier {coverage_path} non importé : {result['erreur']}")
+                say(f"Communes couvertes : fichier {coverage_path} non importé : {result['erreur']}")
             else:
                 say(
-                    f"Communes couvertes : {result['lus']} lignes lues, {result['importes']} communes "
+                    f"Communes couvertes : {result['lus']} lignes lues, {result['importes']} communes "
                     f"rattachées à {len(result['missions_locales'])} Missions locales (dont "
-                    f"{len(result['structures_creees'])} créées, d'une autre région), "
-                    f"{len(result['rejetes'])} rejetée(s)."
+                    f"{len(result['structures_creees'])} créées, d’une autre région), "
+                    f"{wording.count(len(result['rejetes']), 'rejetée')}."
                 )
             for item in result.get("rejetes", []):
-                say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
+                say(f"  ligne {item['ligne']} rejetée : {' ; '.join(item['erreurs'])}")
             for item in result.get("avertissements", []):
                 if item["ligne"] is None:
-                    say(f"  {' ; '.join(item['messages'])}")
+                    say(f"  {' ; '.join(item['messages'])}")
         elif coverage_path:
             say(
-                f"Liste des communes couvertes introuvable ({coverage_path}) : chaque commune aura sa "
+                f"Liste des communes couvertes introuvable ({coverage_path}) : chaque commune aura sa "
                 "Mission locale probable (déduite). « locator fetch couverture » importe la liste officielle."
             )
         with db.atomic():
             done = territories.refresh(db)
         report["territoires"] = done
         say(
-            f"Territoires : {done['communes']} communes de la région, {done['territoires']} Missions "
-            f"locales, {done['sans_reponse']} commune(s) sans réponse ({done['secondes']} s)."
+            f"Territoires : {done['communes']} communes de la région, {done['territoires']} Missions "
+            f"locales, {wording.count(done['sans_reponse'], 'commune sans réponse', 'communes sans réponse')}"
+            f" ({done['secondes']} s)."
         )
         store_db.finish_build(db)
     report["secondes"] = round(time.perf_counter() - started, 1)

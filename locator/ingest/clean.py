@@ -80,8 +80,8 @@ def _clean_text(value: str, field: str, multiline: bool, limit: int | None = Non
     value = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
     if field in FORMULA_CHECKED and looks_like_formula(_CONTROL.sub(" ", value)):
         raise Invalid(
-            f"{field or 'valeur'} commence comme une formule de tableur (« {value.strip()[:20]} ») : "
-            "refusé ; retirez le signe = + - ou @ du début de la cellule"
+            f"{field or 'valeur'} commence comme une formule de tableur (« {value.strip()[:20]} ») : "
+            "refusé ; retirez le signe = + - ou @ du début de la cellule"
         )
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
@@ -111,9 +111,9 @@ def number(value: str | None) -> float | None:
     try:
         x = float(t)
     except ValueError:
-        raise Invalid(f"« {value.strip()[:40]} » n'est pas un nombre") from None
+        raise Invalid(f"« {value.strip()[:40]} » n’est pas un nombre") from None
     if x != x or x in (float("inf"), float("-inf")):
-        raise Invalid(f"« {value.strip()[:40]} » n'est pas un nombre")
+        raise Invalid(f"« {value.strip()[:40]} » n’est pas un nombre")
     return x
 
 
@@ -128,13 +128,13 @@ def url(value: str | None) -> str | None:
     folded = re.sub(r"\s", "", value)
     m = _URL_SCHEME.match(folded)
     if m and m.group(1).lower() not in ("http", "https"):
-        raise Invalid(f"adresse web refusée (« {m.group(1).lower()}: » n'est pas un lien web)")
+        raise Invalid(f"adresse web refusée (« {m.group(1).lower()}: » n’est pas un lien web)")
     if not m:
         if " " in value or "." not in value or value.startswith(("/", "\\")):
-            raise Invalid(f"adresse web invalide : « {value[:60]} »")
+            raise Invalid(f"adresse web invalide : « {value[:60]} »")
         value = "https://" + value.lstrip("/")
     if " " in value or not re.match(r"^https?://[^/\s]+\.[^/\s]+", value, re.IGNORECASE):
-        raise Invalid(f"adresse web invalide : « {value[:60]} »")
+        raise Invalid(f"adresse web invalide : « {value[:60]} »")
     return value
 
 
@@ -147,7 +147,7 @@ def email_address(value: str) -> str:
     _refuse_formula_address(value)
     found = _validated(value)
     if found is None:
-        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
+        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
     return found
 
 
@@ -182,8 +182,8 @@ def email(value: str | None) -> tuple[str | None, str | None]:
     except Invalid:
         address = None
     if address is None:
-        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
-    return address, (f"plusieurs courriels : seul {address} est gardé" if len(parts) > 1 else None)
+        raise Invalid(f"courriel invalide : « {value[:60]} » (attendu : nom@domaine.fr)")
+    return address, (f"plusieurs courriels : seul {address} est gardé" if len(parts) > 1 else None)
 
 
 _PHONE_LAYOUT = str.maketrans("", "", " .-\xa0\u202f")
@@ -209,7 +209,7 @@ def phone(value: str | None) -> tuple[str | None, str | None]:
     number = phones.to_e164(parts[0]) if parts else None
     if number is None:
         raise Invalid(
-            f"téléphone invalide : « {value[:40]} » (attendu : un numéro comme 04 73 38 00 00, "
+            f"téléphone invalide : « {value[:40]} » (attendu : un numéro comme 04 73 38 00 00, "
             "0262 12 34 56 ou +41 22 345 67 89)"
         )
     if len(parts) > 1:
@@ -226,7 +226,7 @@ def postcode(value: str | None) -> str | None:
     if re.fullmatch(r"\d{4}(\.0+)?", t):  # the spreadsheet stored it as a number
         t = "0" + t.split(".")[0]
     if not re.fullmatch(r"\d{5}", t):
-        raise Invalid(f"code postal invalide : « {value[:20]} » (5 chiffres attendus)")
+        raise Invalid(f"code postal invalide : « {value[:20]} » (5 chiffres attendus)")
     return t
 
 
@@ -239,7 +239,7 @@ def insee(value: str | None) -> str | None:
     if re.fullmatch(r"\d{4}(\.0+)?", t):
         t = "0" + t.split(".")[0]
     if not re.fullmatch(r"\d{5}|2[AB]\d{3}", t):
-        raise Invalid(f"code INSEE invalide : « {value[:20]} »")
+        raise Invalid(f"code INSEE invalide : « {value[:20]} »")
     return t
 
 
@@ -305,4 +305,4 @@ def structure_type(value: str | None, known: tuple[str, ...]) -> tuple[str | Non
     if key in TYPE_LABELS:
         mapped = TYPE_LABELS[key]
         return mapped, None
-    raise Invalid(f"type inconnu « {value[:40]} » (types acceptés : {', '.join(known)})")
+    raise Invalid(f"type inconnu « {value[:40]} » (types acceptés : {', '.join(known)})")

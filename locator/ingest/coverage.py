@@ -24,6 +24,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from .. import wording
 from ..geo import addresses, codes, names
 from ..geo.distance import haversine_km
 from ..store import communes as store_communes
@@ -46,7 +47,7 @@ FOUND_BY = {
     "code": "Code ML",
     "nom": "Nom Officiel ML",
     "adresse": "Adresse ML, Code Postal ML, Ville ML",
-    "hors_region": "Adresse ML, Code Postal ML, Ville ML (Mission locale d'une autre région)",
+    "hors_region": "Adresse ML, Code Postal ML, Ville ML (Mission locale d’une autre région)",
 }
 
 
@@ -215,11 +216,11 @@ class MissionLocaleFinder:
         if found:
             return found
         label = " ".join(x for x in (code_ml, nom_ml) if x)
-        why = f"Mission locale « {label} » introuvable dans l'annuaire"
+        why = f"Mission locale « {label} » introuvable dans l’annuaire"
         place = ", ".join(x for x in (seat.get("adresse"), seat.get("code_postal"), seat.get("commune")) if x)
         if place:
             why += (
-                f" : ni son code, ni son nom, ni l'adresse de son siège ({place}) ne désignent une Mission "
+                f" : ni son code, ni son nom, ni l’adresse de son siège ({place}) ne désignent une Mission "
             )
             why += "locale publiée"
             if seat.get("code_insee") is None:
@@ -273,8 +274,8 @@ class MissionLocaleFinder:
                 place = " ".join(x for x in (seat.get("code_postal"), seat.get("commune")) if x)
                 return Found(
                     None,
-                    note=f"Mission locale d'une autre région (code {seat['region_ml'].strip()[:3]}) dont "
-                    f"la commune du siège ({place or 'non donnée'}) est inconnue : non rattachée",
+                    note=f"Mission locale d’une autre région (code {seat['region_ml'].strip()[:3]}) dont "
+                    f"la commune du siège ({place or 'non donnée'}) est inconnue : non rattachée",
                 )
             return None
         found = self._in_commune(commune["code"])
@@ -337,7 +338,7 @@ def _new_mission_locale(
         "commune": commune["nom"],
         "code_insee": commune["code"],
         "description": (
-            f"Mission locale d’une autre région ({region_nom}) : elle couvre des communes de la région "
+            f"Mission locale d’une autre région ({region_nom}) : elle couvre des communes de la région "
             "d’après la liste des communes couvertes du réseau des Missions locales "
             f"(« {nom_ml or code_ml} »). Ses horaires et son téléphone ne sont pas dans cette liste."
         ),
@@ -394,7 +395,7 @@ def plan_lines(
             if commune is None:
                 line.erreurs.append(f"code INSEE {code} inconnu")
                 continue
-            line.avertissements.append(f"{code} est une ancienne commune : rattachée à {commune['nom']}")
+            line.avertissements.append(f"{code} est une ancienne commune : rattachée à {commune['nom']}")
         name = (raw.get("commune") or "").strip()
         if name and _name_key(name) != _name_key(commune["nom"]):
             line.avertissements.append(f"« {name} » ne correspond pas au code {code} ({commune['nom']})")
@@ -416,7 +417,7 @@ def plan_lines(
                 if stored["type"] != "mission_locale":
                     what = f"de type {stored['type']}"
                 line.erreurs.append(
-                    f"{sid} n'est pas une Mission locale publiée ({what}) : seules les Missions locales "
+                    f"{sid} n’est pas une Mission locale publiée ({what}) : seules les Missions locales "
                     "publiées reçoivent une liste de communes couvertes"
                 )
                 continue
@@ -449,8 +450,8 @@ def plan_lines(
                     )
                 if row.structure is None:
                     line.erreurs.append(
-                        f"Mission locale d'une autre région « {nom_ml or code_ml} » non créée : "
-                        + " ; ".join(row.erreurs or row.avertissements or ["raison inconnue"])
+                        f"Mission locale d’une autre région « {nom_ml or code_ml} » non créée : "
+                        + " ; ".join(row.erreurs or row.avertissements or ["raison inconnue"])
                     )
                     continue
                 found = Found(row.structure["id"], "hors_region")
@@ -500,7 +501,8 @@ def plan_lines(
                 by_line[ligne].avertissements.append(
                     "la colonne « Commune présente sur plusieurs ML » dit "
                     + ("oui" if said else "non")
-                    + f" mais le fichier la liste pour {len(communes_of[code])} Mission(s) locale(s)"
+                    + " mais le fichier la liste pour "
+                    + wording.count(len(communes_of[code]), "Mission locale")
                 )
     current = {sid: set(store_coverage.codes_of(conn, sid)) for sid in per_ml}
     for line in lines:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
+from .. import wording
 from . import annuaire
 from .limits import Limits
 from .table import FileProblem, Table, open_table
@@ -35,9 +36,9 @@ def _check(path: Path, limits: Limits | None = None) -> int:
     try:
         count = sum(1 for _ in annuaire.records(path, limits))
     except FileProblem as err:
-        raise FetchError(f"fichier téléchargé inutilisable : {err}") from None
+        raise FetchError(f"fichier téléchargé inutilisable : {err}") from None
     if count == 0:
-        raise FetchError("fichier téléchargé vide : aucun organisme")
+        raise FetchError("fichier téléchargé vide : aucun organisme")
     return count
 
 
@@ -72,13 +73,14 @@ def coverage_checker(
             table = open_table(path, max_bytes, limits)
             if table.genre != "couverture":
                 raise FetchError(
-                    "fichier téléchargé inutilisable : ce n'est pas une liste de communes couvertes "
-                    "(colonnes attendues : Code INSEE;Nom Commune;Code ML;Nom Officiel ML;…)"
+                    "fichier téléchargé inutilisable : ce n’est pas une liste de communes couvertes "
+                    "(colonnes attendues : Code INSEE;Nom Commune;Code ML;Nom Officiel ML;…)"
                 )
             codes = {(raw.get("code_insee") or "").strip() for _, raw in table.rows()} - {""}
             if len(codes) < min_communes:
                 raise FetchError(
-                    f"fichier téléchargé tronqué ou incomplet : {len(codes)} commune(s), il en faut au "
+                    f"fichier téléchargé tronqué ou incomplet : {wording.count(len(codes), 'commune')}"
+                    f", il en faut au "
                     f"moins {min_communes}"
                 )
             home = len(codes & set(region_codes))
@@ -86,7 +88,7 @@ def coverage_checker(
                 raise FetchError(f"fichier téléchargé sans aucune commune de la région {region}")
             data, left_out = _without_other_regions(path, table, set(other_codes))
         except FileProblem as err:
-            raise FetchError(f"fichier téléchargé inutilisable : {err}") from None
+            raise FetchError(f"fichier téléchargé inutilisable : {err}") from None
         return {
             "communes": len(codes),
             "communes_region": home,
@@ -133,7 +135,7 @@ def fetch_file(
     final.parent.mkdir(parents=True, exist_ok=True)
     part = final.with_name(final.name + ".part")
     if not url.lower().startswith(("http://", "https://")):
-        raise FetchError(f"adresse refusée (http ou https seulement) : {url[:80]}")
+        raise FetchError(f"adresse refusée (http ou https seulement) : {url[:80]}")
     headers = {"User-Agent": "locator", "Accept": accept}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
     try:

@@ -112,7 +112,7 @@ class BanGeocoder:
     def _fallback(self, conn, commune: dict[str, Any], why: str) -> Geocoded | None:
         found = self._offline.geocode(conn, None, None, commune)
         if found is not None:
-            found.note = f"{why} : position au centre de la commune ({commune['nom']})"
+            found.note = f"{why} : position au centre de la commune ({commune['nom']})"
         return found
 
     def geocode(
@@ -176,4 +176,4 @@ def make(kind: str, settings: dict[str, Any], known: dict[str, Any] | None = Non
         )
         g.pending.update(known or {})
         return g
-    raise ValueError(f"géocodeur inconnu : {kind} (offline ou ban)")
+    raise ValueError(f"géocodeur inconnu : {kind} (offline ou ban)")

@@ -261,7 +261,7 @@ def _options(options: Options | dict[str, Any] | None, genre: str) -> Options:
 def _with_source(opts: Options, filename: str) -> Options:
     """Rows of an admin file that cite no source are credited to the file."""
     if opts.source is None and opts.origine == "import":
-        opts.source = f"Fichier importé : {filename}"
+        opts.source = f"Fichier importé : {filename}"
     if opts.fichier is None and opts.origine == "import":
         opts.fichier = filename
     return opts
@@ -385,7 +385,7 @@ def plan_rows(
     plan = ImportPlan(fichier=filename, sha256="", genre="structures")
     tab = _open_into(plan, source, options)
     if plan.genre == "couverture":
-        raise FileProblem("Une liste de communes couvertes s'importe en une fois : « locator import ».")
+        raise FileProblem("Une liste de communes couvertes s’importe en une fois : « locator import ».")
     opts = _with_source(_options(options, plan.genre), filename)
 
     def rows() -> Iterator[PlanRow]:
@@ -445,7 +445,7 @@ def _write_coverage(
     (an admin import, the form) is left as it is.
     """
     removed, left = 0, []
-    source = plan.couverture_source or f"Liste des communes couvertes : {plan.fichier}"
+    source = plan.couverture_source or f"Liste des communes couvertes : {plan.fichier}"
     vintage = plan.couverture_date or opts.vintage()
     for sid, entry in sorted(plan.couverture_par_structure.items()):
         for ref in sorted(entry["refs"]):
@@ -503,7 +503,7 @@ def apply_import(
         raise FileProblem(plan.erreur)
     counts = plan.counts()
     if counts["importes"] == 0:
-        raise FileProblem("Aucune ligne valide : rien n'a été importé.")
+        raise FileProblem("Aucune ligne valide : rien n’a été importé.")
     opts = _options(options, plan.genre)
     now = _now()
     with db.atomic():
@@ -512,7 +512,7 @@ def apply_import(
                 current = store_structures.get_stored(db.conn, row.structure["id"])
                 if current != row.avant:
                     raise PlanStale(
-                        f"La structure {row.structure['id']} a changé depuis l'analyse du fichier : "
+                        f"La structure {row.structure['id']} a changé depuis l’analyse du fichier : "
                         "relancez l'analyse."
                     )
         report = plan.report()
@@ -540,7 +540,7 @@ def apply_import(
                         "ligne": None,
                         "messages": [
                             f"Liste des communes couvertes de {sid} modifiée depuis (import ou "
-                            "formulaire) : laissée telle quelle"
+                            "formulaire) : laissée telle quelle"
                             for sid in left
                         ],
                     },
@@ -578,7 +578,7 @@ def apply_rows(
     if plan.erreur:
         raise FileProblem(plan.erreur)
     if counts["importes"] == 0:
-        raise FileProblem("Aucune ligne valide : rien n'a été importé.")
+        raise FileProblem("Aucune ligne valide : rien n’a été importé.")
     now = _now()
     report = build_report(plan, [], counts)
     touched = False
@@ -598,7 +598,7 @@ def apply_rows(
                 current = store_structures.get_stored(db.conn, row.structure["id"])
                 if current != row.avant:
                     raise PlanStale(
-                        f"La structure {row.structure['id']} a changé depuis l'analyse du fichier : "
+                        f"La structure {row.structure['id']} a changé depuis l’analyse du fichier : "
                         "relancez l'analyse."
                     )
             _write_row(db, row, import_id, auteur, now)
@@ -740,7 +740,7 @@ def import_file(
             if diffs > LISTED_ROWS:
                 report["changements_non_listes"] = diffs - LISTED_ROWS
             if counts["importes"] == 0:
-                report["erreur"] = "Aucune ligne valide : rien n'a été importé."
+                report["erreur"] = "Aucune ligne valide : rien n’a été importé."
                 raise _Abort
             if isinstance(geocoder, BanGeocoder) and geocoder.pending and not dry_run:
                 geocache.put_many(db, geocoder.pending, now)

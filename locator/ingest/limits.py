@@ -73,9 +73,9 @@ class Unpacked(_Guard):
         self.seen += len(data)
         if self.seen > self.cap:
             raise FileProblem(
-                f"Archive refusée : elle se décompresse en plus de {_size(self.cap)} "
+                f"Archive refusée : elle se décompresse en plus de {_size(self.cap)} "
                 f"(au plus {_size(self.limits.max_decompressed)}, et {self.limits.max_ratio:g} fois "
-                "la taille du fichier compressé). Ce n'est pas un export normal de l'annuaire."
+                "la taille du fichier compressé). Ce n’est pas un export normal de l’annuaire."
             )
 
 
@@ -119,8 +119,8 @@ class Shallow(_Guard):
                 self.depth += 1
                 if self.depth > self.max_depth:
                     raise FileProblem(
-                        f"Fichier JSON refusé : imbriqué sur plus de {self.max_depth} niveaux. "
-                        "Ce n'est pas un export de l'Annuaire de l'administration."
+                        f"Fichier JSON refusé : imbriqué sur plus de {self.max_depth} niveaux. "
+                        "Ce n’est pas un export de l’Annuaire de l’administration."
                     )
             elif byte in (0x5D, 0x7D):
                 self.depth = max(0, self.depth - 1)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from .. import wording
 from ..geo import names
 from ..geo.distance import haversine_km
 from ..store import structures as store_structures
@@ -53,12 +54,12 @@ def type_refusal(type_: str, parent_nom: str, parent_type: str) -> str | None:
         return None
     if type_ == "mission_locale":
         return (
-            f"une Mission locale ne se rattache à aucune structure (« {parent_nom} » refusée) ; "
-            "pour un point d'accueil, choisissez le type antenne"
+            f"une Mission locale ne se rattache à aucune structure (« {parent_nom} » refusée) ; "
+            "pour un point d’accueil, choisissez le type antenne"
         )
     if type_ == "antenne_mission_locale":
-        return f"une antenne se rattache à une Mission locale : « {parent_nom} » est {a_type(parent_type)}"
-    return f"« {parent_nom} » est une antenne : aucune structure ne se rattache à une antenne"
+        return f"une antenne se rattache à une Mission locale : « {parent_nom} » est {a_type(parent_type)}"
+    return f"« {parent_nom} » est une antenne : aucune structure ne se rattache à une antenne"
 
 
 def loop(
@@ -93,7 +94,7 @@ def loop_refusal(conn: sqlite3.Connection, chain: list[str], structure_nom: str)
         named.append(stored["nom"] if stored else sid)
     path = " → ".join(f"« {n} »" for n in [*named, structure_nom])
     return (
-        f"rattachement à « {named[0]} » refusé : elle est elle-même rattachée à « {structure_nom} » "
+        f"rattachement à « {named[0]} » refusé : elle est elle-même rattachée à « {structure_nom} » "
         f"({path}), cela ferait une boucle"
     )
 
@@ -109,8 +110,9 @@ def children_refusal(conn: sqlite3.Connection, structure_id: str, new_type: str)
         return None
     listed = ", ".join(f"« {nom} »" for nom, _t in refused[:5]) + (" …" if len(refused) > 5 else "")
     return (
-        f"{len(refused)} structure(s) y sont rattachées ({listed}) : elle ne peut pas devenir "
-        f"{a_type(new_type)} ; rattachez-les ailleurs d'abord"
+        f"{wording.count(len(refused), 'structure y est rattachée', 'structures y sont rattachées')}"
+        f" ({listed}) : elle ne peut pas devenir "
+        f"{a_type(new_type)} ; rattachez-les ailleurs d’abord"
     )
 
 

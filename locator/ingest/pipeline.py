@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from .. import wording
 from ..geo import names
 from ..geo.distance import bbox_around
 from ..hours import french, opening_hours
@@ -172,7 +173,7 @@ def parse_date(value: str | None) -> str | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
-        raise clean.Invalid(f"date illisible « {value[:30]} » (attendu : JJ/MM/AAAA)") from None
+        raise clean.Invalid(f"date illisible « {value[:30]} » (attendu : JJ/MM/AAAA)") from None
 
 
 def _claim(seen: dict[str, str] | Scratch, key: str, value: str) -> str | None:
@@ -264,11 +265,11 @@ class RowPipeline:
         try:
             v["date_maj"] = parse_date(raw.get("date_maj"))
         except clean.Invalid as err:
-            warnings.append(f"{err} : ignorée")
+            warnings.append(f"{err} : ignorée")
             v["date_maj"] = None
         if v["date_maj"] and v["date_maj"] > self.latest_date:
             errors.append(
-                f"date de mise à jour {v['date_maj']} dans le futur (au plus tard le {self.latest_date}) : "
+                f"date de mise à jour {v['date_maj']} dans le futur (au plus tard le {self.latest_date}) : "
                 "refusée, elle bloquerait les mises à jour suivantes"
             )
         statut = (raw.get("statut") or "").strip().lower()
@@ -280,9 +281,14 @@ class RowPipeline:
             errors.append(f"identifiant invalide « {ident[:40]} » (minuscules, chiffres, tirets)")
         v["id"] = ident or None
         if raw.get("__extra__"):
-            warnings.append(f"{raw['__extra__']} valeur(s) au-delà des colonnes : ignorée(s)")
+            warnings.append(
+                f"{wording.count(raw['__extra__'], 'valeur')} au-delà des colonnes : "
+                + ("ignorées" if int(raw["__extra__"]) > 1 else "ignorée")
+            )
         if raw.get("__manque__"):
-            warnings.append(f"{raw['__manque__']} colonne(s) manquante(s) en fin de ligne : lues vides")
+            warnings.append(
+                f"{wording.count(raw['__manque__'], 'colonne manquante')} en fin de ligne : lues vides"
+            )
         warnings += [raw[note] for note in ("__encodage__", "__repare__") if raw.get(note)]
         v.update(clean_place_values(raw, errors))
         errors[:] = list(dict.fromkeys(errors))  # a cell read by two steps is reported once
@@ -369,12 +375,12 @@ class RowPipeline:
         where = f"{commune['nom']} ({commune['code']}) est en {self._region_name(commune['region'])}"
         if self.options.hors_region:
             row.avertissements.append(
-                f"{where}, hors de la région {self._region_name(home)} : gardée (structures hors région "
+                f"{where}, hors de la région {self._region_name(home)} : gardée (structures hors région "
                 "acceptées pour cet import)"
             )
         else:
             row.erreurs.append(
-                f"{where}, hors de la région {self._region_name(home)} : refusée ; "
+                f"{where}, hors de la région {self._region_name(home)} : refusée ; "
                 + self.options.hors_region_conseil
             )
 
@@ -417,7 +423,7 @@ class RowPipeline:
         s = row.structure
         allowed = parents.parent_types(s["type"])
         if not allowed:
-            row.avertissements.append(f"{parents.type_refusal(s['type'], name, '')} : non rattachée")
+            row.avertissements.append(f"{parents.type_refusal(s['type'], name, '')} : non rattachée")
             return None
         key = names.normalize(name)
         found: list[tuple[str, str]] = []
@@ -441,16 +447,16 @@ class RowPipeline:
             return fitting[0][0]  # the file's own structure of that name comes first
         if len(fitting) > 1:
             row.avertissements.append(
-                f"plusieurs structures s'appellent « {name} » : rattachement à {fitting[0][0]} ; vérifiez"
+                f"plusieurs structures s’appellent « {name} » : rattachement à {fitting[0][0]} ; vérifiez"
             )
         if fitting:
             return fitting[0][0]
         if found:
             refusal = parents.type_refusal(s["type"], name, found[0][1])
-            row.avertissements.append(f"structure parente refusée : {refusal} : non rattachée")
+            row.avertissements.append(f"structure parente refusée : {refusal} : non rattachée")
             return None
         row.avertissements.append(
-            f"structure parente « {name} » introuvable : non rattachée" + self._closest_missions(name, row)
+            f"structure parente « {name} » introuvable : non rattachée" + self._closest_missions(name, row)
         )
         return None
 
@@ -474,7 +480,7 @@ class RowPipeline:
         if said is None:
             found = parents.suggest_missions(self._missions(), s.get("departement"), point, name)
             said = (
-                f" ; Missions locales les plus proches\u202f: {parents.suggestions_text(found)}"
+                f" ; Missions locales les plus proches\u202f: {parents.suggestions_text(found)}"
                 if found
                 else ""
             )
@@ -539,7 +545,7 @@ class RowPipeline:
                 problem = id_problem(sid)
             elif not slug(v["nom"]):
                 problem = (
-                    f"le nom « {v['nom'][:60]} » n'a ni lettre latine ni chiffre : impossible d'en faire "
+                    f"le nom « {v['nom'][:60]} » n’a ni lettre latine ni chiffre : impossible d’en faire "
                     "un identifiant (dans un fichier, ajoutez une colonne id)"
                 )
             else:
@@ -552,7 +558,7 @@ class RowPipeline:
         earlier = None if undecided else _claim(self.seen, sid, str(row.ligne))
         if earlier is not None:
             row.erreurs.append(
-                f"doublon de la ligne {earlier} (même structure : {sid}) ; s'il s'agit de deux "
+                f"doublon de la ligne {earlier} (même structure : {sid}) ; s’il s’agit de deux "
                 "structures, donnez-leur un identifiant (colonne id)"
             )
             return row
@@ -683,30 +689,30 @@ class RowPipeline:
         if old is not None and old.get("type") != s["type"]:
             problem = parents.children_refusal(self.conn, s["id"], s["type"])
             if problem:
-                row.erreurs.append(f"changement de type refusé : {problem}")
+                row.erreurs.append(f"changement de type refusé : {problem}")
                 row.action, row.structure = "rejete", None
                 return row
         if row.parent_nom:
             parent = self._parent_id(row.parent_nom, row)
             chain = parents.loop(self.conn, s["id"], parent, self.links) if parent else None
             if parent == s["id"]:
-                row.avertissements.append("une structure ne peut pas être sa propre parente : ignoré")
+                row.avertissements.append("une structure ne peut pas être sa propre parente : ignoré")
             elif chain:
                 row.avertissements.append(
-                    f"{parents.loop_refusal(self.conn, chain, s['nom'])} : non rattachée"
+                    f"{parents.loop_refusal(self.conn, chain, s['nom'])} : non rattachée"
                 )
             elif parent:
                 s["parent_id"] = parent
                 self.links[s["id"]] = parent
         elif s["type"] == "antenne_mission_locale" and not s.get("parent_id"):
             row.avertissements.append(
-                "antenne sans Mission locale de rattachement (colonne parent vide) : non rattachée"
+                "antenne sans Mission locale de rattachement (colonne parent vide) : non rattachée"
                 + self._closest_missions(None, row)
             )
         if old is None:
             if self.options.seed_only and store_history.has_history(self.conn, s["id"]):
                 row.action = "inchange"  # someone deleted it since the seed created it: stays deleted
-                row.avertissements.append("supprimée depuis par un administrateur : non recréée")
+                row.avertissements.append("supprimée depuis par un administrateur : non recréée")
                 row.structure = None
                 return row
             row.action = "nouveau"
@@ -804,7 +810,8 @@ class RowPipeline:
             return []
         lines = ", ".join(map(str, self.older[:30])) + (" …" if len(self.older) > 30 else "")
         return [
-            f"{len(self.older)} ligne(s) non appliquée(s) : les fiches enregistrées sont plus récentes que "
+            f"{wording.count(len(self.older), 'ligne non appliquée', 'lignes non appliquées')}"
+            f" : les fiches enregistrées sont plus récentes que "
             f"ce fichier (lignes {lines})"
         ]
 

@@ -204,31 +204,31 @@ class PlaceResolver:
         if lat is None and lon is None and x is not None and y is not None:
             if not _in_l93(x, y) and _in_l93(y, x):
                 x, y = y, x
-                place.warnings.append("x et y inversés (Lambert-93) : remis dans l'ordre")
+                place.warnings.append("x et y inversés (Lambert-93) : remis dans l’ordre")
             if not _in_l93(x, y):
-                place.warnings.append(f"coordonnées Lambert-93 impossibles (x={x:g}, y={y:g}) : ignorées")
+                place.warnings.append(f"coordonnées Lambert-93 impossibles (x={x:g}, y={y:g}) : ignorées")
                 return None
             return lambert93_to_wgs84(x, y)
         if lat is None or lon is None:
             if (lat is None) != (lon is None):
-                place.warnings.append("latitude ou longitude manquante : le point est ignoré")
+                place.warnings.append("latitude ou longitude manquante : le point est ignoré")
             return None
         if _in_l93(lon, lat) or _in_l93(lat, lon):
             # Lambert-93 metres written in the latitude/longitude columns.
             if _in_l93(lat, lon):
                 lat, lon = lon, lat
             lat, lon = lambert93_to_wgs84(lon, lat)
-            place.warnings.append("coordonnées en mètres (Lambert-93) dans latitude/longitude : converties")
+            place.warnings.append("coordonnées en mètres (Lambert-93) dans latitude/longitude : converties")
             return lat, lon
         if not (-90 <= lat <= 90 and -180 <= lon <= 180) and not (-90 <= lon <= 90 and -180 <= lat <= 180):
-            place.warnings.append(f"coordonnées impossibles ({lat:g}, {lon:g}) : ignorées")
+            place.warnings.append(f"coordonnées impossibles ({lat:g}, {lon:g}) : ignorées")
             return None
         if in_france(lat, lon):
             return lat, lon
         if in_france(lon, lat):
-            place.warnings.append("latitude et longitude inversées : remises dans l'ordre")
+            place.warnings.append("latitude et longitude inversées : remises dans l’ordre")
             return lon, lat
-        place.warnings.append(f"point hors de France ({lat:g}, {lon:g}) : ignoré")
+        place.warnings.append(f"point hors de France ({lat:g}, {lon:g}) : ignoré")
         return None
 
     def _commune(self, row: dict[str, Any], place: Place, point: tuple[float, float] | None) -> None:
@@ -245,7 +245,7 @@ class PlaceResolver:
                     commune = self.commune(olds[0]["commune"])
                     if commune:
                         place.warnings.append(
-                            f"code INSEE {code} : ancienne commune ({olds[0]['nom']}), rattachée à "
+                            f"code INSEE {code} : ancienne commune ({olds[0]['nom']}), rattachée à "
                             f"{commune['nom']} ({commune['code']})"
                         )
             if commune is None:
@@ -259,7 +259,7 @@ class PlaceResolver:
             place.commune = commune
             if name and not self._name_matches(commune, name):
                 place.warnings.append(
-                    f"la commune « {name} » ne correspond pas au code INSEE {code} ({commune['nom']}) : "
+                    f"la commune « {name} » ne correspond pas au code INSEE {code} ({commune['nom']}) : "
                     "le code INSEE est retenu"
                 )
             if cp:
@@ -276,7 +276,7 @@ class PlaceResolver:
                         place.commune = found[0]
                         what = "code postal CEDEX" if has_cedex(name) else "code postal inexistant"
                         place.warnings.append(
-                            f"{what} {cp} : commune retrouvée par son nom ({found[0]['nom']}, "
+                            f"{what} {cp} : commune retrouvée par son nom ({found[0]['nom']}, "
                             f"{found[0]['code']})"
                         )
                         self._real_postcode(found[0], cp, place)
@@ -286,7 +286,7 @@ class PlaceResolver:
                 place.errors.append(
                     f"code postal {cp} inexistant"
                     + (f" et commune « {name} » introuvable dans le département {dep}" if name else "")
-                    + ("" if not cedex else " (code CEDEX : indiquez la commune)")
+                    + ("" if not cedex else " (code CEDEX : indiquez la commune)")
                 )
                 return
             communes = [c for c in (self.commune(x) for x in served) if c]
@@ -301,7 +301,7 @@ class PlaceResolver:
                     place.commune = found[0]
                     place.warnings.append(
                         f"le code postal {cp} ne dessert pas {found[0]['nom']} "
-                        f"(codes : {', '.join(self.postcodes_of(found[0]['code']))}) : "
+                        f"(codes : {', '.join(self.postcodes_of(found[0]['code']))}) : "
                         "la commune est retenue"
                     )
                     self._real_postcode(found[0], None, place)
@@ -309,7 +309,7 @@ class PlaceResolver:
                 place.candidates = [self._candidate(c) for c in communes]
                 place.errors.append(
                     f"la commune « {name} » ne correspond pas au code postal {cp} "
-                    f"(communes de ce code : {', '.join(c['nom'] for c in communes[:8])})"
+                    f"(communes de ce code : {', '.join(c['nom'] for c in communes[:8])})"
                 )
                 return
             if len(communes) == 1 or {c.get("commune_parent") for c in communes} - {None} == {
@@ -326,7 +326,7 @@ class PlaceResolver:
                     return
             place.candidates = [self._candidate(c) for c in communes]
             place.errors.append(
-                f"le code postal {cp} dessert {len(communes)} communes : indiquez la commune "
+                f"le code postal {cp} dessert {len(communes)} communes : indiquez la commune "
                 f"({', '.join(c['nom'] for c in communes[:8])})"
             )
             return
@@ -347,7 +347,7 @@ class PlaceResolver:
             if found:
                 place.candidates = [self._candidate(c) for c in found[:10]]
                 place.errors.append(
-                    f"plusieurs communes s'appellent « {name} » : indiquez le code postal ou le code INSEE"
+                    f"plusieurs communes s’appellent « {name} » : indiquez le code postal ou le code INSEE"
                 )
                 return
             place.errors.append(f"commune « {name} » introuvable")
@@ -362,7 +362,7 @@ class PlaceResolver:
             place.commune = self.commune(commune["code"]) or commune
             return
         place.errors.append(
-            "aucun lieu : il faut des coordonnées, un code INSEE, un code postal ou une commune"
+            "aucun lieu : il faut des coordonnées, un code INSEE, un code postal ou une commune"
         )
 
     def _prefer_arrondissement(self, communes: list[dict[str, Any]], cp: str) -> dict[str, Any]:
@@ -391,11 +391,11 @@ class PlaceResolver:
         if not self.by_postcode(cp):
             what = "code CEDEX" if has_cedex(name) else "absent de la liste de La Poste (code CEDEX ?)"
             place.warnings.append(
-                f"code postal {cp} {what} : remplacé par {cps[0] if cps else cp} ({commune['nom']})"
+                f"code postal {cp} {what} : remplacé par {cps[0] if cps else cp} ({commune['nom']})"
             )
         else:
             place.warnings.append(
-                f"le code postal {cp} ne dessert pas {commune['nom']} (codes : {', '.join(cps)}) : remplacé"
+                f"le code postal {cp} ne dessert pas {commune['nom']} (codes : {', '.join(cps)}) : remplacé"
             )
         place.code_postal = cps[0] if cps else cp
 
@@ -585,7 +585,7 @@ class PlaceResolver:
         if place.from_address:
             place.warnings.append(self._address_note(place, found))
         if found is None:
-            place.warnings.append("position inconnue : la structure n'apparaîtra pas sur la carte")
+            place.warnings.append("position inconnue : la structure n’apparaîtra pas sur la carte")
             return
         if found.note:
             place.warnings.append(found.note)
@@ -653,7 +653,7 @@ class PlaceResolver:
                 out.append(point)
                 continue
             place.warnings.append(
-                f"le point est à {d:.1f} km de {place.commune['nom']} : non retenu, position au centre de la "
+                f"le point est à {d:.1f} km de {place.commune['nom']} : non retenu, position au centre de la "
                 "commune".replace(".", ",", 1)
             )
             out.append(None)

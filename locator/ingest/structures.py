@@ -102,11 +102,11 @@ def id_problem(ident: str) -> str | None:
     """Say in French why `ident` cannot name a new structure (None: it can)."""
     if not SAFE_ID.match(ident):
         return (
-            f"identifiant invalide « {ident[:40]} » : lettres minuscules sans accents, chiffres, tirets, "
+            f"identifiant invalide « {ident[:40]} » : lettres minuscules sans accents, chiffres, tirets, "
             "points ou soulignés, commençant et finissant par une lettre ou un chiffre (120 au plus)"
         )
     if ident in RESERVED_IDS:
-        return f"identifiant « {ident} » réservé : c'est un mot des adresses du site ; choisissez-en un autre"
+        return f"identifiant « {ident} » réservé : c’est un mot des adresses du site ; choisissez-en un autre"
     return None
 
 

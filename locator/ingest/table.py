@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 16
 NOT_TEXT = (
-    "Ce fichier n'est pas un fichier texte (tableur enregistré en .xlsx/.ods, PDF, image…) : "
+    "Ce fichier n’est pas un fichier texte (tableur enregistré en .xlsx/.ods, PDF, image…) : "
     "enregistrez-le au format CSV."
 )
 
@@ -241,7 +241,7 @@ class Table:
             if len(value) > limits.max_cell_chars:
                 return {
                     "__erreur__": f"cellule « {header.strip()[:40]} » trop longue ({len(value)} caractères, "
-                    f"{limits.max_cell_chars} au plus) : ligne refusée"
+                    f"{limits.max_cell_chars} au plus) : ligne refusée"
                 }
         if len(values) > len(self.columns) and any(v.strip() for v in values[len(self.columns) :]):
             row["__extra__"] = str(len(values) - len(self.columns))
@@ -250,10 +250,10 @@ class Table:
         if read_as_cp1252:
             row["__encodage__"] = (
                 "caractères lus en Windows-1252 dans un fichier UTF-8 (vérifiez les accents)\u202f: "
-                + " ; ".join(read_as_cp1252)
+                + " ; ".join(read_as_cp1252)
             )
         if repaired:
-            row["__repare__"] = "accents mal encodés, réparés\u202f: " + " ; ".join(repaired)
+            row["__repare__"] = "accents mal encodés, réparés\u202f: " + " ; ".join(repaired)
         return row
 
 
@@ -343,12 +343,12 @@ def _records(
         while True:
             nxt = take()
             if nxt is None:
-                problem = "guillemet ouvert jamais refermé (jusqu'à la fin du fichier)"
+                problem = "guillemet ouvert jamais refermé (jusqu’à la fin du fichier)"
                 break
             taken.append(nxt)
             n, more = nxt
             if more is None or _looks_like_row(more, delimiter, width):
-                problem = f"guillemet ouvert non refermé : la ligne {n} est lue comme une ligne à part"
+                problem = f"guillemet ouvert non refermé : la ligne {n} est lue comme une ligne à part"
                 break
             if len(taken) > limits.max_cell_lines:
                 problem = f"guillemet ouvert non refermé sur plus de {limits.max_cell_lines} lignes"
@@ -358,7 +358,7 @@ def _records(
         if problem is None:
             yield start, _parse([t for _, t in taken], delimiter), None
             continue
-        yield start, [], f"{problem} ; cette ligne est refusée, vérifiez ses guillemets"
+        yield start, [], f"{problem} ; cette ligne est refusée, vérifiez ses guillemets"
         pushed.extendleft(reversed(taken[1:]))
 
 
@@ -389,7 +389,7 @@ def check_size(source: Path | bytes, max_bytes: int) -> int:
         raise FileProblem("Le fichier est vide.")
     if size > max_bytes:
         raise FileProblem(
-            f"Le fichier fait {size / 1e6:.1f} Mo, plus que la limite de {max_bytes / 1e6:.1f} Mo : "
+            f"Le fichier fait {size / 1e6:.1f} Mo, plus que la limite de {max_bytes / 1e6:.1f} Mo : "
             "découpez-le en plusieurs fichiers."
         )
     return size
@@ -419,7 +419,7 @@ def detect_decoding(source: Path | bytes) -> tuple[str, str]:
                 raise FileProblem(NOT_TEXT)
             first = False
         if b"\x00" in chunk:
-            raise FileProblem("Le fichier contient des octets nuls : ce n'est pas un CSV texte.")
+            raise FileProblem("Le fichier contient des octets nuls : ce n’est pas un CSV texte.")
         if chunk.isascii() and not decoder.getstate()[0]:
             continue  # nothing to decode, no character left open by the chunk before
         text = decoder.decode(chunk)
@@ -510,17 +510,17 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
     encoding, errors = detect_decoding(source)
     line = _first_line(source, encoding, FALLBACK if errors == FALLBACK else "replace")
     if not line.strip().strip(";,\t"):
-        raise FileProblem("La première ligne est vide : elle doit porter les noms des colonnes.")
+        raise FileProblem("La première ligne est vide : elle doit porter les noms des colonnes.")
     if len(line) > HEADER_MAX_CHARS:
         raise FileProblem(
-            f"La première ligne fait plus de {HEADER_MAX_CHARS} caractères : ce n'est pas une ligne "
+            f"La première ligne fait plus de {HEADER_MAX_CHARS} caractères : ce n’est pas une ligne "
             "de noms de colonnes."
         )
     delimiter = detect_delimiter(line)
     try:
         headers = next(csv.reader([line], delimiter=delimiter))
     except csv.Error as err:
-        raise FileProblem(f"Ligne 1 (noms des colonnes) illisible : {err}.") from None
+        raise FileProblem(f"Ligne 1 (noms des colonnes) illisible : {err}.") from None
     keys = _COVERAGE_KEYS if is_coverage(headers) else _BY_KEY
     columns: list[str | None] = []
     warnings: list[str] = []
@@ -528,15 +528,15 @@ def open_table(source: Path | bytes, max_bytes: int, limits: Limits | None = Non
     for h in headers:
         col = canonical(h, keys) if h.strip() else None
         if col is None and h.strip():
-            warnings.append(f"Colonne « {h.strip()[:40]} » inconnue : ignorée." + _hint(h, keys))
+            warnings.append(f"Colonne « {h.strip()[:40]} » inconnue : ignorée." + _hint(h, keys))
         elif col is not None and col in seen:
-            warnings.append(f"Colonnes « {seen[col]} » et « {h.strip()} » : seule la première est lue.")
+            warnings.append(f"Colonnes « {seen[col]} » et « {h.strip()} » : seule la première est lue.")
             col = None
         elif col is not None:
             seen[col] = h.strip()
         columns.append(col)
     if encoding == "cp1252":
-        warnings.append("Fichier lu en Windows-1252 (export Excel) : les accents sont convertis.")
+        warnings.append("Fichier lu en Windows-1252 (export Excel) : les accents sont convertis.")
     if errors == FALLBACK:
         warnings.append(
             "Fichier UTF-8 avec quelques caractères en Windows-1252\u202f: ils sont convertis, et chaque "
@@ -565,8 +565,8 @@ def require_structure_columns(table: Table) -> None:
     if missing:
         read = ", ".join(h.strip() for h in table.headers if h.strip())[:200] or "aucune"
         raise FileProblem(
-            f"Colonnes obligatoires absentes : {', '.join(missing)}. Colonnes lues : {read}. "
-            "Noms acceptés : type ; nom (ou name) ; adresse, code_postal (ou cp), commune (ou ville), "
+            f"Colonnes obligatoires absentes : {', '.join(missing)}. Colonnes lues : {read}. "
+            "Noms acceptés : type ; nom (ou name) ; adresse, code_postal (ou cp), commune (ou ville), "
             "code_insee, latitude/longitude ou x/y (Lambert-93), ou une adresse complète "
             "(« 12 rue de l’Hôtel de Ville, 63200 Riom »)."
         )

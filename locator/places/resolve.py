@@ -636,7 +636,7 @@ def resolve(
     if point is not None:
         lat, lon, swapped = point
         commune = commune_at(conn, lat, lon)
-        note = "Coordonnées lues dans l'ordre longitude, latitude." if swapped else None
+        note = "Coordonnées lues dans l’ordre longitude, latitude." if swapped else None
         return [
             {
                 "type": "point",

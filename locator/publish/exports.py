@@ -121,7 +121,7 @@ def write_data_inclusion(
             model = Structure.model_validate(d)
         except ValidationError as err:
             reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-            problems.append(f"{s['id']} : {reasons}")
+            problems.append(f"{s['id']} : {reasons}")
             continue
         payload = model.model_dump(mode="json", exclude_none=True)
         out.write((",\n" if n else "") + json.dumps(payload, ensure_ascii=False, sort_keys=True))

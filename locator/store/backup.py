@@ -14,6 +14,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import wording
 from . import authdb, schema, structures
 from . import users as store_users
 from .db import check, create_private, read_only_uri
@@ -53,9 +54,9 @@ def backup(store: str | Path, target: str | Path, accounts_file: str | Path | No
     if problem:
         raise BackupError(problem)
     if target.exists() and target.is_dir():
-        raise BackupError(f"{target} est un dossier : donnez un nom de fichier.")
+        raise BackupError(f"{target} est un dossier : donnez un nom de fichier.")
     if accounts_file is not None and not Path(accounts_file).exists():
-        raise BackupError(f"le fichier des comptes {accounts_file} n'existe pas : aucun compte à garder.")
+        raise BackupError(f"le fichier des comptes {accounts_file} n’existe pas : aucun compte à garder.")
     partial = _partial(target, ".partiel")
     src = sqlite3.connect(read_only_uri(store), uri=True)
     try:
@@ -74,7 +75,7 @@ def backup(store: str | Path, target: str | Path, accounts_file: str | Path | No
             dst.close()
     except (sqlite3.Error, OSError) as err:
         partial.unlink(missing_ok=True)
-        raise BackupError(f"la sauvegarde a échoué : {err}") from err
+        raise BackupError(f"la sauvegarde a échoué : {err}") from err
     finally:
         src.close()
     os.replace(partial, target)
@@ -148,7 +149,7 @@ def _accounts_objects() -> dict[tuple[str, str], str | None]:
 
 def _named(keys) -> str:
     shown = [f"{_KINDS.get(kind, kind)} « {name} »" for kind, name in sorted(keys, key=lambda k: k[1])]
-    return ", ".join(shown[:8]) + (f" et {len(shown) - 8} autre(s)" if len(shown) > 8 else "")
+    return ", ".join(shown[:8]) + (f" et {wording.count(len(shown) - 8, 'autre')}" if len(shown) > 8 else "")
 
 
 def _differences(
@@ -161,12 +162,20 @@ def _differences(
     changed = {k for k in expected.keys() & found.keys() if found[k] != expected[k]}
     problems = []
     if extra:
-        problems.append(f"{len(extra)} objet(s) qu'un fichier de locator n'a pas : {_named(extra)}")
+        problems.append(
+            f"{wording.count(len(extra), 'objet')} qu’un fichier de locator n’a pas : {_named(extra)}"
+        )
     if changed:
-        problems.append(f"{len(changed)} objet(s) différent(s) de ceux de locator : {_named(changed)}")
+        problems.append(
+            f"{wording.count(len(changed), 'objet différent')} de ceux de locator : {_named(changed)}"
+        )
     if missing:
-        problems.append(f"il manque {len(missing)} table(s) ou index : {', '.join(missing[:8])}")
-    return " ; ".join(problems) + "." if problems else None
+        problems.append(
+            "il manque "
+            + ("des tables ou index" if len(missing) > 1 else "une table ou un index")
+            + f" : {', '.join(missing[:8])}"
+        )
+    return " ; ".join(problems) + "." if problems else None
 
 
 _SQLITE_OWN = _sqlite_own()
@@ -194,9 +203,12 @@ def _examine(source: str | Path) -> _Examined:
             raise BackupError(f"le fichier est endommagé ({result}).")
         empty = [t for t in _NON_EMPTY if conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is None]
         if empty:
-            raise BackupError(f"table(s) vide(s) : {', '.join(empty)} (pas un fichier construit).")
+            raise BackupError(
+                ("tables vides" if len(empty) > 1 else "table vide")
+                + f" : {', '.join(empty)} (pas un fichier construit)."
+            )
     except sqlite3.Error as err:
-        raise BackupError(f"le fichier n'a pas pu être lu ({err}).") from err
+        raise BackupError(f"le fichier n’a pas pu être lu ({err}).") from err
     finally:
         conn.close()
     return _Examined(version, accounts)
@@ -247,7 +259,7 @@ def _prepared_copy(source: Path, store: Path, with_accounts: bool, replaced: int
                 db.execute("ANALYZE")  # the planner's statistics of this data, not the file's
             problem = _differences(_catalogue(db.conn), _expected(schema.SCHEMA_VERSION))
             if problem:
-                raise BackupError(f"la sauvegarde n'a pas pu être mise à jour : {problem}")
+                raise BackupError(f"la sauvegarde n’a pas pu être mise à jour : {problem}")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             db.execute("PRAGMA journal_mode = DELETE")
     except BaseException:
@@ -282,24 +294,24 @@ def restore(
     try:
         examined = _examine(source)
     except BackupError as err:
-        raise BackupError(f"sauvegarde refusée : {err}") from None
+        raise BackupError(f"sauvegarde refusée : {err}") from None
     if with_accounts and not examined.accounts:
         raise BackupError(
-            "sauvegarde refusée : elle ne contient pas les comptes (faite sans « --avec-comptes ») ; "
+            "sauvegarde refusée : elle ne contient pas les comptes (faite sans « --avec-comptes ») ; "
             "sans « --avec-comptes », seules les données sont restaurées."
         )
     replaced = _highest_version(store)
     try:
         temp, accounts = _prepared_copy(source, store, with_accounts, replaced)
     except sqlite3.Error as err:
-        raise BackupError(f"la restauration a échoué : {err}") from err
+        raise BackupError(f"la restauration a échoué : {err}") from err
     try:
         create_private(store)
         _copy(temp, store)
         with closing(sqlite3.connect(store)) as dst:
             dst.execute("PRAGMA journal_mode = WAL")
     except sqlite3.Error as err:
-        raise BackupError(f"la restauration a échoué : {err}") from err
+        raise BackupError(f"la restauration a échoué : {err}") from err
     finally:
         _remove(temp)
     with authdb.writer(accounts_file) as adb:

@@ -25,7 +25,7 @@ class StoreBusy(sqlite3.OperationalError):
     def __init__(self, wait_seconds: float):
         self.retry_after = max(1, round(wait_seconds))
         super().__init__(
-            "Une autre écriture est en cours (un import, sans doute) : réessayez dans quelques secondes."
+            "Une autre écriture est en cours (un import, sans doute) : réessayez dans quelques secondes."
         )
 
 
@@ -115,7 +115,7 @@ def connect(path: str | Path, scratch: bool = False) -> sqlite3.Connection:
     """
     path = Path(path)
     if not path.exists():
-        raise StoreMissing(f"Le fichier de données {path} n'existe pas : lancez « locator build ».")
+        raise StoreMissing(f"Le fichier de données {path} n’existe pas : lancez « locator build ».")
     conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     if not scratch:
@@ -209,18 +209,18 @@ def writer(path: str | Path, wait_seconds: float | None = None) -> sqlite_utils.
 
 
 _CAUSES = (
-    ("disk is full", "le disque est plein ; libérez de la place puis recommencez."),
+    ("disk is full", "le disque est plein ; libérez de la place puis recommencez."),
     ("readonly", "il est en lecture seule (disque ou dossier protégé en écriture)."),
-    ("unable to open", "il est en lecture seule ou son dossier n'est pas accessible en écriture."),
-    ("locked", "une autre écriture est en cours ; réessayez dans un moment."),
-    ("malformed", "il est endommagé ; restaurez une sauvegarde (« locator restore »)."),
+    ("unable to open", "il est en lecture seule ou son dossier n’est pas accessible en écriture."),
+    ("locked", "une autre écriture est en cours ; réessayez dans un moment."),
+    ("malformed", "il est endommagé ; restaurez une sauvegarde (« locator restore »)."),
 )
 
 
 def explain(err: Exception) -> str:
     """Say in French why SQLite refused a write (full disk, read-only medium, lock, damage)."""
     if isinstance(err, StoreBusy):
-        return "une autre écriture est en cours (un import, sans doute) ; réessayez dans quelques secondes."
+        return "une autre écriture est en cours (un import, sans doute) ; réessayez dans quelques secondes."
     text = str(err).lower()
     for marker, why in _CAUSES:
         if marker in text:
@@ -232,13 +232,13 @@ def check(path: str | Path) -> str | None:
     """Return why the store cannot be served (missing, not SQLite, corrupted, not built), or None."""
     path = Path(path)
     if not path.exists():
-        return f"le fichier de données {path} n'existe pas : lancez « locator build --db {path} »."
+        return f"le fichier de données {path} n’existe pas : lancez « locator build --db {path} »."
     try:
         conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
-                return f"le fichier de données {path} est endommagé ({result}) : restaurez une sauvegarde."
+                return f"le fichier de données {path} est endommagé ({result}) : restaurez une sauvegarde."
             has_meta = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
             ).fetchone()
@@ -251,12 +251,12 @@ def check(path: str | Path) -> str | None:
             conn.close()
     except sqlite3.DatabaseError as err:
         return (
-            f"le fichier {path} n'est pas un fichier de données lisible ({err}) : restaurez une sauvegarde."
+            f"le fichier {path} n’est pas un fichier de données lisible ({err}) : restaurez une sauvegarde."
         )
     from .schema import MIGRATABLE_VERSIONS, SCHEMA_VERSION
 
     if version is not None and version[0] not in (SCHEMA_VERSION, *MIGRATABLE_VERSIONS):
-        return f"le fichier de données {path} vient d'une version antérieure : lancez « locator build »."
+        return f"le fichier de données {path} vient d’une version antérieure : lancez « locator build »."
     if version is None:
-        return f"le fichier {path} n'est pas construit par « locator build » (pas un fichier de données)."
+        return f"le fichier {path} n’est pas construit par « locator build » (pas un fichier de données)."
     return None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlite_utils
 
+from .. import wording
 from . import coverage as store_coverage
 from . import imports as store_imports
 from . import structures as store_structures
@@ -27,7 +28,7 @@ class UndoConflict(RuntimeError):
     def __init__(self, ids: list[str]):
         self.ids = ids
         super().__init__(
-            "Annulation impossible : ces structures ont été modifiées depuis l'import : " + ", ".join(ids)
+            "Annulation impossible : ces structures ont été modifiées depuis l’import : " + ", ".join(ids)
         )
 
 
@@ -127,17 +128,19 @@ class UndoBlocked(UndoConflict):
         parts = []
         if edited:
             parts.append(
-                "structures modifiées depuis l'import : " + ", ".join(f"{n} ({i})" for i, n in edited)
+                "structures modifiées depuis l’import : " + ", ".join(f"{n} ({i})" for i, n in edited)
             )
         for sid, codes in coverage.items():
             parts.append(
-                f"{len(codes)} commune(s) couverte(s) par {sid} ajoutée(s) depuis : {', '.join(codes[:10])}"
+                f"{wording.count(len(codes), 'commune couverte')} par {sid} "
+                + ("ajoutées" if len(codes) > 1 else "ajoutée")
+                + f" depuis : {', '.join(codes[:10])}"
             )
         if antennes:
             parts.append(
-                "antennes rattachées depuis : " + ", ".join(f"{n} ({i}) → {p}" for i, n, p in antennes)
+                "antennes rattachées depuis : " + ", ".join(f"{n} ({i}) → {p}" for i, n, p in antennes)
             )
-        RuntimeError.__init__(self, "Annulation impossible : " + " ; ".join(parts) + ".")
+        RuntimeError.__init__(self, "Annulation impossible : " + " ; ".join(parts) + ".")
 
 
 def _blockers(
@@ -234,7 +237,7 @@ def undo_import(
     if record is None:
         raise UnknownImport(f"Import {import_id} inconnu.")
     if record["annule_le"]:
-        raise AlreadyUndone(f"L'import {import_id} a déjà été annulé le {record['annule_le']}.")
+        raise AlreadyUndone(f"L’import {import_id} a déjà été annulé le {record['annule_le']}.")
     first, last = _first_and_last(db.conn, import_id)
     with db.atomic():
         blockers = _blockers(db.conn, first, last)

@@ -153,10 +153,10 @@ def _commune_or_404(code: str, full: bool = True) -> dict[str, Any]:
     """Return the commune of an INSEE code (full: with postcodes and former communes), else 400/404."""
     code = code.strip().upper()
     if not codes.is_insee_code(code):
-        raise ApiError(f"« {code[:20]} » n'est pas un code INSEE de commune (5 caractères).", 400)
+        raise ApiError(f"« {code[:20]} » n’est pas un code INSEE de commune (5 caractères).", 400)
     info = (lookup.commune_info if full else lookup.commune_centre)(get_conn(), code)
     if info is None:
-        raise ApiError(f"Aucune commune n'a le code INSEE {code}.", 404)
+        raise ApiError(f"Aucune commune n’a le code INSEE {code}.", 404)
     return info
 
 
@@ -238,7 +238,7 @@ def _structures_query(
         if v is not None
     ]
     if len(given) > 1:
-        raise ApiError(f"Un seul critère de lieu à la fois (reçus : {', '.join(given)}).")
+        raise ApiError(f"Un seul critère de lieu à la fois (reçus : {', '.join(given)}).")
     conn = get_conn()
     if commune_code is not None:
         info = _commune_or_404(commune_code, full=False)
@@ -275,7 +275,7 @@ def _structures_query(
         return [(s, None) for s in lookup.by_name(conn, words, types, limit)], None
     if everything:
         return None, None  # every published structure (of `types`): the caller builds and keeps it
-    raise ApiError("Précisez un lieu : commune=CODE, lat=…&lon=…, departement=DD ou q=TEXTE.")
+    raise ApiError("Précisez un lieu : commune=CODE, lat=…&lon=…, departement=DD ou q=TEXTE.")
 
 
 def _near(conn, lat, lon, types, limit, rayon):
@@ -288,7 +288,7 @@ def _departement(conn, code, types, limit):
     dep = codes.normalize_departement(code)
     info = lookup.departement_info(conn, dep) if dep else None
     if info is None:
-        raise ApiError(f"Département inconnu : « {code[:10]} ».", 404 if dep else 400)
+        raise ApiError(f"Département inconnu : « {code[:10]} ».", 404 if dep else 400)
     pairs = [(s, None) for s in lookup.in_departement(conn, dep, types, limit)]
     return pairs, {"type": "departement", "code": info["code"], "nom": info["nom"]}
 
@@ -377,9 +377,9 @@ def _geopackage(layer: str):
         directory = config["EXPORT_CACHE_DIR"] or Path(config["DB"]).parent / "exports"
         path = gpkg.cached(config["DB"], layer, directory, config["EXPORT_TIMEOUT"], _fingerprint(layer))
     except (gpkg.ExportFailed, OSError) as err:
-        current_app.logger.error("export GeoPackage %s impossible : %s", layer, err)
+        current_app.logger.error("export GeoPackage %s impossible : %s", layer, err)
         raise ApiError(
-            "Le fichier GeoPackage n’a pas pu être préparé ; réessayez dans quelques minutes.", 503
+            "Le fichier GeoPackage n’a pas pu être préparé ; réessayez dans quelques minutes.", 503
         ) from None
     # The file's name carries the store content's fingerprint: it is its ETag.
     response = send_file(
@@ -412,7 +412,7 @@ def structure(structure_id: str):
     conn = get_conn()
     s = lookup.structure(conn, structure_id[:120])
     if s is None:
-        raise ApiError(f"Aucune structure publiée n'a l'identifiant « {structure_id[:80]} ».", 404)
+        raise ApiError(f"Aucune structure publiée n’a l’identifiant « {structure_id[:80]} ».", 404)
     out = serializers.structure(s)
     out["points_accueil"] = [serializers.structure(c) for c in lookup.reception_points(conn, s["id"])]
     return jsonify({**out, **_credits()})
@@ -461,10 +461,10 @@ def territory(structure_id: str):
     conn = get_conn()
     ml = lookup.structure(conn, structure_id[:120])
     if ml is None or ml["type"] != "mission_locale":
-        raise ApiError(f"Aucune Mission locale publiée n'a l'identifiant « {structure_id[:80]} ».", 404)
+        raise ApiError(f"Aucune Mission locale publiée n’a l’identifiant « {structure_id[:80]} ».", 404)
     t = lookup.territory_of(conn, ml["id"])
     if t is None:
-        raise ApiError("Le territoire de cette Mission locale n'est pas encore calculé.", 404)
+        raise ApiError("Le territoire de cette Mission locale n’est pas encore calculé.", 404)
     origin = lookup.territory_origin(conn, t)
     outside = lookup.outside_region(conn, ml, current_app.config["REGION"]) is not None
     return _geojson({**_territory_feature(ml, t, origin, outside), **_credits()})

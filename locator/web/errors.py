@@ -19,11 +19,11 @@ _warned_at = [float("-inf")]
 
 _MESSAGES = {
     400: "La demande est mal formée.",
-    404: "Cette page n'existe pas.",
-    405: "Cette méthode n'est pas permise ici.",
+    404: "Cette page n’existe pas.",
+    405: "Cette méthode n’est pas permise ici.",
     413: "La demande envoyée est trop grosse.",
-    429: "Trop de demandes : réessayez dans un moment.",
-    500: "Une erreur interne s'est produite ; elle a été enregistrée.",
+    429: "Trop de demandes : réessayez dans un moment.",
+    500: "Une erreur interne s’est produite ; elle a été enregistrée.",
     503: "Le service est momentanément indisponible.",
 }
 

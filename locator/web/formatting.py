@@ -44,18 +44,18 @@ NEAREST = {
 
 # "C'est quoi ?": each type in the words of a 16-25-year-old, said where the type first appears.
 WHAT_IS = {
-    "mission_locale": "Elle aide gratuitement les 16-25 ans qui ne sont plus à l’école : trouver une "
+    "mission_locale": "Elle aide gratuitement les 16-25 ans qui ne sont plus à l’école : trouver une "
     "formation, un emploi, mais aussi un logement ou des soins.",
     "antenne_mission_locale": "Un lieu où la Mission locale vous reçoit, plus près de chez vous.",
-    "cio": "Centre d’information et d’orientation : des psychologues de l’Éducation nationale vous aident "
+    "cio": "Centre d’information et d’orientation : des psychologues de l’Éducation nationale vous aident "
     "gratuitement à choisir une formation ou à reprendre vos études.",
-    "psad": "Plateforme de suivi et d’appui aux décrocheurs : elle contacte les jeunes qui ont quitté "
+    "psad": "Plateforme de suivi et d’appui aux décrocheurs : elle contacte les jeunes qui ont quitté "
     "l’école sans diplôme et leur propose une solution (études, formation, emploi).",
-    "mlds": "Mission de lutte contre le décrochage scolaire : dans les lycées, elle aide les élèves qui ont "
+    "mlds": "Mission de lutte contre le décrochage scolaire : dans les lycées, elle aide les élèves qui ont "
     "arrêté ou vont arrêter à reprendre une formation.",
-    "e2c": "Une école pour les 16-25 ans sans diplôme ni emploi : remise à niveau et stages en entreprise, "
+    "e2c": "Une école pour les 16-25 ans sans diplôme ni emploi : remise à niveau et stages en entreprise, "
     "avec une rémunération.",
-    "epide": "Un centre pour les 17-25 ans sans diplôme ni emploi : on y vit en internat et on prépare un "
+    "epide": "Un centre pour les 17-25 ans sans diplôme ni emploi : on y vit en internat et on prépare un "
     "métier, avec une allocation.",
     "dispositif": "Une action menée près de chez vous pour aider les jeunes à rester à l’école "
     "ou à y revenir.",
@@ -213,7 +213,7 @@ def sources(source: str | None) -> list[dict[str, Any]]:
 def precision_note(precision: str | None) -> str | None:
     """Return a warning when a structure's position is only approximate."""
     if precision == "commune":
-        return "Position approximative : le centre de la commune."
+        return "Position approximative : le centre de la commune."
     if precision in ("rue", "street", "voie"):
-        return "Position approximative : la rue."
+        return "Position approximative : la rue."
     return None

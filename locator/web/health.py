@@ -17,6 +17,6 @@ def healthz():
     db.ping(conn)
     missing = db.missing_tables(conn)
     if missing:
-        message = "Données incomplètes : il manque " + ", ".join(missing) + " (restaurez une sauvegarde)."
+        message = "Données incomplètes : il manque " + ", ".join(missing) + " (restaurez une sauvegarde)."
         return jsonify({"statut": "ko", "erreur": message}), 503
     return jsonify({"statut": "ok"})

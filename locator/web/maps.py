@@ -20,6 +20,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from ..maps import KINDS, manifest_path
+from . import typography
 
 # Names under which the pins' skeleton publishes the map and its cluster on `window` (one map a page).
 MAP_NAME = KINDS["structures"]
@@ -61,7 +62,7 @@ def manifest(path: Path | None = None) -> dict[str, Any]:
         return json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MapsNotBuilt(
-            f"Les cartes ne sont pas écrites ({file}) : "
+            f"Les cartes ne sont pas écrites ({file}) : "
             "lancez « make install » ou « python -m locator.maps »."
         ) from None
 
@@ -115,7 +116,7 @@ def element(kind: str, data: dict[str, Any], label: str, box_class: str = "carte
         '<script type="application/json" data-carte-donnees="{}">{}</script>'
     ).format(
         box_class,
-        label,
+        typography.text(label),
         Markup(manifest()[kind]["html"]),  # noqa: S704 (folium's <div> of the map, written offline: no data)
         name,
         htmlsafe_json_dumps(data),  # JSON with <, >, & and ' escaped: it cannot close the block

@@ -184,7 +184,7 @@ def spec() -> dict[str, Any]:
                 "get": {
                     "tags": ["Téléchargements"],
                     "summary": "Toutes les structures publiées au format GeoPackage",
-                    "description": "Le fichier contient une couche « structures » : un point par structure "
+                    "description": "Le fichier contient une couche « structures » : un point par structure "
                     "publiée, en WGS84 (EPSG:4326), avec les mêmes champs que l’API. Il est préparé à la "
                     "première demande après chaque modification de l’annuaire, puis servi tel quel.",
                     "responses": {
@@ -197,7 +197,7 @@ def spec() -> dict[str, Any]:
                 "get": {
                     "tags": ["Téléchargements"],
                     "summary": "Les territoires des Missions locales au format GeoPackage",
-                    "description": "Le fichier contient une couche « territoires » : le contour de chaque "
+                    "description": "Le fichier contient une couche « territoires » : le contour de chaque "
                     "Mission locale publiée (MultiPolygon en WGS84, EPSG:4326), avec son nombre de "
                     "communes, sa population et la part venue d’une liste officielle.",
                     "responses": {

@@ -32,7 +32,7 @@ def check_query(query: bytes, max_bytes: int, max_fields: int) -> None:
     """Refuse a raw query string longer than `max_bytes` (414) or with more than `max_fields` fields
     (400), before anything parses it: parsing and every later step cost what the client sent."""
     if len(query) > max_bytes:
-        raise ApiError(f"L’adresse demandée est trop longue : {max_bytes} octets de paramètres au plus.", 414)
+        raise ApiError(f"L’adresse demandée est trop longue : {max_bytes} octets de paramètres au plus.", 414)
     if query.count(b"&") >= max_fields:
         raise ApiError(f"Trop de paramètres dans l’adresse demandée ({max_fields} au plus).")
 
@@ -45,7 +45,7 @@ def number(args: Mapping[str, str], name: str, low: float, high: float) -> float
     try:
         value = float(raw.strip().replace(",", "."))
     except ValueError:
-        raise ApiError(f"Le paramètre {name} doit être un nombre (reçu : « {raw[:40]} »).") from None
+        raise ApiError(f"Le paramètre {name} doit être un nombre (reçu : « {raw[:40]} »).") from None
     if not math.isfinite(value) or not low <= value <= high:
         raise ApiError(f"Le paramètre {name} doit être compris entre {low:g} et {high:g}.")
     return value
@@ -56,7 +56,7 @@ def point(args: Mapping[str, str]) -> tuple[float, float] | None:
     lat = number(args, "lat", -90, 90)
     lon = number(args, "lon", -180, 180)
     if (lat is None) != (lon is None):
-        raise ApiError("Les paramètres lat et lon vont ensemble : donnez les deux.")
+        raise ApiError("Les paramètres lat et lon vont ensemble : donnez les deux.")
     return None if lat is None else (lat, lon)
 
 
@@ -92,7 +92,7 @@ def listed(args: MultiDict[str, str], name: str, max_chars: int = LIST_MAX_CHARS
     raws = args.getlist(name)
     if sum(len(raw) + 1 for raw in raws) > max_chars + 1:
         raise ApiError(
-            f"Le paramètre {name} est trop long ({max_chars} caractères au plus) : "
+            f"Le paramètre {name} est trop long ({max_chars} caractères au plus) : "
             "donnez chaque valeur une seule fois."
         )
     return list(dict.fromkeys(t.strip() for raw in raws for t in raw.split(",") if t.strip()))
@@ -109,8 +109,8 @@ def types(args: MultiDict[str, str]) -> list[str] | None:
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown or not wanted:
         raise ApiError(
-            f"Type inconnu : {', '.join(unknown)[:80] or '(vide)'}. "
-            f"Types possibles : {', '.join(STRUCTURE_TYPES)}."
+            f"Type inconnu : {', '.join(unknown)[:80] or '(vide)'}. "
+            f"Types possibles : {', '.join(STRUCTURE_TYPES)}."
         )
     return wanted
 

@@ -90,7 +90,7 @@ def listing(structures: Sequence[dict[str, Any]], tiles: dict[str, Any]) -> str:
                 )
             )
         elif s.get("telephone"):
-            actions.append(Markup("<li>Téléphone : {}</li>").format(formatting.telephone(s["telephone"])))
+            actions.append(Markup("<li>Téléphone : {}</li>").format(formatting.telephone(s["telephone"])))
         mail = formatting.mailto(s.get("courriel"))
         if mail:
             actions.append(

@@ -152,7 +152,7 @@ def _types() -> list[str] | None:
     unknown = [t for t in wanted if t not in STRUCTURE_TYPES]
     if unknown:
         raise PageError(
-            f"Type de structure inconnu : « {', '.join(unknown)[:60]} ». "
+            f"Type de structure inconnu : « {', '.join(unknown)[:60]} ». "
             "Choisissez parmi les cases proposées sur la page de recherche.",
             400,
         )
@@ -278,13 +278,13 @@ def far_answer(far_types: list[dict[str, Any]], out: dict[str, Any]) -> dict[str
     who, them = HELPERS.get(key, HELPERS[""])
     if key and any(o["type"] == "psad" for o in far_types):
         aide = (
-            f"{who} travaillent avec la plateforme de suivi des décrocheurs (PSAD) de votre secteur : "
+            f"{who} travaillent avec la plateforme de suivi des décrocheurs (PSAD) de votre secteur : "
             f"adressez-vous à {them}, qui vous orientera aussi vers les autres aides."
         )
         if key != "mlcio":
             aide = aide.replace("travaillent", "travaille")
     else:
-        aide = f"Pour ces aides, adressez-vous à {them} : on vous y orientera."
+        aide = f"Pour ces aides, adressez-vous à {them} : on vous y orientera."
     return {"lignes": lines, "aide": aide}
 
 
@@ -448,7 +448,7 @@ def _commune_result(conn, code, q, types, place=None, others=(), structures=()):
     carte = _map(
         _pins(answer["entries"]),
         place=(centre[0], centre[1], info["nom"]) if centre else None,
-        label=f"Carte : les structures proches de {info['nom']}",
+        label=f"Carte : les structures proches de {info['nom']}",
     )
     return render_template(
         "recherche.html",
@@ -477,7 +477,7 @@ def _point_result(conn, place, q, types):
     carte = _map(
         _pins(answer["entries"]),
         place=(origin[0], origin[1], "votre position"),
-        label="Carte : les structures proches de votre position",
+        label="Carte : les structures proches de votre position",
     )
     return render_template(
         "recherche.html",
@@ -512,7 +512,7 @@ def commune(code: str):
     carte = _map(
         _pins(answer["entries"]),
         place=(centre[0], centre[1], info["nom"]) if centre else None,
-        label=f"Carte : les structures proches de {info['nom']}",
+        label=f"Carte : les structures proches de {info['nom']}",
     )
     return render_template("commune.html", commune=info, types=types, answer=answer, carte=carte, origin=None)
 
@@ -528,7 +528,7 @@ def structure(structure_id: str):
     parent = lookup.structure(conn, s["parent_id"]) if s.get("parent_id") else None
     children = lookup.reception_points(conn, s["id"])
     entries = explain_first([_entry(s, None, 1)] + [_entry(c, None, i + 2) for i, c in enumerate(children)])
-    carte = _map(_pins(entries), label=f"Carte : {s['nom']}")
+    carte = _map(_pins(entries), label=f"Carte\u202f: {s['nom']}")
     dep = lookup.departement_info(conn, s["departement"]) if s.get("departement") else None
     territoire = lookup.territory_of(conn, s["id"]) if s["type"] == "mission_locale" else None
     return render_template(
@@ -568,7 +568,7 @@ def departement(code: str):
                 entries.append(_entry(s, None, numero))
             groups.append({"type": type_, "entries": entries, "quoi": formatting.what_is(type_)})
     all_entries = [e for grp in groups for e in grp["entries"]]
-    carte = _map(_pins(all_entries), label=f"Carte : les structures du département {info['nom']}")
+    carte = _map(_pins(all_entries), label=f"Carte : les structures du département {info['nom']}")
     return render_template(
         "departement.html",
         dep=info,

@@ -66,7 +66,7 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     page.get_by_role("button", name="Analyser le fichier").click()
     page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
     preview = page.url
-    assert "Rien n'est encore publié" in page.locator("#resume").inner_text()
+    assert "Rien n’est encore publié" in page.locator("#resume").inner_text()
     assert "rejeté" in _row(page, 2).inner_text() and "Cunlhat" in _row(page, 2).inner_text()
     assert "rejeté" in _row(page, 6).inner_text()
     assert "hors de France" in _row(page, 5).inner_text()
@@ -80,7 +80,7 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     with page.expect_response(re.compile(r".*/lignes/5/position\.json$")) as answer:
         _drag(page, pin, 40, 25)
     assert answer.value.status == 200
-    page.locator(".message", has_text="Ligne 5 : position corrigée").wait_for()
+    page.locator(".message", has_text="Ligne 5 : position corrigée").wait_for()
     assert "corrigée" in _row(page, 5).inner_text() and "non retenu" in _row(page, 5).inner_text()
     # ...so the admin opens the row, where the map is zoomed on the pin, and drags it into Le Puy.
     page.get_by_role("link", name="Corriger la ligne 5").click()

@@ -68,12 +68,12 @@ def test_parents_and_addresses_of_an_admins_file_are_read_in_the_wizard_and_publ
     published = _published(base)
     riom = published["Permanence de Riom centre (essai)"]
     assert (riom["adresse"], riom["code_postal"], riom["code_insee"]) == (
-        "12 rue de l'Hôtel de Ville",
+        "12 rue de l’Hôtel de Ville",
         "63200",
         "63300",
     )
     assert published["Permanence d'Arlanc (essai)"]["parent_id"] == AMBERT_ML
     assert published["Permanence de Saint-Just (essai)"]["code_insee"] == "63371"
-    assert published["Antenne d'Ambérieu (essai)"]["code_insee"] == "01004"
+    assert published["Antenne d’Ambérieu (essai)"]["code_insee"] == "01004"
     assert watch.errors == [] and watch.dialogs == [] and watch.outside == []
     context.close()

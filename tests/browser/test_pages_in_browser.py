@@ -52,11 +52,11 @@ def _ml_heading(page) -> str:
         (
             "Ambert",
             AMBERT_ML_NAME,
-            "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
+            "Ambert figure dans la liste des communes couvertes par la Mission locale du Livradois-Forez : "
             "la liste officielle, publiée par le réseau des Missions locales en janvier 2026.",
         ),
         ("Lyon 3e", "Mission locale de Lyon", "Lyon 3e Arrondissement fait partie de Lyon."),
-        ("Annecy-le-Vieux", ANNECY_ML, "Annecy-le-Vieux est une commune déléguée d'Annecy"),
+        ("Annecy-le-Vieux", ANNECY_ML, "Annecy-le-Vieux est une commune déléguée d’Annecy"),
     ],
 )
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
@@ -89,8 +89,8 @@ def test_hours_are_said_in_plain_french(site, desktop):
     page, _watch = desktop
     page.goto(f"{site}/structures/{AMBERT_ML}")
     text = page.locator(".horaires").inner_text()
-    assert "Du lundi au vendredi : 8 h 30 – 12 h et 13 h 30 – 17 h" in text
-    assert "Samedi : 9 h – 12 h" in text
+    assert "Du lundi au vendredi : 8 h 30 – 12 h et 13 h 30 – 17 h" in text
+    assert "Samedi : 9 h – 12 h" in text
     assert "Fermé les jours fériés" in text
 
 
@@ -108,14 +108,14 @@ def test_typing_and_picking_a_suggestion_with_the_keyboard(site, desktop):
     first = listbox.get_by_role("option").first
     assert first.get_attribute("aria-selected") == "true"
     assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
-    assert "Annecy-le-Vieux est une commune déléguée d'Annecy" in first.inner_text()
+    assert "Annecy-le-Vieux est une commune déléguée d’Annecy" in first.inner_text()
     box.press("Enter")
     page.wait_for_url(re.compile(r"/recherche\?"))
     args = parse_qs(urlsplit(page.url).query)
     assert args["commune"] == ["74010"]
     assert ANNECY_ML in _ml_heading(page)
     assert (
-        "Annecy-le-Vieux est une commune déléguée d'Annecy" in page.locator(".bloc-ml .raison").inner_text()
+        "Annecy-le-Vieux est une commune déléguée d’Annecy" in page.locator(".bloc-ml .raison").inner_text()
     )
     # the URL is the search: opened again, it gives the same answer
     page.goto(page.url)

@@ -143,7 +143,7 @@ def _user():
 
 
 def _csrf_error(err: CSRFError):
-    message = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
+    message = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
     if wants_json():
         return jsonify({"erreur": message}), 400
     return render_template("erreur.html", status=400, message=message), 400

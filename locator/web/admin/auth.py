@@ -51,7 +51,7 @@ def _remember_device(response, email: str, device: str | None):
 
 def _locked_message(retry_after: int) -> str:
     minutes = max(1, round(retry_after / 60))
-    return f"Trop d'essais manqués : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
+    return f"Trop d’essais manqués : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -127,7 +127,7 @@ def user_add():
         request.form.get("email", ""),
         request.form.get("role", ""),
         request.form.get("password", ""),
-        done="Compte créé : {}.",
+        done="Compte créé : {}.",
     )
 
 
@@ -136,7 +136,7 @@ def user_add():
 def user_role():
     """Change an account's role."""
     email = request.form.get("email", "")
-    return _account_action(accounts.set_role, email, request.form.get("role", ""), done="Rôle changé : {}.")
+    return _account_action(accounts.set_role, email, request.form.get("role", ""), done="Rôle changé : {}.")
 
 
 @bp.post("/comptes/mot-de-passe")
@@ -145,7 +145,7 @@ def user_password():
     """Give an account a new password (its sessions end)."""
     email = request.form.get("email", "")
     return _account_action(
-        accounts.set_password, email, request.form.get("password", ""), done="Mot de passe changé : {}."
+        accounts.set_password, email, request.form.get("password", ""), done="Mot de passe changé : {}."
     )
 
 
@@ -161,7 +161,7 @@ def user_remove():
     if own:
         flash("Vous ne pouvez pas supprimer votre propre compte.", "erreur")
         return redirect(url_for("admin.users"))
-    return _account_action(accounts.remove_user, email, done="Compte supprimé : {}.")
+    return _account_action(accounts.remove_user, email, done="Compte supprimé : {}.")
 
 
 @bp.route("/mon-compte", methods=["GET", "POST"])
@@ -188,5 +188,5 @@ def own_password():
     except accounts.AccountError as err:
         return render_template("admin/mon_compte.html", error=str(err)), 400
     session.clear()
-    flash("Mot de passe changé : reconnectez-vous.")
+    flash("Mot de passe changé : reconnectez-vous.")
     return redirect(url_for("admin.login"))

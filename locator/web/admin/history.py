@@ -112,7 +112,7 @@ def import_undo(import_id: int):
     with_dependants = request.form.get("dependants") == "annuler"
     if request.form.get("confirmer") != "oui":
         flash(
-            "Cochez la case de confirmation pour annuler l'import"
+            "Cochez la case de confirmation pour annuler l’import"
             + (" et les changements faits depuis." if with_dependants else "."),
             "erreur",
         )
@@ -131,5 +131,5 @@ def import_undo(import_id: int):
         flash(str(err), "erreur")
     else:
         fiches = "fiche remise" if count == 1 else "fiches remises"
-        flash(f"Import n° {import_id} annulé : {count} {fiches} dans leur état précédent.")
+        flash(f"Import n° {import_id} annulé : {count} {fiches} dans leur état précédent.")
     return redirect(url_for("admin.import_detail", import_id=import_id))

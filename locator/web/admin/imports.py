@@ -14,6 +14,7 @@ from contextlib import closing
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
+from ... import wording
 from ...admin import wizard
 from ...ingest.importer import PlanStale, apply_rows
 from ...ingest.table import FileProblem
@@ -43,14 +44,14 @@ def _too_many_pending() -> tuple[str, int] | None:
     mine = store_pending.count(get_auth_conn(), since, g.user["email"])
     if mine >= int(config["WIZARD_PENDING_PER_USER"]):
         return (
-            f"Vous avez déjà {mine} import(s) en attente de confirmation : confirmez-les ou "
-            "abandonnez-les (depuis leur aperçu) avant d'envoyer un autre fichier. Ils sont oubliés "
+            f"Vous avez déjà {wording.count(mine, 'import')} en attente de confirmation : confirmez-les ou "
+            "abandonnez-les (depuis leur aperçu) avant d’envoyer un autre fichier. Ils sont oubliés "
             f"après {PENDING_HOURS} h.",
             429,
         )
     if store_pending.count(get_auth_conn(), since) >= int(config["WIZARD_PENDING_TOTAL"]):
         return (
-            "Trop d'imports attendent une confirmation sur le site : réessayez quand certains auront été "
+            "Trop d’imports attendent une confirmation sur le site : réessayez quand certains auront été "
             "confirmés ou abandonnés.",
             503,
         )
@@ -98,7 +99,7 @@ def _forget(token: str) -> None:
 @bp.errorhandler(store_pending.PlanGone)
 def _gone(_err: store_pending.PlanGone):
     """The upload was confirmed or abandoned (in another tab) while this request used it."""
-    message = "Cet import n'est plus en attente : il a été confirmé ou abandonné entre-temps."
+    message = "Cet import n’est plus en attente : il a été confirmé ou abandonné entre-temps."
     if wants_json():
         return jsonify({"erreur": message}), 404
     flash(message, "erreur")
@@ -122,7 +123,7 @@ def import_start():
         return _upload_page(*busy)
     contenu = upload.read(_max_bytes() + 1)
     if len(contenu) > _max_bytes():
-        return _upload_page(f"Le fichier dépasse {_max_bytes() / (1024 * 1024):g} Mo : découpez-le.", 413)
+        return _upload_page(f"Le fichier dépasse {_max_bytes() / (1024 * 1024):g} Mo : découpez-le.", 413)
     problem = wizard.sniff(contenu, current_app.config)
     if problem:
         return _upload_page(problem, 400)
@@ -201,7 +202,7 @@ def import_map(token: str):
     try:
         box = _box()
     except _BadBox:
-        return jsonify({"erreur": "bbox : quatre nombres attendus (ouest,sud,est,nord)."}), 400
+        return jsonify({"erreur": "bbox : quatre nombres attendus (ouest,sud,est,nord)."}), 400
     records, total = store_pending.points(get_auth_conn(), item, limit, box)
     features = [wizard.feature(r) for r in records]
     return jsonify({"type": "FeatureCollection", "features": features, "total": total, "limite": limit})
@@ -255,7 +256,7 @@ def import_row_fix(token: str, ligne: int):
     allowed = {c["code_insee"] for c in row.get("communes_candidates") or []}
     allowed.add(item["reglages"]["choix_communes"].get(str(ligne)))
     if choice and choice not in allowed:
-        flash(f"Ligne {ligne} : choisissez une des communes proposées.", "erreur")
+        flash(f"Ligne {ligne} : choisissez une des communes proposées.", "erreur")
         return redirect(url_for("admin.import_row", token=token, ligne=ligne))
     if "choix_commune" in request.form:
         reglages = wizard.pick_commune(reglages, ligne, choice)
@@ -263,9 +264,9 @@ def import_row_fix(token: str, ligne: int):
     row = _row(item, ligne)
     label = wizard.ACTION_LABELS.get(row["action"], row["action"])
     if row["action"] == "rejete":
-        flash(f"Ligne {ligne} : toujours rejetée ({'; '.join(row.get('erreurs') or [])}).", "erreur")
+        flash(f"Ligne {ligne} : toujours rejetée ({'; '.join(row.get('erreurs') or [])}).", "erreur")
         return redirect(url_for("admin.import_row", token=token, ligne=ligne))
-    flash(f"Ligne {ligne} corrigée : {label}.")
+    flash(f"Ligne {ligne} corrigée : {label}.")
     return redirect(url_for("admin.import_preview", token=token, _anchor=f"ligne-{ligne}"))
 
 
@@ -303,7 +304,7 @@ def import_row_point(token: str, ligne: int):
     row = _row(item, ligne)
     label = wizard.ACTION_LABELS.get(row["action"], row["action"])
     kind = "erreur" if row["action"] == "rejete" else "message"
-    flash(f"Ligne {ligne} : position corrigée ({label}).", kind)
+    flash(f"Ligne {ligne} : position corrigée ({label}).", kind)
     return jsonify(
         {
             "ligne": ligne,
@@ -322,7 +323,7 @@ def _already_confirmed(token: str, sha256: str):
     done = store_imports.of_upload(get_conn(), token) or store_imports.latest_of(
         get_conn(), sha256, g.user["email"]
     )
-    flash("Cet import a déjà été confirmé (double clic ?) : il n'a été importé qu'une fois.")
+    flash("Cet import a déjà été confirmé (double clic ?) : il n’a été importé qu’une fois.")
     if done is None:
         return redirect(url_for("admin.import_upload"))
     return redirect(url_for("admin.import_detail", import_id=done["id"]))
@@ -334,7 +335,7 @@ def _confirmed_before(token: str):
     done = store_imports.of_upload(get_conn(), token)
     if done is None or done.get("auteur") != g.user["email"]:
         abort(404)
-    flash("Cet import a déjà été confirmé (double clic ?) : il n'a été importé qu'une fois.")
+    flash("Cet import a déjà été confirmé (double clic ?) : il n’a été importé qu’une fois.")
     return redirect(url_for("admin.import_detail", import_id=done["id"]))
 
 
@@ -359,7 +360,7 @@ def import_confirm(token: str):
                     )
     except PlanStale as err:
         _replan(item, item["reglages"])
-        flash(f"{err} L'aperçu a été recalculé : vérifiez-le puis confirmez de nouveau.", "erreur")
+        flash(f"{err} L’aperçu a été recalculé : vérifiez-le puis confirmez de nouveau.", "erreur")
         return redirect(url_for("admin.import_preview", token=token))
     except FileProblem as err:
         flash(str(err), "erreur")
@@ -370,11 +371,16 @@ def import_confirm(token: str):
         return _already_confirmed(token, plan.sha256)
     _forget(token)
     if report.get("aucun_changement"):
-        flash("Aucun changement : les données sont déjà à jour ; aucun import n'est ajouté à l'historique.")
+        flash("Aucun changement : les données sont déjà à jour ; aucun import n’est ajouté à l’historique.")
         return redirect(url_for("admin.history"))
     flash(
-        f"Import publié : {report['crees']} créée(s), {report['mis_a_jour']} mise(s) à jour, "
-        f"{len(report['rejetes']) + report.get('rejetes_non_listes', 0)} ligne(s) rejetée(s) non importée(s)"
+        f"Import publié : {wording.count(report['crees'], 'créée')}, "
+        f"{wording.count(report['mis_a_jour'], 'mise à jour', 'mises à jour')}, "
+        + wording.count(
+            len(report["rejetes"]) + report.get("rejetes_non_listes", 0),
+            "ligne rejetée non importée",
+            "lignes rejetées non importées",
+        )
         + _duplicates_left(report.get("doublons", 0))
         + "."
     )
@@ -393,5 +399,5 @@ def import_drop(token: str):
     """Forget an upload without importing anything."""
     _load(token)
     _forget(token)
-    flash("Import abandonné : rien n'a été modifié.")
+    flash("Import abandonné : rien n’a été modifié.")
     return redirect(url_for("admin.import_upload"))

@@ -145,7 +145,7 @@ def structure_edit(structure_id: str):
 
 
 NO_VERSION = (
-    "Le formulaire ne dit pas quelle version de la fiche vous avez ouverte : rechargez la page "
+    "Le formulaire ne dit pas quelle version de la fiche vous avez ouverte : rechargez la page "
     "et refaites vos changements."
 )
 
@@ -253,10 +253,10 @@ def _status(structure_id: str, statut: str, done: str):
 @bp.post("/structures/<structure_id>/archiver")
 def structure_archive(structure_id: str):
     """Archive a structure: it leaves the public pages and the API, its history stays."""
-    return _status(structure_id, "archive", "Structure archivée : elle n'est plus publiée.")
+    return _status(structure_id, "archive", "Structure archivée : elle n’est plus publiée.")
 
 
 @bp.post("/structures/<structure_id>/restaurer")
 def structure_restore(structure_id: str):
     """Publish an archived structure again."""
-    return _status(structure_id, "publie", "Structure restaurée : elle est de nouveau publiée.")
+    return _status(structure_id, "publie", "Structure restaurée : elle est de nouveau publiée.")

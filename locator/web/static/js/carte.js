@@ -43,7 +43,7 @@
     var size = n < 10 ? "small" : (n < 50 ? "medium" : "large");
     var outer = document.createElement("div");
     var count = C.el("span", String(n));
-    count.appendChild(C.el("span", " structures ici : agrandir la carte", { "class": "visually-hidden" }));
+    count.appendChild(C.el("span", " structures ici\u202f: agrandir la carte", { "class": "visually-hidden" }));
     outer.appendChild(count);
     return L.divIcon({ html: outer, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(44, 44) });
   }
@@ -57,7 +57,7 @@
       };
     });
     if (d.place) {
-      var title = d.place.name === "votre position" ? "Votre position" : "Lieu recherché : " + d.place.name;
+      var title = d.place.name === "votre position" ? "Votre position" : "Lieu recherché\u202f: " + d.place.name;
       out.push({
         type: "Feature", geometry: { type: "Point", coordinates: [d.place.longitude, d.place.latitude] },
         properties: { id: "lieu-recherche", lieu: true, title: title }

@@ -108,7 +108,7 @@
       var text = describe(item);
       if (!item.note && item.type === "commune" && item.kind !== "structure") { input.value = item.nom; typed = item.nom; }
       close();
-      say("Recherche : " + text.nom);
+      say("Recherche\u202f: " + text.nom);
       window.location.assign(targetUrl(form, item, typed));
     }
 
