@@ -116,7 +116,7 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     assert "nouveau" in _row(page, 6).inner_text()
     assert run_axe(page) == []
 
-    page.get_by_role("button", name="Confirmer l'import").click()
+    page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url(re.compile(r".*/admin/imports/\d+$"))
     import_url = page.url
     assert "Import publié" in page.locator(".admin-messages").inner_text()

@@ -60,7 +60,7 @@ def test_the_wizard_converts_french_hours_and_the_public_page_reads_them(browser
     vacances = page.locator("#ligne-4").inner_text()
     assert "horaires non reconnus « pendant les vacances scolaires »" in vacances
 
-    page.get_by_role("button", name="Confirmer l'import").click()
+    page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url(re.compile(r".*/admin/imports/\d+$"))
     assert "Import publié" in page.locator(".admin-messages").inner_text()
 

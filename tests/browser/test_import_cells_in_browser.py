@@ -59,7 +59,7 @@ def test_wizard_names_the_cp1252_line_repairs_mojibake_and_publishes_no_bad_phon
         assert "rejeté" in _row(page, ligne).inner_text()
         assert reason in _row(page, ligne).inner_text()
 
-    page.get_by_role("button", name="Confirmer l'import").click()
+    page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url(re.compile(r".*/admin/imports/\d+$"))
     features = requests.get(base + "/api/v1/structures.geojson", timeout=60).json()["features"]
     mine = {f["properties"]["nom"]: f["properties"] for f in features}

@@ -63,7 +63,7 @@ def test_parents_and_addresses_of_an_admins_file_are_read_in_the_wizard_and_publ
     page.wait_for_url(re.compile(r".*#ligne-7$"))
     assert "nouveau" in page.locator("#ligne-7").inner_text()
 
-    page.get_by_role("button", name="Confirmer l'import").click()
+    page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url(re.compile(r".*/admin/imports/\d+$"))
     published = _published(base)
     riom = published["Permanence de Riom centre (essai)"]

@@ -1,9 +1,8 @@
 """The messy file of issue 20 through the wizard in a real browser: every update shown field by field,
-the near-duplicate asked about, nothing overwritten silently, the stored source kept.
-
-Other parts of the issue (parent column, address cell, French hours, phones and e-mails, mixed
-encodings) are checked on this same file by the tests of their own rules; this journey is extended
-with them once they are merged.
+the near-duplicate asked about, nothing overwritten silently, the stored source kept; the parent column
+read, the address cell placed, French hours converted and driving the open-now status of the public
+page, garbled accents repaired, formula-looking phones and e-mails refused; and a UTF-8 file with one
+Windows-1252 line read line by line.
 """
 
 from __future__ import annotations
@@ -17,11 +16,14 @@ import pytest
 import requests
 
 from locator.admin import accounts
+from locator.hours import opening_hours
 from locator.store import authdb
 from locator.testing import serve_in_background
 from tests.browser.conftest import open_context, run_axe
 
 MESSY = Path(__file__).resolve().parents[1] / "data" / "import_messy.csv"
+MIXED = MESSY.with_name("import_mixed_encoding.csv")
+LIVRADOIS = "mission-locale-du-livradois-forez-63003"
 EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
 VICHY = "mission-locale-de-vichy-et-sa-region-03310"
 THIERS_CIO = "cio-de-thiers-63430"
@@ -43,9 +45,21 @@ def _structure(base: str, sid: str) -> dict:
     return answer.json()
 
 
-def _published_names(base: str) -> set[str]:
+def _published(base: str) -> dict[str, dict]:
     features = requests.get(base + "/api/v1/structures.geojson", timeout=60).json()["features"]
-    return {f["properties"]["nom"] for f in features}
+    return {f["properties"]["nom"]: f["properties"] for f in features}
+
+
+def _published_names(base: str) -> set[str]:
+    return set(_published(base))
+
+
+def _upload(page, base: str, path: Path) -> str:
+    page.goto(base + "/admin/import")
+    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(path))
+    page.get_by_role("button", name="Analyser le fichier").click()
+    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
+    return page.url
 
 
 def test_messy_file_shows_each_change_asks_about_the_near_duplicate_and_overwrites_nothing_silently(
@@ -61,11 +75,7 @@ def test_messy_file_shows_each_change_asks_about_the_near_duplicate_and_overwrit
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(base + "/admin/")
-    page.goto(base + "/admin/import")
-    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(MESSY))
-    page.get_by_role("button", name="Analyser le fichier").click()
-    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
-    preview = page.url
+    preview = _upload(page, base, MESSY)
 
     # The near-name of Vichy: an update, shown field by field; its accent-less name is not taken.
     vichy = page.locator("#ligne-2")
@@ -85,13 +95,29 @@ def test_messy_file_shows_each_change_asks_about_the_near_duplicate_and_overwrit
     assert "doublon probable" in near.inner_text()
     assert near.locator('li[data-champ="telephone"] ins').inner_text() == "04 70 30 15 99"
     assert "doublon probable" in page.locator("#resume").inner_text()
+
+    # The parent column is read and the French hours are shown converted.
+    arlanc = page.locator("#ligne-5").inner_text()
+    assert "Tu 09:00-12:00" in arlanc and "mardi 9h-12h" in arlanc
+    assert "parent vide" not in arlanc and "introuvable" not in arlanc
+    # The address-only row is placed from its cell, and says how.
+    riom = page.locator("#ligne-6").inner_text()
+    assert "aucun lieu" not in riom and "Mo-Fr 08:30-17:00" in riom
+    assert "code postal et commune lus dans l’adresse" in riom and "63200 Riom" in riom
+    # Formula-looking phone and e-mail: row errors, not data; the out-of-région row refused.
+    assert "téléphone refusé" in page.locator("#ligne-7").inner_text()
+    assert "courriel refusé" in page.locator("#ligne-8").inner_text()
+    assert "hors de la région" in page.locator("#ligne-9").inner_text()
+    # Garbled accents in a cell: repaired, and the row says what was changed.
+    garbled = page.locator("#ligne-10").inner_text()
+    assert "accents mal encodés, réparés" in garbled and "« Point écoute jeunes de Thiers »" in garbled
     assert run_axe(page) == []
     near.get_by_role("button", name=re.compile("Ne pas importer la ligne")).click()
     page.wait_for_url(re.compile(r".*#ligne-4$"))
     assert "Choix" in page.locator("#ligne-4").inner_text()
     assert "ne pas importer cette ligne" in page.locator("#ligne-4").inner_text()
 
-    page.get_by_role("button", name="Confirmer l'import").click()
+    page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url(re.compile(r".*/admin/imports/\d+$"))
     assert page.url != preview
 
@@ -103,6 +129,32 @@ def test_messy_file_shows_each_change_asks_about_the_near_duplicate_and_overwrit
     assert vichy_after["source"].startswith(vichy_before["source"] + "; fichier importé import_messy.csv (")
     assert vichy_after["date_maj"] == date.today().isoformat()
     assert _structure(base, THIERS_CIO) == thiers_before  # no real change: not even its date
-    assert "ML Vichy" not in _published_names(base)
+    published = _published(base)
+    assert "ML Vichy" not in published
+    assert "Point écoute jeunes de Thiers" in published
+    antenne = next(
+        v for k, v in published.items() if k.startswith("Permanence Mission locale d") and "Arlanc" in k
+    )
+    assert antenne["parent_id"] == LIVRADOIS and antenne["horaires_accueil"] == "Tu 09:00-12:00"
+    platform = published["Plateforme de raccrochage de Riom"]
+    assert (platform["code_insee"], platform["code_postal"]) == ("63300", "63200")
+    assert platform["horaires_accueil"] == "Mo-Fr 08:30-17:00"
+    everything = requests.get(base + "/api/v1/structures.geojson", timeout=60).text
+    assert "evil.example" not in everything and "cmd@evil" not in everything and "HYPERLINK" not in everything
+
+    # The public page: the converted hours drive the open-now status (read at the page's own instant).
+    before = opening_hours.status(platform["horaires_accueil"])["texte"]
+    page.goto(f"{base}/structures/{platform['id']}")
+    shown = page.locator(".statut-horaires").first.inner_text()
+    after = opening_hours.status(platform["horaires_accueil"])["texte"]
+    assert shown in (before, after), shown
+    assert shown.startswith(("Ouvert maintenant", "Fermé"))
+
+    # A UTF-8 file with one Windows-1252 line: read as UTF-8, that line named with its text as published.
+    _upload(page, base, MIXED)
+    flagged = page.locator("#ligne-6").inner_text()
+    assert "Windows-1252" in flagged and "Accueil d’été de Riom" in flagged
+    assert "Espace info jeunes de Châtel-Guyon" in page.locator("#ligne-3").inner_text()
+    assert "Ã" not in page.content()
     assert watch.errors == [] and watch.outside == []
     context.close()
