@@ -121,6 +121,17 @@ def test_a_row_that_only_changes_the_form_is_unchanged_and_keeps_its_date(store_
     assert "« CIO de Thiers » gardé" in warnings(report)[3]
 
 
+def test_a_phone_stored_the_older_way_is_the_same_number_not_a_change(store_copy, tmp_path):
+    with sqlite3.connect(store_copy) as c:  # a row imported before phones were stored as E.164
+        c.execute("UPDATE structures SET telephone = '04 43 57 20 20' WHERE id = ?", (THIERS_CIO,))
+    c.close()
+    before = structure(store_copy, THIERS_CIO)
+    content = "type;nom;code_postal;commune;telephone\nCIO;CIO de Thiers;63300;Thiers;+33 4 43 57 20 20\n"
+    code, report, _ = run_import(store_copy, write(tmp_path, content))
+    assert code == 0 and report["inchanges"] == 1 and report["changements"] == []
+    assert structure(store_copy, THIERS_CIO) == before
+
+
 def test_a_fuzzy_name_is_a_probable_duplicate_and_never_an_automatic_update(store_copy):
     before = structure(store_copy, VICHY)
     code, report, _ = run_import(store_copy, MESSY)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .. import wording
+from .. import phones, wording
 from ..geo import names
 from ..geo.distance import bbox_around
 from ..hours import french, opening_hours
@@ -634,6 +634,8 @@ class RowPipeline:
         for k, value in new.items():
             if k in ("latitude", "longitude", "precision_geocodage"):
                 continue
+            if k == "telephone" and value and old.get(k) and phones.to_e164(old[k]) == value:
+                continue  # the stored number written the older way: the same number, not a change
             if k in FORM_ONLY_FIELDS and same_but_for_form(old.get(k), value):
                 if row is not None:
                     row.avertissements.append(
