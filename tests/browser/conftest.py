@@ -259,3 +259,40 @@ def run_axe(page) -> list[dict]:
         }"""
     )
     return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+# -- the admin's journeys: a real server with one admin account, logged in, a file analysed ------------
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
+
+
+@pytest.fixture
+def admin_site(built_store, tmp_path, tile_server):
+    """A real server on a private copy of the test's store, with one admin account; local tiles."""
+    from locator.admin import accounts
+    from locator.store import authdb
+
+    db = tmp_path / "locator.sqlite"
+    shutil.copyfile(built_store, db)
+    accounts.add_user(authdb.location(db), ADMIN_EMAIL, "admin", ADMIN_PASSWORD)
+    with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
+        yield base
+
+
+def log_in(page, base: str, then: str = "/admin/import") -> None:
+    """Open `then` as the admin: the login form first, then back to the page asked for."""
+    page.goto(base + then)
+    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Mot de passe").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(base + then)
+
+
+def analyse(page, base: str, path: Path) -> str:
+    """Send a file to the import wizard and wait for its preview; return the preview's address."""
+    import re
+
+    page.goto(base + "/admin/import")
+    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(path))
+    page.get_by_role("button", name="Analyser le fichier").click()
+    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
+    return page.url

@@ -4,16 +4,11 @@ published page says open or closed from the converted hours, with the note as te
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from locator.admin import accounts
-from locator.store import authdb
-from locator.testing import serve_in_background
-from tests.browser.conftest import open_context
+from tests.browser.conftest import analyse, log_in, open_context
 
-EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
 # Round the clock: the page says « Ouvert 24 h/24 » whenever the test runs (the live server's clock is
 # the real one); the test client tests fix the clock for « Ouvert maintenant » at a given instant.
 FILE = (
@@ -30,30 +25,14 @@ def built_store(small_built_store):
     return small_built_store
 
 
-@pytest.fixture
-def admin_site(built_store, tmp_path, tile_server):
-    """A real gunicorn server on a private store with one admin account."""
-    db = tmp_path / "locator.sqlite"
-    shutil.copyfile(built_store, db)
-    accounts.add_user(authdb.location(db), EMAIL, "admin", PASSWORD)
-    with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
-        yield base
-
-
 def test_the_wizard_converts_french_hours_and_the_public_page_reads_them(browser, admin_site, tmp_path):
     upload = tmp_path / "horaires.csv"
     upload.write_text(FILE, encoding="utf-8")
     context, watch = open_context(browser)
     page = context.new_page()
     base = admin_site
-    page.goto(base + "/admin/import")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(base + "/admin/import")
-    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(upload))
-    page.get_by_role("button", name="Analyser le fichier").click()
-    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
+    log_in(page, base)
+    analyse(page, base, upload)
 
     assert "→ Mo-Su 00:00-24:00; PH off" in page.locator("#ligne-2").inner_text()
     assert "note pour la page publique\u202f: « sur rendez-vous »" in page.locator("#ligne-3").inner_text()

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import requests
 
-from locator.admin import accounts
-from locator.store import authdb
-from locator.testing import serve_in_background
-from tests.browser.conftest import open_context
+from tests.browser.conftest import analyse, log_in, open_context
 
 MIXED = Path(__file__).resolve().parents[1] / "data" / "cellules_melangees.csv"
-EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
 
 
 @pytest.fixture(scope="session")
 def built_store(small_built_store):
     """Riom, Thiers and Ambert are in the small store."""
     return small_built_store
-
-
-@pytest.fixture
-def admin_site(built_store, tmp_path, tile_server):
-    """A real gunicorn server on a private store with one admin account; tiles from the local server."""
-    db = tmp_path / "locator.sqlite"
-    shutil.copyfile(built_store, db)
-    accounts.add_user(authdb.location(db), EMAIL, "admin", PASSWORD)
-    with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
-        yield base
 
 
 def _row(page, ligne):
@@ -42,14 +27,8 @@ def test_wizard_names_the_cp1252_line_repairs_mojibake_and_publishes_no_bad_phon
     context, watch = open_context(browser)
     page = context.new_page()
     base = admin_site
-    page.goto(base + "/admin/import")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(base + "/admin/import")
-    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(MIXED))
-    page.get_by_role("button", name="Analyser le fichier").click()
-    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
+    log_in(page, base)
+    analyse(page, base, MIXED)
 
     assert "quelques caractères en Windows-1252" in page.content()
     assert "Windows-1252" in _row(page, 3).inner_text()

@@ -4,30 +4,14 @@ rattachement » column and whose places are only address cells goes through the 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 import requests
 
-from locator.admin import accounts
-from locator.store import authdb
-from locator.testing import serve_in_background
-from tests.browser.conftest import open_context, run_axe
+from tests.browser.conftest import analyse, log_in, open_context, run_axe
 
 ADMIN_FILE = Path(__file__).resolve().parents[1] / "data" / "colonnes_admin.csv"
-EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
-
-
-@pytest.fixture
-def admin_site(built_store, tmp_path, tile_server):
-    """A real gunicorn server on a private store with one admin account; tiles from the local server."""
-    db = tmp_path / "locator.sqlite"
-    shutil.copyfile(built_store, db)
-    accounts.add_user(authdb.location(db), EMAIL, "admin", PASSWORD)
-    with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
-        yield base
 
 
 def _published(base: str) -> dict[str, dict]:
@@ -39,15 +23,8 @@ def test_parents_and_addresses_of_an_admins_file_are_read_in_the_wizard_and_publ
     context, watch = open_context(browser)
     page = context.new_page()
     base = admin_site
-    page.goto(base + "/admin/import")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(base + "/admin/import")
-
-    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(ADMIN_FILE))
-    page.get_by_role("button", name="Analyser le fichier").click()
-    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
+    log_in(page, base)
+    analyse(page, base, ADMIN_FILE)
     row = {n: page.locator(f"#ligne-{n}").inner_text() for n in range(2, 9)}
     assert "lue comme « Mission locale du Livradois-Forez »" in row[2]
     assert "lus dans l’adresse\u202f: 63200 Riom" in row[3]
@@ -68,12 +45,12 @@ def test_parents_and_addresses_of_an_admins_file_are_read_in_the_wizard_and_publ
     published = _published(base)
     riom = published["Permanence de Riom centre (essai)"]
     assert (riom["adresse"], riom["code_postal"], riom["code_insee"]) == (
-        "12 rue de l’Hôtel de Ville",
+        "12 rue de l'Hôtel de Ville",
         "63200",
         "63300",
     )
     assert published["Permanence d'Arlanc (essai)"]["parent_id"] == AMBERT_ML
     assert published["Permanence de Saint-Just (essai)"]["code_insee"] == "63371"
-    assert published["Antenne d’Ambérieu (essai)"]["code_insee"] == "01004"
+    assert published["Antenne d'Ambérieu (essai)"]["code_insee"] == "01004"
     assert watch.errors == [] and watch.dialogs == [] and watch.outside == []
     context.close()

@@ -8,35 +8,19 @@ Windows-1252 line read line by line.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
-import pytest
 import requests
 
-from locator.admin import accounts
 from locator.hours import opening_hours
-from locator.store import authdb
-from locator.testing import serve_in_background
-from tests.browser.conftest import open_context, run_axe
+from tests.browser.conftest import analyse, log_in, open_context, run_axe
 
 MESSY = Path(__file__).resolve().parents[1] / "data" / "import_messy.csv"
 MIXED = MESSY.with_name("import_mixed_encoding.csv")
 LIVRADOIS = "mission-locale-du-livradois-forez-63003"
-EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
 VICHY = "mission-locale-de-vichy-et-sa-region-03310"
 THIERS_CIO = "cio-de-thiers-63430"
-
-
-@pytest.fixture
-def admin_site(built_store, tmp_path, tile_server):
-    """A real server on a private copy of the région's store, with one admin account."""
-    db = tmp_path / "locator.sqlite"
-    shutil.copyfile(built_store, db)
-    accounts.add_user(authdb.location(db), EMAIL, "admin", PASSWORD)
-    with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
-        yield base
 
 
 def _structure(base: str, sid: str) -> dict:
@@ -54,14 +38,6 @@ def _published_names(base: str) -> set[str]:
     return set(_published(base))
 
 
-def _upload(page, base: str, path: Path) -> str:
-    page.goto(base + "/admin/import")
-    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(path))
-    page.get_by_role("button", name="Analyser le fichier").click()
-    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
-    return page.url
-
-
 def test_messy_file_shows_each_change_asks_about_the_near_duplicate_and_overwrites_nothing_silently(
     browser, admin_site
 ):
@@ -70,12 +46,8 @@ def test_messy_file_shows_each_change_asks_about_the_near_duplicate_and_overwrit
     thiers_before = _structure(base, THIERS_CIO)
     context, watch = open_context(browser)
     page = context.new_page()
-    page.goto(base + "/admin/login")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(base + "/admin/")
-    preview = _upload(page, base, MESSY)
+    log_in(page, base)
+    preview = analyse(page, base, MESSY)
 
     # The near-name of Vichy: an update, shown field by field; its accent-less name is not taken.
     vichy = page.locator("#ligne-2")
@@ -151,7 +123,7 @@ def test_messy_file_shows_each_change_asks_about_the_near_duplicate_and_overwrit
     assert shown.startswith(("Ouvert maintenant", "Fermé"))
 
     # A UTF-8 file with one Windows-1252 line: read as UTF-8, that line named with its text as published.
-    _upload(page, base, MIXED)
+    analyse(page, base, MIXED)
     flagged = page.locator("#ligne-6").inner_text()
     assert "Windows-1252" in flagged and "Accueil d’été de Riom" in flagged
     assert "Espace info jeunes de Châtel-Guyon" in page.locator("#ligne-3").inner_text()
