@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(config.PROJECT_ROOT / "instance"),
     )
     app.config.update(config.load(test_config))
+    app.jinja_env.filters["brut"] = typography.as_typed  # form values go back as typed
     from .store import authdb
 
     app.config["AUTH_DB"] = str(authdb.location(app.config["DB"], app.config["AUTH_DB"]))

@@ -78,3 +78,9 @@ def test_the_fault_finder_sees_each_fault_it_looks_for():
     html = '<p>1 ligne(s) lue(s)</p><p title="l\'aide">ok</p><p>Source : x</p><script>a ? b : c</script>'
     rules = [rule for rule, _ in faults(html)]
     assert rules == ["pluriel en (s)", "pluriel en (s)", "apostrophe droite", "espace avant : ; ! ?"]
+
+
+def test_a_stored_name_reads_with_its_apostrophe_but_a_form_sends_it_back_as_stored(admin_client):
+    page = admin_client.get("/admin/structures/cio-d-yssingeaux-43268").get_data(as_text=True)
+    assert "CIO d’Yssingeaux" in page  # what the admin reads
+    assert 'value="CIO d&#39;Yssingeaux"' in page  # what the form would save: unchanged
