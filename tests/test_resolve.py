@@ -134,13 +134,13 @@ def test_former_communes_resolve_to_current_with_note(conn, former):
     assert place["code"] == "74010"
     nom = names.normalize(former)
     assert names.normalize(place["note"].split(" est ")[0]) == nom
-    assert place["note"].endswith(" est une commune déléguée d'Annecy.")
+    assert place["note"].endswith(" est une commune déléguée d’Annecy.")
 
 
 def test_former_commune_code_gives_current_commune(conn):
     place = first(conn, "74011")
     assert (place["code"], place["match"]) == ("74010", "code_insee_ancien")
-    assert place["note"] == "Annecy-le-Vieux est une commune déléguée d'Annecy."
+    assert place["note"] == "Annecy-le-Vieux est une commune déléguée d’Annecy."
 
 
 @pytest.mark.parametrize(
@@ -163,17 +163,17 @@ def test_associated_commune_is_said_so(conn):
 @pytest.mark.parametrize(
     "nom, expected",
     [
-        ("Annecy", "d'Annecy"),
+        ("Annecy", "d’Annecy"),
         ("Thiers", "de Thiers"),
-        ("Évian-les-Bains", "d'Évian-les-Bains"),
-        ("Yssingeaux", "d'Yssingeaux"),
+        ("Évian-les-Bains", "d’Évian-les-Bains"),
+        ("Yssingeaux", "d’Yssingeaux"),
         ("Yenne", "de Yenne"),
         ("Le Puy-en-Velay", "du Puy-en-Velay"),
         ("Les Vans", "des Vans"),
         ("La Tour-du-Pin", "de La Tour-du-Pin"),
         ("L'Arbresle", "de L'Arbresle"),
         ("Hauteville-Lompnes", "de Hauteville-Lompnes"),
-        ("Honfleur", "d'Honfleur"),
+        ("Honfleur", "d’Honfleur"),
     ],
 )
 def test_of_elides_and_contracts(nom, expected):

@@ -107,7 +107,7 @@ def glued(key: str) -> str:
 
 
 def of(nom: str) -> str:
-    """Return "de" + a name the French way: "d'Annecy", "du Puy-en-Velay", "des Abrets", "de Thiers"."""
+    """Return "de" + a name the French way: "d’Annecy", "du Puy-en-Velay", "des Abrets", "de Thiers"."""
     for article, contracted in (("Le ", "du "), ("Les ", "des ")):
         if nom.startswith(article):
             return contracted + nom[len(article) :]
@@ -118,7 +118,7 @@ def of(nom: str) -> str:
         or (first == "y" and second not in "aeiouy")  # Yssingeaux, but Yenne
         or folded.startswith(_MUTE_H)
     )
-    return f"d'{nom}" if vowel_sound and first else f"de {nom}"
+    return f"d’{nom}" if vowel_sound and first else f"de {nom}"
 
 
 def at(nom: str) -> str:

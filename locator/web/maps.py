@@ -164,7 +164,8 @@ def map_data(
 
 
 def _pin(pin: Pin) -> dict[str, Any]:
-    title = f"{pin.numero}. {pin.nom}" if pin.numero is not None else pin.nom
+    nom = typography.text(pin.nom)  # as the page writes it (the popup shows the card's text)
+    title = f"{pin.numero}. {nom}" if pin.numero is not None else nom
     return {
         "id": pin.id,
         "type": pin.type,

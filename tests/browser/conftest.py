@@ -37,6 +37,8 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 
 # HTML, template syntax (Jinja, JS template literals) and a quote: each must show as typed.
 XSS_NAME = "<img src=x onerror=alert(1)> {{ 7*7 }} {% if 1 %}si{% endif %} ${7*7} l'accueil"
+# What pages show of it: every character as typed, the elision written the French way (’).
+XSS_SHOWN = XSS_NAME.replace("l'accueil", "l’accueil")
 XSS_ID = "test-xss-63003"
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
 AMBERT_HOURS = "Mo-Fr 08:30-12:00,13:30-17:00; Sa 09:00-12:00; PH off"

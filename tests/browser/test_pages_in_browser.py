@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     PHONE,
     XSS_ID,
     XSS_NAME,
+    XSS_SHOWN,
     map_ready,
     open_context,
     run_axe,
@@ -65,7 +66,7 @@ def test_search_gives_the_two_level_answer(site, request, viewport, query, ml, r
     page.goto(f"{site}/recherche?q={query}")
     heading = _ml_heading(page)
     assert re.match(r"1\.?\s", heading)
-    assert "Votre Mission locale :" in heading
+    assert "Votre Mission locale\u202f:" in heading
     assert ml in heading
     assert reason in page.locator(".bloc-ml .raison").inner_text()
     # then its nearest reception point, then the nearest of the other kinds, each with a distance
@@ -345,13 +346,13 @@ def test_a_hostile_name_stays_text_in_the_list_the_map_and_the_popups(site, desk
     page.goto(f"{site}/recherche?q=Ambert")
     map_ready(page)
     card = page.locator(f"[data-fiche='{XSS_ID}']")
-    assert XSS_NAME in card.locator(".fiche-titre").inner_text()
+    assert XSS_SHOWN in card.locator(".fiche-titre").inner_text()
     assert "<script>alert(2)</script>" in card.locator(".adresse").inner_text()
     assert card.locator("a[href^='javascript']").count() == 0
     card.get_by_role("button", name=re.compile("Voir sur la carte")).click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
-    assert XSS_NAME in popup.inner_text()
+    assert XSS_SHOWN in popup.inner_text()
     # the pin itself (its tooltip and its words for screen readers) carries the name as typed
     title, spoken = page.evaluate(
         """(id) => {
@@ -365,7 +366,7 @@ def test_a_hostile_name_stays_text_in_the_list_the_map_and_the_popups(site, desk
     }""",
         XSS_ID,
     )
-    assert title.endswith(". " + XSS_NAME) and spoken == title
+    assert title.endswith(". " + XSS_SHOWN) and spoken == title
     # the région map builds its popups from the API's GeoJSON: text there too
     page.goto(site + "/")
     page.wait_for_selector("[data-carte][data-charge]")
