@@ -84,8 +84,8 @@ def test_mission_locale_answer_says_method_and_reason(live_server):
 @pytest.mark.parametrize(
     ("code", "where"),
     [
-        ("13055", "Bouches-du-Rhône, Provence-Alpes-Côte d’Azur"),
-        ("21231", "Côte-d’Or, Bourgogne-Franche-Comté"),
+        ("13055", "Bouches-du-Rhône, Provence-Alpes-Côte d'Azur"),
+        ("21231", "Côte-d'Or, Bourgogne-Franche-Comté"),
         ("75056", "Paris, Île-de-France"),
         ("2A004", "Corse-du-Sud, Corse"),
         ("75103", "Paris, Île-de-France"),

@@ -94,7 +94,7 @@ def test_among_missions_locales_of_the_seat_s_commune_the_closest_address_then_t
         store_copy,
         tmp_path,
         "type;nom;adresse;code_postal;commune;latitude;longitude\n"
-        "mission_locale;Mission locale d’essai;3 rue de la République;63600;Ambert;45.566;3.743\n",
+        "mission_locale;Mission locale d'essai;3 rue de la République;63600;Ambert;45.566;3.743\n",
     )
     other = "mission-locale-d-essai-63003"
     text = HEADER + "63010;Arlanc;63999;63-ML ESSAI;Non;3 r de la republique;63600;Ambert\n"

@@ -34,7 +34,7 @@ def export(db, fmt: str, *args: str, output=None) -> tuple[int, bytes, str]:
 def test_csv_has_a_bom_semicolons_and_decimal_commas(built_store, tmp_path):
     out = tmp_path / "annuaire.csv"
     code, _stdout, err = export(built_store, "csv", output=out)
-    assert code == 0 and f"{PUBLISHED} structure(s)" in err
+    assert code == 0 and f"{PUBLISHED} structures exportées" in err
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))

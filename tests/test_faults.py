@@ -33,7 +33,7 @@ def csv_of_real_communes(conn, path: Path, rows: int) -> Path:
     ).fetchall()
     lines = ["type;nom;adresse;code_insee;commune"]
     lines += [
-        f"partenaire;Permanence d’essai {i};1 place de la Mairie;{c};{n}" for i, (c, n) in enumerate(found)
+        f"partenaire;Permanence d'essai {i};1 place de la Mairie;{c};{n}" for i, (c, n) in enumerate(found)
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -205,7 +205,7 @@ def test_import_with_the_address_service_down_still_imports_at_the_commune(store
     monkeypatch.setenv("LOCATOR_BAN_SCHEME", "http")
     f = tmp_path / "a.csv"
     f.write_text(
-        "type;nom;adresse;code_postal;commune\ncio;CIO d’essai;20 rue des Docteurs-Dumas;63300;Thiers\n",
+        "type;nom;adresse;code_postal;commune\ncio;CIO d'essai;20 rue des Docteurs-Dumas;63300;Thiers\n",
         encoding="utf-8",
     )
     result = CliRunner().invoke(

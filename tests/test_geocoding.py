@@ -66,7 +66,7 @@ ANSWERS = {
         }
     ],
     "Impasse introuvable": [],
-    "12 rue de l’Hôtel de Ville 63200 Riom": [
+    "12 rue de l'Hôtel de Ville 63200 Riom": [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [3.112861, 45.894137]},
@@ -328,10 +328,10 @@ def test_a_lone_address_cell_is_sent_to_the_ban_as_street_postcode_and_commune(
     monkeypatch.setenv("LOCATOR_BAN_DOMAIN", ban.domain)
     monkeypatch.setenv("LOCATOR_BAN_SCHEME", "http")
     monkeypatch.setenv("LOCATOR_BAN_TIMEOUT", "60")  # a safety net: the fake server answers at once
-    path = write(tmp_path, "type;nom;adresse\nantenne;Permanence de Riom;12 rue de l’Hôtel de Ville, Riom\n")
+    path = write(tmp_path, "type;nom;adresse\nantenne;Permanence de Riom;12 rue de l'Hôtel de Ville, Riom\n")
     code, report, _ = run_import(store_copy, path, "--geocoder", "ban")
     assert code == 0 and report["crees"] == 1, report
-    assert [q for _t, q in ban.requests] == ["12 rue de l’Hôtel de Ville 63200 Riom"]
+    assert [q for _t, q in ban.requests] == ["12 rue de l'Hôtel de Ville 63200 Riom"]
     row = by_name(store_copy, "Permanence de Riom")
     assert (row["adresse"], row["code_postal"], row["code_insee"]) == (
         "12 rue de l’Hôtel de Ville",

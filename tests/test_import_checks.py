@@ -16,7 +16,7 @@ def test_rows_outside_the_home_region_are_refused_with_the_reason(store_copy):
     code, report, _ = run_import(store_copy, OUTSIDE)
     assert code == 0 and report["crees"] == 1
     bad = rejected(report)
-    assert "Marseille" in bad[2] and "Provence-Alpes-Côte d’Azur" in bad[2]
+    assert "Marseille" in bad[2] and "Provence-Alpes-Côte d'Azur" in bad[2]
     assert "hors de la région Auvergne-Rhône-Alpes" in bad[2] and "l’option --hors-region" in bad[2]
     assert "Dijon (21231)" in bad[4] and "Bourgogne-Franche-Comté" in bad[4]
     assert by_name(store_copy, "Antenne Marseille Centre") is None
@@ -40,7 +40,7 @@ def test_french_type_labels_are_read_as_types(store_copy):
     expected = {
         "Antenne de Courpière centre": "antenne_mission_locale",
         "Permanence de Saint-Flour haute ville": "antenne_mission_locale",
-        "Centre d’orientation des Combrailles": "cio",
+        "Centre d'orientation des Combrailles": "cio",
         "Plateforme décrochage du Livradois": "psad",
         "Plateforme décrochage de la Planèze": "psad",
         "École de la 2e chance du Roannais test": "e2c",

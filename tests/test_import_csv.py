@@ -201,12 +201,12 @@ def test_postcode_that_does_not_exist_without_commune_is_rejected(store_copy, tm
 
 
 def test_unknown_insee_code_and_former_commune_code(store_copy, tmp_path):
-    text = "type;nom;code_insee\ncio;CIO nulle part;63999\nantenne;Permanence d’Annecy-le-Vieux;74011\n"
+    text = "type;nom;code_insee\ncio;CIO nulle part;63999\nantenne;Permanence d'Annecy-le-Vieux;74011\n"
     code, report, _ = run_import(store_copy, write(tmp_path, text))
     assert code == 0
     assert "code INSEE 63999 inconnu" in rejected(report)[2]
     assert "ancienne commune" in warnings(report)[3]
-    assert by_name(store_copy, "Permanence d’Annecy-le-Vieux")["code_insee"] == "74010"
+    assert by_name(store_copy, "Permanence d'Annecy-le-Vieux")["code_insee"] == "74010"
 
 
 def test_french_type_labels_are_mapped(store_copy, tmp_path):

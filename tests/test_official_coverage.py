@@ -73,7 +73,7 @@ def test_a_fresh_build_answers_every_line_of_the_file_with_the_mission_locale_it
         assert answer["methode"] == "couverture", line
         assert OFFICIAL in answer["raison"] and "pas encore import" not in answer["raison"]
         assert answer["liste"] == {
-            "source": f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}",
+            "source": f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}",
             "date": "2026-01-01",
             "officielle": True,
         }
@@ -114,7 +114,7 @@ def test_a_mission_locale_of_another_region_is_presented_with_what_the_file_says
         "Mâcon",
     )
     assert macon["departement"] == "71" and macon["date_maj"] == "2026-01-01"
-    assert macon["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
+    assert macon["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
     assert macon["telephone"] is None and macon["horaires_accueil"] is None and macon["courriel"] is None
     for code, ml in (("01370", MACON), ("03063", GUEUGNON), ("03086", GUEUGNON), ("03173", GUEUGNON)):
         answer = lookup.competent(conn, code, region="84", finder_url="x")
@@ -155,7 +155,7 @@ def test_territory_geojson_says_official_or_inferred_with_the_list_s_date(live_s
     props = one["properties"]
     assert props["communes"] == 1 and props["hors_region"] is True
     assert (props["methode"], props["officiel"], props["date"]) == ("couverture", True, "2026-01-01")
-    assert props["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
+    assert props["source"] == f"{store_coverage.NETWORK_SOURCE} : {COUVERTURE.name}"
     every = requests.get(live_server + "/api/v1/territoires.geojson", timeout=60).json()["features"]
     assert len(every) == 63
     assert {f["properties"]["methode"] for f in every} == {"couverture"}

@@ -70,7 +70,7 @@ def test_isere_communes_stay_with_an_isere_mission_locale(conn, commune):
 def test_douvaine_s_reason_names_its_intercommunality_the_site_and_says_it_is_inferred(conn):
     raison = lookup.competent(conn, "74105")["raison"]
     assert raison.startswith(
-        "Douvaine fait partie de la communauté d’agglomération Thonon Agglomération, où la Mission "
+        "Douvaine fait partie de la communauté d'agglomération Thonon Agglomération, où la Mission "
         "locale du Chablais est la seule Mission locale à recevoir (elle reçoit à Douvaine, à "
     )
     assert "territoire probable, déduit des lieux d’accueil" in raison
