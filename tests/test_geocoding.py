@@ -334,7 +334,7 @@ def test_a_lone_address_cell_is_sent_to_the_ban_as_street_postcode_and_commune(
     assert [q for _t, q in ban.requests] == ["12 rue de l'Hôtel de Ville 63200 Riom"]
     row = by_name(store_copy, "Permanence de Riom")
     assert (row["adresse"], row["code_postal"], row["code_insee"]) == (
-        "12 rue de l’Hôtel de Ville",
+        "12 rue de l'Hôtel de Ville",
         "63200",
         "63300",
     )
