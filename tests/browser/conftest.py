@@ -283,6 +283,7 @@ def admin_site(built_store, tmp_path, tile_server):
 def log_in(page, base: str, then: str = "/admin/import") -> None:
     """Open `then` as the admin: the login form first, then back to the page asked for."""
     page.goto(base + then)
+    assert page.url.startswith(base + "/admin/login")  # an admin page asks who you are first
     page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
     page.get_by_label("Mot de passe").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()

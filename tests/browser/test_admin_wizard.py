@@ -4,29 +4,16 @@ the map, a commune picked, a field edited), publish, find it in the history, und
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import requests
 
-from locator.admin import accounts
-from locator.store import authdb
-from locator.testing import serve_in_background
-from tests.browser.conftest import open_context, run_axe
+from tests.browser.conftest import ADMIN_EMAIL as EMAIL
+from tests.browser.conftest import ADMIN_PASSWORD as PASSWORD
+from tests.browser.conftest import analyse, log_in, open_context, run_axe
 
 MESSY = Path(__file__).resolve().parents[1] / "data" / "import_desordre.csv"
-EMAIL, PASSWORD = "admin@example.fr", "un-mot-de-passe-admin-solide"
-
-
-@pytest.fixture
-def admin_site(built_store, tmp_path, tile_server):
-    """A real gunicorn server on a private store with one admin account; tiles from the local server."""
-    db = tmp_path / "locator.sqlite"
-    shutil.copyfile(built_store, db)
-    accounts.add_user(authdb.location(db), EMAIL, "admin", PASSWORD)
-    with serve_in_background(db, env={"LOCATOR_TILE_URL": tile_server.url}) as base:
-        yield base
 
 
 def _published_names(base) -> set[str]:
@@ -55,17 +42,8 @@ def test_admin_takes_a_messy_spreadsheet_to_published_and_back(browser, admin_si
     base = admin_site
     assert "Permanence de Cunlhat" not in _published_names(base)
 
-    page.goto(base + "/admin/import")
-    assert page.url.startswith(base + "/admin/login")
-    page.get_by_label("Adresse électronique").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(base + "/admin/import")
-
-    page.get_by_label(re.compile("Fichier CSV")).set_input_files(str(MESSY))
-    page.get_by_role("button", name="Analyser le fichier").click()
-    page.wait_for_url(re.compile(r".*/admin/import/[^/]+$"))
-    preview = page.url
+    log_in(page, base)
+    preview = analyse(page, base, MESSY)
     assert "Rien n’est encore publié" in page.locator("#resume").inner_text()
     assert "rejeté" in _row(page, 2).inner_text() and "Cunlhat" in _row(page, 2).inner_text()
     assert "rejeté" in _row(page, 6).inner_text()
