@@ -73,7 +73,7 @@ def test_directions_link_points_at_the_destination():
 
 
 def test_place_names_take_french_elision_and_contraction():
-    assert of("Ambert") == "d'Ambert"
+    assert of("Ambert") == "d’Ambert"
     assert of("Le Puy-en-Velay") == "du Puy-en-Velay"
     assert of("Les Abrets en Dauphiné") == "des Abrets en Dauphiné"
     assert of("La Roche-Morey") == "de La Roche-Morey"
