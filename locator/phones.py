@@ -35,6 +35,7 @@ OVERSEAS_PREFIXES = {
 NATIONAL_REGIONS = frozenset({"FR", "RE", "YT", "GP", "GF", "MQ", "BL", "MF"})
 _LAYOUT = re.compile(r"[\s.\-/()\u00a0\u202f]")
 _PLAIN_FRENCH = re.compile(r"0[1-9]\d{8}")
+_INTERNATIONAL_FRENCH = re.compile(r"(?:\+|00)33[1-9]\d{8}")
 
 
 def to_e164(value: str) -> str | None:
@@ -52,6 +53,8 @@ def _parsed(compact: str) -> str | None:
     region = OVERSEAS_PREFIXES.get(compact[:4], "FR")
     if region == "FR" and _PLAIN_FRENCH.fullmatch(compact):
         number = PhoneNumber(country_code=33, national_number=int(compact[1:]))  # the library's parse, known
+    elif _INTERNATIONAL_FRENCH.fullmatch(compact):  # « +33 4 72 … »: the same, after the country code
+        number = PhoneNumber(country_code=33, national_number=int(compact[-9:]))
     else:
         if compact.startswith("00"):
             compact = "+" + compact[2:]

@@ -17,6 +17,7 @@ this agrees on 88 % of the région's communes, where the nearest site of the dé
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 import time
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import config
 from .geo.distance import haversine_km
+from .store import communes as store_communes
 from .store import territories as store_territories
 
 if TYPE_CHECKING:
@@ -94,6 +96,18 @@ def one_per_point(sites: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(kept.values())
 
 
+def _first_per_point(sites: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return, of the sites sharing a point (whatever their Mission locale), the first by Mission locale
+    id then site id: the only one of them `_nearest` can answer, since they are all at one distance."""
+    kept: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for site in sites:
+        key = (site["latitude"], site["longitude"])
+        best = kept.get(key)
+        if best is None or (site["ml_id"], site["site_id"]) < (best["ml_id"], best["site_id"]):
+            kept[key] = site
+    return list(kept.values())
+
+
 def group_key(commune: dict[str, Any]) -> tuple[str, str]:
     """Return the group a commune is decided with: its EPCI's part of its département, else itself."""
     if commune.get("epci"):
@@ -122,7 +136,7 @@ def decide(
     candidates = sorted({s["ml_id"] for s in here})
     if candidates:
         regle = SEULE if len(candidates) == 1 else PLUS_PROCHE
-        receiving = _prepared(here)
+        receiving = _prepared(_first_per_point(here))
         for c in answered:
             site, d = _nearest(receiving, c["latitude"], c["longitude"])  # type: ignore[misc]
             answers[c["code"]] = {
@@ -136,7 +150,7 @@ def decide(
             }
         return answers
     votes: dict[str, str] = {}
-    voting = _prepared(departement_sites)
+    voting = _prepared(_first_per_point(departement_sites))
     for c in located:
         found = _nearest(voting, c["latitude"], c["longitude"])
         if found:
@@ -175,7 +189,7 @@ def probable(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
     if commune["epci"]:
         key = (commune["epci"], commune["departement"])
         members = store_territories.epci_communes(conn, *key)
-        here = store_territories.ml_sites(conn, epci=key)
+        here = one_per_point(store_territories.ml_sites(conn, epci=key))
     else:
         members, here = [commune], []
     dep_sites = [] if here else one_per_point(store_territories.ml_sites(conn, commune["departement"]))
@@ -191,9 +205,9 @@ def compute(conn: sqlite3.Connection, region: str, coverage: bool = True) -> lis
     département and by intercommunality). `coverage=False` ignores the coverage lists: every commune
     gets the inferred answer (what scripts/score_territories.py measures)."""
     covered = store_territories.coverage_by_commune(conn, region) if coverage else {}
-    sites = store_territories.ml_sites(conn)
+    sites = one_per_point(store_territories.ml_sites(conn))  # a pile of antennes on a town hall: one
     by_dep: dict[str, list[dict[str, Any]]] = {}
-    for site in one_per_point(sites):
+    for site in sites:
         by_dep.setdefault(site["departement"], []).append(site)
     here: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for site in sites:
@@ -233,9 +247,16 @@ def compute(conn: sqlite3.Connection, region: str, coverage: bool = True) -> lis
     return answers
 
 
-def outlines(conn: sqlite3.Connection, answers: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+def outlines(
+    conn: sqlite3.Connection,
+    answers: list[dict[str, Any]],
+    region: str,
+    drawn: dict[str, tuple[str, str | None]] | None = None,
+) -> list[dict[str, Any]]:
     """Return each Mission locale's territory: the union of its communes' contours (a commune in several
-    lists counts for each), simplified, as GeoJSON MultiPolygon text, with its counts."""
+    lists counts for each), simplified, as GeoJSON MultiPolygon text, with its counts and `empreinte`
+    (what the outline is drawn from). `drawn`: id → (empreinte, outline) of the stored territories; an
+    outline drawn from the same communes of the same reference geography is kept, not drawn again."""
     import shapely  # heavy: only the writers that recompute territories load it
 
     covered = store_territories.coverage_by_commune(conn, region)
@@ -243,12 +264,19 @@ def outlines(conn: sqlite3.Connection, answers: list[dict[str, Any]], region: st
     for a in answers:
         for ml_id in covered.get(a["code_insee"]) or ([a["structure_id"]] if a["structure_id"] else []):
             members.setdefault(ml_id, []).append(a)
-    wkbs = store_territories.contours(conn, [a["code_insee"] for a in answers])
+    reference = store_communes.reference_checksum(conn) or ""
+    marks = {ml_id: _outline_mark(reference, rows) for ml_id, rows in members.items()}
+    drawn = drawn or {}
+    kept = {ml_id for ml_id, mark in marks.items() if drawn.get(ml_id, ("",))[0] == mark}
+    wkbs = store_territories.contours(
+        conn, [a["code_insee"] for ml_id, rows in members.items() if ml_id not in kept for a in rows]
+    )
     out = []
     for ml_id, rows in sorted(members.items()):
-        parts = [shapely.from_wkb(wkbs[a["code_insee"]]) for a in rows if a["code_insee"] in wkbs]
         geometry = None
-        if parts:
+        if ml_id in kept:
+            geometry = drawn[ml_id][1]
+        elif parts := [shapely.from_wkb(wkbs[a["code_insee"]]) for a in rows if a["code_insee"] in wkbs]:
             merged = shapely.union_all(parts).simplify(SIMPLIFY_DEGREES, preserve_topology=True)
             merged = shapely.set_precision(merged, 10**-DECIMALS)
             polygons = [g for g in shapely.get_parts(merged) if g.geom_type == "Polygon" and not g.is_empty]
@@ -256,6 +284,7 @@ def outlines(conn: sqlite3.Connection, answers: list[dict[str, Any]], region: st
         out.append(
             {
                 "structure_id": ml_id,
+                "empreinte": marks[ml_id],
                 "geometrie": geometry,
                 "communes": len(rows),
                 "population": sum(a["population"] for a in rows),
@@ -266,32 +295,54 @@ def outlines(conn: sqlite3.Connection, answers: list[dict[str, Any]], region: st
     return out
 
 
+def _outline_mark(reference: str, rows: list[dict[str, Any]]) -> str:
+    """Return what an outline is drawn from, as a short text: the reference geography, the drawing
+    settings and the communes."""
+    codes = ",".join(sorted(a["code_insee"] for a in rows))
+    return _digest(f"{reference}|{SIMPLIFY_DEGREES}|{DECIMALS}|{codes}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def label_text(nom: str, outside: bool = False) -> str:
     """Return the text the map writes on a territory (what territoires.js shows)."""
     return nom + (" (hors région)" if outside else "")
 
 
 def with_labels(
-    conn: sqlite3.Connection, territories: list[dict[str, Any]], region: str
-) -> list[dict[str, Any]]:
+    conn: sqlite3.Connection,
+    territories: list[dict[str, Any]],
+    region: str,
+    drawn: tuple[str | None, dict[str, tuple[float, float]]] | None = None,
+) -> tuple[list[dict[str, Any]], str]:
     """Return the territories with `etiquette_latitude`/`etiquette_longitude`: where the map writes
-    each name, inside the territory and clear of the others' names (locator.geo.labels)."""
+    each name, inside the territory and clear of the others' names (locator.geo.labels); and what
+    they were placed from. `drawn`: (what the stored positions were placed from, id → position): the
+    same outlines and names keep their positions, as placing them again would give the same."""
     import shapely
 
     from .geo import labels
 
     ids = [t["structure_id"] for t in territories]
     named = store_territories.names(conn, ids, region)
-    shapes = [
-        (
-            t["structure_id"],
-            label_text(*named.get(t["structure_id"], ("", False))),
-            shapely.from_geojson(t["geometrie"]),
+    texts = {t["structure_id"]: label_text(*named.get(t["structure_id"], ("", False))) for t in territories}
+    placed = [t for t in territories if t["geometrie"]]
+    mark = _digest(
+        "|".join(f"{t['structure_id']}\t{texts[t['structure_id']]}\t{t['geometrie']}" for t in placed)
+        + f"|{labels.REFERENCE_ZOOM}"
+    )
+    known, stored = drawn or (None, {})
+    if known == mark and all(t["structure_id"] in stored for t in placed):
+        spots = {t["structure_id"]: stored[t["structure_id"]] for t in placed}
+    else:
+        spots = labels.place(
+            [
+                (t["structure_id"], texts[t["structure_id"]], shapely.from_geojson(t["geometrie"]))
+                for t in placed
+            ]
         )
-        for t in territories
-        if t["geometrie"]
-    ]
-    spots = labels.place(shapes)
     out = []
     for t in territories:
         lat, lon = spots.get(t["structure_id"], (None, None))
@@ -302,7 +353,7 @@ def with_labels(
                 "etiquette_longitude": None if lon is None else round(lon, DECIMALS),
             }
         )
-    return out
+    return out, mark
 
 
 def refresh(db: sqlite_utils.Database, region: str | None = None) -> dict[str, Any]:
@@ -311,8 +362,13 @@ def refresh(db: sqlite_utils.Database, region: str | None = None) -> dict[str, A
     region = region or config.load()["REGION"]
     started = time.perf_counter()
     answers = compute(db.conn, region)
-    territories = with_labels(db.conn, outlines(db.conn, answers, region), region)
+    drawn = store_territories.drawn(db.conn)
+    territories = outlines(db.conn, answers, region, drawn.get("outlines"))
+    territories, placed_from = with_labels(db.conn, territories, region, drawn.get("labels"))
     store_territories.replace(db, answers, territories)
+    store_territories.remember_drawn(
+        db, {t["structure_id"]: t["empreinte"] for t in territories}, placed_from
+    )
     return {
         "communes": len(answers),
         "territoires": len(territories),

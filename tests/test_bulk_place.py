@@ -1,4 +1,5 @@
-"""Placing a file's points in their communes in bulk gives the answers of the one-point look-up.
+"""Placing a file's points in their communes in bulk gives the answers of the one-point look-up, with
+GeoPandas (offline jobs) as with Shapely (the wizard).
 
 Real communes of the small store (Haute-Loire, Puy-de-Dôme, Rhône, Haute-Savoie): their centres, Lyon's
 arrondissements, a pile of rows on one point, rows sorted by commune, and a name several communes share.
@@ -25,9 +26,10 @@ def built_store(small_built_store):
     return small_built_store
 
 
-@pytest.fixture
-def resolver(conn):
-    return PlaceResolver(conn, OfflineGeocoder(), 2.0)
+@pytest.fixture(params=[False, True], ids=["shapely-wizard", "geopandas-offline"])
+def resolver(conn, request):
+    """Both engines: Shapely (the wizard, in a web worker) and GeoPandas (`locator import`, the build)."""
+    return PlaceResolver(conn, OfflineGeocoder(), 2.0, offline=request.param)
 
 
 def _centres(conn, departement: str) -> list[tuple[str, float, float]]:
@@ -110,3 +112,44 @@ def test_a_name_several_communes_share_is_settled_by_the_point(built_store):
         assert without_point.errors and len(without_point.candidates) == len(homonyms)
     finally:
         conn.close()
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from locator.ingest.importer import import_file, plan_rows
+from locator.store.db import connect, writer
+
+store, csv, how = sys.argv[1:]
+if how == "wizard":  # what the admin wizard runs inside a web worker
+    conn = connect(store, scratch=True)
+    _plan, rows = plan_rows(conn, Path(csv))
+    actions = [r.action for r in rows]
+else:  # locator import
+    db = writer(store)
+    actions = ["nouveau"] * import_file(db, Path(csv))["crees"]
+print(actions.count("nouveau"), "geopandas" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("how, loaded", [("wizard", "False"), ("cli", "True")])
+def test_geopandas_places_the_points_of_locator_import_and_never_loads_in_the_wizard(
+    store_copy, tmp_path, how, loaded
+):
+    import subprocess
+    import sys
+
+    csv = tmp_path / "points.csv"
+    csv.write_text(
+        "type;nom;code_insee;latitude;longitude\n"
+        "cio;CIO d’essai d’Ambert;63003;45,5497;3,7417\n"
+        "partenaire;Point d’essai de Lyon;;45,7640;4,8357\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(store_copy), str(csv), how],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["2", loaded]

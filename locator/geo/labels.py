@@ -76,25 +76,68 @@ def place(
         projected = shapely.transform(main, lambda a: _project_array(a, zoom))
         planar.append((key, box_size(text), projected))
     planar.sort(key=lambda t: (t[2].area, t[0]))
-    placed: list[tuple[float, float, float, float]] = []  # centre x, y, width, height
+    placed = _Placed()
     out: dict[str, tuple[float, float]] = {}
     for key, (w, h), polygon in planar:
-        grown = [
-            shapely.box(x - (pw + w) / 2, y - (ph + h) / 2, x + (pw + w) / 2, y + (ph + h) / 2)
-            for x, y, pw, ph in placed
-        ]
         spot = None
-        if grown:
-            near = [g for g in grown if g.intersects(polygon)]
-            free = _largest(polygon.difference(shapely.union_all(near))) if near else polygon
+        near = placed.grown_near(polygon.bounds, w, h)
+        if near is not None:
+            near = near[shapely.intersects(near, polygon)]
+        if near is not None and len(near):
+            free = _largest(polygon.difference(shapely.union_all(near)))
             if free is not None and free.area > 0:
                 spot = polylabel(free, tolerance=TOLERANCE_PX)
         if spot is None:
             spot = polylabel(polygon, tolerance=TOLERANCE_PX)
-        placed.append((spot.x, spot.y, w, h))
+        placed.add(spot.x, spot.y, w, h)
         lon, lat = to_degrees(spot.x, spot.y, zoom)
         out[key] = (lat, lon)
     return out
+
+
+class _Placed:
+    """The label boxes placed so far, filed by grid cell: a territory meets only the boxes around it,
+    so placing n names costs about n times the neighbours, not n times all the names before it."""
+
+    def __init__(self) -> None:
+        self.boxes: list[tuple[float, float, float, float]] = []  # centre x, y, width, height
+        self.cells: dict[tuple[int, int], list[int]] = {}
+
+    def add(self, x: float, y: float, w: float, h: float) -> None:
+        """File a box under every cell it covers."""
+        index = len(self.boxes)
+        self.boxes.append((x, y, w, h))
+        for cell in _cells(x - w / 2, y - h / 2, x + w / 2, y + h / 2):
+            self.cells.setdefault(cell, []).append(index)
+
+    def grown_near(self, bounds: tuple[float, float, float, float], w: float, h: float) -> Any:
+        """Return, as an array of shapely boxes, the placed boxes grown by half a (w, h) box whose
+        extent meets these bounds (None when there is none): where a (w, h) box centred would touch them."""
+        import numpy as np
+        import shapely
+
+        minx, miny, maxx, maxy = bounds[0] - w / 2, bounds[1] - h / 2, bounds[2] + w / 2, bounds[3] + h / 2
+        found = {i for cell in _cells(minx, miny, maxx, maxy) for i in self.cells.get(cell, ())}
+        if not found:
+            return None
+        x, y, pw, ph = np.array([self.boxes[i] for i in sorted(found)]).T
+        half_w, half_h = (pw + w) / 2, (ph + h) / 2
+        keep = (x - half_w < bounds[2]) & (x + half_w > bounds[0]) & (y - half_h < bounds[3])
+        keep &= y + half_h > bounds[1]
+        if not keep.any():
+            return None
+        return shapely.box((x - half_w)[keep], (y - half_h)[keep], (x + half_w)[keep], (y + half_h)[keep])
+
+
+# Side of a grid cell in pixels: a few label widths, so a box sits in one to four cells.
+CELL_PX = 256.0
+
+
+def _cells(minx: float, miny: float, maxx: float, maxy: float) -> list[tuple[int, int]]:
+    """Return the grid cells an extent covers."""
+    x0, x1 = math.floor(minx / CELL_PX), math.floor(maxx / CELL_PX)
+    y0, y1 = math.floor(miny / CELL_PX), math.floor(maxy / CELL_PX)
+    return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
 
 
 def _project_array(coords: Any, zoom: int) -> Any:
@@ -108,11 +151,17 @@ def _project_array(coords: Any, zoom: int) -> Any:
 
 
 def overlaps(boxes: Sequence[tuple[float, float, float, float]]) -> list[tuple[int, int]]:
-    """Return the pairs (i, j) of boxes (centre x, centre y, width, height) that overlap."""
+    """Return the pairs (i, j), i < j, of boxes (centre x, centre y, width, height) that overlap."""
+    # Sweep along x: a box meets only those whose left edge comes before its right edge.
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0] - boxes[i][2] / 2)
+    active: list[int] = []
     pairs = []
-    for i, (x1, y1, w1, h1) in enumerate(boxes):
-        for j in range(i + 1, len(boxes)):
+    for i in order:
+        x1, y1, w1, h1 = boxes[i]
+        active = [j for j in active if boxes[j][0] + boxes[j][2] / 2 > x1 - w1 / 2]
+        for j in active:
             x2, y2, w2, h2 = boxes[j]
             if abs(x1 - x2) < (w1 + w2) / 2 and abs(y1 - y2) < (h1 + h2) / 2:
-                pairs.append((i, j))
-    return pairs
+                pairs.append((min(i, j), max(i, j)))
+        active.append(i)
+    return sorted(pairs)

@@ -7,8 +7,10 @@ may belong to any structure that is not an antenne. A chain of parents never loo
 
 from __future__ import annotations
 
+import heapq
+import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -182,26 +184,51 @@ def suggest_missions(
     fill the list, by distance only, when the row's has fewer than `limit`.
     """
     wanted = telling_words(name) if name else ""
+    near = _closeness(point)
 
-    def distance(m: dict[str, Any]) -> float | None:
-        if point is None or m.get("latitude") is None or m.get("longitude") is None:
-            return None
-        return haversine_km(point[0], point[1], m["latitude"], m["longitude"])
-
-    def ranked(group: list[dict[str, Any]], by_name: bool) -> list[tuple[dict[str, Any], float | None]]:
+    def ranked(group: list[dict[str, Any]], by_name: bool, count: int) -> list[dict[str, Any]]:
         keyed = []
         for m in group:
-            d = distance(m)
+            c = near(m)
             alike = by_name and bool(wanted) and _alike(wanted, m["nom"]) >= SUGGEST_SCORE
-            keyed.append(((not alike, d is None, d or 0.0, m["nom"]), m, d))
-        keyed.sort(key=lambda k: k[0])
-        return [(m, d) for _key, m, d in keyed]
+            keyed.append(((not alike, c is None, c or 0.0, m["nom"]), m))
+        return [m for _key, m in heapq.nsmallest(count, keyed, key=lambda k: k[0])]
 
-    here = [m for m in missions if m.get("departement") == departement]
-    found = ranked(here, True)[:limit]
-    if len(found) < limit:  # the distances to the others are only worked out when needed
-        found += ranked([m for m in missions if m.get("departement") != departement], False)
-    return found[:limit]
+    found = ranked([m for m in missions if m.get("departement") == departement], True, limit)
+    if len(found) < limit:  # the others are only ranked when needed
+        others = [m for m in missions if m.get("departement") != departement]
+        found += ranked(others, False, limit - len(found))
+    return [(m, _km(point, m)) for m in found]
+
+
+def _closeness(point: tuple[float, float] | None) -> Callable[[dict[str, Any]], float | None]:
+    """Return a function giving, for a Mission locale, a number that grows with its distance from the
+    point (haversine's inner term, without its root and arcsine), or None when either has no place."""
+    if point is None:
+        return lambda _m: None
+    p1, cos1, l1 = _radians(*point)
+
+    def closeness(m: dict[str, Any]) -> float | None:
+        if m.get("latitude") is None or m.get("longitude") is None:
+            return None
+        p2, cos2, l2 = _radians(m["latitude"], m["longitude"])
+        return math.sin((p2 - p1) / 2) ** 2 + cos1 * cos2 * math.sin((l2 - l1) / 2) ** 2
+
+    return closeness
+
+
+@lru_cache(maxsize=4096)  # the same Missions locales, row after row
+def _radians(lat: float, lon: float) -> tuple[float, float, float]:
+    """Return (latitude in radians, its cosine, longitude in radians)."""
+    p = math.radians(lat)
+    return p, math.cos(p), math.radians(lon)
+
+
+def _km(point: tuple[float, float] | None, m: dict[str, Any]) -> float | None:
+    """Return the distance in km from the point to a Mission locale, or None when either has no place."""
+    if point is None or m.get("latitude") is None or m.get("longitude") is None:
+        return None
+    return haversine_km(point[0], point[1], m["latitude"], m["longitude"])
 
 
 def km_text(distance: float) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -187,13 +187,21 @@ def _claim(seen: dict[str, str] | Scratch, key: str, value: str) -> str | None:
 class RowPipeline:
     """Turns raw rows ({canonical column: text}) into plan rows, against one store connection."""
 
-    def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, options: Options, spill: bool = False):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        geocoder: Geocoder,
+        options: Options,
+        spill: bool = False,
+        offline: bool = False,
+    ):
         """`spill`: keep the ids and names met, and the rows waiting for a parent, in TEMP tables
-        (streamed imports of big files: memory does not grow with the file)."""
+        (streamed imports of big files: memory does not grow with the file); `offline`: a job outside
+        the web workers, where GeoPandas places the points (PlaceResolver)."""
         self.conn = conn
         self.spill = spill
         self.options = options
-        self.places = PlaceResolver(conn, geocoder, options.far_km)
+        self.places = PlaceResolver(conn, geocoder, options.far_km, offline=offline)
         self.matcher = Matcher(conn)
         # structure id → line that took it; name key → id, for parents named in the file.
         self.seen: dict[str, str] | Scratch = Scratch(conn) if spill else {}
@@ -207,6 +215,8 @@ class RowPipeline:
         self._loose: dict[tuple[str, str | None], dict[str, Any] | None] = {}  # (name, département) → ML
         self._region_names: dict[str, str | None] = {}
         self.older: list[int] = []  # lines left alone because the store holds newer information
+        # Writes the rows before this one still owe the store (a streamed import batches them).
+        self.unwritten: Callable[[], None] = lambda: None
         self.today = date.today().isoformat()
         # A vintage in the future would make every later import look older, so none would apply.
         self.latest_date = (date.today() + timedelta(days=options.limits.future_days)).isoformat()
@@ -689,6 +699,7 @@ class RowPipeline:
             row.diff = _diff(s, old, row.changements)
             return row
         if old is not None and old.get("type") != s["type"]:
+            self.unwritten()  # the children this file gave it so far must be in the store
             problem = parents.children_refusal(self.conn, s["id"], s["type"])
             if problem:
                 row.erreurs.append(f"changement de type refusé : {problem}")

@@ -14,7 +14,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..geo import addresses, codes, geometry, names
+from ..geo import addresses, codes, geometry, joins, names
 from ..geo.postal import has_cedex, without_postal_noise
 from ..store import communes as store_communes
 from . import clean
@@ -95,10 +95,14 @@ class Place:
 class PlaceResolver:
     """Resolves rows of one import; keeps small caches of the communes it met."""
 
-    def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, far_km: float):
+    def __init__(self, conn: sqlite3.Connection, geocoder: Geocoder, far_km: float, offline: bool = False):
+        """`offline`: GeoPandas places the points in their communes (`locator import`, the build); a web
+        worker never loads it, so the wizard's plans use Shapely for the same tests."""
         self.conn = conn
         self.geocoder = geocoder
         self.far_km = far_km
+        self.offline = offline
+        self._frame: Any = None  # offline: every commune's contour in a GeoDataFrame, read once
         self._communes: dict[str, tuple | None] = {}  # code → row of store_communes.PUBLIC_FIELDS
         self._postcodes: dict[str, list[str]] = {}
         self._contours: dict[str, bytes | None] = {}
@@ -534,7 +538,8 @@ class PlaceResolver:
         Each row holds clean values: code_insee, code_postal, commune, departement, adresse,
         latitude/longitude or x/y (floats), and optionally choix_commune (an INSEE code picked by
         the admin among candidates). The points are placed in their communes in bulk: the rows known
-        by their point alone in one spatial query over the communes' boxes, and every given point
+        by their point alone in one spatial join (offline: GeoPandas over every commune's contour;
+        in the wizard: Shapely over the communes' boxes, then their contours), and every given point
         checked against its commune's contour in one vectorised test (each contour read once).
         """
         places = [Place() for _ in rows]
@@ -600,20 +605,28 @@ class PlaceResolver:
         """
         from ..places.communes import commune_at
 
-        if self._boxes is None:
-            rows = store_communes.boxes(self.conn)
-            self._boxes = (
-                [r[0] for r in rows],
-                [r[1] for r in rows],
-                geometry.BoxIndex([r[2:] for r in rows]),
-            )
-        codes_, arrondissement, index = self._boxes
         lats, lons = [p[0] for p in points], [p[1] for p in points]
-        at, box = index.pairs(lats, lons)
-        contours = store_communes.contours_of(self.conn, [codes_[b] for b in box])
-        inside = geometry.contains_many(
-            [contours.get(codes_[b]) for b in box], [lats[i] for i in at], [lons[i] for i in at]
-        )
+        if self.offline:
+            if self._frame is None:
+                self._frame = joins.communes_frame(store_communes.contours_all(self.conn))
+            codes_ = self._frame["code"].tolist()
+            arrondissement = self._frame["arrondissement"].tolist()
+            at, box = joins.points_in(self._frame, lats, lons)
+            inside = [True] * len(at)
+        else:
+            if self._boxes is None:
+                rows = store_communes.boxes(self.conn)
+                self._boxes = (
+                    [r[0] for r in rows],
+                    [r[1] for r in rows],
+                    geometry.BoxIndex([r[2:] for r in rows]),
+                )
+            codes_, arrondissement, index = self._boxes
+            at, box = index.pairs(lats, lons)
+            contours = store_communes.contours_of(self.conn, [codes_[b] for b in box])
+            inside = geometry.contains_many(
+                [contours.get(codes_[b]) for b in box], [lats[i] for i in at], [lons[i] for i in at]
+            )
         best: dict[int, int] = {}
         for i, b, hit in zip(at, box, inside, strict=True):
             # An arrondissement is more precise than its city; then the store's order.
@@ -638,7 +651,8 @@ class PlaceResolver:
         codes_ = [p.commune["code"] if p.commune else None for p in places]
         contours = store_communes.contours_of(self.conn, [c for c in codes_ if c])
         wkbs = [contours.get(c) if c else None for c in codes_]
-        inside = geometry.contains_many(wkbs, [p[0] for p in points], [p[1] for p in points])
+        test = joins.inside_own if self.offline else geometry.contains_many
+        inside = test(wkbs, [p[0] for p in points], [p[1] for p in points])
         distances: dict[tuple[str, float, float], float] = {}
         out: list[tuple[float, float] | None] = []
         for point, place, code, wkb, hit in zip(points, places, codes_, wkbs, inside, strict=True):

@@ -128,6 +128,15 @@ def boxes(conn: sqlite3.Connection) -> list[tuple[str, bool, float, float, float
     return [tuple(r) for r in rows]
 
 
+def contours_all(conn: sqlite3.Connection) -> list[tuple[str, bool, bytes]]:
+    """Return (code, is an arrondissement, contour WKB) of every commune `boxes` gives, in its order."""
+    rows = conn.execute(
+        "SELECT c.code, c.type <> 'COM', c.contour FROM communes_rtree r JOIN communes c ON c.pk = r.pk "
+        "WHERE c.contour IS NOT NULL ORDER BY c.pk"
+    )
+    return [tuple(r) for r in rows]
+
+
 def contours_in_box(
     conn: sqlite3.Connection, box: tuple[float, float, float, float]
 ) -> list[tuple[str, bytes]]:

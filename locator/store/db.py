@@ -52,7 +52,7 @@ class _WriterConnection(sqlite3.Connection):
         return StoreBusy(self.wait_seconds) if _is_busy(err) else err
 
     def execute(self, sql, *args):
-        if sql.strip().rstrip(";").upper() == "BEGIN":
+        if len(sql) < 16 and sql.strip().rstrip(";").upper() == "BEGIN":  # not on every row's INSERT
             sql = "BEGIN IMMEDIATE"
         try:
             return super().execute(sql, *args)

@@ -60,20 +60,43 @@ def record_change(
     for an edit by hand).
     """
     cur = db.execute(
-        "INSERT INTO historique (import_id, auteur, quand, objet, structure_id, action, avant, apres) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            import_id,
-            auteur,
-            quand,
-            objet,
-            structure_id,
-            action,
-            None if avant is None else json.dumps(avant, ensure_ascii=False, sort_keys=True),
-            None if apres is None else json.dumps(apres, ensure_ascii=False, sort_keys=True),
-        ),
+        _INSERT_CHANGE, change_values(structure_id, action, avant, apres, auteur, quand, import_id, objet)
     )
     return cur.lastrowid
+
+
+_INSERT_CHANGE = (
+    "INSERT INTO historique (import_id, auteur, quand, objet, structure_id, action, avant, apres) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def change_values(
+    structure_id: str,
+    action: str,
+    avant: Any,
+    apres: Any,
+    auteur: str | None,
+    quand: str,
+    import_id: int | None = None,
+    objet: str = "structure",
+) -> tuple[Any, ...]:
+    """Return the values `record_change` stores for one change (see there), for `record_changes`."""
+    return (
+        import_id,
+        auteur,
+        quand,
+        objet,
+        structure_id,
+        action,
+        None if avant is None else json.dumps(avant, ensure_ascii=False, sort_keys=True),
+        None if apres is None else json.dumps(apres, ensure_ascii=False, sort_keys=True),
+    )
+
+
+def record_changes(db: sqlite_utils.Database, changes: list[tuple[Any, ...]]) -> None:
+    """Record many changes given as `change_values` in one statement, in their order."""
+    db.conn.executemany(_INSERT_CHANGE, changes)
 
 
 def _decode(row: sqlite3.Row | tuple) -> dict[str, Any]:

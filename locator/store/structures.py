@@ -249,6 +249,14 @@ def insert(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     )
 
 
+def insert_many(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    """Insert structures in one statement; every row holds every stored column."""
+    db.conn.executemany(
+        f"INSERT INTO structures ({_STORED}) VALUES ({', '.join('?' * len(STORED_COLUMNS))})",
+        [[row[c] for c in STORED_COLUMNS] for row in rows],
+    )
+
+
 def update(db: sqlite_utils.Database, structure_id: str, changes: dict[str, Any]) -> None:
     """Set some stored columns of one structure (the id itself never changes)."""
     cols = [c for c in changes if c in STORED_COLUMNS and c != "id"]

@@ -3,6 +3,7 @@ Mission locale's territory polygon, both recomputed by locator.territories after
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -229,6 +230,36 @@ def names(conn: sqlite3.Connection, ids: Sequence[str], region: str) -> dict[str
         )
         out.update({r[0]: (r[1], bool(r[2])) for r in rows})
     return out
+
+
+# The meta key under which `refresh` keeps what the stored outlines and label positions were drawn from.
+DRAWN_FROM = "territoires_empreintes"
+
+
+def drawn(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Return the stored territories as drawn at the last refresh: {"outlines": id → (fingerprint,
+    geometry), "labels": (fingerprint, id → (latitude, longitude))}; empty when never recorded."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (DRAWN_FROM,)).fetchone()
+    if row is None:
+        return {}
+    marks = json.loads(row[0])
+    stored = {
+        r[0]: (r[1], r[2], r[3])
+        for r in conn.execute(
+            "SELECT structure_id, geometrie, etiquette_latitude, etiquette_longitude FROM territoires"
+        )
+    }
+    outlines = {
+        sid: (mark, stored[sid][0]) for sid, mark in marks.get("outlines", {}).items() if sid in stored
+    }
+    spots = {sid: (lat, lon) for sid, (_g, lat, lon) in stored.items() if lat is not None}
+    return {"outlines": outlines, "labels": (marks.get("labels"), spots)}
+
+
+def remember_drawn(db: sqlite_utils.Database, outlines: dict[str, str], labels: str) -> None:
+    """Record what the territories just stored were drawn from (inside the caller's transaction)."""
+    value = json.dumps({"outlines": outlines, "labels": labels}, sort_keys=True)
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (DRAWN_FROM, value))
 
 
 def count(conn: sqlite3.Connection) -> int:
