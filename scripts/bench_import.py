@@ -9,11 +9,13 @@ peak RSS is read from the kernel:
 - address-only rows in one commune (Lyon): the offline geocoder puts every one on its town hall;
 - a national-scale file where a third of the rows are address-only (their commune's town hall).
 Each is also imported at a tenth of its size: memory is flat when the peak barely moves. And each is
-imported once more in chunks of one row (a contour query, a decode and a vectorised call per row), on
-the same machine in the same run: the ratio says what placing in bulk (Shapely STRtree and one
-vectorised point-in-contour test per chunk) saves over that. It overstates the gain over the code
+imported once more in chunks of one row (GeoPandas' join and point-in-contour test called per row), on
+the same machine in the same run: the ratio says what placing in bulk (one GeoPandas join and one
+element-wise test per chunk of CHUNK_ROWS rows) saves over that. It overstates the gain over the code
 before the bulk step, which cached decoded contours and paid no vectorisation overhead per row: compare
 with that code's commit for the real "before" (see CHANGELOG).
+The time counted is `import_file`'s: loading GeoPandas (about half a second, once per process) is in
+it, as are the territory redraw and the indexing of the new rows at the end of the transaction.
 `--profile` prints where the large import spends its time (cProfile, the 25 heaviest functions).
 """
 
@@ -154,8 +156,12 @@ def _import(
     chunk_rows: int | None = None,
     profile: bool = False,
 ) -> tuple[float, float, int, dict, int]:
-    """Import in a forked child; return (seconds, CPU seconds, peak RSS bytes, counts, rejected rows)."""
-    ctx = multiprocessing.get_context("fork")
+    """Import in a child; return (seconds, CPU seconds, peak RSS bytes, counts, rejected rows).
+
+    A fresh interpreter, as `locator import` is: nothing this process loaded (the build's libraries)
+    is there already, so what the import loads lazily is counted.
+    """
+    ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe(duplex=False)
     proc = ctx.Process(
         target=_child, args=(str(store), str(csv_path), options or {}, chunk_rows, profile, there)

@@ -45,15 +45,14 @@ def points_in(frame: Any, lats: Sequence[float], lons: Sequence[float]) -> tuple
     return joined.index.tolist(), rows.tolist()
 
 
-def inside_own(wkbs: Sequence[bytes | None], lats: Sequence[float], lons: Sequence[float]) -> list[bool]:
-    """For each i, tell whether contour `wkbs[i]` contains or touches point i (False for no contour), in
-    one element-wise test; each distinct contour is decoded once."""
-    import geopandas
+def inside_rows(frame: Any, rows: Sequence[int], lats: Sequence[float], lons: Sequence[float]) -> list[bool]:
+    """For each i, tell whether the commune at frame position `rows[i]` contains or touches point i
+    (False for -1: no contour), in one element-wise test."""
+    import numpy as np
 
-    if not wkbs:
+    if not rows:
         return []
-    distinct = list(dict.fromkeys(w for w in wkbs if w is not None))
-    decoded = dict(zip(distinct, geopandas.GeoSeries.from_wkb(distinct, crs=CRS), strict=True))
-    contours = geopandas.GeoSeries([decoded[w] if w is not None else None for w in wkbs], crs=CRS)
-    points = _points(lats, lons).geometry
-    return points.intersects(contours, align=False).fillna(False).tolist()
+    at = np.asarray(rows)
+    contours = frame.geometry.iloc[np.where(at >= 0, at, 0)].reset_index(drop=True)
+    hits = _points(lats, lons).geometry.intersects(contours, align=False).to_numpy()
+    return (hits & (at >= 0)).tolist()

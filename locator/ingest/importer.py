@@ -444,12 +444,15 @@ def _write_row(
     if writes is not None and row.refs:
         writes.flush()
         writes = None
+    apres = None
     if row.action == "nouveau":
-        s = {**s, "cree_le": now, "modifie_le": now}
+        apres = {c: s.get(c) for c in store_structures.STORED_COLUMNS}
+        apres["cree_le"] = apres["modifie_le"] = now
+        s = apres
         if writes is None:
             store_structures.insert(db, s)
         else:
-            writes.structures.append({c: s.get(c) for c in store_structures.STORED_COLUMNS})
+            writes.structures.append(apres)
         action = "cree"
     elif row.action == "mis_a_jour":
         s = {**s, "modifie_le": now}
@@ -465,7 +468,8 @@ def _write_row(
         store_structures.set_ref(db, s["id"], espace, valeur)
     if import_id is None:
         return
-    apres = {c: s.get(c) for c in store_structures.STORED_COLUMNS}
+    if apres is None:
+        apres = {c: s.get(c) for c in store_structures.STORED_COLUMNS}
     if writes is None:
         store_history.record_change(
             db,

@@ -184,6 +184,14 @@ def _claim(seen: dict[str, str] | Scratch, key: str, value: str) -> str | None:
     return None if earlier == value else earlier
 
 
+def _add(seen: dict[str, str] | Scratch, key: str, value: str) -> None:
+    """Set a key not set yet (a set key keeps its value; nothing is read back)."""
+    if isinstance(seen, Scratch):
+        seen.add(key, value)
+    else:
+        seen.setdefault(key, value)
+
+
 class RowPipeline:
     """Turns raw rows ({canonical column: text}) into plan rows, against one store connection."""
 
@@ -573,8 +581,8 @@ class RowPipeline:
             )
             return row
         if v["type"] in parents.PARENT_TYPES and not undecided:
-            _claim(self.file_names, names.normalize(v["nom"]), f"{sid} {v['type']}")
-            _claim(self.file_names, f"#{sid}", f"{sid} {v['type']}")  # a parent cell may give its id
+            _add(self.file_names, names.normalize(v["nom"]), f"{sid} {v['type']}")
+            _add(self.file_names, f"#{sid}", f"{sid} {v['type']}")  # a parent cell may give its id
         source = v["source"] or self.options.source
         vintage = v["date_maj"] or self._source_date(v["source"]) or self.options.vintage()
         new = {

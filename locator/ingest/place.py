@@ -102,7 +102,7 @@ class PlaceResolver:
         self.geocoder = geocoder
         self.far_km = far_km
         self.offline = offline
-        self._frame: Any = None  # offline: every commune's contour in a GeoDataFrame, read once
+        self._frame: tuple[Any, dict[str, int]] | None = None  # offline: see _communes_frame
         self._communes: dict[str, tuple | None] = {}  # code → row of store_communes.PUBLIC_FIELDS
         self._postcodes: dict[str, list[str]] = {}
         self._contours: dict[str, bytes | None] = {}
@@ -607,11 +607,10 @@ class PlaceResolver:
 
         lats, lons = [p[0] for p in points], [p[1] for p in points]
         if self.offline:
-            if self._frame is None:
-                self._frame = joins.communes_frame(store_communes.contours_all(self.conn))
-            codes_ = self._frame["code"].tolist()
-            arrondissement = self._frame["arrondissement"].tolist()
-            at, box = joins.points_in(self._frame, lats, lons)
+            frame, _rows = self._communes_frame()
+            codes_ = frame["code"].tolist()
+            arrondissement = frame["arrondissement"].tolist()
+            at, box = joins.points_in(frame, lats, lons)
             inside = [True] * len(at)
         else:
             if self._boxes is None:
@@ -640,6 +639,13 @@ class PlaceResolver:
                 out.append(commune_at(self.conn, lat, lon))
         return out
 
+    def _communes_frame(self) -> tuple[Any, dict[str, int]]:
+        """Every commune's contour as a GeoDataFrame (offline), read once, and code → its position."""
+        if self._frame is None:
+            frame = joins.communes_frame(store_communes.contours_all(self.conn))
+            self._frame = frame, {code: i for i, code in enumerate(frame["code"])}
+        return self._frame
+
     def _trust_many(
         self, points: Sequence[tuple[float, float]], places: Sequence[Place]
     ) -> list[tuple[float, float] | None]:
@@ -649,10 +655,19 @@ class PlaceResolver:
         commune (few, and each distinct one measured once) get a distance.
         """
         codes_ = [p.commune["code"] if p.commune else None for p in places]
-        contours = store_communes.contours_of(self.conn, [c for c in codes_ if c])
-        wkbs = [contours.get(c) if c else None for c in codes_]
-        test = joins.inside_own if self.offline else geometry.contains_many
-        inside = test(wkbs, [p[0] for p in points], [p[1] for p in points])
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        if self.offline and codes_:
+            frame, at = self._communes_frame()
+            inside = joins.inside_rows(frame, [at.get(c, -1) for c in codes_], lats, lons)
+            # Only the points outside their commune need its contour (a distance).
+            contours = store_communes.contours_of(
+                self.conn, [c for c, hit in zip(codes_, inside, strict=True) if c and not hit]
+            )
+            wkbs = [contours.get(c) if c else None for c in codes_]
+        else:
+            contours = store_communes.contours_of(self.conn, [c for c in codes_ if c])
+            wkbs = [contours.get(c) if c else None for c in codes_]
+            inside = geometry.contains_many(wkbs, lats, lons)
         distances: dict[tuple[str, float, float], float] = {}
         out: list[tuple[float, float] | None] = []
         for point, place, code, wkb, hit in zip(points, places, codes_, wkbs, inside, strict=True):

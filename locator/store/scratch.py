@@ -16,9 +16,24 @@ class Scratch:
         self.conn = conn
         self.table = f"temp.scratch_{next(_numbers)}"
         conn.execute(f"CREATE TEMP TABLE {self.table.split('.')[1]} (k TEXT PRIMARY KEY, v TEXT)")
+        self._added: dict[str, str] = {}  # `add`ed, not written yet
+
+    def add(self, key: str, value: str) -> None:
+        """Set a key that is not set yet (a set key keeps its value); written with the next ones."""
+        self._added.setdefault(key, value)
+        if len(self._added) >= ADDED_BATCH:
+            self._write_added()
+
+    def _write_added(self) -> None:
+        if self._added:
+            self.conn.executemany(
+                f"INSERT OR IGNORE INTO {self.table} (k, v) VALUES (?, ?)", self._added.items()
+            )
+            self._added = {}
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """Return the value of a key, or `default`."""
+        self._write_added()
         row = self.conn.execute(f"SELECT v FROM {self.table} WHERE k = ?", (key,)).fetchone()
         return row[0] if row else default
 
@@ -32,21 +47,29 @@ class Scratch:
         return value
 
     def __setitem__(self, key: str, value: str) -> None:
+        self._write_added()
         self.conn.execute(f"INSERT OR REPLACE INTO {self.table} (k, v) VALUES (?, ?)", (key, value))
 
     def setdefault(self, key: str, value: str) -> str:
         """Set a key that is not set yet; return its value."""
+        self._write_added()
         self.conn.execute(f"INSERT OR IGNORE INTO {self.table} (k, v) VALUES (?, ?)", (key, value))
         return self[key]
 
     def claim(self, key: str, value: str) -> str | None:
         """Set a key that is not set yet and return None, or return the value it already has."""
+        self._write_added()
         cur = self.conn.execute(f"INSERT OR IGNORE INTO {self.table} (k, v) VALUES (?, ?)", (key, value))
         return None if cur.rowcount == 1 else self.get(key)
 
     def close(self) -> None:
         """Drop the table."""
+        self._added = {}
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+# Keys `Scratch.add` keeps before writing them in one statement.
+ADDED_BATCH = 500
 
 
 class Spool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -232,6 +233,7 @@ def coverage_size(conn: sqlite3.Connection) -> int:
 # Every stored column but the internal key: what history keeps, so that a change can be undone exactly.
 STORED_COLUMNS = (*STRUCTURE_FIELDS, "statut", "cree_le", "modifie_le", "origine")
 _STORED = ", ".join(STORED_COLUMNS)
+_STORED_VALUES = operator.itemgetter(*STORED_COLUMNS)
 
 
 def get_stored(conn: sqlite3.Connection, structure_id: str) -> dict[str, Any] | None:
@@ -253,7 +255,7 @@ def insert_many(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
     """Insert structures in one statement; every row holds every stored column."""
     db.conn.executemany(
         f"INSERT INTO structures ({_STORED}) VALUES ({', '.join('?' * len(STORED_COLUMNS))})",
-        [[row[c] for c in STORED_COLUMNS] for row in rows],
+        map(_STORED_VALUES, rows),
     )
 
 
