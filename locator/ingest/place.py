@@ -301,6 +301,15 @@ class PlaceResolver:
                     place.code_postal = cp
                     return
                 found, _exact = self._by_name(name, codes.departement_of_insee(cp))
+                if len(found) == 1 and found[0]["code"] in {c["code"] for c in communes}:
+                    # A name written differently (« Pérignat-ès-Allier ») of a commune the code serves.
+                    place.commune = found[0]
+                    place.code_postal = cp
+                    place.warnings.append(
+                        f"commune « {name} » lue comme {found[0]['nom']} ({found[0]['code']}), "
+                        f"que dessert le code postal {cp}"
+                    )
+                    return
                 if len(found) == 1:
                     place.commune = found[0]
                     place.warnings.append(
