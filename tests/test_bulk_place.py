@@ -160,6 +160,7 @@ def test_a_commune_name_written_differently_is_read_as_the_commune_its_postcode_
     (place,) = resolver.resolve_many([{"code_postal": "63800", "commune": "Pérignat-ès-Allier"}])
     assert place.commune["code"] == "63273" and place.code_postal == "63800" and not place.errors
     assert place.warnings[0] == (
-        "commune « Pérignat-ès-Allier » lue comme Pérignat-sur-Allier (63273), que dessert le code postal 63800"
+        "commune « Pérignat-ès-Allier » lue comme Pérignat-sur-Allier (63273), "
+        "que dessert le code postal 63800"
     )
     assert not any("ne dessert pas" in w for w in place.warnings)
