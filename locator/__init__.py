@@ -54,6 +54,17 @@ class _Flask(Flask):
     )
 
 
+def _bring_up_to_date(path: str) -> None:
+    """Migrate a store of an older schema before serving it, as `locator serve` does: an app started by
+    another WSGI server would otherwise fail on every page that reads a newer column."""
+    from .store import db as store_db
+
+    if Path(path).is_file() and store_db.outdated(path):
+        from . import territories
+
+        territories.migrate(path)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings (defaults < LOCATOR_* env < test_config), store, blueprints."""
     app = _Flask(
@@ -63,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(config.PROJECT_ROOT / "instance"),
     )
     app.config.update(config.load(test_config))
+    _bring_up_to_date(app.config["DB"])
     app.jinja_env.filters["brut"] = typography.as_typed  # form values go back as typed
     from .store import authdb
 

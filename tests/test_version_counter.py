@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 from admin_helpers import post_form, text
@@ -232,3 +233,20 @@ def test_a_store_of_schema_5_keeps_the_counters_of_structures_it_deleted_out_of_
     store_db.migrate(admin_store)
     _import(admin_store, tmp_path, telephone="04 73 11 22 33")
     assert stored(admin_store, CIO_ID)["version"] > int(opened["version"])
+
+
+def test_an_app_started_on_a_store_of_the_previous_schema_serves_its_pages(store_copy):
+    from store_helpers import as_version
+
+    from locator import create_app
+
+    as_version(store_copy, "6")  # no hours note, no name positions yet
+    client = create_app({"DB": str(store_copy), "TESTING": True}).test_client()
+    for url in ("/", f"/structures/{AMBERT_ML}", "/communes/63003", "/api/v1/structures?commune=63003"):
+        assert client.get(url).status_code == 200, url
+    with closing(sqlite3.connect(store_copy)) as c:
+        version = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        unlabelled = c.execute(
+            "SELECT COUNT(*) FROM territoires WHERE geometrie IS NOT NULL AND etiquette_latitude IS NULL"
+        ).fetchone()
+    assert version == SCHEMA_VERSION and unlabelled == (0,)

@@ -228,6 +228,18 @@ def explain(err: Exception) -> str:
     return f"erreur de la base ({err})."
 
 
+def outdated(path: str | Path) -> bool:
+    """Tell whether the store is of an older schema this code brings up to date (`migrate`)."""
+    from .schema import MIGRATABLE_VERSIONS
+
+    try:
+        with contextlib.closing(sqlite3.connect(read_only_uri(path), uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError:
+        return False  # missing, not a store: `check` says why
+    return row is not None and row[0] in MIGRATABLE_VERSIONS
+
+
 def check(path: str | Path) -> str | None:
     """Return why the store cannot be served (missing, not SQLite, corrupted, not built), or None."""
     path = Path(path)
