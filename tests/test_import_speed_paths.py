@@ -18,8 +18,11 @@ from shapely.ops import polylabel
 
 from locator import territories
 from locator.geo import labels
-from locator.ingest import importer
+from locator.geo.distance import haversine_km
+from locator.ingest import importer, parents
 from locator.store import db as store_db
+from locator.store import scratch
+from locator.store import structures as store_structures
 from locator.store import territories as store_territories
 
 AMBERT_ML = "mission-locale-du-livradois-forez-63003"
@@ -151,3 +154,66 @@ def test_names_placed_by_the_grid_are_where_a_look_at_every_name_puts_them():
         name = "Mission locale " + "de la vallée " * rng.randint(0, 3) + str(i)
         items.append((f"t{i}", name, shapely.box(lon, lat, lon + side, lat + side)))
     assert labels.place(items) == _place_looking_at_every_name(items)
+
+
+@pytest.mark.parametrize("filter_bits", [scratch.FILTER_BITS, 16])
+def test_a_scratch_map_answers_as_a_dict_would_whatever_its_filter_says(tmp_path, monkeypatch, filter_bits):
+    # 16 bits: the filter says "maybe" for nearly every key, so the statements are taken as well.
+    monkeypatch.setattr(scratch, "FILTER_BITS", filter_bits)
+    conn = sqlite3.connect(tmp_path / "s.sqlite")
+    kept = scratch.Scratch(conn)
+    model: dict[str, str] = {}
+    rng = random.Random(7)
+    for step in range(3000):
+        key, value = f"k{rng.randrange(400)}", f"v{step}"
+        op = rng.choice(["add", "claim", "get", "set", "setdefault"])
+        if op == "add":
+            kept.add(key, value)
+            model.setdefault(key, value)
+        elif op == "claim":
+            earlier = model.get(key)
+            model.setdefault(key, value)
+            assert kept.claim(key, value) == earlier
+        elif op == "get":
+            assert kept.get(key) == model.get(key)
+        elif op == "set":
+            kept[key] = value
+            model[key] = value
+        else:
+            assert kept.setdefault(key, value) == model.setdefault(key, value)
+    assert all(kept.get(k) == v for k, v in model.items())
+    kept.close()
+
+
+def _suggested_looking_at_each(missions, departement, point, name, limit=parents.SUGGESTIONS):
+    """The suggestion rule written plainly: every Mission locale measured and sorted."""
+    wanted = parents.telling_words(name) if name else ""
+
+    def key(m, by_name):
+        alike = by_name and bool(wanted) and parents._alike(wanted, m["nom"]) >= parents.SUGGEST_SCORE
+        placeless = point is None or m.get("latitude") is None or m.get("longitude") is None
+        far = 0.0 if placeless else haversine_km(point[0], point[1], m["latitude"], m["longitude"])
+        return (not alike, placeless, far, m["nom"])
+
+    here = sorted((m for m in missions if m.get("departement") == departement), key=lambda m: key(m, True))
+    found = here[:limit]
+    if len(found) < limit:
+        others = [m for m in missions if m.get("departement") != departement]
+        found += sorted(others, key=lambda m: key(m, False))[: limit - len(found)]
+    return [m["id"] for m in found]
+
+
+def test_missions_suggested_for_an_antenne_are_those_the_plain_rule_ranks_first(store_copy):
+    with closing(store_db.connect(store_copy)) as conn:
+        missions = store_structures.published(conn, types=("mission_locale",))
+    # One without a place, named as a placed one: the name's pull and the place's come in that order.
+    missions.append({**missions[0], "id": "sans-lieu", "latitude": None})
+    suggestions = parents.Suggestions(missions)
+    rng = random.Random(3)
+    departements = sorted({m["departement"] for m in missions}) + ["75", None]
+    for _ in range(400):
+        point = None if rng.random() < 0.1 else (rng.uniform(44.0, 46.5), rng.uniform(2.0, 7.0))
+        departement = rng.choice(departements)
+        name = rng.choice([None, missions[0]["nom"], "Mission locale du Livradois", "ML Riom", "Maison"])
+        got = [m["id"] for m, _km in suggestions.suggest(departement, point, name)]
+        assert got == _suggested_looking_at_each(missions, departement, point, name)

@@ -64,7 +64,7 @@ def text(
     Every text people type is cleaned here: cells, the admin form, reports, account emails.
     `max_length` replaces the field's usual limit.
     """
-    if value is None:
+    if not value:  # None, or an empty cell (many per row in wide files)
         return None
     limit = max_length or MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
     if _plain(value) and not (field in FORMULA_CHECKED and value.startswith(FORMULA_STARTS)):

@@ -100,6 +100,7 @@ class Matcher:
         self._cells: OrderedDict[tuple[int, int], _Cell] = OrderedDict()
         self._alike_cache: OrderedDict[str, _Alike] = OrderedDict()
         self._complete = False  # True: every stored structure is in the caches (absent = none there)
+        self._ids: set[str] = set()  # when complete: every stored id
         if self.max_pk <= PRELOAD_MAX:
             self._preload()
 
@@ -109,6 +110,7 @@ class Matcher:
         drafts: list[tuple[Any, ...]] = []
         for sid, nom, type_, statut, lat, lon, code in store_structures.snapshot(self.conn, self.max_pk):
             key = names.normalize(nom)
+            self._ids.add(sid)
             if code:
                 self._communes.setdefault(code, {}).setdefault(key, []).append((sid, type_, nom))
             if lat is not None and lon is not None and statut in ("publie", "brouillon"):
@@ -121,6 +123,10 @@ class Matcher:
                 cell.blocks.setdefault(b, []).append(len(cell.rows))
             cell.rows.append(row)
         self._complete = True
+
+    def may_be_stored(self, structure_id: str) -> bool:
+        """Tell whether the store may hold this id (False only when the store, read whole, does not)."""
+        return not self._complete or structure_id in self._ids
 
     @staticmethod
     def _touch(cache: OrderedDict, key: Any, load) -> Any:

@@ -7,10 +7,9 @@ may belong to any structure that is not an antenne. A chain of parents never loo
 
 from __future__ import annotations
 
-import heapq
 import math
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -181,47 +180,78 @@ def suggest_missions(
 
     Those of the row's département come first, by distance from the row's point (latitude, longitude);
     a name written in the row puts an alike one first among them. Other départements' Missions locales
-    fill the list, by distance only, when the row's has fewer than `limit`.
+    fill the list, by distance only, when the row's has fewer than `limit`. (One call: `Suggestions`
+    answers many rows against the same Missions locales.)
     """
-    wanted = telling_words(name) if name else ""
-    near = _closeness(point)
-
-    def ranked(group: list[dict[str, Any]], by_name: bool, count: int) -> list[dict[str, Any]]:
-        keyed = []
-        for m in group:
-            c = near(m)
-            alike = by_name and bool(wanted) and _alike(wanted, m["nom"]) >= SUGGEST_SCORE
-            keyed.append(((not alike, c is None, c or 0.0, m["nom"]), m))
-        return [m for _key, m in heapq.nsmallest(count, keyed, key=lambda k: k[0])]
-
-    found = ranked([m for m in missions if m.get("departement") == departement], True, limit)
-    if len(found) < limit:  # the others are only ranked when needed
-        others = [m for m in missions if m.get("departement") != departement]
-        found += ranked(others, False, limit - len(found))
-    return [(m, _km(point, m)) for m in found]
+    return Suggestions(missions).suggest(departement, point, name, limit)
 
 
-def _closeness(point: tuple[float, float] | None) -> Callable[[dict[str, Any]], float | None]:
-    """Return a function giving, for a Mission locale, a number that grows with its distance from the
-    point (haversine's inner term, without its root and arcsine), or None when either has no place."""
-    if point is None:
-        return lambda _m: None
-    p1, cos1, l1 = _radians(*point)
+class Suggestions:
+    """The Missions locales to suggest for rows, filed once by département with their places in
+    radians: an import asks for thousands of rows against the same few dozen."""
 
-    def closeness(m: dict[str, Any]) -> float | None:
-        if m.get("latitude") is None or m.get("longitude") is None:
-            return None
-        p2, cos2, l2 = _radians(m["latitude"], m["longitude"])
-        return math.sin((p2 - p1) / 2) ** 2 + cos1 * cos2 * math.sin((l2 - l1) / 2) ** 2
+    def __init__(self, missions: Sequence[dict[str, Any]]):
+        self.missions = list(missions)
+        self._groups: dict[tuple[str | None, bool], _Group] = {}
 
-    return closeness
+    def _group(self, departement: str | None, inside: bool) -> _Group:
+        key = (departement, inside)
+        if key not in self._groups:
+            chosen = [m for m in self.missions if (m.get("departement") == departement) == inside]
+            self._groups[key] = _Group(chosen)
+        return self._groups[key]
+
+    def suggest(
+        self,
+        departement: str | None,
+        point: tuple[float, float] | None,
+        name: str | None = None,
+        limit: int = SUGGESTIONS,
+    ) -> list[tuple[dict[str, Any], float | None]]:
+        """What `suggest_missions` returns, for these Missions locales."""
+        wanted = telling_words(name) if name else ""
+        found = self._group(departement, True).ranked(point, wanted, limit)
+        if len(found) < limit:  # the others are only ranked when needed
+            found += self._group(departement, False).ranked(point, "", limit - len(found))
+        return [(m, _km(point, m)) for m in found]
 
 
-@lru_cache(maxsize=4096)  # the same Missions locales, row after row
-def _radians(lat: float, lon: float) -> tuple[float, float, float]:
-    """Return (latitude in radians, its cosine, longitude in radians)."""
-    p = math.radians(lat)
-    return p, math.cos(p), math.radians(lon)
+class _Group:
+    """Some Missions locales, with what ranking them by distance needs as arrays."""
+
+    def __init__(self, missions: list[dict[str, Any]]):
+        import numpy as np
+
+        self.missions = missions
+        lat = np.array([np.nan if m.get("latitude") is None else m["latitude"] for m in missions], float)
+        lon = np.array([np.nan if m.get("longitude") is None else m["longitude"] for m in missions], float)
+        self.phi, self.lam = np.radians(lat), np.radians(lon)
+        self.cos = np.cos(self.phi)
+        self.placeless = np.isnan(lat) | np.isnan(lon)
+        # Ties in distance go to the name first in alphabetical order.
+        self.name_rank = np.argsort(np.argsort(np.array([m["nom"] for m in missions], dtype=object)))
+
+    def ranked(self, point: tuple[float, float] | None, wanted: str, count: int) -> list[dict[str, Any]]:
+        """The `count` best: one named like `wanted` first, then placed before placeless, nearest first."""
+        import numpy as np
+
+        if not self.missions or count <= 0:
+            return []
+        if point is None:
+            near = np.zeros(len(self.missions))
+            placeless = np.ones(len(self.missions), bool)
+        else:
+            p1, l1 = math.radians(point[0]), math.radians(point[1])
+            # Haversine's inner term, without its root and arcsine: it grows with the distance.
+            near = np.sin((self.phi - p1) / 2) ** 2
+            near += math.cos(p1) * self.cos * np.sin((self.lam - l1) / 2) ** 2
+            placeless = self.placeless
+            near = np.where(placeless, 0.0, near)
+        unlike = np.ones(len(self.missions), bool)
+        if wanted:
+            unlike = np.array([_alike(wanted, m["nom"]) < SUGGEST_SCORE for m in self.missions], bool)
+        order = np.lexsort((self.name_rank, near, placeless, unlike))
+        return [self.missions[i] for i in order[:count]]
 
 
 def _km(point: tuple[float, float] | None, m: dict[str, Any]) -> float | None:

@@ -219,6 +219,7 @@ class RowPipeline:
         self.links: dict[str, str] | Scratch = Scratch(conn) if spill else {}
         self._store_names: dict[str, list[tuple[str, str]]] | None = None
         self._published_missions: list[dict[str, Any]] | None = None  # for loose names and suggestions
+        self._suggestions: parents.Suggestions | None = None
         self._suggested: dict[tuple, str] = {}  # (département, point, parent name) → the suggestions said
         self._loose: dict[tuple[str, str | None], dict[str, Any] | None] = {}  # (name, département) → ML
         self._region_names: dict[str, str | None] = {}
@@ -337,14 +338,14 @@ class RowPipeline:
     def _match(self, v: dict[str, Any], computed: str, refs: list[tuple[str, str]], row: PlanRow):
         """Return (id, stored row or None) for the structure this row describes."""
         if v["id"]:
-            return v["id"], store_structures.get_stored(self.conn, v["id"])
+            return v["id"], self._stored(v["id"])
         for espace, valeur in refs:
             sid = store_structures.by_ref(self.conn, espace, valeur)
             if sid:
-                old = store_structures.get_stored(self.conn, sid)
+                old = self._stored(sid)
                 if old is not None:
                     return sid, old
-        old = store_structures.get_stored(self.conn, computed)
+        old = self._stored(computed)
         if old is not None:
             return computed, old
         key = names.normalize(v["nom"])
@@ -378,6 +379,12 @@ class RowPipeline:
                 "comme choisi"
             )
         return found[0], store_structures.get_stored(self.conn, found[0])
+
+    def _stored(self, structure_id: str) -> dict[str, Any] | None:
+        """The stored row of this id; a new id (most rows of a big file) costs no statement."""
+        if not self.matcher.may_be_stored(structure_id):
+            return None
+        return store_structures.get_stored(self.conn, structure_id)
 
     # -- région -------------------------------------------------------------------------------------
     def _region_name(self, code: str) -> str:
@@ -496,7 +503,9 @@ class RowPipeline:
         key = (s.get("departement"), point, name)
         said = self._suggested.get(key)
         if said is None:
-            found = parents.suggest_missions(self._missions(), s.get("departement"), point, name)
+            if self._suggestions is None:
+                self._suggestions = parents.Suggestions(self._missions())
+            found = self._suggestions.suggest(s.get("departement"), point, name)
             said = (
                 f" ; Missions locales les plus proches\u202f: {parents.suggestions_text(found)}"
                 if found

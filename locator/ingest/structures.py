@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..geo import names
 
@@ -110,9 +111,13 @@ def id_problem(ident: str) -> str | None:
     return None
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=4096)  # asked twice for each new row (its id, then whether it has one)
 def slug(text: str) -> str:
     """Return an ASCII slug of a name, for readable stable ids."""
-    return re.sub(r"[^a-z0-9]+", "-", names.fold(text)).strip("-")[:80]
+    return _NOT_SLUG.sub("-", names.fold(text)).strip("-")[:80]
 
 
 def structure_id(type_: str, nom: str, code_insee: str | None) -> str:
