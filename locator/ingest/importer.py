@@ -26,6 +26,8 @@ from ..store import imports as store_imports
 from ..store import positions as store_positions
 from ..store import structures as store_structures
 from . import annuaire, table
+from . import front as ingest_front
+from . import pipeline as row_pipeline
 from .coverage import FOUND_BY, CoverageLine, plan_lines
 from .geocoders import BanGeocoder, Geocoder, OfflineGeocoder
 from .limits import Limits
@@ -309,6 +311,13 @@ def _inputs(
             )
         return iter(items)
     plan.avertissements += tab.warnings
+    return ((ligne, raw, {}) for ligne, raw in tab.rows())
+
+
+def open_rows(source: Path | bytes, filename: str, options: Options) -> Iterator:
+    """Open a file of structures again and yield its rows as `_inputs` does (ingest.front reads them
+    in its own process)."""
+    _genre, tab, _size = _open(source, filename, options.max_bytes, options.limits)
     return ((ligne, raw, {}) for ligne, raw in tab.rows())
 
 
@@ -724,13 +733,15 @@ def import_file(
     auteur: str | None = None,
     region: str = "84",
     record: bool = True,
+    parallel: bool | None = None,
 ) -> dict[str, Any]:
     """Import a file streamed row by row in one transaction (the CLI's path); return the report.
 
     Same steps and report as plan + apply, but rows are written as they are read, so memory does not
     grow with the file. With `dry_run` nothing is written. When no row is valid, or on any failure,
     the transaction is rolled back and the store is unchanged (`erreur` in the report). `record=False`
-    (the seed) writes neither the import record nor history.
+    (the seed) writes neither the import record nor history. `parallel`: read and place the rows in a
+    second process (ingest.front): None decides by the file's size.
     """
     source, filename, geocoder = _defaults(source, filename, geocoder)
     plan = ImportPlan(fichier=filename, sha256="", genre="structures")
@@ -749,6 +760,37 @@ def import_file(
             plan.erreur = str(err)
             return plan.report()
     opts = _with_source(_options(options, plan.genre), filename)
+    front = None
+    if (
+        plan.genre == "structures"
+        and tab is not None
+        and ingest_front.worth_it(db.conn, source, geocoder, parallel)
+    ):
+        # Started first: it loads the app and GeoPandas while this process gets ready.
+        store = ingest_front.store_path(db.conn)
+        front = ingest_front.Front(store, source, filename, opts, row_pipeline.CHUNK_ROWS)
+    try:
+        return _stream(db, plan, tab, source, geocoder, opts, front, dry_run, auteur, region, record)
+    finally:
+        if front is not None:
+            front.close()
+
+
+def _stream(
+    db: sqlite_utils.Database,
+    plan: ImportPlan,
+    tab: table.Table | None,
+    source: Path | bytes,
+    geocoder: Geocoder,
+    opts: Options,
+    front: ingest_front.Front | None,
+    dry_run: bool,
+    auteur: str | None,
+    region: str,
+    record: bool,
+) -> dict[str, Any]:
+    """`import_file`'s rows: read here, or by `front` in its own process."""
+    filename = plan.fichier
     pipeline = RowPipeline(db.conn, geocoder, opts, spill=True, offline=True)  # the CLI and the build
     counts = new_counts()
     kept: list[PlanRow] = []  # rows with something to report (problems), not the others
@@ -774,7 +816,12 @@ def import_file(
             deferred = None if dry_run else store_positions.defer_insert_indexing(db)
             writes = _Writes(db)
             pipeline.unwritten = writes.flush
-            for row in pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan, opts.limits)):
+            if front is None:
+                rows = pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan, opts.limits))
+            else:
+                plan.avertissements += tab.warnings if tab is not None else []
+                rows = pipeline.run((), front.chunks())
+            for row in rows:
                 count(counts, row.action)
                 if row.action == "vide":
                     continue

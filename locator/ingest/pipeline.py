@@ -766,13 +766,23 @@ class RowPipeline:
         row.diff = _diff(s, old, row.changements)
         return row
 
-    def run(self, rows: Iterable[tuple[int, dict[str, Any], dict[str, Any]]]) -> Iterator[PlanRow]:
+    def run(
+        self,
+        rows: Iterable[tuple[int, dict[str, Any], dict[str, Any]]],
+        fronted: Iterable[list[Fronted]] | None = None,
+    ) -> Iterator[PlanRow]:
         """Yield finished plan rows; rows naming a parent not met yet wait until the end of the file.
 
-        Each input is (line, raw values, extras: {"refs": [...], "precision": ...}).
+        Each input is (line, raw values, extras: {"refs": [...], "precision": ...}). `fronted`: the rows
+        as `front` gave them, chunk after chunk, in another process (`rows` is then not read).
         """
         waiting: list[PlanRow] | Spool = Spool(self.conn) if self.spill else []
-        for ligne, raw, extras, row in self._prepared(rows):
+        prepared = (
+            self._prepared(rows)
+            if fronted is None
+            else (self._back(item) for chunk in fronted for item in chunk)
+        )
+        for ligne, raw, extras, row in prepared:
             if extras.get("erreur"):  # a record the reader could not understand
                 yield PlanRow(ligne=ligne, action="rejete", erreurs=[extras["erreur"]], brut=raw)
                 continue
@@ -818,6 +828,15 @@ class RowPipeline:
     def _prepare_chunk(
         self, chunk: list[tuple[int, dict[str, Any], dict[str, Any]]]
     ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any], PlanRow | None]]:
+        for item in self.front(chunk):
+            yield self._back(item)
+
+    def front(self, chunk: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> list[Fronted]:
+        """Read and place a chunk of rows: what reads only the file, the options and the reference
+        geography (no stored structure, no row before), so another process may do it (ingest.front).
+
+        Each item is (line, raw, extras, None for an empty line or (row, values or None when refused),
+        the place of a row with values)."""
         started = [
             None
             if extras.get("erreur")
@@ -826,13 +845,17 @@ class RowPipeline:
         ]
         values = [s[1] for s in started if s is not None and s[1] is not None]
         places = iter(self.places.resolve_many(values))
-        for (ligne, raw, extras), begun in zip(chunk, started, strict=True):
-            if begun is None:
-                yield ligne, raw, extras, None
-            elif begun[1] is None:
-                yield ligne, raw, extras, begun[0]
-            else:
-                yield ligne, raw, extras, self._placed(begun[0], begun[1], next(places))
+        return [
+            (ligne, raw, extras, begun, next(places) if begun is not None and begun[1] is not None else None)
+            for (ligne, raw, extras), begun in zip(chunk, started, strict=True)
+        ]
+
+    def _back(self, item: Fronted) -> tuple[int, dict[str, Any], dict[str, Any], PlanRow | None]:
+        """Finish a row `front` read and placed: match it against the store and the rows before it."""
+        ligne, raw, extras, begun, place = item
+        if begun is None or begun[1] is None:
+            return ligne, raw, extras, None if begun is None else begun[0]
+        return ligne, raw, extras, self._placed(begun[0], begun[1], place)
 
     def notes(self) -> list[str]:
         """Return the remarks about the whole file, once every row is through."""
@@ -844,6 +867,12 @@ class RowPipeline:
             f" : les fiches enregistrées sont plus récentes que "
             f"ce fichier (lignes {lines})"
         ]
+
+
+# A row as `RowPipeline.front` leaves it: (line, raw, extras, None or (row, values or None), place or None).
+Fronted = tuple[
+    int, dict[str, Any], dict[str, Any], tuple[PlanRow, dict[str, Any] | None] | None, Place | None
+]
 
 
 def _diff(new: dict[str, Any], old: dict[str, Any], changed: list[str]) -> list[dict[str, Any]]:
