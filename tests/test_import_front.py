@@ -42,7 +42,20 @@ def _messy_file(store: Path, path: Path, rows: int) -> None:
             "JOIN codes_postaux p ON p.code_insee = c.code WHERE c.type = 'COM' AND c.latitude IS NOT NULL "
             "GROUP BY c.code ORDER BY c.code"
         ).fetchall()
+        stored = c.execute(
+            "SELECT type, nom, code_postal, commune, code_insee, latitude, longitude FROM structures "
+            "WHERE latitude IS NOT NULL AND code_insee IS NOT NULL ORDER BY id"
+        ).fetchall()
     lines = ["Type;Nom;Adresse;CP;Ville;Code INSEE;Téléphone;Latitude;Longitude;Parent"]
+    for n, (kind, nom, cp, ville, code, lat, lon) in enumerate(stored[:60]):
+        # The store's own structures again: the same name (an update), a name alike (a probable
+        # duplicate), a few metres away under another wording, then twice in the file.
+        point = f"{lat:.6f}".replace(".", ","), f"{lon:.6f}".replace(".", ",")
+        shape = n % 4
+        name = [nom, f"{nom} (accueil)", f"Accueil {nom}", nom.upper()][shape]
+        lines.append(f"{kind};{name};;{cp};{ville};{code};04 71 00 00 {n:02d};{point[0]};{point[1]};")
+        if shape == 3:
+            lines.append(f"{kind};{nom} – accueil;;{cp};{ville};{code};;{point[0]};{point[1]};")
     for i in range(rows):
         code, nom, lat, lon, cp = rng.choice(communes)
         kind = rng.choice(["Antenne", "CIO", "Mission Locale", "partenaire", "E2C"])
@@ -110,6 +123,7 @@ def test_rows_read_by_a_second_process_are_imported_as_one_process_imports_them(
     report_alone = _import(alone, csv, parallel=False)
     report_apart = _import(apart, csv, parallel=True)
     assert report_alone["crees"] > 300 and report_alone["rejetes"] and report_alone["avertissements"]
+    assert report_alone["mis_a_jour"] and report_alone["doublons_probables"]
     assert report_apart == report_alone
     assert _stored(apart) == _stored(alone)
 

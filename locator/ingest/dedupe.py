@@ -12,7 +12,7 @@ import math
 import re
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,10 +152,11 @@ class Matcher:
 
     def same_name_in_commune(self, key: str, code: str, types: Sequence[str], skip) -> str | None:
         """Return the id of the first stored structure of these types with this name key in the commune."""
-        for sid, type_, _nom in self._commune(code).get(key, ()):
-            if type_ in types and sid not in skip:
-                return sid
-        return None
+        return next((sid for sid in self.same_names_in_commune(key, code, types) if sid not in skip), None)
+
+    def same_names_in_commune(self, key: str, code: str, types: Sequence[str]) -> list[str]:
+        """Return the ids of the stored structures of these types with this name key in the commune."""
+        return [sid for sid, type_, _nom in self._commune(code).get(key, ()) if type_ in types]
 
     def _alike(self, code: str) -> _Alike:
         """The stored names of a commune as meaningful words, blocked by word (built once per commune)."""
@@ -234,11 +235,16 @@ class Matcher:
         self, key: str, box: tuple[float, float, float, float], types: Sequence[str], skip
     ) -> tuple[str, str] | None:
         """Return (id, nom) of a stored, non-archived structure of these types in the box, named alike."""
+        return next((found for found in self.near_duplicates(key, box, types) if found[0] not in skip), None)
+
+    def near_duplicates(
+        self, key: str, box: tuple[float, float, float, float], types: Sequence[str]
+    ) -> Iterator[tuple[str, str]]:
+        """Yield (id, nom) of each stored, non-archived structure of these types in the box, named alike."""
         for sid, nom, type_, statut, lat, lon, other in self._candidates(key, box):
-            if type_ not in types or statut == "archive" or sid in skip:
+            if type_ not in types or statut == "archive":
                 continue
             if not (box[0] <= lat <= box[1] and box[2] <= lon <= box[3]):
                 continue
             if _numbers(key) == _numbers(other) and similarity(key, other) >= NEAR_DUPLICATE_SCORE:
-                return sid, nom
-        return None
+                yield sid, nom

@@ -50,23 +50,21 @@ def worth_it(conn: sqlite3.Connection, source: Path | bytes, geocoder: Geocoder,
 class Front:
     """The second process reading and placing a file's rows, chunk after chunk, in order.
 
-    A fresh interpreter running this module (a forked copy would inherit this process's open store and
-    its locks; multiprocessing's spawn would run the caller's script again in it): the job goes down
-    its standard input, the chunks come back through a pipe of their own, pickled.
+    A fresh interpreter (a forked copy would inherit this process's open store and its locks;
+    multiprocessing's spawn would run the caller's script again in it): the job goes down its standard
+    input, the chunks come back through a pipe of their own, pickled.
     """
 
     def __init__(
         self, store: Path, source: Path | bytes, filename: str, options: Options, chunk_rows: int
     ) -> None:
         read_end, write_end = os.pipe()
-        root = str(Path(__file__).resolve().parents[2])  # where `locator` is, for a checkout or a wheel
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+        root = str(Path(__file__).resolve().parents[2])  # where this `locator` is, checkout or wheel
         try:
-            self._process = subprocess.Popen(  # noqa: S603 — this interpreter, this module, a number
-                [sys.executable, "-m", "locator.ingest.front", str(write_end)],
+            self._process = subprocess.Popen(  # noqa: S603 — this interpreter, this code, two numbers
+                [sys.executable, "-I", "-c", _START, root, str(write_end)],
                 stdin=subprocess.PIPE,
                 pass_fds=(write_end,),
-                env=env,
             )
         finally:
             os.close(write_end)  # the child holds it: its exit ends the pipe
@@ -116,10 +114,10 @@ def _work(
         for item in open_rows(source, filename, options):
             chunk.append(item)
             if len(chunk) >= chunks:
-                send(("lignes", pipeline.front(chunk)))
+                send(("lignes", pipeline.front(chunk, ask=True)))
                 chunk = []
         if chunk:
-            send(("lignes", pipeline.front(chunk)))
+            send(("lignes", pipeline.front(chunk, ask=True)))
         send(("fin", None))
     except BrokenPipeError:  # the import ended early and stopped reading: nothing to say
         pass
@@ -134,12 +132,20 @@ def _work(
         conn.close()
 
 
-def main() -> None:
-    """Entry point of the second process: `python -m locator.ingest.front FD`, the job on stdin."""
+def main(fd: int) -> None:
+    """The second process's start: the job on standard input, the chunks out through `fd`."""
     job = pickle.load(sys.stdin.buffer)  # noqa: S301 — written by the importing process that started us
-    with os.fdopen(int(sys.argv[1]), "wb") as out:
+    with os.fdopen(fd, "wb") as out:
         _work(out, *job)
 
 
-if __name__ == "__main__":
-    main()
+# Run by a fresh interpreter in isolated mode (no current directory, no PYTHON* variables on its path),
+# with this very `locator` first on its path: the child runs the code its parent runs.
+_START = "; ".join(
+    [
+        "import sys",
+        "sys.path.insert(0, sys.argv[1])",
+        "from locator.ingest.front import main",
+        "main(int(sys.argv[2]))",
+    ]
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -335,34 +335,42 @@ class RowPipeline:
             )
 
     # -- matching -----------------------------------------------------------------------------------
-    def _match(self, v: dict[str, Any], computed: str, refs: list[tuple[str, str]], row: PlanRow):
-        """Return (id, stored row or None) for the structure this row describes."""
+    def _match(
+        self,
+        v: dict[str, Any],
+        computed: str,
+        refs: list[tuple[str, str]],
+        row: PlanRow,
+        ask: _Live,
+    ):
+        """Return (id, stored row or None) for the structure this row describes, from the answers the
+        store gives now (`_Live`) or gave the second process (`Answers`)."""
         if v["id"]:
-            return v["id"], self._stored(v["id"])
+            return v["id"], ask.stored(v["id"])
         for espace, valeur in refs:
             sid = store_structures.by_ref(self.conn, espace, valeur)
             if sid:
                 old = self._stored(sid)
                 if old is not None:
                     return sid, old
-        old = self._stored(computed)
+        old = ask.stored(computed)
         if old is not None:
             return computed, old
         key = names.normalize(v["nom"])
         types = FAMILIES.get(v["type"], (v["type"],))
         if v.get("code_insee"):
-            sid = self.matcher.same_name_in_commune(key, v["code_insee"], types, self.seen)
+            sid = ask.same_name(key, v["code_insee"], types, self.seen)
             if sid is not None:
-                return sid, store_structures.get_stored(self.conn, sid)
+                return sid, ask.stored(sid)
         found = None
         # Admin files are asked about names alike in the commune; the annuaire and the seed carry their
         # own ids, and a name longer by a word there is another office (« CIO de Clermont-Ferrand Nord »).
         if v.get("code_insee") and self.options.origine == "import":
             # Structures this file already updates are asked about too: two rows may describe one.
-            found = self.matcher.alike_in_commune(key, v["code_insee"], types, ())
+            found = ask.alike(key, v["code_insee"], types)
         if found is None and v.get("latitude") is not None:
             box = bbox_around(v["latitude"], v["longitude"], NEAR_DUPLICATE_KM)
-            found = self.matcher.near_duplicate(key, box, types, self.seen)
+            found = ask.near(key, box, types, self.seen)
         if found is None:
             return computed, None
         choice = self.options.doublons.get(row.ligne)
@@ -378,7 +386,7 @@ class RowPipeline:
                 f"doublon probable de « {found[1]} » (id {found[0]}) : la fiche enregistrée est mise à jour, "
                 "comme choisi"
             )
-        return found[0], store_structures.get_stored(self.conn, found[0])
+        return found[0], ask.stored(found[0])
 
     def _stored(self, structure_id: str) -> dict[str, Any] | None:
         """The stored row of this id; a new id (most rows of a big file) costs no statement."""
@@ -550,8 +558,11 @@ class RowPipeline:
         v["precision"] = precision
         return row, v
 
-    def _placed(self, row: PlanRow, v: dict[str, Any], place: Place) -> PlanRow:
-        """Finish a row whose place is resolved: région, id, match against the store and the file."""
+    def _placed(
+        self, row: PlanRow, v: dict[str, Any], place: Place, answers: Answers | None = None
+    ) -> PlanRow:
+        """Finish a row whose place is resolved: région, id, match against the store and the file
+        (`answers`: what the store said about it in the second process, when it read the row)."""
         if place.street_cut:  # the postcode and commune written in it are stored in their own fields
             v["adresse"] = place.adresse
         row.erreurs += place.errors
@@ -566,7 +577,8 @@ class RowPipeline:
         v["code_insee"] = commune["code"]
         v["latitude"], v["longitude"] = place.latitude, place.longitude
         computed = structure_id(v["type"], v["nom"], commune["code"])
-        sid, old = self._match(v, computed, row.refs, row)
+        ask = _Live(self) if answers is None else _Recorded(self, answers)
+        sid, old = self._match(v, computed, row.refs, row, ask)
         if old is None:  # a new structure's id: safe, and no word of the site's paths
             if v["id"]:
                 problem = id_problem(sid)
@@ -831,12 +843,14 @@ class RowPipeline:
         for item in self.front(chunk):
             yield self._back(item)
 
-    def front(self, chunk: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> list[Fronted]:
-        """Read and place a chunk of rows: what reads only the file, the options and the reference
-        geography (no stored structure, no row before), so another process may do it (ingest.front).
+    def front(
+        self, chunk: list[tuple[int, dict[str, Any], dict[str, Any]]], ask: bool = False
+    ) -> list[Fronted]:
+        """Read and place a chunk of rows: what reads only the file, the options and the store as it was
+        before the import (no row before), so another process may do it (ingest.front).
 
         Each item is (line, raw, extras, None for an empty line or (row, values or None when refused),
-        the place of a row with values)."""
+        the place of a row with values, and with `ask` what the store says of the structure it may be)."""
         started = [
             None
             if extras.get("erreur")
@@ -845,17 +859,40 @@ class RowPipeline:
         ]
         values = [s[1] for s in started if s is not None and s[1] is not None]
         places = iter(self.places.resolve_many(values))
-        return [
-            (ligne, raw, extras, begun, next(places) if begun is not None and begun[1] is not None else None)
-            for (ligne, raw, extras), begun in zip(chunk, started, strict=True)
-        ]
+        out: list[Fronted] = []
+        for (ligne, raw, extras), begun in zip(chunk, started, strict=True):
+            place = next(places) if begun is not None and begun[1] is not None else None
+            answers = self._ask(begun[0], begun[1], place) if ask and place is not None else None
+            out.append((ligne, raw, extras, begun, place, answers))
+        return out
 
     def _back(self, item: Fronted) -> tuple[int, dict[str, Any], dict[str, Any], PlanRow | None]:
         """Finish a row `front` read and placed: match it against the store and the rows before it."""
-        ligne, raw, extras, begun, place = item
+        ligne, raw, extras, begun, place, answers = item
         if begun is None or begun[1] is None:
             return ligne, raw, extras, None if begun is None else begun[0]
-        return ligne, raw, extras, self._placed(begun[0], begun[1], place)
+        return ligne, raw, extras, self._placed(begun[0], begun[1], place, answers)
+
+    def _ask(self, row: PlanRow, v: dict[str, Any], place: Place) -> Answers | None:
+        """Put to the store every question `_match` may ask about this row (which ones it asks depends
+        on the rows before, known only to the importing process); None when it asks none of them."""
+        if place.errors or not place.commune or row.refs:
+            return None
+        code = place.commune["code"]
+        key = names.normalize(v["nom"])
+        types = FAMILIES.get(v["type"], (v["type"],))
+        answers = Answers()
+        if not v["id"]:
+            answers.same_names = self.matcher.same_names_in_commune(key, code, types)
+            if self.options.origine == "import":
+                answers.alike_found = self.matcher.alike_in_commune(key, code, types, ())
+            if place.latitude is not None:
+                box = bbox_around(place.latitude, place.longitude, NEAR_DUPLICATE_KM)
+                answers.nears = list(self.matcher.near_duplicates(key, box, types))
+        ids = [v["id"] or structure_id(v["type"], v["nom"], code), *answers.same_names]
+        ids += [found[0] for found in [answers.alike_found, *answers.nears] if found]
+        answers.rows = {sid: self._stored(sid) for sid in ids}
+        return answers
 
     def notes(self) -> list[str]:
         """Return the remarks about the whole file, once every row is through."""
@@ -869,9 +906,67 @@ class RowPipeline:
         ]
 
 
+class _Live:
+    """`_match`'s questions, asked of the store and the file now."""
+
+    def __init__(self, pipeline: RowPipeline):
+        self.pipeline = pipeline
+
+    def stored(self, structure_id: str) -> dict[str, Any] | None:
+        return self.pipeline._stored(structure_id)
+
+    def same_name(self, key: str, code: str, types: Sequence[str], skip) -> str | None:
+        return self.pipeline.matcher.same_name_in_commune(key, code, types, skip)
+
+    def alike(self, key: str, code: str, types: Sequence[str]) -> tuple[str, str] | None:
+        return self.pipeline.matcher.alike_in_commune(key, code, types, ())
+
+    def near(self, key: str, box: tuple[float, float, float, float], types: Sequence[str], skip):
+        return self.pipeline.matcher.near_duplicate(key, box, types, skip)
+
+
+@dataclass
+class Answers:
+    """`_match`'s questions about one row, answered by the second process from the store as it was
+    before the import (`RowPipeline._ask`)."""
+
+    rows: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # id → stored row
+    same_names: list[str] = field(default_factory=list)
+    alike_found: tuple[str, str] | None = None
+    nears: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _Recorded(_Live):
+    """`_match`'s questions, from `Answers`, with what the rows before changed: the ids the file already
+    took are skipped, and a structure it already took is read again from the store."""
+
+    def __init__(self, pipeline: RowPipeline, answers: Answers):
+        super().__init__(pipeline)
+        self.answers = answers
+
+    def stored(self, structure_id: str) -> dict[str, Any] | None:
+        if structure_id in self.answers.rows and structure_id not in self.pipeline.seen:
+            return self.answers.rows[structure_id]
+        return self.pipeline._stored(structure_id)
+
+    def same_name(self, key: str, code: str, types: Sequence[str], skip) -> str | None:
+        return next((sid for sid in self.answers.same_names if sid not in skip), None)
+
+    def alike(self, key: str, code: str, types: Sequence[str]) -> tuple[str, str] | None:
+        return self.answers.alike_found
+
+    def near(self, key: str, box: tuple[float, float, float, float], types: Sequence[str], skip):
+        return next((found for found in self.answers.nears if found[0] not in skip), None)
+
+
 # A row as `RowPipeline.front` leaves it: (line, raw, extras, None or (row, values or None), place or None).
 Fronted = tuple[
-    int, dict[str, Any], dict[str, Any], tuple[PlanRow, dict[str, Any] | None] | None, Place | None
+    int,
+    dict[str, Any],
+    dict[str, Any],
+    tuple[PlanRow, dict[str, Any] | None] | None,
+    Place | None,
+    Answers | None,
 ]
 
 
