@@ -155,6 +155,7 @@ def test_an_import_that_stops_early_stops_the_second_process(built_store, tmp_pa
 
 CHILD = """
 import sys
+sys.path.insert(0, sys.argv[3])  # this checkout's locator, not the one in the current directory
 from pathlib import Path
 from locator.ingest.importer import import_file
 from locator.store.db import writer
@@ -170,8 +171,16 @@ def test_the_importing_process_leaves_the_geography_to_the_second_one(built_stor
     store.write_bytes(built_store.read_bytes())
     csv = tmp_path / "points.csv"
     _messy_file(built_store, csv, 60)
+    # Another `locator` where the import is run from: the second process must run its parent's code.
+    (tmp_path / "locator").mkdir()
+    (tmp_path / "locator" / "__init__.py").write_text("raise SystemExit('another locator')\n")
+    root = Path(importer.__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(store), str(csv)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, str(store), str(csv), str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     created, loaded = done.stdout.split()
     assert int(created) > 40 and loaded == "False"  # placed, with GeoPandas, in the other process
