@@ -111,10 +111,12 @@ def _import(store: Path, csv: Path, parallel: bool) -> dict:
         db.close()
 
 
+@pytest.mark.parametrize("ask", [True, False, None], ids=["store-asked-apart", "store-asked-here", "either"])
 def test_rows_read_by_a_second_process_are_imported_as_one_process_imports_them(
-    built_store, tmp_path, monkeypatch
+    built_store, tmp_path, monkeypatch, ask
 ):
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 7)  # many chunks through the pipe, one cut mid-antennes
+    monkeypatch.setattr(front, "ASK", ask)
     csv = tmp_path / "export.csv"
     _messy_file(built_store, csv, 400)
     alone, apart = tmp_path / "alone.sqlite", tmp_path / "apart.sqlite"

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -56,8 +59,16 @@ class Front:
     """
 
     def __init__(
-        self, store: Path, source: Path | bytes, filename: str, options: Options, chunk_rows: int
+        self,
+        store: Path,
+        source: Path | bytes,
+        filename: str,
+        options: Options,
+        chunk_rows: int,
+        ask: bool | None = None,
     ) -> None:
+        """`ask`: whether the second process also puts the store's questions about each row (None: when
+        this process is the slower one, as its full queue tells the other)."""
         read_end, write_end = os.pipe()
         root = str(Path(__file__).resolve().parents[2])  # where this `locator` is, checkout or wheel
         try:
@@ -68,44 +79,90 @@ class Front:
             )
         finally:
             os.close(write_end)  # the child holds it: its exit ends the pipe
-        self._chunks = os.fdopen(read_end, "rb")
+        self._pipe = os.fdopen(read_end, "rb")
         try:
-            pickle.dump((str(store), source, filename, options, chunk_rows), self._process.stdin)
+            pickle.dump((str(store), source, filename, options, chunk_rows, ask), self._process.stdin)
             self._process.stdin.close()
         except OSError:  # the child died at once: `chunks` says so
             pass
+        # Chunks are taken off the pipe as they come, so the other process never waits for this one
+        # while a chunk or two are still to be done here.
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self._stopping = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="locator-import-front", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                message = pickle.load(self._pipe)  # noqa: S301 — our own child's pipe, no one else's
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                message = ("coupé", None)
+            self._queue.put(message)  # waits while this process is a few chunks behind
+            if message[0] != "lignes":
+                return
 
     def chunks(self) -> Iterator[list[Fronted]]:
         """Yield the rows chunk after chunk; raise what stopped the second process."""
         while True:
-            try:
-                kind, payload = pickle.load(self._chunks)  # noqa: S301 — our own child's pipe, no one else's
-            except (EOFError, pickle.UnpicklingError):
-                raise RuntimeError("la lecture du fichier s’est arrêtée avant sa fin") from None
+            kind, payload = self._queue.get()
             if kind == "lignes":
                 yield payload
             elif kind == "fin":
                 return
+            elif kind == "coupé":
+                raise RuntimeError("la lecture du fichier s’est arrêtée avant sa fin")
             else:
                 raise payload
 
     def close(self) -> None:
         """Stop the second process (at once when the import ends early) and wait for it."""
+        self._stopping.set()
         if self._process.poll() is None:
             self._process.terminate()
         self._process.wait()
-        self._chunks.close()
+        # The pipe ended with the process: the reader puts at most one more message (room is made for
+        # it), then sees the stop.
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._reader.join()
+        self._pipe.close()
+
+
+# Whether the second process answers the store's questions: None lets it decide chunk by chunk (tests
+# set True or False: the import is the same either way).
+ASK: bool | None = None
+# Chunks read and waiting for the importing process (a few megabytes of rows at most).
+QUEUED_CHUNKS = 4
+# A chunk whose sending waited this long (seconds) tells the second process the first is the slower:
+# it then answers the store's questions too, until sending flows again.
+SLOWER_AFTER = 0.005
 
 
 def _work(
-    out: BinaryIO, store: str, source: Path | bytes, filename: str, options: Options, chunks: int
+    out: BinaryIO,
+    store: str,
+    source: Path | bytes,
+    filename: str,
+    options: Options,
+    chunks: int,
+    ask: bool | None,
 ) -> None:
     """The second process: open the file and the store, send each chunk read and placed, then "fin"."""
     from .importer import open_rows
 
+    asking = bool(ask)
+
     def send(message: tuple[str, Any]) -> None:
+        nonlocal asking
+        started = time.perf_counter()
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
         out.flush()
+        if ask is None:
+            asking = time.perf_counter() - started > SLOWER_AFTER
 
     conn = store_db.connect(store)
     try:
@@ -114,10 +171,10 @@ def _work(
         for item in open_rows(source, filename, options):
             chunk.append(item)
             if len(chunk) >= chunks:
-                send(("lignes", pipeline.front(chunk, ask=True)))
+                send(("lignes", pipeline.front(chunk, ask=asking)))
                 chunk = []
         if chunk:
-            send(("lignes", pipeline.front(chunk, ask=True)))
+            send(("lignes", pipeline.front(chunk, ask=asking)))
         send(("fin", None))
     except BrokenPipeError:  # the import ended early and stopped reading: nothing to say
         pass

@@ -768,7 +768,7 @@ def import_file(
     ):
         # Started first: it loads the app and GeoPandas while this process gets ready.
         store = ingest_front.store_path(db.conn)
-        front = ingest_front.Front(store, source, filename, opts, row_pipeline.CHUNK_ROWS)
+        front = ingest_front.Front(store, source, filename, opts, row_pipeline.CHUNK_ROWS, ingest_front.ASK)
     try:
         return _stream(db, plan, tab, source, geocoder, opts, front, dry_run, auteur, region, record)
     finally:

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import phones, wording
 from ..geo import names
@@ -881,18 +881,22 @@ class RowPipeline:
         code = place.commune["code"]
         key = names.normalize(v["nom"])
         types = FAMILIES.get(v["type"], (v["type"],))
-        answers = Answers()
+        same_names: list[str] = []
+        alike_found = None
+        nears: list[tuple[str, str]] = []
         if not v["id"]:
-            answers.same_names = self.matcher.same_names_in_commune(key, code, types)
+            same_names = self.matcher.same_names_in_commune(key, code, types)
             if self.options.origine == "import":
-                answers.alike_found = self.matcher.alike_in_commune(key, code, types, ())
+                alike_found = self.matcher.alike_in_commune(key, code, types, ())
             if place.latitude is not None:
                 box = bbox_around(place.latitude, place.longitude, NEAR_DUPLICATE_KM)
-                answers.nears = list(self.matcher.near_duplicates(key, box, types))
-        ids = [v["id"] or structure_id(v["type"], v["nom"], code), *answers.same_names]
-        ids += [found[0] for found in [answers.alike_found, *answers.nears] if found]
-        answers.rows = {sid: self._stored(sid) for sid in ids}
-        return answers
+                nears = list(self.matcher.near_duplicates(key, box, types))
+        ids = [v["id"] or structure_id(v["type"], v["nom"], code), *same_names]
+        ids += [found[0] for found in [alike_found, *nears] if found]
+        rows = {sid: self._stored(sid) for sid in ids}
+        if not same_names and alike_found is None and not nears and not any(rows.values()):
+            return NOTHING_FOUND  # most rows of a big file: one object for all, in each chunk sent
+        return Answers(rows, same_names, alike_found, nears)
 
     def notes(self) -> list[str]:
         """Return the remarks about the whole file, once every row is through."""
@@ -925,15 +929,19 @@ class _Live:
         return self.pipeline.matcher.near_duplicate(key, box, types, skip)
 
 
-@dataclass
-class Answers:
+class Answers(NamedTuple):
     """`_match`'s questions about one row, answered by the second process from the store as it was
     before the import (`RowPipeline._ask`)."""
 
-    rows: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # id → stored row
-    same_names: list[str] = field(default_factory=list)
-    alike_found: tuple[str, str] | None = None
-    nears: list[tuple[str, str]] = field(default_factory=list)
+    rows: dict[str, dict[str, Any] | None]  # id → stored row
+    same_names: list[str]
+    alike_found: tuple[str, str] | None
+    nears: list[tuple[str, str]]
+
+
+# A row the store knows nothing of (no stored row, no name alike): `_Recorded` reads its id live, which
+# the store read whole at the start answers without a statement.
+NOTHING_FOUND = Answers({}, [], None, [])
 
 
 class _Recorded(_Live):

@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -89,9 +91,15 @@ def change_values(
         objet,
         structure_id,
         action,
-        None if avant is None else json.dumps(avant, ensure_ascii=False, sort_keys=True),
-        None if apres is None else json.dumps(apres, ensure_ascii=False, sort_keys=True),
+        None if avant is None else _json(avant),
+        None if apres is None else _json(apres),
     )
+
+
+def _json(value: Any) -> str:
+    """The stored text of a row before or after (orjson: a big import writes one per row, ~8× faster
+    than the standard library; keys sorted, UTF-8 kept)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def record_changes(db: sqlite_utils.Database, changes: list[tuple[Any, ...]]) -> None:
