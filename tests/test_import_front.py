@@ -186,3 +186,18 @@ def test_the_importing_process_leaves_the_geography_to_the_second_one(built_stor
     )
     created, loaded = done.stdout.split()
     assert int(created) > 40 and loaded == "False"  # placed, with GeoPandas, in the other process
+
+
+def test_a_second_process_that_dies_is_told_with_its_last_words(built_store, tmp_path):
+    csv = tmp_path / "export.csv"
+    # Far more chunks than the pipe and the queue hold: the second process cannot be done when killed.
+    _messy_file(built_store, csv, 3000)
+    reading = front.Front(built_store, csv, "export.csv", importer._options({}, "structures"), 5)
+    try:
+        chunks = reading.chunks()
+        next(chunks)
+        reading._process.kill()  # as the kernel does to a process out of memory
+        with pytest.raises(RuntimeError, match="s’est arrêtée avant sa fin"):
+            list(chunks)
+    finally:
+        reading.close()

@@ -13,6 +13,7 @@ import queue
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -71,10 +72,13 @@ class Front:
         this process is the slower one, as its full queue tells the other)."""
         read_end, write_end = os.pipe()
         root = str(Path(__file__).resolve().parents[2])  # where this `locator` is, checkout or wheel
+        # What the child could not send (it died starting, or was killed) is kept for the message.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 — closed by `close`
         try:
             self._process = subprocess.Popen(  # noqa: S603 — this interpreter, this code, two numbers
-                [sys.executable, "-I", "-c", _START, root, str(write_end)],
+                [sys.executable, "-P", "-c", _START, root, str(write_end)],
                 stdin=subprocess.PIPE,
+                stderr=self._stderr,
                 pass_fds=(write_end,),
             )
         finally:
@@ -111,9 +115,16 @@ class Front:
             elif kind == "fin":
                 return
             elif kind == "coupé":
-                raise RuntimeError("la lecture du fichier s’est arrêtée avant sa fin")
+                raise RuntimeError(f"la lecture du fichier s’est arrêtée avant sa fin{self._last_words()}")
             else:
                 raise payload
+
+    def _last_words(self) -> str:
+        """The last line the second process wrote on its error output (its exception), if any."""
+        self._process.wait()
+        self._stderr.seek(0)
+        lines = self._stderr.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
+        return f" ({lines[-1][:300]})" if lines else f" (code de sortie {self._process.returncode})"
 
     def close(self) -> None:
         """Stop the second process (at once when the import ends early) and wait for it."""
@@ -130,6 +141,7 @@ class Front:
                 break
         self._reader.join()
         self._pipe.close()
+        self._stderr.close()
 
 
 # Whether the second process answers the store's questions: None lets it decide chunk by chunk (tests
@@ -196,8 +208,8 @@ def main(fd: int) -> None:
         _work(out, *job)
 
 
-# Run by a fresh interpreter in isolated mode (no current directory, no PYTHON* variables on its path),
-# with this very `locator` first on its path: the child runs the code its parent runs.
+# Run by a fresh interpreter without the current directory on its path (-P), with this very `locator`
+# first on it: the child runs the code its parent runs, whatever the directory the import is run from.
 _START = "; ".join(
     [
         "import sys",
