@@ -197,7 +197,31 @@ def test_a_second_process_that_dies_is_told_with_its_last_words(built_store, tmp
         chunks = reading.chunks()
         next(chunks)
         reading._process.kill()  # as the kernel does to a process out of memory
-        with pytest.raises(RuntimeError, match="s’est arrêtée avant sa fin"):
+        with pytest.raises(front.Stopped, match="s’est arrêtée avant sa fin"):
             list(chunks)
     finally:
         reading.close()
+
+
+def test_an_import_whose_second_process_dies_says_so_and_leaves_the_store_as_it_was(
+    built_store, tmp_path, monkeypatch
+):
+    reading = front.Front.chunks
+
+    def killed_after_the_first(self):  # the kernel kills the second process once it has begun
+        chunks = reading(self)
+        yield next(chunks)
+        self._process.kill()
+        yield from chunks
+
+    monkeypatch.setattr(front.Front, "chunks", killed_after_the_first)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 5)
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(built_store.read_bytes())
+    before = _stored(store)
+    csv = tmp_path / "export.csv"
+    _messy_file(built_store, csv, 3000)
+    report = _import(store, csv, parallel=True)
+    assert report["erreur"].startswith("La lecture du fichier s’est arrêtée avant sa fin (")
+    assert report["erreur"].endswith(" : rien n’a été importé.")
+    assert _stored(store) == before

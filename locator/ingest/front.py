@@ -51,6 +51,10 @@ def worth_it(conn: sqlite3.Connection, source: Path | bytes, geocoder: Geocoder,
     return size >= MIN_BYTES
 
 
+class Stopped(RuntimeError):
+    """The second process ended without sending the whole file (killed, out of memory...)."""
+
+
 class Front:
     """The second process reading and placing a file's rows, chunk after chunk, in order.
 
@@ -115,7 +119,10 @@ class Front:
             elif kind == "fin":
                 return
             elif kind == "coupé":
-                raise RuntimeError(f"la lecture du fichier s’est arrêtée avant sa fin{self._last_words()}")
+                raise Stopped(
+                    f"La lecture du fichier s’est arrêtée avant sa fin{self._last_words()} : rien n’a été "
+                    "importé."
+                )
             else:
                 raise payload
 

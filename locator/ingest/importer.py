@@ -858,7 +858,7 @@ def _stream(
                 raise _Abort
     except _Abort:
         pass
-    except FileProblem as err:
+    except (FileProblem, ingest_front.Stopped) as err:
         plan.erreur = str(err)
         return plan.report()
     return report
