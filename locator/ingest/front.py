@@ -1,8 +1,9 @@
 """The first half of a big offline import, in a second process: reading the file, cleaning each row's
 cells and placing it in its commune (GeoPandas), while the importing process matches and writes the
-rows before. The two halves share nothing but the reference geography, which imports never change:
-the second process reads it through its own read-only connection, and sends each chunk of rows as
-`RowPipeline.front` leaves them. The machine has two cores; a small file does not pay for a process.
+rows before. The second process reads the store as it was before the import (the reference geography,
+which imports never change, and the structures the matching asks about) through its own read-only
+connection, and sends each chunk of rows as `RowPipeline.front` leaves them; the importing process
+applies what the rows before changed. The machine has two cores; a small file does not pay for a process.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def _work(
         except BrokenPipeError:
             pass
         except Exception:  # an error that cannot be pickled: its text
-            send(("erreur", RuntimeError(str(err))))
+            send(("erreur", Stopped(f"La lecture du fichier s’est arrêtée : {err} ; rien n’a été importé.")))
     finally:
         conn.close()
 
