@@ -51,20 +51,44 @@ def _parsed(compact: str) -> str | None:
     if len(compact) == 9 and compact.isdigit() and compact[0] != "0":
         compact = "0" + compact  # a spreadsheet ate the leading zero
     region = OVERSEAS_PREFIXES.get(compact[:4], "FR")
-    if region == "FR" and _PLAIN_FRENCH.fullmatch(compact):
-        number = PhoneNumber(country_code=33, national_number=int(compact[1:]))  # the library's parse, known
-    elif _INTERNATIONAL_FRENCH.fullmatch(compact):  # « +33 4 72 … »: the same, after the country code
-        number = PhoneNumber(country_code=33, national_number=int(compact[-9:]))
-    else:
-        if compact.startswith("00"):
-            compact = "+" + compact[2:]
-        try:
-            number = phonenumbers.parse(compact, region)
-        except phonenumbers.NumberParseException:
-            return None
+    if (region == "FR" and _PLAIN_FRENCH.fullmatch(compact)) or _INTERNATIONAL_FRENCH.fullmatch(compact):
+        # « 04 72 … », « +33 4 72 … »: the library's parse is known, its validity is its metadata's.
+        significant = compact[-9:]
+        return f"+33{significant}" if _valid_in_france(significant) else None
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    try:
+        number = phonenumbers.parse(compact, region)
+    except phonenumbers.NumberParseException:
+        return None
     if number.extension or not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+@functools.lru_cache(maxsize=1)
+def _french_types() -> tuple[tuple[re.Pattern[str], frozenset[int]], ...]:
+    """France's number types as phonenumbers' metadata describes them: (pattern, lengths), the general
+    description first (read once: asking the library costs about ten regular expressions a number)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("FR")
+    kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan")
+    kinds += ("voicemail", "fixed_line", "mobile")
+    found = []
+    for desc in [meta.general_desc, *(getattr(meta, kind) for kind in kinds)]:
+        if desc is not None and desc.national_number_pattern:
+            found.append((re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ())))
+    return tuple(found)
+
+
+def _valid_in_france(significant: str) -> bool:
+    """Tell whether a French significant number (9 digits after the 0 or +33) is valid, as
+    `phonenumbers.is_valid_number` tells (one of the types matches, within the general description)."""
+
+    def matches(pattern: re.Pattern[str], lengths: frozenset[int]) -> bool:
+        return (not lengths or len(significant) in lengths) and pattern.fullmatch(significant) is not None
+
+    general, *kinds = _french_types()
+    return matches(*general) and any(matches(*kind) for kind in kinds)
 
 
 def _stored(value: str | None) -> PhoneNumber | None:

@@ -67,3 +67,26 @@ def test_an_address_that_a_spreadsheet_would_run_is_refused_everywhere(address):
     for check in (clean.email, clean.email_address):
         with pytest.raises(clean.Invalid, match="formule de tableur"):
             check(address)
+
+
+def test_a_french_number_is_valid_exactly_when_phonenumbers_says_so():
+    # Every three-digit start of a French number, each with random endings: the metadata read once
+    # must answer as the library's own validation does, for valid and invalid numbers alike.
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(33)
+    checked = valid = 0
+    for start in range(100, 1000):
+        for _ in range(12):
+            significant = f"{start}{rng.randrange(10**6):06d}"
+            expected = phonenumbers.is_valid_number(
+                phonenumbers.PhoneNumber(country_code=33, national_number=int(significant))
+            )
+            if f"0{significant}"[:4] not in phones.OVERSEAS_PREFIXES:  # « 0262 … » is La Réunion's
+                assert phones.to_e164(f"0{significant}") == (f"+33{significant}" if expected else None)
+            assert phones.to_e164(f"+33 {significant}") == (f"+33{significant}" if expected else None)
+            checked += 1
+            valid += expected
+    assert checked == 10_800 and 3_000 < valid < checked  # both kinds, many of each
