@@ -68,16 +68,27 @@ def _parsed(compact: str) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _french_types() -> tuple[tuple[re.Pattern[str], frozenset[int]], ...]:
-    """France's number types as phonenumbers' metadata describes them: (pattern, lengths), the general
-    description first (read once: asking the library costs about ten regular expressions a number)."""
+    """France's number types as phonenumbers' metadata describes them, as (pattern, lengths): the
+    general description first, then one pattern for all the types of the same lengths (read once:
+    asking the library costs about ten regular expressions a number)."""
     meta = phonenumbers.PhoneMetadata.metadata_for_region("FR")
     kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan")
     kinds += ("voicemail", "fixed_line", "mobile")
-    found = []
-    for desc in [meta.general_desc, *(getattr(meta, kind) for kind in kinds)]:
+    by_lengths: dict[frozenset[int], list[str]] = {}
+    for kind in kinds:
+        desc = getattr(meta, kind)
         if desc is not None and desc.national_number_pattern:
-            found.append((re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ())))
-    return tuple(found)
+            by_lengths.setdefault(frozenset(desc.possible_length or ()), []).append(
+                desc.national_number_pattern
+            )
+    general = meta.general_desc
+    return (
+        (re.compile(general.national_number_pattern), frozenset(general.possible_length or ())),
+        *(
+            (re.compile("|".join(f"(?:{p})" for p in patterns)), lengths)
+            for lengths, patterns in by_lengths.items()
+        ),
+    )
 
 
 def _valid_in_france(significant: str) -> bool:

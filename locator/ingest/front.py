@@ -26,8 +26,9 @@ from .geocoders import Geocoder, OfflineGeocoder
 from .pipeline import Fronted, Options, RowPipeline
 
 # A file smaller than this is read in the importing process: starting the second one (a fresh
-# interpreter loading the app and GeoPandas, about a second) would cost more than it saves.
-MIN_BYTES = 1024 * 1024
+# interpreter loading the app and GeoPandas, about a second) and pickling the rows both ways cost about
+# what it saves on a file of 20,000 rows (scripts/bench_import.py: × 0.93–1.25); 100,000 rows gain × 1.2.
+MIN_BYTES = 4 * 1024 * 1024
 
 
 def store_path(conn: sqlite3.Connection) -> Path | None:
