@@ -819,7 +819,7 @@ def _stream(
             if front is None:
                 rows = pipeline.run(_inputs(db.conn, plan.genre, tab, source, region, plan, opts.limits))
             else:
-                plan.avertissements += tab.warnings if tab is not None else []
+                plan.avertissements += tab.warnings  # what `_inputs` adds in the other case
                 rows = pipeline.run((), front.chunks())
             for row in rows:
                 count(counts, row.action)
