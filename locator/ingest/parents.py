@@ -169,23 +169,6 @@ def match_mission_locale(
     return here[scored[0][1]]
 
 
-def suggest_missions(
-    missions: Sequence[dict[str, Any]],
-    departement: str | None,
-    point: tuple[float, float] | None,
-    name: str | None = None,
-    limit: int = SUGGESTIONS,
-) -> list[tuple[dict[str, Any], float | None]]:
-    """Return (Mission locale, distance in km or None) to suggest for a row, best first.
-
-    Those of the row's département come first, by distance from the row's point (latitude, longitude);
-    a name written in the row puts an alike one first among them. Other départements' Missions locales
-    fill the list, by distance only, when the row's has fewer than `limit`. (One call: `Suggestions`
-    answers many rows against the same Missions locales.)
-    """
-    return Suggestions(missions).suggest(departement, point, name, limit)
-
-
 class Suggestions:
     """The Missions locales to suggest for rows, filed once by département with their places in
     radians: an import asks for thousands of rows against the same few dozen."""
@@ -208,7 +191,12 @@ class Suggestions:
         name: str | None = None,
         limit: int = SUGGESTIONS,
     ) -> list[tuple[dict[str, Any], float | None]]:
-        """What `suggest_missions` returns, for these Missions locales."""
+        """Return (Mission locale, distance in km or None) to suggest for a row, best first.
+
+        Those of the row's département come first, by distance from the row's point (latitude,
+        longitude); a name written in the row puts an alike one first among them. Other départements'
+        Missions locales fill the list, by distance only, when the row's has fewer than `limit`.
+        """
         wanted = telling_words(name) if name else ""
         found = self._group(departement, True).ranked(point, wanted, limit)
         if len(found) < limit:  # the others are only ranked when needed

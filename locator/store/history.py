@@ -42,29 +42,9 @@ class AlreadyUndone(ValueError):
     """The import was undone already: undoing it twice would put back what it had replaced."""
 
 
-def record_change(
-    db: sqlite_utils.Database,
-    *,
-    structure_id: str,
-    action: str,
-    avant: Any,
-    apres: Any,
-    auteur: str | None,
-    quand: str,
-    import_id: int | None = None,
-    objet: str = "structure",
-) -> int:
-    """Record one change and return its id.
-
-    `objet` is "structure" (avant/apres: full stored rows as given by `structures.get_stored`, None
-    when absent) or "couverture" (avant/apres: the structure's coverage as `coverage.rows_of` gives
-    it). `action` is one of ACTIONS; `import_id` links the change to the import that made it (None
-    for an edit by hand).
-    """
-    cur = db.execute(
-        _INSERT_CHANGE, change_values(structure_id, action, avant, apres, auteur, quand, import_id, objet)
-    )
-    return cur.lastrowid
+def record_change(db: sqlite_utils.Database, **change: Any) -> int:
+    """Record one change, given by the keywords of `change_values`, and return its id."""
+    return db.execute(_INSERT_CHANGE, change_values(**change)).lastrowid
 
 
 _INSERT_CHANGE = (
@@ -83,7 +63,13 @@ def change_values(
     import_id: int | None = None,
     objet: str = "structure",
 ) -> tuple[Any, ...]:
-    """Return the values `record_change` stores for one change (see there), for `record_changes`."""
+    """Return the values stored for one change (`record_change`, or many at once: `record_changes`).
+
+    `objet` is "structure" (avant/apres: full stored rows as given by `structures.get_stored`, None
+    when absent) or "couverture" (avant/apres: the structure's coverage as `coverage.rows_of` gives
+    it). `action` is one of ACTIONS; `import_id` links the change to the import that made it (None
+    for an edit by hand).
+    """
     return (
         import_id,
         auteur,
