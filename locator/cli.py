@@ -100,7 +100,8 @@ def build(db_path: Path, seed: Path, couverture: str, as_json: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=None, help="Fils par processus.")
 def serve(db_path: Path, host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Servir le site et l'API avec gunicorn."""
-    from . import create_app, territories
+    from . import territories
+    from .app import create_app
     from .store.db import check
     from .web import maps
     from .web.server import serve as run_server

@@ -17,8 +17,10 @@ with that code's commit for the real "before" (see CHANGELOG).
 The time counted is `import_file`'s: loading GeoPandas (about half a second, once per process) is in
 it, as are the territory redraw and the indexing of the new rows at the end of the transaction. A file
 of front.MIN_BYTES or more is read and placed by a second process (locator.ingest.front) while the
-import matches and writes: its CPU time and peak memory are added to the import's; each file is imported
-once more the other way (two processes or one), for comparison. The store is built as `locator build`
+import matches and writes: its peak memory is added to the import's; each file is imported once more
+the other way (two processes or one), for comparison. The CPU line is the import's in one process (the
+budget holds on one core, whatever the neighbours take of the machine's wall clock); the two processes'
+CPU time together is shown besides. The store is built as `locator build`
 builds it (with the coverage list).
 `--profile` prints where the large import spends its time (cProfile, the 25 heaviest functions).
 """
@@ -197,7 +199,8 @@ def _scenario(
     seconds, cpu, rss_large, counts, rejected = _import(
         store, large, options, profile=profile, parallel=apart
     )
-    other_seconds, _cpu, _rss, other_counts, _r = _import(store, large, options, parallel=not apart)
+    other_seconds, other_cpu, _rss, other_counts, _r = _import(store, large, options, parallel=not apart)
+    alone_cpu = other_cpu if apart else cpu  # the work itself, on one core
     per_row_seconds, per_row_cpu, _rss, per_row_counts, _r = _import(store, large, options, chunk_rows=1)
     assert per_row_counts == counts == other_counts, (
         "placing in bulk, in one or two processes: the same import"
@@ -211,15 +214,27 @@ def _scenario(
             f"≥ {BUDGET_ROWS_PER_S} lignes/s : {'OK' if rate >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
         ),
         (
-            # On a shared machine the wall clock counts the others' work too: CPU time does not.
-            "  par seconde de CPU du processus",
-            f"{rows / cpu:,.0f} lignes/s CPU ({cpu:.1f} s)".replace(",", " "),
-            f"≥ {BUDGET_ROWS_PER_S} : {'OK' if rows / cpu >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
+            # On a shared machine the wall clock counts the others' work too: CPU time does not. The
+            # import in one process: the budget holds on one core, the second one is a margin.
+            "  par seconde de CPU, en un processus",
+            f"{rows / alone_cpu:,.0f} lignes/s CPU ({alone_cpu:.1f} s)".replace(",", " "),
+            f"≥ {BUDGET_ROWS_PER_S} : {'OK' if rows / alone_cpu >= BUDGET_ROWS_PER_S else 'DÉPASSÉ'}",
         ),
         (
             "  lu et placé dans le même processus" if apart else "  lu et placé par un second processus",
             f"{rows / other_seconds:,.0f} lignes/s ({other_seconds:.1f} s)".replace(",", " "),
             f"choix de locator import ({'2' if apart else '1'} processus) : × {other_seconds / seconds:.2f}",
+        ),
+        *(
+            [
+                (
+                    "  CPU des deux processus (lecture et placement à part)",
+                    f"{cpu:.1f} s, soit {rows / cpu:,.0f} lignes/s CPU".replace(",", " "),
+                    "information",
+                )
+            ]
+            if apart
+            else []
         ),
         (
             "  placement par lots d’une ligne, même fichier",

@@ -10,11 +10,13 @@ from __future__ import annotations
 import random
 
 import pytest
+import shapely
 
 from locator.geo.distance import haversine_km
 from locator.ingest.geocoders import OfflineGeocoder
 from locator.ingest.place import PlaceResolver
 from locator.places.communes import commune_at
+from locator.store import communes as store_communes
 from locator.store.db import connect
 
 AMBERT = "63003"
@@ -93,6 +95,26 @@ def test_rows_sorted_by_commune_keep_their_order_and_their_own_commune(conn, res
     assert [p.commune["code"] for p in places] == [r["code_insee"] for r in rows]
     one_by_one = [PlaceResolver(conn, OfflineGeocoder(), 2.0).resolve(dict(r)) for r in rows[::5]]
     assert places[::5] == one_by_one
+
+
+def test_contours_read_for_the_named_communes_and_for_every_commune_answer_alike(conn, resolver):
+    # Offline, a chunk of rows naming their commune decodes those communes' contours only; a row known by
+    # its point alone loads every commune's, which the next chunks use: the answers are the same.
+    named = [
+        {"code_insee": code, "latitude": lat + 0.045, "longitude": lon}  # 5 km north of the centre
+        for code, lat, lon in _centres(conn, "63")[:160]
+    ]
+    alone = [{"latitude": lat, "longitude": lon} for _c, lat, lon in _centres(conn, "43")[:5]]
+    before = resolver.resolve_many([dict(r) for r in named[:80]])
+    resolver.resolve_many([dict(r) for r in alone])
+    after = resolver.resolve_many([dict(r) for r in named])  # 80 communes met before, 80 not
+    one_by_one = [PlaceResolver(conn, OfflineGeocoder(), 2.0).resolve(dict(r)) for r in named]
+    assert before + after[80:] == one_by_one and after == one_by_one
+    kept = [p.precision == "source" for p in one_by_one]
+    assert 20 < kept.count(True) < 140  # points in their commune or near it, and points too far from it
+    if resolver.offline:  # a wrong contour would only cost a distance: each one decoded is checked
+        contours = store_communes.contours_of(conn, [r["code_insee"] for r in named])
+        assert all(resolver._shapes[c].equals(shapely.from_wkb(w)) for c, w in contours.items())
 
 
 def test_a_name_several_communes_share_is_settled_by_the_point(built_store):

@@ -225,3 +225,20 @@ def test_an_import_whose_second_process_dies_says_so_and_leaves_the_store_as_it_
     assert report["erreur"].startswith("La lecture du fichier s’est arrêtée avant sa fin (")
     assert report["erreur"].endswith(" : rien n’a été importé.")
     assert _stored(store) == before
+
+
+def test_the_second_process_starts_without_the_web_app():
+    # Its start is on the import's clock: the modules it loads are those of an offline job, not Flask's.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; import locator, locator.ingest.front, locator.ingest.importer; "
+            "print(sorted({'flask', 'werkzeug', 'jinja2'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+    assert callable(__import__("locator").create_app)  # the app is still there for those who ask

@@ -7,19 +7,21 @@ grid of the names already placed rather than by a look at every one of them.
 
 from __future__ import annotations
 
+import gc
 import random
 import sqlite3
 from contextlib import closing
 
 import pytest
 import shapely
-from import_helpers import run_import, structure, write
+from import_helpers import by_name, run_import, structure, write
 from shapely.ops import polylabel
 
 from locator import territories
 from locator.geo import labels
 from locator.geo.distance import haversine_km
-from locator.ingest import importer, parents
+from locator.ingest import importer, parents, pipeline
+from locator.ingest.geocoders import OfflineGeocoder
 from locator.store import db as store_db
 from locator.store import scratch
 from locator.store import structures as store_structures
@@ -217,3 +219,49 @@ def test_missions_suggested_for_an_antenne_are_those_the_plain_rule_ranks_first(
         name = rng.choice([None, missions[0]["nom"], "Mission locale du Livradois", "ML Riom", "Maison"])
         got = [m["id"] for m, _km in suggestions.suggest(departement, point, name)]
         assert got == _suggested_looking_at_each(missions, departement, point, name)
+
+
+class _WatchingGeocoder(OfflineGeocoder):
+    """The offline geocoder, noting how many objects the collector had set aside at each row it places;
+    it breaks at row `breaks_at` when given (a failure in the middle of an import)."""
+
+    def __init__(self, breaks_at: int | None = None):
+        self.frozen: list[int] = []
+        self.breaks_at = breaks_at
+
+    def geocode(self, conn, adresse, code_postal, commune):
+        self.frozen.append(gc.get_freeze_count())
+        if len(self.frozen) == self.breaks_at:
+            raise RuntimeError("panne au milieu du fichier")
+        return super().geocode(conn, adresse, code_postal, commune)
+
+
+def _addresses(tmp_path, rows: int):
+    body = "type;nom;adresse;code_insee\n" + "".join(
+        f"partenaire;Permanence suivie {i};{i + 1} rue de la République;63113\n" for i in range(rows)
+    )
+    return write(tmp_path, body)
+
+
+def test_a_long_import_sets_what_it_keeps_aside_from_the_collector_and_gives_it_all_back(
+    store_copy, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 10)
+    csv = _addresses(tmp_path, 45)
+    geocoder = _WatchingGeocoder()
+    assert gc.get_freeze_count() == 0
+    with closing(store_db.writer(store_copy)) as db:
+        report = importer.import_file(db, csv, geocoder=geocoder, parallel=False)
+    assert report["crees"] == 45
+    # Nothing set aside before the first chunk is done, then everything alive at each chunk's end.
+    assert geocoder.frozen[0] == 0 and geocoder.frozen[-1] > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_import_that_breaks_gives_the_collector_back_what_it_set_aside(store_copy, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 10)
+    geocoder = _WatchingGeocoder(breaks_at=35)
+    with closing(store_db.writer(store_copy)) as db, pytest.raises(RuntimeError, match="panne"):
+        importer.import_file(db, _addresses(tmp_path, 45), geocoder=geocoder, parallel=False)
+    assert max(geocoder.frozen) > 0 and gc.get_freeze_count() == 0
+    assert by_name(store_copy, "Permanence suivie 0") is None  # nothing written

@@ -45,14 +45,19 @@ def points_in(frame: Any, lats: Sequence[float], lons: Sequence[float]) -> tuple
     return joined.index.tolist(), rows.tolist()
 
 
-def inside_rows(frame: Any, rows: Sequence[int], lats: Sequence[float], lons: Sequence[float]) -> list[bool]:
-    """For each i, tell whether the commune at frame position `rows[i]` contains or touches point i
-    (False for -1: no contour), in one element-wise test."""
-    import numpy as np
+def shapes(wkbs: Sequence[bytes | None]) -> list[Any]:
+    """Decode contours (WKB, None for none) into Shapely geometries, in one vectorised call."""
+    import geopandas
 
-    if not rows:
+    return list(geopandas.GeoSeries.from_wkb(list(wkbs), crs=CRS).array)
+
+
+def inside(contours: Sequence[Any], lats: Sequence[float], lons: Sequence[float]) -> list[bool]:
+    """For each i, tell whether contour i (a Shapely geometry; None: no contour, False) contains or
+    touches point i, in one element-wise test."""
+    import geopandas
+
+    if not contours:
         return []
-    at = np.asarray(rows)
-    contours = frame.geometry.iloc[np.where(at >= 0, at, 0)].reset_index(drop=True)
-    hits = _points(lats, lons).geometry.intersects(contours, align=False).to_numpy()
-    return (hits & (at >= 0)).tolist()
+    given = geopandas.GeoSeries(list(contours), crs=CRS)
+    return _points(lats, lons).geometry.intersects(given, align=False).fillna(False).tolist()

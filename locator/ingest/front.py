@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..store import db as store_db
+from . import collector
 from .geocoders import Geocoder, OfflineGeocoder
 from .pipeline import Fronted, Options, RowPipeline
 
 # A file smaller than this is read in the importing process: starting the second one (a fresh
-# interpreter loading the app and GeoPandas, about a second) and pickling the rows both ways cost about
-# what it saves on a file of 20,000 rows (scripts/bench_import.py: × 0.93–1.25); 100,000 rows gain × 1.2.
-MIN_BYTES = 4 * 1024 * 1024
+# interpreter loading GeoPandas, about 0.7 s to its first chunk) and pickling the rows both ways cost
+# what it saves on about 10,000 rows (1.3 MB of the bench's mixed file); 20,000 rows gain × 1.15–1.25.
+MIN_BYTES = 3 * 512 * 1024
 
 
 def store_path(conn: sqlite3.Connection) -> Path | None:
@@ -189,10 +190,12 @@ def _work(
     try:
         pipeline = RowPipeline(conn, OfflineGeocoder(), options, offline=True)
         chunk: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        settling = collector.Settling(1)  # the process ends with the file: nothing to give back
         for item in open_rows(source, filename, options):
             chunk.append(item)
             if len(chunk) >= chunks:
                 send(("lignes", pipeline.front(chunk, ask=asking)))
+                settling.step()
                 chunk = []
         if chunk:
             send(("lignes", pipeline.front(chunk, ask=asking)))

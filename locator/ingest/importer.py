@@ -25,7 +25,7 @@ from ..store import history as store_history
 from ..store import imports as store_imports
 from ..store import positions as store_positions
 from ..store import structures as store_structures
-from . import annuaire, table
+from . import annuaire, collector, table
 from . import front as ingest_front
 from . import pipeline as row_pipeline
 from .coverage import FOUND_BY, CoverageLine, plan_lines
@@ -821,20 +821,22 @@ def _stream(
             else:
                 plan.avertissements += tab.warnings  # what `_inputs` adds in the other case
                 rows = pipeline.run((), front.chunks())
-            for row in rows:
-                count(counts, row.action)
-                if row.action == "vide":
-                    continue
-                if not dry_run:
-                    _write_row(db, row, import_id, auteur, now, writes)
-                    touched = touched or _reception(row)
-                listed = row.action in ("mis_a_jour", "doublon")
-                if listed and not (row.erreurs or row.avertissements):
-                    # Diffs of a big file are listed up to a point, as the wizard's record lists them.
-                    listed = diffs < LISTED_ROWS
-                    diffs += 1
-                if row.erreurs or row.avertissements or row.horaires_lus or listed:
-                    kept.append(_reported(row))
+            with collector.Settling(row_pipeline.CHUNK_ROWS) as settling:
+                for row in rows:
+                    settling.step()
+                    count(counts, row.action)
+                    if row.action == "vide":
+                        continue
+                    if not dry_run:
+                        _write_row(db, row, import_id, auteur, now, writes)
+                        touched = touched or _reception(row)
+                    listed = row.action in ("mis_a_jour", "doublon")
+                    if listed and not (row.erreurs or row.avertissements):
+                        # Diffs of a big file are listed up to a point, as the wizard's record lists them.
+                        listed = diffs < LISTED_ROWS
+                        diffs += 1
+                    if row.erreurs or row.avertissements or row.horaires_lus or listed:
+                        kept.append(_reported(row))
             writes.flush()
             if deferred is not None:
                 store_positions.index_inserted(db, *deferred)

@@ -103,6 +103,7 @@ class PlaceResolver:
         self.far_km = far_km
         self.offline = offline
         self._frame: tuple[Any, dict[str, int]] | None = None  # offline: see _communes_frame
+        self._shapes: dict[str, Any] = {}  # offline: code → its contour decoded (see _shapes_of)
         self._communes: dict[str, tuple | None] = {}  # code → row of store_communes.PUBLIC_FIELDS
         self._postcodes: dict[str, list[str]] = {}
         self._contours: dict[str, bytes | None] = {}
@@ -655,6 +656,19 @@ class PlaceResolver:
             self._frame = frame, {code: i for i, code in enumerate(frame["code"])}
         return self._frame
 
+    def _shapes_of(self, codes_: Sequence[str | None]) -> dict[str, Any]:
+        """Offline: the contours of these communes as Shapely geometries (None: none), each decoded once,
+        from every commune's frame when a row needed it, else read for the communes the file names."""
+        missing = [c for c in dict.fromkeys(codes_) if c and c not in self._shapes]
+        if missing and self._frame is not None:
+            frame, at = self._frame
+            geometries = frame.geometry.array
+            self._shapes.update((c, geometries[at[c]] if c in at else None) for c in missing)
+        elif missing:
+            wkbs = store_communes.contours_of(self.conn, missing)
+            self._shapes.update(zip(missing, joins.shapes([wkbs.get(c) for c in missing]), strict=True))
+        return self._shapes
+
     def _trust_many(
         self, points: Sequence[tuple[float, float]], places: Sequence[Place]
     ) -> list[tuple[float, float] | None]:
@@ -666,8 +680,8 @@ class PlaceResolver:
         codes_ = [p.commune["code"] if p.commune else None for p in places]
         lats, lons = [p[0] for p in points], [p[1] for p in points]
         if self.offline and codes_:
-            frame, at = self._communes_frame()
-            inside = joins.inside_rows(frame, [at.get(c, -1) for c in codes_], lats, lons)
+            shapes = self._shapes_of(codes_)
+            inside = joins.inside([shapes.get(c) if c else None for c in codes_], lats, lons)
             # Only the points outside their commune need its contour (a distance).
             contours = store_communes.contours_of(
                 self.conn, [c for c, hit in zip(codes_, inside, strict=True) if c and not hit]
