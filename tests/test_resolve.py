@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import sys
 import threading
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,21 @@ def test_saint_abbreviations(conn, text, code):
 @pytest.mark.parametrize("text", ["Chambœuf", "Chamboeuf", "CHAMBŒUF", "chamboeuf"])
 def test_oe_ligature_folds_both_ways(conn, text):
     assert first(conn, text)["code"] == "42043"
+
+
+def _folded_plainly(text: str) -> str:
+    """What `names.fold` says, written plainly: ligatures spelt out, accents dropped, lower case."""
+    for ligature, spelt in (("œ", "oe"), ("Œ", "oe"), ("æ", "ae"), ("Æ", "ae"), ("ß", "ss")):
+        text = text.replace(ligature, spelt)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def test_folding_takes_its_shortcuts_without_changing_a_character():
+    every_character = [chr(i) for i in range(1, 0x30000, 7) if not 0xD800 <= i <= 0xDFFF]
+    texts = ["", "Saint-Étienne", "ŒUVRE Cœur", "Straße", "ﬁn", "n° 12 – 𝐀é", "x\u0301y", "Ǆ"]
+    texts += every_character + ["".join(every_character[i : i + 40]) for i in range(0, 15000, 40)]
+    assert [names.fold(t) for t in texts] == [_folded_plainly(t) for t in texts]
 
 
 def test_missing_article_still_exact(conn):

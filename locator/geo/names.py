@@ -25,6 +25,8 @@ STOPWORDS = frozenset(
 )
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
+_LIGATURE_FOUND = re.compile("[œŒæÆß]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # beyond the plane _combining_marks covers
 _SEPARATORS = re.compile(r"[\s'’‘`´\-‐‑–—_./,;:()\"«»]+")
 # Abbreviations people write for the words of French place names.
 _ABBREVIATIONS = {
@@ -57,11 +59,12 @@ def _combining_marks() -> re.Pattern[str]:
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and ligatures; keep every other character."""
-    text = text.translate(_LIGATURES)
-    if text.isascii():  # nothing to decompose (most cells): the same answer, 20 times faster
+    if text.isascii():  # no accent, no ligature (most cells): the same answer, 20 times faster
         return text.lower()
+    if _LIGATURE_FOUND.search(text):  # a test is cheaper than translating every character
+        text = text.translate(_LIGATURES)
     decomposed = unicodedata.normalize("NFKD", text)
-    if max(decomposed) <= "\uffff":  # one regex pass instead of a test per character (imports' hot spot)
+    if not _ASTRAL.search(decomposed):  # one regex pass instead of a test per character (imports' hot spot)
         return _combining_marks().sub("", decomposed).lower()
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
