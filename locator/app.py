@@ -66,7 +66,7 @@ def _bring_up_to_date(path: str) -> None:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings (defaults < LOCATOR_* env < test_config), store, blueprints."""
     app = _Flask(
-        __name__,
+        "locator",  # the package: its folder is the app's root, its name the app's and its logger's
         template_folder=str(_templates()),
         static_folder="web/static",
         instance_path=str(config.PROJECT_ROOT / "instance"),
