@@ -242,3 +242,32 @@ def test_the_second_process_starts_without_the_web_app():
     )
     assert done.stdout.strip() == "[]"
     assert callable(__import__("locator").create_app)  # the app is still there for those who ask
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-process", "two-processes"])
+def test_no_other_write_comes_between_the_store_an_import_reads_and_the_one_it_writes(
+    built_store, tmp_path, monkeypatch, parallel
+):
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(built_store.read_bytes())
+    csv = tmp_path / "export.csv"
+    _messy_file(built_store, csv, 30)
+    tried: list[str] = []
+
+    class Watched(pipeline.RowPipeline):
+        """The import's pipeline, which reads the store as it starts: an admin's edit tries to get in."""
+
+        def __init__(self, *args, **kwargs):
+            with closing(sqlite3.connect(store, timeout=0)) as admin:
+                try:
+                    admin.execute("BEGIN IMMEDIATE")
+                    tried.append("écrit")
+                    admin.rollback()
+                except sqlite3.OperationalError as err:
+                    tried.append(str(err))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "RowPipeline", Watched)
+    report = _import(store, csv, parallel)
+    assert report["crees"] > 20
+    assert tried == ["database is locked"]  # the import's write lock was taken before

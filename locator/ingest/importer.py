@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -760,20 +761,12 @@ def import_file(
             plan.erreur = str(err)
             return plan.report()
     opts = _with_source(_options(options, plan.genre), filename)
-    front = None
-    if (
+    apart = (
         plan.genre == "structures"
         and tab is not None
         and ingest_front.worth_it(db.conn, source, geocoder, parallel)
-    ):
-        # Started first: it loads the app and GeoPandas while this process gets ready.
-        store = ingest_front.store_path(db.conn)
-        front = ingest_front.Front(store, source, filename, opts, row_pipeline.CHUNK_ROWS, ingest_front.ASK)
-    try:
-        return _stream(db, plan, tab, source, geocoder, opts, front, dry_run, auteur, region, record)
-    finally:
-        if front is not None:
-            front.close()
+    )
+    return _stream(db, plan, tab, source, geocoder, opts, apart, dry_run, auteur, region, record)
 
 
 def _stream(
@@ -783,15 +776,14 @@ def _stream(
     source: Path | bytes,
     geocoder: Geocoder,
     opts: Options,
-    front: ingest_front.Front | None,
+    apart: bool,
     dry_run: bool,
     auteur: str | None,
     region: str,
     record: bool,
 ) -> dict[str, Any]:
-    """`import_file`'s rows: read here, or by `front` in its own process."""
+    """`import_file`'s rows: read here, or, `apart`, by a second process (ingest.front)."""
     filename = plan.fichier
-    pipeline = RowPipeline(db.conn, geocoder, opts, spill=True, offline=True)  # the CLI and the build
     counts = new_counts()
     kept: list[PlanRow] = []  # rows with something to report (problems), not the others
     diffs = 0  # updates and probable duplicates with nothing else to report, met so far
@@ -799,7 +791,17 @@ def _stream(
     report: dict[str, Any] = {}
     touched = False
     try:
-        with db.atomic():
+        with db.atomic(), ExitStack() as stack:
+            # The write lock is taken first: what this process matches the rows against and what the
+            # second process reads are then the same store, and no other write can come in between.
+            front = None
+            if apart:  # started first: it loads GeoPandas while this process gets ready
+                store = ingest_front.store_path(db.conn)
+                front = ingest_front.Front(
+                    store, source, filename, opts, row_pipeline.CHUNK_ROWS, ingest_front.ASK
+                )
+                stack.enter_context(closing(front))
+            pipeline = RowPipeline(db.conn, geocoder, opts, spill=True, offline=True)  # the CLI, the build
             import_id = None
             if record and not dry_run:
                 import_id = store_imports.record(
