@@ -27,8 +27,8 @@ from .geocoders import Geocoder, OfflineGeocoder
 from .pipeline import Fronted, Options, RowPipeline
 
 # A file smaller than this is read in the importing process: starting the second one (a fresh
-# interpreter loading GeoPandas, about 0.7 s to its first chunk) and pickling the rows both ways cost
-# what it saves on about 10,000 rows (1.3 MB of the bench's mixed file); 20,000 rows gain × 1.15–1.25.
+# interpreter loading GeoPandas, half a second to its first chunk) and pickling the rows both ways cost
+# what it saves on about 10,000 rows (1.3 MB of the bench's mixed file); 20,000 rows gain × 1.14–1.21.
 MIN_BYTES = 3 * 512 * 1024
 
 
