@@ -100,3 +100,26 @@ def test_a_partial_geography_never_passes_for_the_full_one():
 
     assert reference.checksum(["63", "69"]) != reference.checksum()
     assert reference.checksum(["69", "63"]) == reference.checksum(["63", "69"])
+
+
+def test_a_build_stopped_halfway_leaves_no_store_to_serve_and_the_next_one_builds_it(tmp_path, monkeypatch):
+    from locator import territories
+    from locator.ingest.build import build
+    from locator.store.db import check
+
+    path = tmp_path / "locator.sqlite"
+
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt  # Ctrl-C during the first `make run`'s build
+
+    with monkeypatch.context() as patch:
+        patch.setattr(territories, "refresh", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            build(path, None, say=lambda _m: None, departements={"43"})
+    assert not path.exists()  # `make run` builds it again instead of serving half a store
+    path.write_bytes(b"")  # an empty file holds nothing to keep either
+    build(path, None, say=lambda _m: None, departements={"43"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["locator.sqlite"]  # nothing left aside
+    assert check(path) is None
+    with sqlite3.connect(path) as c:
+        assert c.execute("SELECT COUNT(*) FROM communes WHERE departement = '43'").fetchone()[0] > 250

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -52,7 +53,16 @@ def build(
     """
     started = time.perf_counter()
     report: dict = {"communes": None, "structures": None, "couverture": None}
-    with store_db.writer(db_path) as db:
+    target = Path(db_path)
+    # A new store is built aside and put in place once complete: a build stopped halfway (Ctrl-C on
+    # the first `make run`) leaves no half-built store that the next run would serve as it is.
+    # An existing store is refreshed in place: it holds the admins' work.
+    fresh = not target.exists() or target.stat().st_size == 0
+    work = target.with_name(f"{target.name}.en-construction") if fresh else target
+    if fresh:
+        for leftover in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
+            leftover.unlink(missing_ok=True)  # a previous build stopped halfway
+    with store_db.writer(work) as db:
         schema.create(db)
         wanted = reference.checksum(departements)
         if store_communes.reference_checksum(db) == wanted:
@@ -119,5 +129,7 @@ def build(
             f" ({done['secondes']} s)."
         )
         store_db.finish_build(db)
+    if fresh:  # closed, its WAL folded in: the one file is the whole store
+        os.replace(work, target)
     report["secondes"] = round(time.perf_counter() - started, 1)
     return report
